@@ -1,0 +1,36 @@
+/* config: the "key = value" configuration file of INTERFACE.md, driven by one table of
+ * known keys (defaults, validation, printing); kafka.* keys pass through to librdkafka. */
+#ifndef CREDSYNC_CONFIG_H
+#define CREDSYNC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Opaque; immutable after load, so a reload builds a new one and swaps. */
+typedef struct config config;
+
+/* Loads and validates the whole file. Returns a config owned by the caller, or NULL with
+ * "FILE:LINE: reason" (or "FILE: reason" for a missing required key) in err. */
+config *config_load(const char *path, char *err, size_t errsz);
+/* Same from memory; name stands for the file in messages. */
+config *config_parse(const char *text, const char *name, char *err, size_t errsz);
+void config_free(config *cfg); /* NULL is fine */
+
+/* The effective value of a known key (its default when unset; NULL when it has none), or
+ * of a kafka.* key as written (NULL when unset). The string lives as long as cfg. */
+const char *config_str(const config *cfg, const char *key);
+/* Integer keys are validated at load time; asking for an unknown or non-integer key is a
+ * programming error and returns 0. */
+long long config_int(const config *cfg, const char *key);
+
+/* Calls fn for each kafka.<property> key the file set, with the "kafka." prefix removed,
+ * except credsync's own kafka keys (bootstrap.servers=embedded, embedded.*, group.id is
+ * passed). Stops and returns fn's value when it is non-zero. */
+int config_foreach_kafka(const config *cfg, int (*fn)(const char *prop, const char *value, void *arg),
+			 void *arg);
+
+/* Prints every effective setting, one "key = value" line each, secrets masked. */
+void config_print(const config *cfg, FILE *fp);
+
+#endif

@@ -1,0 +1,87 @@
+/* reconcile: the pure heart of credsync. (record state, event, rules, calendar) ->
+ * (new state, obligations to publish, or a reject). No I/O: every rule is a unit test. */
+#ifndef CREDSYNC_RECONCILE_H
+#define CREDSYNC_RECONCILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "event.h"
+#include "rules.h"
+
+enum rec_status {
+	REC_SHOWN = 1, /* disclosed on both sites */
+	REC_DOWN = 2,  /* was shown, taken down (end_reason says why) */
+	REC_NEVER = 3, /* never shown: ended before its add arrived, or not disclosable */
+};
+const char *rec_status_name(enum rec_status s);
+int rec_status_parse(const char *s);
+
+/* The state of one record (identity: key). Plain data, no pointers: the store persists
+ * every field. A record exists once any event about it was applied, even an end that
+ * arrived before its add (then added is false and status REC_NEVER). */
+struct record {
+	struct record_key key;
+	enum rec_status status;
+	bool added;                      /* its add (penalty.issued / list.added) was applied */
+	char producer[PRODUCER_MAX + 1]; /* who added it */
+	char subject_name[NAME_MAX_BYTES + 1];
+	int64_t added_at;                /* occurred_at of the add; 0 before it */
+	char add_event_id[UUID_STRLEN];
+
+	/* penalty facts and their periods (zero / DATE_NONE for list entries) */
+	cs_date decided_on; /* penalty decision date, or the listing date */
+	unsigned categories;
+	enum field field;
+	bool has_fine;
+	int64_t fine_fen;
+	enum severity severity;
+	bool light;
+	enum site channel;
+	cs_date repairable_from;
+	cs_date disclose_until;
+
+	/* its end, if any */
+	enum takedown_reason end_reason; /* TD_NONE while not ended */
+	int64_t ended_at;                /* occurred_at of the ending event; 0 if none */
+	char ended_by[PRODUCER_MAX + 1];
+	char end_event_id[UUID_STRLEN];
+	cs_date ended_on;                /* repaired_on / removed_on / revoked_on / expiry day */
+	char repair_decision_no[DECISION_NO_MAX + 1];
+};
+
+enum recon_outcome {
+	RO_APPLIED,  /* state changed (and maybe obligations) */
+	RO_STALE,    /* older than the record's state: kept, no effect */
+	RO_NOOP,     /* valid but changes nothing (e.g. repair application tracking) */
+	RO_REJECTED, /* refused: reject filled */
+};
+const char *recon_outcome_name(enum recon_outcome o);
+
+#define RECON_MAX_OBLIGATIONS 4
+
+struct recon_result {
+	enum recon_outcome outcome;
+	struct record rec; /* the new state when outcome == RO_APPLIED */
+	struct obligation obl[RECON_MAX_OBLIGATIONS];
+	int n_obl;
+	struct reject rej;
+	/* A due date fell in a year the calendar does not cover (0 if none): log it. */
+	int unknown_year;
+};
+
+/* Applies one validated event (already parsed by event_parse, not a duplicate) to the
+ * current state of its record (cur NULL when the store has none), received at
+ * received_at (Unix seconds; obligations are due calendar-wise from it).
+ * Always fills *ret; never fails otherwise. */
+void reconcile_event(const struct record *cur, const struct event *ev, int64_t received_at,
+		     const rules *r, const calendar *cal, struct recon_result *ret);
+
+/* The automatic end of a shown record whose disclosure period ended before `today`
+ * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired) and
+ * returns true, or returns false when nothing is due. now: the instant of the decision. */
+bool reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
+		      const calendar *cal, struct recon_result *ret);
+
+#endif

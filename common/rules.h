@@ -1,0 +1,114 @@
+/* rules: the domain rules as data. Rule sets (schemas/rules/<name>.rules) with an effective
+ * range of decision dates give disclosure periods, light penalties, repair channels and
+ * deadlines; lists.tsv and authorities.tsv give list and producer facts. No period,
+ * threshold or deadline is a literal in C code. */
+#ifndef CREDSYNC_RULES_H
+#define CREDSYNC_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "date.h"
+
+/* Penalty categories (INTERFACE.md), as bits of a mask. */
+enum category {
+	CAT_WARNING = 1u << 0,
+	CAT_CRITICISM = 1u << 1,
+	CAT_FINE = 1u << 2,
+	CAT_CONFISCATION = 1u << 3,
+	CAT_LICENSE_SUSPENSION = 1u << 4,
+	CAT_QUALIFICATION_DOWNGRADE = 1u << 5,
+	CAT_LICENSE_REVOCATION = 1u << 6,
+	CAT_BUSINESS_RESTRICTION = 1u << 7,
+	CAT_PRODUCTION_SUSPENSION = 1u << 8,
+	CAT_CLOSURE = 1u << 9,
+	CAT_PRACTICE_RESTRICTION = 1u << 10,
+	CAT_DETENTION = 1u << 11,
+	CAT_OTHER = 1u << 12,
+};
+#define CAT_COUNT 13
+
+enum field { FIELD_OTHER = 0, FIELD_FOOD, FIELD_DRUG, FIELD_SPECIAL_EQUIPMENT, FIELD_WORK_SAFETY, FIELD_FIRE };
+#define FIELD_COUNT 6
+
+enum severity { SEV_NONE = 0, SEV_MINOR, SEV_GENERAL, SEV_SERIOUS };
+
+enum site { SITE_CREDITCHINA = 0, SITE_GSXT = 1 };
+#define SITE_COUNT 2
+
+enum list_kind { LIST_ABNORMAL, LIST_SERIOUS };
+
+/* Name <-> value; the *_parse functions return -1 for an unknown name. */
+const char *category_name(enum category c);
+int category_parse(const char *s); /* the bit, or -1 */
+const char *field_name(enum field f);
+int field_parse(const char *s);
+const char *severity_name(enum severity s);
+int severity_parse(const char *s);
+const char *site_name(enum site s);
+int site_parse(const char *s);
+
+/* Opaque: every rule set in a data directory plus the list and authority tables.
+ * Immutable after load; share read-only. */
+typedef struct rules rules;
+
+/* Loads <datadir>/rules/*.rules, <datadir>/data/lists.tsv and <datadir>/data/authorities.tsv.
+ * enabled: comma-separated rule set names in force (NULL = the default, "seed-2024"); for a
+ * decision date the last enabled set whose range covers it governs. Returns NULL with
+ * "FILE:LINE: reason" in err. */
+rules *rules_load(const char *datadir, const char *enabled, char *err, size_t errsz);
+void rules_free(rules *r); /* NULL is fine */
+
+/* What a penalty decision says, as the rules need it. */
+struct penalty_facts {
+	cs_date decided_on;
+	unsigned categories; /* mask of enum category, at least one */
+	enum field field;
+	bool has_fine;
+	int64_t fine_fen; /* fine in fen (0.01 yuan) when has_fine */
+	const char *producer; /* authority code; decides the repair channel */
+	enum severity severity;
+};
+
+struct periods {
+	bool disclosable;        /* false: never shown (e.g. a warning only) */
+	bool light;              /* light penalty: stops after the light period, no application */
+	cs_date repairable_from; /* first day a repair may take effect; DATE_NONE if never */
+	cs_date disclose_until;  /* last day shown if nobody repairs it */
+	enum site channel;       /* the system that decides its repair */
+	const char *rule_set;    /* name of the governing rule set; lives as long as the rules */
+};
+
+/* Computes the periods of a penalty under the rule set that governs its decision date.
+ * Returns 0, or -1 with a reason in err (no rule set covers the date, a severity the rule set
+ * needs is missing). */
+int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret,
+		  char *err, size_t errsz);
+
+/* The repair channel of a penalty made by producer (gsxt for nm-samr, creditchina else). */
+enum site rules_channel(const rules *r, const char *producer, cs_date decided_on);
+
+/* Working-day deadlines of the rule set governing `on` (default set when none covers it). */
+struct deadlines {
+	int obligation_workdays;   /* a site applies an out message within this many */
+	int accept_workdays[SITE_COUNT]; /* repair application accepted within, by channel */
+	int decide_workdays[SITE_COUNT]; /* decided within, counted from acceptance */
+};
+void rules_deadlines(const rules *r, cs_date on, struct deadlines *ret);
+
+/* Lists (lists.tsv). */
+bool rules_list_known(const rules *r, const char *list);
+bool rules_list_owner(const rules *r, const char *list, const char *producer);
+int rules_list_kind(const rules *r, const char *list); /* enum list_kind, or -1 */
+const char *rules_list_name_zh(const rules *r, const char *list);
+
+/* Producers (authorities.tsv): authorities and the two disclosure systems. */
+bool rules_producer_known(const rules *r, const char *producer);
+bool rules_producer_is_system(const rules *r, const char *producer);
+const char *rules_producer_name_zh(const rules *r, const char *producer);
+
+/* Public addresses where a subject applies for repair, by channel (from the rule set). */
+const char *rules_repair_url(const rules *r, enum site channel);
+
+#endif

@@ -1,0 +1,27 @@
+/* ctl: credsyncctl's subcommands, one function each, and what they share.
+ * Each takes argv with argv[0] = the subcommand's name, parses its own options
+ * (--json, --help), prints its answer and returns the exit status:
+ * 0 success, 1 a negative answer or failure, 2 usage error. */
+#ifndef CREDSYNC_CTL_H
+#define CREDSYNC_CTL_H
+
+#include <jansson.h>
+
+#include "calendar.h"
+#include "rules.h"
+
+int ctl_uscc(int argc, char **argv);
+int ctl_due(int argc, char **argv);
+int ctl_periods(int argc, char **argv);
+int ctl_check_event(int argc, char **argv);
+int ctl_notice(int argc, char **argv);
+
+/* Loads the calendar / rules of the data directory (paths_datadir()), printing the reason
+ * to stderr on failure (NULL then). rule_sets: as rules_load's `enabled`. */
+calendar *ctl_load_calendar(void);
+rules *ctl_load_rules(const char *rule_sets);
+
+/* Prints a JSON value (indented, one trailing newline) to stdout and releases it. */
+void ctl_print_json(json_t *json);
+
+#endif

@@ -1,0 +1,12 @@
+/* ctl_due: placeholder until its module lands. */
+#include <stdio.h>
+
+#include "ctl.h"
+
+int
+ctl_due(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "credsyncctl: %s: not implemented yet\n", argv[0]);
+	return 2;
+}

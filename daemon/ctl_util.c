@@ -1,0 +1,34 @@
+/* ctl_util: what credsyncctl's subcommands share. */
+#include <stdio.h>
+
+#include "ctl.h"
+#include "paths.h"
+
+calendar *
+ctl_load_calendar(void)
+{
+	char path[4096], err[512];
+	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", paths_datadir());
+	calendar *cal = calendar_load(path, err, sizeof(err));
+	if (cal == NULL)
+		fprintf(stderr, "credsyncctl: %s\n", err);
+	return cal;
+}
+
+rules *
+ctl_load_rules(const char *rule_sets)
+{
+	char err[512];
+	rules *r = rules_load(paths_datadir(), rule_sets, err, sizeof(err));
+	if (r == NULL)
+		fprintf(stderr, "credsyncctl: %s\n", err);
+	return r;
+}
+
+void
+ctl_print_json(json_t *json)
+{
+	json_dumpf(json, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(json);
+}
