@@ -1,0 +1,890 @@
+/* store: the PostgreSQL connection of credsync: connecting, bounded queries and pipelines,
+ * statement parameters, and the fenced claim of Kafka partitions. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes "what: <first line of msg>" into err. */
+static void
+set_err(char *err, size_t errsz, const char *what, const char *msg)
+{
+	size_t n;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = "unknown error";
+	n = strcspn(msg, "\n");
+	while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
+		n--;
+	snprintf(err, errsz, "%s: %.*s", what, (int)n, msg);
+}
+
+static void
+quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Forgets the connection; cancel: ask the server to stop what it is running first (it may
+ * be stuck, and its locks would otherwise outlive us until statement_timeout). */
+void
+sq_drop(store *st, bool cancel)
+{
+	if (st->conn == NULL)
+		return;
+	if (cancel) {
+		PGcancel *cn = PQgetCancel(st->conn);
+		char ebuf[256];
+
+		if (cn != NULL) {
+			(void)PQcancel(cn, ebuf, sizeof ebuf);
+			PQfreeCancel(cn);
+		}
+	}
+	PQfinish(st->conn);
+	st->conn = NULL;
+	st->in_tx = false;
+	st->outbox_locked = false;
+	memset(st->prep, 0, sizeof st->prep);
+}
+
+int
+sq_need_conn(store *st, const char *what, char *err, size_t errsz)
+{
+	if (st->conn != NULL)
+		return 0;
+	set_err(err, errsz, what,
+	        "no connection to the database (not reconnected since it was lost)");
+	return -1;
+}
+
+/* The reason of a failed connection-level call; drops the connection when it is gone. */
+static void
+conn_error(store *st, const char *what, char *err, size_t errsz)
+{
+	set_err(err, errsz, what, st->conn != NULL ? PQerrorMessage(st->conn) : NULL);
+	if (st->conn != NULL && PQstatus(st->conn) == CONNECTION_BAD)
+		sq_drop(st, false);
+}
+
+static void
+result_error(store *st, const PGresult *res, const char *what, char *err, size_t errsz)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	snprintf(st->sqlstate, sizeof st->sqlstate, "%s", state != NULL ? state : "");
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQresultErrorMessage(res);
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQerrorMessage(st->conn);
+	set_err(err, errsz, what, msg);
+}
+
+/* Waits until libpq has sent everything queued and a result can be read without blocking.
+ * Returns 0, -1 (connection failed) or -2 (nothing from the server for timeout_ms: the
+ * wait starts again whenever the server answers, so a long pipeline that keeps answering
+ * is not cut, while a stuck server or a lock wait is). */
+static int
+wait_ready(PGconn *conn, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd;
+		int64_t left;
+		int flush = PQflush(conn);
+		int r;
+
+		if (flush < 0)
+			return -1;
+		if (flush == 0 && !PQisBusy(conn))
+			return 0;
+		pfd.fd = PQsocket(conn);
+		pfd.events = POLLIN | (flush == 1 ? POLLOUT : 0);
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			return -1;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -2;
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return -2;
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && !PQconsumeInput(conn))
+			return -1;
+		deadline = now_ms() + timeout_ms;
+	}
+}
+
+/* After wait_ready failed: the reason, and the connection is dropped (cancelled first when
+ * the server did not answer). */
+static void
+wait_failed(store *st, int w, int timeout_ms, const char *what, char *err, size_t errsz)
+{
+	if (w == -2) {
+		char msg[96];
+
+		snprintf(msg, sizeof msg, "database did not answer within %d ms", timeout_ms);
+		set_err(err, errsz, what, msg);
+		sq_drop(st, true);
+		return;
+	}
+	set_err(err, errsz, what, PQerrorMessage(st->conn));
+	sq_drop(st, false);
+}
+
+int
+sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
+        ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz)
+{
+	PGresult *last = NULL, *bad = NULL;
+	int ok;
+
+	if (ret != NULL)
+		*ret = NULL;
+	if (sq_need_conn(st, what, err, errsz) < 0)
+		return -1;
+	st->sqlstate[0] = '\0';
+	if (p != NULL)
+		ok = PQsendQueryParams(st->conn, sql, p->n, NULL, p->val, p->len, p->fmt, 0);
+	else
+		ok = PQsendQuery(st->conn, sql);
+	if (!ok) {
+		conn_error(st, what, err, errsz);
+		return -1;
+	}
+	for (;;) {
+		PGresult *res;
+		int w = wait_ready(st->conn, timeout_ms);
+
+		if (w != 0) {
+			PQclear(last);
+			PQclear(bad);
+			wait_failed(st, w, timeout_ms, what, err, errsz);
+			return -1;
+		}
+		res = PQgetResult(st->conn);
+		if (res == NULL)
+			break;
+		switch (PQresultStatus(res)) {
+		case PGRES_FATAL_ERROR:
+		case PGRES_BAD_RESPONSE:
+		case PGRES_NONFATAL_ERROR:
+			if (bad == NULL)
+				bad = res;
+			else
+				PQclear(res);
+			break;
+		default:
+			PQclear(last);
+			last = res;
+			break;
+		}
+	}
+	if (bad != NULL) {
+		result_error(st, bad, what, err, errsz);
+		PQclear(bad);
+		PQclear(last);
+		if (PQstatus(st->conn) == CONNECTION_BAD)
+			sq_drop(st, false);
+		return -1;
+	}
+	if (last == NULL || PQresultStatus(last) != want) {
+		char msg[96];
+
+		snprintf(msg, sizeof msg, "unexpected result status %s",
+		         last != NULL ? PQresStatus(PQresultStatus(last)) : "(none)");
+		set_err(err, errsz, what, msg);
+		PQclear(last);
+		return -1;
+	}
+	if (ret != NULL)
+		*ret = last;
+	else
+		PQclear(last);
+	return 0;
+}
+
+int
+sq_pipe_begin(store *st, const char *what, char *err, size_t errsz)
+{
+	if (sq_need_conn(st, what, err, errsz) < 0)
+		return -1;
+	if (!PQenterPipelineMode(st->conn)) {
+		conn_error(st, what, err, errsz);
+		return -1;
+	}
+	st->n_cmds = 0;
+	st->pipe_broken = false;
+	st->sqlstate[0] = '\0';
+	return 0;
+}
+
+/* Makes room for one more command before it is queued, so that the list never falls out of
+ * step with what libpq sent. */
+static int
+cmd_reserve(store *st)
+{
+	struct sq_cmd *cmds;
+	size_t cap;
+
+	if (st->n_cmds < st->cap_cmds)
+		return 0;
+	cap = st->cap_cmds != 0 ? st->cap_cmds * 2 : 64;
+	cmds = realloc(st->cmds, cap * sizeof *cmds);
+	if (cmds == NULL)
+		return -1;
+	st->cmds = cmds;
+	st->cap_cmds = cap;
+	return 0;
+}
+
+static void
+cmd_push(store *st, bool prepare, enum sq_stmt_id id, int tag)
+{
+	st->cmds[st->n_cmds].prepare = prepare;
+	st->cmds[st->n_cmds].stmt = id;
+	st->cmds[st->n_cmds].tag = tag;
+	st->n_cmds++;
+}
+
+void
+sq_pipe_sql(store *st, const char *sql, int tag)
+{
+	if (st->pipe_broken)
+		return;
+	if (cmd_reserve(st) < 0 ||
+	    !PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+		st->pipe_broken = true;
+		return;
+	}
+	cmd_push(st, false, STMT_COUNT, tag);
+}
+
+void
+sq_pipe_stmt(store *st, const struct sq_stmt *stmt, const struct sq_params *p, int tag)
+{
+	if (st->pipe_broken)
+		return;
+	if (st->prep[stmt->id] == 0) {
+		if (cmd_reserve(st) < 0 ||
+		    !PQsendPrepare(st->conn, stmt->name, stmt->sql, stmt->nparams, NULL)) {
+			st->pipe_broken = true;
+			return;
+		}
+		cmd_push(st, true, stmt->id, 0);
+		st->prep[stmt->id] = 1;
+	}
+	if (cmd_reserve(st) < 0 ||
+	    !PQsendQueryPrepared(st->conn, stmt->name, p->n, p->val, p->len, p->fmt, 0)) {
+		st->pipe_broken = true;
+		return;
+	}
+	cmd_push(st, false, stmt->id, tag);
+}
+
+int
+sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, size_t errsz)
+{
+	bool failed = false;
+	size_t i = 0;
+
+	if (st->pipe_broken || !PQpipelineSync(st->conn)) {
+		set_err(err, errsz, what,
+		        PQstatus(st->conn) == CONNECTION_BAD ? PQerrorMessage(st->conn)
+		                                             : "could not queue the commands");
+		sq_drop(st, false);
+		return -1;
+	}
+	for (;;) {
+		PGresult *res;
+		ExecStatusType s;
+		int w = wait_ready(st->conn, st->timeout_ms);
+
+		if (w != 0) {
+			wait_failed(st, w, st->timeout_ms, what, err, errsz);
+			return -1;
+		}
+		res = PQgetResult(st->conn);
+		if (res == NULL) {
+			/* the end of one command's results */
+			if (++i > st->n_cmds)
+				break;
+			continue;
+		}
+		s = PQresultStatus(res);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (i >= st->n_cmds) {
+			PQclear(res);
+			set_err(err, errsz, what, "more results than commands in the pipeline");
+			sq_drop(st, false);
+			return -1;
+		}
+		if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE) {
+			if (!failed)
+				result_error(st, res, what, err, errsz);
+			failed = true;
+		} else if (s == PGRES_PIPELINE_ABORTED) {
+			failed = true; /* reported by the command that failed */
+		} else if (st->cmds[i].prepare) {
+			st->prep[st->cmds[i].stmt] = 2;
+		} else if (!failed && cb != NULL) {
+			char cberr[256];
+
+			if (cb(ctx, st->cmds[i].tag, res, cberr, sizeof cberr) < 0) {
+				set_err(err, errsz, what, cberr);
+				failed = true;
+			}
+		}
+		PQclear(res);
+	}
+	for (i = 0; i < STMT_COUNT; i++)
+		if (st->prep[i] == 1)
+			st->prep[i] = 0;
+	if (st->conn == NULL || PQstatus(st->conn) == CONNECTION_BAD) {
+		if (!failed)
+			set_err(err, errsz, what, st->conn ? PQerrorMessage(st->conn) : NULL);
+		sq_drop(st, false);
+		return -1;
+	}
+	if (!PQexitPipelineMode(st->conn)) {
+		if (!failed)
+			set_err(err, errsz, what, PQerrorMessage(st->conn));
+		sq_drop(st, false);
+		return -1;
+	}
+	return failed ? -1 : 0;
+}
+
+/* --- parameters ------------------------------------------------------------------------ */
+
+void
+sq_params_reset(struct sq_params *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		free(p->owned[i]);
+		p->owned[i] = NULL;
+	}
+	p->n = 0;
+}
+
+static int
+p_next(struct sq_params *p)
+{
+	int i = p->n;
+
+	/* A statement with more parameters than SQ_MAXPARAMS is a programming error caught by
+	 * the tests: the extra values are dropped and the server refuses the statement. */
+	if (i >= SQ_MAXPARAMS)
+		return SQ_MAXPARAMS - 1;
+	p->n++;
+	p->val[i] = NULL;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+	p->owned[i] = NULL;
+	return i;
+}
+
+void
+sq_p_text(struct sq_params *p, const char *s)
+{
+	p->val[p_next(p)] = s;
+}
+
+void
+sq_p_text_or_null(struct sq_params *p, const char *s)
+{
+	p->val[p_next(p)] = s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int
+sq_p_text_clean(struct sq_params *p, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i, o, bad = 0;
+	char *copy;
+	int k;
+
+	if (s == NULL) {
+		sq_p_text(p, NULL);
+		return 0;
+	}
+	n = strlen(s);
+	for (i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			bad++;
+			l = 1;
+		}
+		i += l;
+	}
+	if (bad == 0) {
+		sq_p_text(p, s);
+		return 0;
+	}
+	copy = malloc(n + bad * 2 + 1);
+	if (copy == NULL)
+		return -1;
+	for (i = 0, o = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			memcpy(copy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(copy + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	copy[o] = '\0';
+	k = p_next(p);
+	p->val[k] = copy;
+	p->owned[k] = copy;
+	return 0;
+}
+
+void
+sq_p_i64(struct sq_params *p, int64_t v)
+{
+	int i = p_next(p);
+
+	snprintf(p->num[i], sizeof p->num[i], "%" PRId64, v);
+	p->val[i] = p->num[i];
+}
+
+void
+sq_p_bool(struct sq_params *p, bool b)
+{
+	p->val[p_next(p)] = b ? "t" : "f";
+}
+
+void
+sq_p_date(struct sq_params *p, cs_date d)
+{
+	if (d == DATE_NONE)
+		sq_p_text(p, NULL);
+	else
+		sq_p_i64(p, d);
+}
+
+void
+sq_p_secs_or_null(struct sq_params *p, int64_t s)
+{
+	if (s == 0)
+		sq_p_text(p, NULL);
+	else
+		sq_p_i64(p, s);
+}
+
+bool
+sq_uuid_valid(const char *s)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+
+	if (s == NULL || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (strchr(hex, s[i]) == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void
+sq_p_uuid(struct sq_params *p, const char *s)
+{
+	sq_p_text(p, sq_uuid_valid(s) ? s : NULL);
+}
+
+void
+sq_p_bytes(struct sq_params *p, const void *b, size_t n)
+{
+	int i = p_next(p);
+
+	p->val[i] = b != NULL ? b : "";
+	p->len[i] = (int)n;
+	p->fmt[i] = 1;
+}
+
+/* --- result fields --------------------------------------------------------------------- */
+
+int
+sq_get_i64(const PGresult *res, int row, int col, int64_t *ret, char *err, size_t errsz)
+{
+	const char *s = PQgetvalue(res, row, col);
+	char *end;
+	long long v;
+
+	if (PQgetisnull(res, row, col)) {
+		*ret = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0') {
+		snprintf(err, errsz, "column \"%s\" holds \"%s\", not an integer",
+		         PQfname(res, col), s);
+		return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+int
+sq_get_str(const PGresult *res, int row, int col, char *buf, size_t bufsz, char *err, size_t errsz)
+{
+	int len = PQgetlength(res, row, col);
+
+	if (PQgetisnull(res, row, col)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if ((size_t)len >= bufsz) {
+		snprintf(err, errsz, "column \"%s\" holds %d bytes, more than the %zu allowed",
+		         PQfname(res, col), len, bufsz - 1);
+		return -1;
+	}
+	memcpy(buf, PQgetvalue(res, row, col), (size_t)len);
+	buf[len] = '\0';
+	return 0;
+}
+
+bool
+sq_get_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* --- connecting ------------------------------------------------------------------------ */
+
+/* A conninfo parse error quotes pieces of the string, which may be a password: those go. */
+static void
+redacted_parse_error(char *err, size_t errsz, const char *msg)
+{
+	char buf[256];
+	size_t o = 0;
+	bool in_quote = false;
+
+	for (const char *s = msg; *s != '\0' && *s != '\n' && o + 4 < sizeof buf; s++) {
+		if (*s == '"') {
+			if (!in_quote) {
+				memcpy(buf + o, "\"...", 4);
+				o += 4;
+			} else {
+				buf[o++] = '"';
+			}
+			in_quote = !in_quote;
+		} else if (!in_quote) {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+	set_err(err, errsz, "invalid connection string", buf);
+}
+
+static bool
+looks_like_conninfo(const char *s)
+{
+	return strchr(s, '=') != NULL || strncmp(s, "postgresql://", 13) == 0 ||
+	       strncmp(s, "postgres://", 11) == 0;
+}
+
+static int
+session_setup(store *st, char *err, size_t errsz)
+{
+	char sql[512];
+	int stmt_ms = st->timeout_ms * 2;
+	int idle_ms = st->timeout_ms * 2 > 10000 ? st->timeout_ms * 2 : 10000;
+
+	/* statement_timeout backs up the client-side deadline when the client is gone;
+	 * idle_in_transaction_session_timeout frees the subject locks of an instance that
+	 * stopped between store_batch_begin and store_batch_commit. */
+	snprintf(sql, sizeof sql,
+	         "SET search_path = credsync, pg_catalog; SET statement_timeout = %d; "
+	         "SET idle_in_transaction_session_timeout = %d%s",
+	         stmt_ms, idle_ms,
+	         PQserverVersion(st->conn) >= 140000
+	             ? "; SET client_connection_check_interval = 5000"
+	             : "");
+	return sq_exec(st, "could not set up the database session", sql, NULL, PGRES_COMMAND_OK,
+	               NULL, st->timeout_ms, err, errsz);
+}
+
+static int
+conn_open(store *st, char *err, size_t errsz)
+{
+	static const char what[] = "could not connect to the database";
+	/* Defaults come before dbname, which the connection string expands into and may
+	 * override; client_encoding comes after: credsync speaks UTF-8 only. */
+	const char *kw[] = {"keepalives",       "keepalives_idle",  "keepalives_interval",
+	                    "keepalives_count", "tcp_user_timeout", "application_name",
+	                    "dbname",           "client_encoding",  NULL};
+	const char *val[] = {"1",         "30",         "10",   "3", "30000",
+	                     "credsyncd", st->conninfo, "UTF8", NULL};
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+	int64_t deadline = now_ms() + st->timeout_ms;
+	PGconn *conn;
+
+	if (looks_like_conninfo(st->conninfo)) {
+		char *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(st->conninfo, &perr);
+
+		if (opts == NULL) {
+			redacted_parse_error(err, errsz, perr != NULL ? perr : "out of memory");
+			PQfreemem(perr);
+			return -1;
+		}
+		PQconninfoFree(opts);
+	}
+	conn = PQconnectStartParams(kw, val, 1);
+	if (conn == NULL) {
+		set_err(err, errsz, what, "out of memory");
+		return -1;
+	}
+	while (ps != PGRES_POLLING_OK) {
+		struct pollfd pfd;
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (ps == PGRES_POLLING_FAILED || PQstatus(conn) == CONNECTION_BAD) {
+			set_err(err, errsz, what, PQerrorMessage(conn));
+			PQfinish(conn);
+			return -1;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			char msg[96];
+
+			snprintf(msg, sizeof msg, "%s within %d ms",
+			         r == 0 ? "no answer" : strerror(errno), st->timeout_ms);
+			set_err(err, errsz, what, msg);
+			PQfinish(conn);
+			return -1;
+		}
+		ps = PQconnectPoll(conn);
+	}
+	PQsetNoticeProcessor(conn, quiet_notices, NULL);
+	if (PQsetnonblocking(conn, 1) != 0) {
+		set_err(err, errsz, what, PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	st->conn = conn;
+	if (session_setup(st, err, errsz) < 0) {
+		sq_drop(st, false);
+		return -1;
+	}
+	return 0;
+}
+
+store *
+store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz)
+{
+	store *st;
+
+	if (conninfo == NULL || timeout_ms <= 0) {
+		set_err(err, errsz, "could not open the store", "no connection string or timeout");
+		return NULL;
+	}
+	st = calloc(1, sizeof *st);
+	if (st == NULL || (st->conninfo = strdup(conninfo)) == NULL) {
+		free(st);
+		set_err(err, errsz, "could not open the store", "out of memory");
+		return NULL;
+	}
+	st->timeout_ms = timeout_ms;
+	if (conn_open(st, err, errsz) < 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(store *st)
+{
+	if (st == NULL)
+		return;
+	sq_drop(st, false);
+	if (st->conninfo != NULL) {
+		/* it may hold a password */
+		volatile char *p = st->conninfo;
+
+		while (*p != '\0')
+			*p++ = '\0';
+		free(st->conninfo);
+	}
+	free(st->cmds);
+	free(st);
+}
+
+int
+store_reconnect(store *st, char *err, size_t errsz)
+{
+	sq_drop(st, st->in_tx);
+	return conn_open(st, err, errsz);
+}
+
+/* --- claiming partitions --------------------------------------------------------------- */
+
+static const struct sq_stmt claim_stmt = {
+    STMT_CLAIM, "credsync_claim",
+    "INSERT INTO credsync.consumer_offsets AS c (grp, topic, partition, next_offset, owner, "
+    "epoch) VALUES ($1, $2, $3, 0, $4, 1) "
+    "ON CONFLICT (grp, topic, partition) DO UPDATE "
+    "SET owner = EXCLUDED.owner, epoch = c.epoch + 1, updated_at = now() "
+    "RETURNING next_offset, epoch",
+    4};
+
+static int
+claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
+{
+	struct store_tp *tp;
+
+	if (tag < 0)
+		return 0; /* BEGIN, COMMIT */
+	tp = &((struct store_tp *)ctx)[tag];
+	if (PQntuples(res) != 1) {
+		snprintf(err, errsz, "claim of partition %" PRId32 " of \"%s\" returned %d rows",
+		         tp->partition, tp->topic, PQntuples(res));
+		return -1;
+	}
+	if (sq_get_i64(res, 0, 0, &tp->offset, err, errsz) < 0 ||
+	    sq_get_i64(res, 0, 1, &tp->epoch, err, errsz) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+tp_cmp(const void *a, const void *b)
+{
+	const struct store_tp *x = *(const struct store_tp *const *)a;
+	const struct store_tp *y = *(const struct store_tp *const *)b;
+	int c = strcmp(x->topic, y->topic);
+
+	if (c != 0)
+		return c;
+	return (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+int
+store_claim(store *st, const char *grp, const char *member, struct store_tp *tps, size_t n,
+            char *err, size_t errsz)
+{
+	static const char what[] = "could not claim partitions";
+	struct store_tp **order;
+	struct sq_params p = {0};
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (st->in_tx) {
+		set_err(err, errsz, what, "a batch is open");
+		return -1;
+	}
+	/* Rows are locked in one order by everybody (claims and commits): no deadlock. */
+	order = malloc(n * sizeof *order);
+	if (order == NULL) {
+		set_err(err, errsz, what, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = &tps[i];
+	qsort(order, n, sizeof *order, tp_cmp);
+	if (sq_pipe_begin(st, what, err, errsz) < 0) {
+		free(order);
+		return -1;
+	}
+	sq_pipe_sql(st, "BEGIN", -1);
+	for (size_t i = 0; i < n; i++) {
+		sq_params_reset(&p);
+		sq_p_text(&p, grp);
+		sq_p_text(&p, order[i]->topic);
+		sq_p_i64(&p, order[i]->partition);
+		sq_p_text(&p, member);
+		sq_pipe_stmt(st, &claim_stmt, &p, (int)(order[i] - tps));
+	}
+	sq_pipe_sql(st, "COMMIT", -1);
+	rc = sq_pipe_end(st, claim_row, tps, what, err, errsz);
+	sq_params_reset(&p);
+	free(order);
+	if (rc < 0 && st->conn != NULL) {
+		char ignore[64];
+
+		(void)sq_exec(st, what, "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms,
+		              ignore, sizeof ignore);
+	}
+	return rc;
+}

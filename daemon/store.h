@@ -1,0 +1,161 @@
+/* store: credsync's PostgreSQL state (schema credsync): migrations, fenced consumer offsets,
+ * batches applied in one transaction with their offsets (exactly-once effect), the outbox. */
+#ifndef CREDSYNC_STORE_H
+#define CREDSYNC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "date.h"
+#include "event.h"
+#include "reconcile.h"
+
+/* One connection. Not thread-safe: one thread uses a store at a time (the consumer and the
+ * publisher each open their own). Every call that talks to the server is bounded: when the
+ * server sends nothing for timeout_ms the call cancels the query, drops the connection and
+ * fails with "database did not answer within N ms"; later calls fail until store_reconnect.
+ * Error texts never contain the connection string. */
+typedef struct store store;
+
+#define STORE_FENCED 1 /* store_batch_commit: a partition was claimed by someone else */
+
+/* Connects (libpq's PG* environment and ~/.pgpass apply; TCP keepalives are on unless
+ * conninfo says otherwise), sets search_path = credsync, pg_catalog, statement_timeout
+ * and idle_in_transaction_session_timeout (both from timeout_ms). conninfo is copied.
+ * Returns NULL with the reason in err. */
+store *store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz);
+void store_close(store *st); /* NULL ok */
+
+/* Drops the connection (if any) and connects again: the open batch is rolled back, the
+ * outbox lock is released. Returns 0 or -1 with err. */
+int store_reconnect(store *st, char *err, size_t errsz);
+
+/* Applies sqldir/NNN_*.sql not yet in credsync.schema_migrations, in order, each in its own
+ * transaction, under a session advisory lock (instances starting together wait for each
+ * other). Migrations may run longer than timeout_ms (up to STORE_MIGRATE_TIMEOUT_MS).
+ * Returns the number applied (>= 0), or -1 with err naming the file. */
+#define STORE_MIGRATE_TIMEOUT_MS (10 * 60 * 1000)
+int store_migrate(store *st, const char *sqldir, char *err, size_t errsz);
+
+/* A Kafka partition and its position: the offset of the next message to consume. */
+struct store_tp {
+	char topic[256];
+	int32_t partition;
+	int64_t offset;
+	int64_t epoch;
+};
+
+/* Claims tps[0..n) for member of group grp, in one transaction: the owner becomes member,
+ * the epoch goes up by one (a partition never seen starts at offset 0, epoch 1), and each
+ * tps[i].offset / .epoch is set to the stored next offset and the new epoch. A batch read
+ * before the claim can then no longer commit (store_batch_commit returns STORE_FENCED).
+ * Returns 0 or -1 with err. */
+int store_claim(store *st, const char *grp, const char *member, struct store_tp *tps, size_t n,
+                char *err, size_t errsz);
+
+/* Opens a batch's transaction in one round trip: takes a transaction advisory lock per
+ * distinct subject USCC of usccs (in a fixed order, so instances holding events about the
+ * same subject on different partitions serialise without deadlock), reads the records of
+ * keys (ret_found[i]; ret_recs[i] when found, zeroed with its key otherwise) and tells which
+ * event ids took effect already (ret_seen[i]: applied, stale or noop; "" never seen). Ids
+ * repeated inside one batch are the caller's to mark as duplicates. The transaction stays
+ * open until store_batch_commit or store_batch_rollback. Returns 0, or -1 with err (rolled
+ * back). */
+int store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
+                      const struct record_key *keys, size_t n_keys, struct record *ret_recs,
+                      bool *ret_found, const char (*event_ids)[UUID_STRLEN], size_t n_ids,
+                      bool *ret_seen, char *err, size_t errsz);
+
+/* One consumed message, whatever its fate. Strings may be NULL ("" for event_id means none;
+ * an event id that is not a UUID is stored as none); text that is not valid UTF-8 is stored
+ * with U+FFFD in place of the bad bytes. kafka_ts_ms < 0: unknown. */
+struct store_inbound {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	const char *event_id;
+	const char *producer;
+	const char *uscc;
+	int64_t kafka_ts_ms;
+	const char *outcome; /* applied, stale, noop, duplicate, rejected, ack */
+	const char *reason;
+	const char *detail;
+	const void *payload;
+	size_t payload_len;
+};
+
+/* A message to publish; id is a UUID, key may be "" or NULL (no key). */
+struct store_outrow {
+	const char *id;
+	const char *topic;
+	const char *key;
+	const char *payload;
+};
+
+struct store_batch {
+	const struct store_inbound *in; /* stored; a message already stored is left as it is */
+	size_t n_in;
+	const struct record *recs; /* upserted: the final state of each record touched */
+	size_t n_recs;
+	const struct obligation *obl; /* inserted; an id already stored is left as it is */
+	size_t n_obl;
+	const struct store_outrow *out; /* outbox rows; an id already stored is left as it is */
+	size_t n_out;
+	const struct ack *acks; /* obligation (id, site) not yet acknowledged becomes so */
+	size_t n_acks;
+	const char *grp;
+	const char *member;
+	const struct store_tp *offsets; /* next offset per partition, epoch from store_claim */
+	size_t n_offsets;
+};
+
+/* Writes the batch in one round trip (pipelined prepared statements), checks that every
+ * partition in b->offsets is still member's at its epoch while moving its offset, and
+ * commits. Replaying a committed batch changes nothing. Without an open batch (no
+ * store_batch_begin) it opens its own transaction, without subject locks.
+ * Returns 0 (committed), STORE_FENCED (rolled back: a partition was lost; claim again), or
+ * -1 (rolled back or unknown; reason in err: reconnect and retry the same batch). */
+int store_batch_commit(store *st, const struct store_batch *b, char *err, size_t errsz);
+/* Rolls back the open batch, if any. */
+void store_batch_rollback(store *st);
+
+/* Up to max keys of shown records whose disclosure ended before today (Beijing date), oldest
+ * first, for reconcile_expiry (read them again under store_batch_begin). */
+int store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_keys, size_t *ret_n,
+                   char *err, size_t errsz);
+
+/* Outbox. Only the holder of the outbox lock (a session advisory lock) publishes; the lock
+ * goes with the connection (store_reconnect, a timeout). *ret_got tells whether this store
+ * holds it now. */
+int store_outbox_lock(store *st, bool *ret_got, char *err, size_t errsz);
+
+struct outbox_row {
+	int64_t seq;
+	char id[UUID_STRLEN];
+	char topic[256];
+	char *key;     /* "" when none; freed by store_outbox_free */
+	char *payload; /* freed by store_outbox_free */
+};
+
+/* Up to limit unsent rows with seq > after_seq, in seq order, into a malloc'd array owned
+ * by the caller (*ret NULL when none). A transaction that committed late can leave a lower
+ * seq unsent behind a higher one already fetched: start each pass from after_seq = 0 (rows
+ * about one subject always commit in seq order). Needs the outbox lock. */
+int store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret,
+                       size_t *ret_n, char *err, size_t errsz);
+void store_outbox_free(struct outbox_row *rows, size_t n); /* NULL ok */
+
+/* Marks rows sent (and their obligations). Needs the outbox lock. */
+int store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size_t errsz);
+
+/* The obligations not acknowledged yet, for the backlog log line. */
+struct store_backlog {
+	int64_t unsent;         /* not acknowledged and not sent */
+	int64_t unacknowledged; /* sent or not */
+	int64_t overdue;        /* not acknowledged by the end of their due date (Beijing) */
+	cs_date oldest_due;     /* of the unacknowledged; DATE_NONE when there are none */
+};
+int store_backlog(store *st, struct store_backlog *ret, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,115 @@
+/* store_int: what the store_*.c files share: the connection, bounded queries, pipelines and
+ * statement parameters. Not for use outside the store module. */
+#ifndef CREDSYNC_STORE_INT_H
+#define CREDSYNC_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store.h"
+
+/* The prepared statements of the pipelines, prepared lazily on first use per connection. */
+enum sq_stmt_id {
+	STMT_CLAIM,
+	STMT_LOCK_SUBJECT,
+	STMT_RECORD_GET,
+	STMT_EVENT_SEEN,
+	STMT_OFFSET_CAS,
+	STMT_INBOUND_PUT,
+	STMT_RECORD_PUT,
+	STMT_OBLIGATION_PUT,
+	STMT_OUTBOX_PUT,
+	STMT_ACK,
+	STMT_COUNT,
+};
+
+struct sq_stmt {
+	enum sq_stmt_id id;
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+/* One command queued in a pipeline: its prepare, or its execution with the caller's tag. */
+struct sq_cmd {
+	bool prepare;
+	enum sq_stmt_id stmt;
+	int tag;
+};
+
+struct store {
+	PGconn *conn;   /* NULL once dropped (timeout, lost connection): reconnect first */
+	char *conninfo; /* may hold a password: never printed, wiped on close */
+	int timeout_ms;
+	bool in_tx;                     /* a batch transaction is open */
+	bool outbox_locked;             /* this session holds the outbox lock */
+	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
+	struct sq_cmd *cmds;            /* the pipeline being built */
+	size_t n_cmds, cap_cmds;
+	bool pipe_broken; /* queueing failed: the pipeline is abandoned */
+	char sqlstate[6]; /* of the last failed command, "" if none */
+};
+
+/* Advisory lock keys (the single-bigint key space; subject locks use the two-int space). */
+#define SQ_LOCK_MIGRATE INT64_C(0x63726564730001) /* "creds" 1 */
+#define SQ_LOCK_OUTBOX  INT64_C(0x63726564730002)
+
+/* Statement parameters: NULL values are SQL NULL; numbers are formatted into num. */
+#define SQ_MAXPARAMS 28
+struct sq_params {
+	int n;
+	const char *val[SQ_MAXPARAMS];
+	int len[SQ_MAXPARAMS];
+	int fmt[SQ_MAXPARAMS];
+	char num[SQ_MAXPARAMS][24];
+	char *owned[SQ_MAXPARAMS]; /* sanitised copies, freed by sq_params_reset */
+};
+void sq_params_reset(struct sq_params *p);
+void sq_p_text(struct sq_params *p, const char *s);         /* NULL stays NULL */
+void sq_p_text_or_null(struct sq_params *p, const char *s); /* "" becomes NULL */
+/* Text from outside (may be invalid UTF-8): bad bytes become U+FFFD. -1 on ENOMEM. */
+int sq_p_text_clean(struct sq_params *p, const char *s);
+void sq_p_i64(struct sq_params *p, int64_t v);
+void sq_p_bool(struct sq_params *p, bool b);
+void sq_p_date(struct sq_params *p, cs_date d);         /* days since 1970; DATE_NONE is NULL */
+void sq_p_secs_or_null(struct sq_params *p, int64_t s); /* 0 is NULL */
+void sq_p_uuid(struct sq_params *p, const char *s);     /* "" or not a UUID is NULL */
+void sq_p_bytes(struct sq_params *p, const void *b, size_t n); /* binary */
+
+/* Whether s is a canonical UUID text (8-4-4-4-12 hex digits). */
+bool sq_uuid_valid(const char *s);
+
+/* Runs one command outside a pipeline and waits for it (timeout_ms without an answer:
+ * cancelled and the connection dropped). p NULL: the simple protocol (several statements
+ * allowed). want: the status expected of the last result. *ret (if ret) gets that result
+ * on success, to PQclear. Returns 0, or -1 with "what: reason" in err. */
+int sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
+            ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz);
+
+/* A pipeline: sq_pipe_begin, then sq_pipe_sql / sq_pipe_stmt to queue commands (no
+ * round trip), then sq_pipe_end sends them all and reads every result, calling cb for each
+ * successful result of a queued command with its tag. The first failure (a command, cb, the
+ * connection) is reported; the commands after a failed one do not run. */
+typedef int (*sq_pipe_cb)(void *ctx, int tag, const PGresult *res, char *err, size_t errsz);
+int sq_pipe_begin(store *st, const char *what, char *err, size_t errsz);
+void sq_pipe_sql(store *st, const char *sql, int tag);
+void sq_pipe_stmt(store *st, const struct sq_stmt *stmt, const struct sq_params *p, int tag);
+int sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, size_t errsz);
+
+/* Forgets the connection (in_tx, the outbox lock and prepared statements go with it);
+ * cancel: ask the server to stop what it runs first. NULL connection ok. */
+void sq_drop(store *st, bool cancel);
+
+/* Sets err to "what: no connection ..." and returns -1 when st has no connection. */
+int sq_need_conn(store *st, const char *what, char *err, size_t errsz);
+
+/* Result fields in text format. Each returns 0, or -1 with err naming the column. */
+int sq_get_i64(const PGresult *res, int row, int col, int64_t *ret, char *err, size_t errsz);
+int sq_get_str(const PGresult *res, int row, int col, char *buf, size_t bufsz, char *err,
+               size_t errsz); /* NULL gives "" */
+bool sq_get_bool(const PGresult *res, int row, int col);
+
+#endif
