@@ -660,19 +660,19 @@ static int
 session_setup(store *st, char *err, size_t errsz)
 {
 	char sql[512];
-	int stmt_ms = st->timeout_ms * 2;
-	int idle_ms = st->timeout_ms * 2 > 10000 ? st->timeout_ms * 2 : 10000;
+	int64_t stmt_ms = (int64_t)st->timeout_ms * 2;
+	int64_t idle_ms = stmt_ms > 10000 ? stmt_ms : 10000;
 
 	/* statement_timeout backs up the client-side deadline when the client is gone;
 	 * idle_in_transaction_session_timeout frees the subject locks of an instance that
 	 * stopped between store_batch_begin and store_batch_commit. */
-	snprintf(sql, sizeof sql,
-	         "SET search_path = credsync, pg_catalog; SET statement_timeout = %d; "
-	         "SET idle_in_transaction_session_timeout = %d%s",
-	         stmt_ms, idle_ms,
-	         PQserverVersion(st->conn) >= 140000
-	             ? "; SET client_connection_check_interval = 5000"
-	             : "");
+	snprintf(
+	    sql, sizeof sql,
+	    "SET search_path = credsync, pg_catalog; SET statement_timeout = %" PRId64 "; "
+	    "SET idle_in_transaction_session_timeout = %" PRId64 "%s",
+	    stmt_ms < INT32_MAX ? stmt_ms : INT32_MAX, idle_ms < INT32_MAX ? idle_ms : INT32_MAX,
+	    PQserverVersion(st->conn) >= 140000 ? "; SET client_connection_check_interval = 5000"
+	                                        : "");
 	return sq_exec(st, "could not set up the database session", sql, NULL, PGRES_COMMAND_OK,
 	               NULL, st->timeout_ms, err, errsz);
 }

@@ -2,10 +2,13 @@
  * offsets, batches and their replay, duplicates, records round trip, obligations and acks,
  * the outbox, and what happens when the database hangs or drops the session. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1008,4 +1011,94 @@ Test(store, errors_never_show_the_password)
 		              strlen(err) > strlen(cases[i].says),
 		          "case %zu: %s", i, err);
 	}
+}
+
+/* Several megabytes each way: the pipeline must keep reading while it writes. */
+Test(store, a_large_batch_commits_in_one_go, FRESH)
+{
+	enum { N = 3000 };
+	struct store_inbound *in = calloc(N, sizeof *in);
+	struct record *recs = calloc(N, sizeof *recs), *got = calloc(N, sizeof *got);
+	struct record_key *keys = calloc(N, sizeof *keys);
+	struct store_outrow *out = calloc(N, sizeof *out);
+	char(*ids)[UUID_STRLEN] = calloc(N, sizeof *ids);
+	char(*big)[2048] = calloc(N, sizeof *big);
+	bool *found = calloc(N, sizeof *found), *seen = calloc(N, sizeof *seen);
+	struct store_tp t = tp(TOPIC, 0);
+	struct store_batch b = {.in = in,
+	                        .n_in = N,
+	                        .recs = recs,
+	                        .n_recs = N,
+	                        .out = out,
+	                        .n_out = N,
+	                        .grp = "credsyncd",
+	                        .member = "A",
+	                        .offsets = &t,
+	                        .n_offsets = 1};
+	char err[512];
+
+	cr_assert(in && recs && got && keys && out && ids && big && found && seen);
+	claim(st, "A", &t, 1);
+	for (int i = 0; i < N; i++) {
+		char no[32];
+
+		snprintf(no, sizeof no, "罚〔2024〕%d号", i);
+		snprintf(ids[i], sizeof ids[i], "00000000-0000-4000-8000-%012d", i);
+		memset(big[i], 'x', sizeof big[i] - 1);
+		in[i] = inbound(i, ids[i], "applied");
+		in[i].payload = big[i];
+		in[i].payload_len = sizeof big[i] - 1;
+		recs[i] = penalty(USCC_A, no);
+		long_name(recs[i].subject_name);
+		keys[i] = recs[i].key;
+		out[i] = (struct store_outrow){ids[i], "credit.out.gsxt", USCC_A, big[i]};
+	}
+	t.offset = N;
+	commit_ok(st, &b);
+	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.inbound"), N);
+	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.records"), N);
+	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.outbox"), N);
+	cr_assert_eq(store_batch_begin(st, NULL, 0, keys, N, got, found,
+	                               (const char(*)[UUID_STRLEN])ids, N, seen, err, sizeof err),
+	             0, "%s", err);
+	store_batch_rollback(st);
+	for (int i = 0; i < N; i++) {
+		cr_assert(found[i] && seen[i], "row %d", i);
+		assert_record_eq(&got[i], &recs[i], "large batch");
+	}
+	free(in);
+	free(recs);
+	free(got);
+	free(keys);
+	free(out);
+	free(ids);
+	free(big);
+	free(found);
+	free(seen);
+}
+
+/* A server that accepts the TCP connection (the kernel does, from the listen backlog) and
+ * never says a word: the connection attempt is cut at the deadline. */
+Test(store, a_silent_server_times_out_the_connection)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char conninfo[128], err[512];
+	int64_t t0, took;
+	store *s;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable user=x",
+	         ntohs(sa.sin_port));
+	t0 = now_ms();
+	s = store_open(conninfo, 300, err, sizeof err);
+	took = now_ms() - t0;
+	cr_assert_null(s);
+	cr_assert_str_eq(err, "could not connect to the database: no answer within 300 ms");
+	cr_assert(took >= 290 && took < 2500, "took %lld ms", (long long)took);
+	close(fd);
 }
