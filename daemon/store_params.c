@@ -1,0 +1,251 @@
+/* store_params: statement parameters (text, numbers, dates, UUIDs, bytes; text from outside
+ * made valid UTF-8) and result fields in text format, for the store_*.c files. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* --- parameters ------------------------------------------------------------------------ */
+
+void
+sq_params_reset(struct sq_params *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		free(p->owned[i]);
+		p->owned[i] = NULL;
+	}
+	p->n = 0;
+}
+
+static int
+p_next(struct sq_params *p)
+{
+	int i = p->n;
+
+	/* A statement with more parameters than SQ_MAXPARAMS is a programming error caught by
+	 * the tests: the extra values are dropped and the server refuses the statement. */
+	if (i >= SQ_MAXPARAMS)
+		return SQ_MAXPARAMS - 1;
+	p->n++;
+	p->val[i] = NULL;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+	p->owned[i] = NULL;
+	return i;
+}
+
+void
+sq_p_text(struct sq_params *p, const char *s)
+{
+	p->val[p_next(p)] = s;
+}
+
+void
+sq_p_text_or_null(struct sq_params *p, const char *s)
+{
+	p->val[p_next(p)] = s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int
+sq_p_text_clean(struct sq_params *p, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i, o, bad = 0;
+	char *copy;
+	int k;
+
+	if (s == NULL) {
+		sq_p_text(p, NULL);
+		return 0;
+	}
+	n = strlen(s);
+	for (i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			bad++;
+			l = 1;
+		}
+		i += l;
+	}
+	if (bad == 0) {
+		sq_p_text(p, s);
+		return 0;
+	}
+	copy = malloc(n + bad * 2 + 1);
+	if (copy == NULL)
+		return -1;
+	for (i = 0, o = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			memcpy(copy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(copy + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	copy[o] = '\0';
+	k = p_next(p);
+	p->val[k] = copy;
+	p->owned[k] = copy;
+	return 0;
+}
+
+void
+sq_p_i64(struct sq_params *p, int64_t v)
+{
+	int i = p_next(p);
+
+	snprintf(p->num[i], sizeof p->num[i], "%" PRId64, v);
+	p->val[i] = p->num[i];
+}
+
+void
+sq_p_bool(struct sq_params *p, bool b)
+{
+	p->val[p_next(p)] = b ? "t" : "f";
+}
+
+void
+sq_p_date(struct sq_params *p, cs_date d)
+{
+	if (d == DATE_NONE)
+		sq_p_text(p, NULL);
+	else
+		sq_p_i64(p, d);
+}
+
+void
+sq_p_secs_or_null(struct sq_params *p, int64_t s)
+{
+	if (s == 0)
+		sq_p_text(p, NULL);
+	else
+		sq_p_i64(p, s);
+}
+
+bool
+sq_uuid_valid(const char *s)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+
+	if (s == NULL || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (strchr(hex, s[i]) == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void
+sq_p_uuid(struct sq_params *p, const char *s)
+{
+	sq_p_text(p, sq_uuid_valid(s) ? s : NULL);
+}
+
+void
+sq_p_bytes(struct sq_params *p, const void *b, size_t n)
+{
+	int i = p_next(p);
+
+	p->val[i] = b != NULL ? b : "";
+	p->len[i] = (int)n;
+	p->fmt[i] = 1;
+}
+
+/* --- result fields --------------------------------------------------------------------- */
+
+int
+sq_get_i64(const PGresult *res, int row, int col, int64_t *ret, char *err, size_t errsz)
+{
+	const char *s = PQgetvalue(res, row, col);
+	char *end;
+	long long v;
+
+	if (PQgetisnull(res, row, col)) {
+		*ret = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0') {
+		snprintf(err, errsz, "column \"%s\" holds \"%s\", not an integer",
+		         PQfname(res, col), s);
+		return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+int
+sq_get_str(const PGresult *res, int row, int col, char *buf, size_t bufsz, char *err, size_t errsz)
+{
+	int len = PQgetlength(res, row, col);
+
+	if (PQgetisnull(res, row, col)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if ((size_t)len >= bufsz) {
+		snprintf(err, errsz, "column \"%s\" holds %d bytes, more than the %zu allowed",
+		         PQfname(res, col), len, bufsz - 1);
+		return -1;
+	}
+	memcpy(buf, PQgetvalue(res, row, col), (size_t)len);
+	buf[len] = '\0';
+	return 0;
+}
+
+bool
+sq_get_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
