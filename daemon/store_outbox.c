@@ -180,11 +180,11 @@ store_backlog(store *st, struct store_backlog *ret, char *err, size_t errsz)
 	/* Only unacknowledged rows: the partial index obligations_unacked keeps this cheap as
 	 * the table grows. */
 	if (sq_exec(st, what,
-		    "SELECT count(*) FILTER (WHERE sent_at IS NULL), count(*), "
-		    "count(*) FILTER (WHERE due_date < date '1970-01-01' + $1::integer), "
-		    "min(due_date) - date '1970-01-01' "
-		    "FROM credsync.obligations WHERE acked_at IS NULL",
-		    &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+	            "SELECT count(*) FILTER (WHERE sent_at IS NULL), count(*), "
+	            "count(*) FILTER (WHERE due_date < date '1970-01-01' + $1::integer), "
+	            "min(due_date) - date '1970-01-01' "
+	            "FROM credsync.obligations WHERE acked_at IS NULL",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->unsent, ebuf, sizeof ebuf) < 0 ||
 	    sq_get_i64(res, 0, 1, &ret->unacknowledged, ebuf, sizeof ebuf) < 0 ||
