@@ -37,10 +37,10 @@ static const struct sq_stmt cas_stmt = {STMT_OFFSET_CAS, "credsync_offset_cas",
 
 static const struct sq_stmt inbound_stmt = {
     STMT_INBOUND_PUT, "credsync_inbound_put",
-    "INSERT INTO credsync.inbound (topic, partition, kafka_offset, event_id, producer, uscc, "
+    "INSERT INTO credsync.inbound (topic, partition, \"offset\", event_id, producer, uscc, "
     "kafka_ts, outcome, reason, detail, payload) VALUES ($1, $2, $3, $4::uuid, $5, $6, "
     "timestamptz 'epoch' + $7::bigint * interval '1 millisecond', $8, $9, $10, $11::bytea) "
-    "ON CONFLICT (topic, partition, kafka_offset) DO NOTHING",
+    "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
     11};
 
 static const struct sq_stmt record_stmt = {

@@ -23,7 +23,7 @@ CREATE TABLE credsync.consumer_offsets (
 CREATE TABLE credsync.inbound (
 	topic text NOT NULL,
 	partition integer NOT NULL,
-	kafka_offset bigint NOT NULL,
+	"offset" bigint NOT NULL, -- quoted everywhere: OFFSET is a keyword
 	event_id uuid,
 	producer text,
 	uscc text,
@@ -35,7 +35,7 @@ CREATE TABLE credsync.inbound (
 	detail text,
 	payload bytea NOT NULL,
 	stored_at timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (topic, partition, kafka_offset)
+	PRIMARY KEY (topic, partition, "offset")
 );
 -- The same event id takes effect once: later copies are kept as 'duplicate'.
 CREATE UNIQUE INDEX inbound_event_once ON credsync.inbound (event_id)

@@ -587,20 +587,20 @@ Test(store, inbound_keeps_any_bytes, FRESH)
 	commit_ok(st, &b);
 	commit_ok(st, &b2);
 	s = pgtest_text(pg, "SELECT encode(payload, 'hex') FROM credsync.inbound WHERE "
-	                    "kafka_offset = 42");
+	                    "\"offset\" = 42");
 	cr_assert_str_eq(s, "7b2261223a00fffe7d");
 	free(s);
 	s = pgtest_text(pg, "SELECT uscc || '|' || detail FROM credsync.inbound WHERE "
-	                    "kafka_offset = 42");
+	                    "\"offset\" = 42");
 	cr_assert_str_eq(s, "\xef\xbf\xbd\xef\xbf\xbd"
 	                    "ABC|bad byte \xef\xbf\xbd");
 	free(s);
-	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.inbound WHERE kafka_offset = 42 "
+	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.inbound WHERE \"offset\" = 42 "
 	                            "AND event_id IS NULL AND kafka_ts IS NULL"),
 	             1);
 	s = pgtest_text(pg, "SELECT to_char(kafka_ts AT TIME ZONE 'UTC', "
 	                    "'YYYY-MM-DD HH24:MI:SS.MS') FROM credsync.inbound WHERE "
-	                    "kafka_offset = 0");
+	                    "\"offset\" = 0");
 	cr_assert_str_eq(s, "2024-05-06 02:15:00.123");
 	free(s);
 }
