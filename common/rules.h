@@ -53,7 +53,7 @@ int site_parse(const char *s);
  * Immutable after load; share read-only. */
 typedef struct rules rules;
 
-/* Loads <datadir>/rules/*.rules, <datadir>/data/lists.tsv and <datadir>/data/authorities.tsv.
+/* Loads every <datadir>/rules/NAME.rules, <datadir>/data/lists.tsv and <datadir>/data/authorities.tsv.
  * enabled: comma-separated rule set names in force (NULL = the default, "seed-2024"); for a
  * decision date the last enabled set whose range covers it governs. Returns NULL with
  * "FILE:LINE: reason" in err. */
