@@ -138,7 +138,7 @@ struct rule_set_info {
 	const char *notice_basis;          /* legal basis cited by the notice, "" when none */
 };
 int rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, char *err,
-		   size_t errsz);
+                   size_t errsz);
 
 /* The repair address of a channel under the rule set governing `on` (default set when none
  * covers it). */

@@ -31,6 +31,6 @@ struct ctl_penalty_args {
 /* Validates them into *ret (ret->producer points into args). On a bad value prints
  * "credsyncctl CMD: reason" naming the option to stderr and returns -1 (a usage error). */
 int ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args *args,
-		      struct penalty_facts *ret);
+                      struct penalty_facts *ret);
 
 #endif
