@@ -132,6 +132,9 @@ Test(rules, worked_examples_of_the_disclosure_periods)
 	     * a leap day end on 2027-02-28. */
 	    {"2024-02-29 food, 1 year", NULL, "2024-02-29", "fine", FIELD_FOOD, "200000", "nm-samr",
 	     SEV_NONE, true, false, "2025-03-01", "2027-02-28", SITE_GSXT, SEED},
+	    /* Decided before the seed: past its maximum period long ago, an answer all the same. */
+	    {"2020-03-02, expired", NULL, "2020-03-02", "fine", FIELD_OTHER, NULL, "nm-tax",
+	     SEV_NONE, true, false, "2020-06-03", "2023-03-02", SITE_CREDITCHINA, SEED},
 	    /* The example event of INTERFACE.md: nm-tax, fine 20000.00, other field: light. */
 	    {"interface example", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
 	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
@@ -235,7 +238,7 @@ Test(rules, channel_by_producer)
 		cr_expect_eq(rules_channel(r, p, day("2024-05-06")), cases[i].site, "%s",
 		             p ? p : "NULL");
 		/* Also for a date no rule set covers: the default set answers. */
-		cr_expect_eq(rules_channel(r, p, day("2001-01-01")), cases[i].site, "%s",
+		cr_expect_eq(rules_channel(r, p, day("2010-01-01")), cases[i].site, "%s",
 		             p ? p : "NULL");
 	}
 	cr_expect_str_eq(rules_repair_url(r, SITE_GSXT), "http://nm.gsxt.gov.cn");
@@ -253,7 +256,7 @@ Test(rules, deadlines_by_rule_set)
 	} cases[] = {
 	    {NULL, "2024-09-13", 1, 3, 7, 5, 10},
 	    {NULL, "2026-05-01", 1, 3, 7, 5, 10},
-	    {NULL, "2001-01-01", 1, 3, 7, 5, 10}, /* no set covers: the default set */
+	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the default set */
 	    {BOTH, "2026-03-31", 1, 3, 7, 5, 10},
 	    {BOTH, "2026-04-01", 1, 3, 7, 5, 7}, /* RULES.md §8: SAMR decides within 7 */
 	};
@@ -314,8 +317,8 @@ Test(rules, periods_errors)
 	     "rule set \"national-2026\" needs a severity (minor, general or serious)"},
 	    {NAT, "2025-05-01", "fine", SEV_GENERAL,
 	     "no enabled rule set covers decision date 2025-05-01 (enabled: national-2026)"},
-	    {BOTH, "2021-04-16", "fine", SEV_NONE,
-	     "no enabled rule set covers decision date 2021-04-16 (enabled: seed-2024, "
+	    {BOTH, "2015-09-30", "fine", SEV_NONE,
+	     "no enabled rule set covers decision date 2015-09-30 (enabled: seed-2024, "
 	     "national-2026)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -610,7 +613,7 @@ Test(rules, rule_set_info)
 	cr_assert_eq(rules_rule_set(r, day("2026-04-01"), &info, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(info.name, NAT);
 	cr_expect(info.by_severity);
-	cr_expect_eq(rules_rule_set(r, day("2020-01-01"), &info, err, sizeof(err)), -1);
+	cr_expect_eq(rules_rule_set(r, day("2015-09-30"), &info, err, sizeof(err)), -1);
 	rules_free(r);
 }
 
