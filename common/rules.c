@@ -1,5 +1,6 @@
-/* rules: rule sets (schemas/rules/NAME.rules), lists.tsv and authorities.tsv loaded into an
- * immutable value, and the disclosure periods, channels and deadlines they give. */
+/* rules: every rule set of a data directory (parsed by rulefile), lists.tsv and
+ * authorities.tsv loaded into an immutable value, and the disclosure periods, channels and
+ * deadlines they give. */
 #include "rules.h"
 
 #include <dirent.h>
@@ -9,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_MAX_LEN    63
-#define MAX_MONTHS      1200 /* 100 years: anything longer is a typo */
-#define MAX_WORKDAYS    365
+#include "rulefile.h"
+
 #define MAX_YUAN_DIGITS 15 /* keeps fen well inside int64 */
 
 static const char *const category_names[CAT_COUNT] = {
@@ -33,7 +33,6 @@ static const char *const field_names[FIELD_COUNT] = {
     "other", "food", "drug", "special_equipment", "work_safety", "fire",
 };
 static const char *const severity_names[] = {"none", "minor", "general", "serious"};
-#define SEV_COUNT 4
 static const char *const site_names[SITE_COUNT] = {"creditchina", "gsxt"};
 
 const char *
@@ -78,13 +77,13 @@ field_parse(const char *s)
 const char *
 severity_name(enum severity s)
 {
-	return (unsigned)s < SEV_COUNT ? severity_names[s] : NULL;
+	return (unsigned)s < RULEFILE_SEV_COUNT ? severity_names[s] : NULL;
 }
 
 int
 severity_parse(const char *s)
 {
-	return name_index(severity_names, SEV_COUNT, s);
+	return name_index(severity_names, RULEFILE_SEV_COUNT, s);
 }
 
 const char *
@@ -98,38 +97,6 @@ site_parse(const char *s)
 {
 	return name_index(site_names, SITE_COUNT, s);
 }
-
-/* The periods of one severity class: hidden (not disclosed) or min..max months. */
-struct sev_rule {
-	bool hidden;
-	int min_months, max_months; /* 0: not set */
-};
-
-struct channel_rule {
-	char *producer;
-	enum site site;
-};
-
-struct ruleset {
-	char *name;
-	cs_date from, to; /* to = DATE_NONE: open-ended */
-	int min_months, max_months;
-	int field_min[FIELD_COUNT];
-	int cat_min[CAT_COUNT], cat_max[CAT_COUNT];
-	unsigned not_disclosable;
-	unsigned light_cats; /* 0: no light rule */
-	int light_months;
-	int64_t light_fine_below_fen; /* -1: not set */
-	enum site channel_default;
-	struct channel_rule *channels;
-	size_t nchannels;
-	int obligation;
-	int accept[SITE_COUNT], decide[SITE_COUNT];
-	char *repair_url[SITE_COUNT];
-	bool by_severity;
-	struct sev_rule sev[SEV_COUNT];
-	char *notice_basis;
-};
 
 struct list_entry {
 	char *code;
@@ -155,27 +122,6 @@ struct rules {
 	size_t nauths;
 };
 
-/* Where parsing is, for "FILE:LINE: reason". */
-struct src {
-	const char *path;
-	int line;
-	char *err;
-	size_t errsz;
-};
-
-__attribute__((format(printf, 2, 3))) static int
-fail(const struct src *src, const char *fmt, ...)
-{
-	va_list ap;
-	int n = src->line > 0 ? snprintf(src->err, src->errsz, "%s:%d: ", src->path, src->line)
-	                      : snprintf(src->err, src->errsz, "%s: ", src->path);
-	size_t off = n > 0 && (size_t)n < src->errsz ? (size_t)n : 0;
-	va_start(ap, fmt);
-	vsnprintf(src->err + off, src->errsz - off, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 __attribute__((format(printf, 3, 4))) static void
 seterr(char *err, size_t errsz, const char *fmt, ...)
 {
@@ -183,68 +129,6 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
-}
-
-static char *
-trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 &&
-	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		s[--n] = '\0';
-	return s;
-}
-
-static bool
-valid_code(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      (c == '.' && i > 0)))
-			return false;
-	}
-	return true;
-}
-
-/* "3m", "1y", "36m" -> months in 1..MAX_MONTHS. */
-static int
-parse_months(const char *s, int *ret)
-{
-	char *end;
-	if (*s < '1' || *s > '9')
-		return -1;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	if (*end == 'y' && n <= MAX_MONTHS / 12)
-		n *= 12;
-	else if (*end != 'm')
-		return -1;
-	if (n > MAX_MONTHS)
-		return -1;
-	*ret = (int)n;
-	return 0;
-}
-
-static int
-parse_workdays(const char *s, int *ret)
-{
-	char *end;
-	if (*s < '1' || *s > '9')
-		return -1;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n > MAX_WORKDAYS)
-		return -1;
-	*ret = (int)n;
-	return 0;
 }
 
 int
@@ -277,406 +161,6 @@ rules_parse_yuan(const char *s, int64_t *ret_fen)
 	return 0;
 }
 
-/* A comma-separated list of category names into a mask; an empty list is 0. */
-static int
-parse_categories(const struct src *src, const char *key, const char *value, unsigned *ret)
-{
-	char buf[512];
-	unsigned mask = 0;
-
-	if (strlen(value) >= sizeof(buf))
-		return fail(src, "value of \"%s\" is too long", key);
-	memcpy(buf, value, strlen(value) + 1);
-	if (*trim(buf) == '\0') {
-		*ret = 0;
-		return 0;
-	}
-	for (char *item = buf, *next; item != NULL; item = next) {
-		next = strchr(item, ',');
-		if (next != NULL)
-			*next++ = '\0';
-		char *name = trim(item);
-		int bit = category_parse(name);
-		if (bit < 0)
-			return fail(src, "unknown category \"%s\" in \"%s\"", name, key);
-		mask |= (unsigned)bit;
-	}
-	*ret = mask;
-	return 0;
-}
-
-static int
-bit_index(unsigned bit)
-{
-	for (int i = 0; i < CAT_COUNT; i++)
-		if (bit == 1u << i)
-			return i;
-	return -1;
-}
-
-static char *
-dupstr(const struct src *src, const char *s)
-{
-	char *copy = strdup(s);
-	if (copy == NULL)
-		fail(src, "out of memory");
-	return copy;
-}
-
-/* Parses "<prefix>.<name>.<suffix>" with prefix given: copies name into buf, returns the
- * suffix (after the second dot), "" when there is none, or NULL when key is not prefixed. */
-static const char *
-split_key(const char *key, const char *prefix, char *buf, size_t bufsz)
-{
-	size_t plen = strlen(prefix);
-	if (strncmp(key, prefix, plen) != 0 || key[plen] != '.')
-		return NULL;
-	const char *name = key + plen + 1;
-	const char *dot = strchr(name, '.');
-	size_t n = dot ? (size_t)(dot - name) : strlen(name);
-	if (n == 0 || n >= bufsz)
-		return NULL;
-	memcpy(buf, name, n);
-	buf[n] = '\0';
-	return dot ? dot + 1 : "";
-}
-
-static int
-set_months(const struct src *src, const char *key, const char *value, int *ret)
-{
-	if (parse_months(value, ret) < 0)
-		return fail(src,
-		            "invalid period \"%s\" for \"%s\": expected a number of months or "
-		            "years such as \"3m\" or \"1y\"",
-		            value, key);
-	return 0;
-}
-
-static int
-set_workdays(const struct src *src, const char *key, const char *value, int *ret)
-{
-	if (parse_workdays(value, ret) < 0)
-		return fail(src, "invalid number of working days \"%s\" for \"%s\"", value, key);
-	return 0;
-}
-
-static int
-set_string(const struct src *src, const char *value, char **ret)
-{
-	*ret = dupstr(src, value);
-	return *ret ? 0 : -1;
-}
-
-static const struct authority *
-find_authority(const rules *r, const char *code)
-{
-	if (code == NULL)
-		return NULL;
-	for (size_t i = 0; i < r->nauths; i++)
-		if (strcmp(r->auths[i].code, code) == 0)
-			return &r->auths[i];
-	return NULL;
-}
-
-/* One `key = value` of a rule file. */
-static int
-apply_key(const rules *r, struct ruleset *rs, const struct src *src, const char *key,
-          const char *value)
-{
-	char name[NAME_MAX_LEN + 1];
-	const char *suffix;
-	int i;
-
-	if (*value == '\0' && strcmp(key, "not_disclosable") != 0)
-		return fail(src, "\"%s\" has no value", key);
-	if (strcmp(key, "name") == 0) {
-		if (!valid_code(value, NAME_MAX_LEN))
-			return fail(src,
-			            "invalid rule set name \"%s\": use a-z, 0-9, '-', '_', '.'",
-			            value);
-		return set_string(src, value, &rs->name);
-	}
-	if (strcmp(key, "effective_from") == 0 || strcmp(key, "effective_to") == 0) {
-		cs_date *d = key[10] == 'f' ? &rs->from : &rs->to;
-		if (date_parse(value, d) < 0)
-			return fail(src, "invalid date \"%s\" for \"%s\": expected YYYY-MM-DD",
-			            value, key);
-		return 0;
-	}
-	if (strcmp(key, "period.min") == 0)
-		return set_months(src, key, value, &rs->min_months);
-	if (strcmp(key, "period.max") == 0)
-		return set_months(src, key, value, &rs->max_months);
-	if ((suffix = split_key(key, "field", name, sizeof(name))) != NULL &&
-	    strcmp(suffix, "min") == 0) {
-		if ((i = field_parse(name)) < 0)
-			return fail(src, "unknown field \"%s\" in \"%s\"", name, key);
-		return set_months(src, key, value, &rs->field_min[i]);
-	}
-	if ((suffix = split_key(key, "category", name, sizeof(name))) != NULL &&
-	    (strcmp(suffix, "min") == 0 || strcmp(suffix, "max") == 0)) {
-		int bit = category_parse(name);
-		if (bit < 0)
-			return fail(src, "unknown category \"%s\" in \"%s\"", name, key);
-		i = bit_index((unsigned)bit);
-		return set_months(src, key, value,
-		                  suffix[1] == 'i' ? &rs->cat_min[i] : &rs->cat_max[i]);
-	}
-	if (strcmp(key, "not_disclosable") == 0)
-		return parse_categories(src, key, value, &rs->not_disclosable);
-	if (strcmp(key, "light.categories") == 0) {
-		if (parse_categories(src, key, value, &rs->light_cats) < 0)
-			return -1;
-		if (rs->light_cats == 0)
-			return fail(src, "\"%s\" has no value", key);
-		return 0;
-	}
-	if (strcmp(key, "light.period") == 0)
-		return set_months(src, key, value, &rs->light_months);
-	if (strcmp(key, "light.fine_below_yuan") == 0) {
-		if (rules_parse_yuan(value, &rs->light_fine_below_fen) < 0)
-			return fail(src,
-			            "invalid amount \"%s\" for \"%s\": expected yuan such as "
-			            "\"100000\" or \"100000.00\"",
-			            value, key);
-		return 0;
-	}
-	if (strcmp(key, "channel.default") == 0 ||
-	    ((suffix = split_key(key, "channel", name, sizeof(name))) != NULL && *suffix == '\0')) {
-		int site = site_parse(value);
-		if (site < 0)
-			return fail(
-			    src, "unknown channel \"%s\" for \"%s\": expected creditchina or gsxt",
-			    value, key);
-		if (strcmp(key, "channel.default") == 0) {
-			rs->channel_default = (enum site)site;
-			return 0;
-		}
-		if (find_authority(r, name) == NULL)
-			return fail(src,
-			            "unknown producer \"%s\" in \"%s\": not in authorities.tsv",
-			            name, key);
-		struct channel_rule *grown =
-		    realloc(rs->channels, (rs->nchannels + 1) * sizeof(*grown));
-		if (grown == NULL)
-			return fail(src, "out of memory");
-		rs->channels = grown;
-		grown[rs->nchannels].site = (enum site)site;
-		if ((grown[rs->nchannels].producer = dupstr(src, name)) == NULL)
-			return -1;
-		rs->nchannels++;
-		return 0;
-	}
-	if (strcmp(key, "deadline.obligation") == 0)
-		return set_workdays(src, key, value, &rs->obligation);
-	if ((suffix = split_key(key, "deadline", name, sizeof(name))) != NULL &&
-	    (strcmp(suffix, "accept") == 0 || strcmp(suffix, "decide") == 0)) {
-		if ((i = site_parse(name)) < 0)
-			return fail(src, "unknown channel \"%s\" in \"%s\"", name, key);
-		return set_workdays(src, key, value,
-		                    suffix[1] == 'c' ? &rs->accept[i] : &rs->decide[i]);
-	}
-	if ((suffix = split_key(key, "repair_url", name, sizeof(name))) != NULL &&
-	    *suffix == '\0') {
-		if ((i = site_parse(name)) < 0)
-			return fail(src, "unknown channel \"%s\" in \"%s\"", name, key);
-		if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
-			return fail(src,
-			            "invalid address \"%s\" for \"%s\": expected http:// or "
-			            "https://",
-			            value, key);
-		return set_string(src, value, &rs->repair_url[i]);
-	}
-	if (strcmp(key, "severity.required") == 0) {
-		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-			return fail(src, "invalid value \"%s\" for \"%s\": expected yes or no",
-			            value, key);
-		rs->by_severity = value[0] == 'y';
-		return 0;
-	}
-	if ((suffix = split_key(key, "severity", name, sizeof(name))) != NULL &&
-	    (strcmp(suffix, "min") == 0 || strcmp(suffix, "max") == 0 ||
-	     strcmp(suffix, "disclosed") == 0)) {
-		i = severity_parse(name);
-		if (i <= SEV_NONE)
-			return fail(src, "unknown severity \"%s\" in \"%s\"", name, key);
-		struct sev_rule *sev = &rs->sev[i];
-		if (strcmp(suffix, "disclosed") == 0) {
-			if (strcmp(value, "no") != 0)
-				return fail(src,
-				            "invalid value \"%s\" for \"%s\": only \"no\" is "
-				            "meaningful (give min and max to disclose)",
-				            value, key);
-			sev->hidden = true;
-			return 0;
-		}
-		return set_months(src, key, value,
-		                  suffix[1] == 'i' ? &sev->min_months : &sev->max_months);
-	}
-	if (strcmp(key, "notice.basis") == 0)
-		return set_string(src, value, &rs->notice_basis);
-	return fail(src, "unknown key \"%s\"", key);
-}
-
-/* Whole-file checks once every line is read; src->line is 0 so errors name the file only. */
-static int
-check_ruleset(const struct ruleset *rs, const struct src *src, const char *stem)
-{
-	if (rs->name == NULL)
-		return fail(src, "missing key \"name\"");
-	if (strcmp(rs->name, stem) != 0)
-		return fail(src,
-		            "rule set name \"%s\" does not match the file name (expected \"%s\")",
-		            rs->name, stem);
-	if (rs->from == DATE_NONE)
-		return fail(src, "missing key \"effective_from\"");
-	if (rs->to != DATE_NONE && rs->to < rs->from)
-		return fail(src, "effective_to is before effective_from");
-	if (rs->by_severity) {
-		for (int i = SEV_MINOR; i < SEV_COUNT; i++) {
-			const struct sev_rule *sev = &rs->sev[i];
-			const char *sn = severity_names[i];
-			if (sev->hidden && (sev->min_months != 0 || sev->max_months != 0))
-				return fail(
-				    src, "severity.%s.disclosed = no contradicts its periods", sn);
-			if (!sev->hidden && (sev->min_months == 0 || sev->max_months == 0))
-				return fail(src,
-				            "severity.required is yes but severity \"%s\" needs "
-				            "severity.%s.min and severity.%s.max (or "
-				            "severity.%s.disclosed = no)",
-				            sn, sn, sn, sn);
-			if (sev->min_months > sev->max_months)
-				return fail(src, "severity.%s.min is longer than severity.%s.max",
-				            severity_names[i], severity_names[i]);
-		}
-	} else {
-		for (int i = SEV_MINOR; i < SEV_COUNT; i++)
-			if (rs->sev[i].hidden || rs->sev[i].min_months || rs->sev[i].max_months)
-				return fail(src, "severity.%s.* keys need severity.required = yes",
-				            severity_names[i]);
-		if (rs->min_months == 0)
-			return fail(src, "missing key \"period.min\"");
-		if (rs->max_months == 0)
-			return fail(src, "missing key \"period.max\"");
-		if (rs->min_months > rs->max_months)
-			return fail(src, "period.min is longer than period.max");
-	}
-	for (int i = 0; i < CAT_COUNT; i++)
-		if (rs->cat_min[i] != 0 && rs->cat_max[i] != 0 && rs->cat_min[i] > rs->cat_max[i])
-			return fail(src, "category.%s.min is longer than category.%s.max",
-			            category_names[i], category_names[i]);
-	if (rs->light_cats != 0 || rs->light_months != 0 || rs->light_fine_below_fen >= 0) {
-		if (rs->light_cats == 0)
-			return fail(
-			    src, "missing key \"light.categories\" (other light.* keys are set)");
-		if (rs->light_months == 0)
-			return fail(src,
-			            "missing key \"light.period\" (other light.* keys are set)");
-		if ((rs->light_cats & CAT_FINE) && rs->light_fine_below_fen < 0)
-			return fail(src, "missing key \"light.fine_below_yuan\" (light.categories "
-			                 "includes fine)");
-	}
-	if (rs->obligation == 0)
-		return fail(src, "missing key \"deadline.obligation\"");
-	for (int i = 0; i < SITE_COUNT; i++) {
-		if (rs->accept[i] == 0)
-			return fail(src, "missing key \"deadline.%s.accept\"", site_names[i]);
-		if (rs->decide[i] == 0)
-			return fail(src, "missing key \"deadline.%s.decide\"", site_names[i]);
-		if (rs->repair_url[i] == NULL)
-			return fail(src, "missing key \"repair_url.%s\"", site_names[i]);
-	}
-	return 0;
-}
-
-static void
-ruleset_free(struct ruleset *rs)
-{
-	free(rs->name);
-	for (size_t i = 0; i < rs->nchannels; i++)
-		free(rs->channels[i].producer);
-	free(rs->channels);
-	for (int i = 0; i < SITE_COUNT; i++)
-		free(rs->repair_url[i]);
-	free(rs->notice_basis);
-}
-
-/* Keys seen so far in one file, to refuse a second assignment. */
-struct seen {
-	char **keys;
-	size_t n;
-};
-
-static int
-seen_add(struct seen *seen, const struct src *src, const char *key)
-{
-	for (size_t i = 0; i < seen->n; i++)
-		if (strcmp(seen->keys[i], key) == 0)
-			return fail(src, "duplicate key \"%s\"", key);
-	char **grown = realloc(seen->keys, (seen->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return fail(src, "out of memory");
-	seen->keys = grown;
-	if ((grown[seen->n] = dupstr(src, key)) == NULL)
-		return -1;
-	seen->n++;
-	return 0;
-}
-
-static int
-load_ruleset(const rules *r, const char *path, const char *stem, struct ruleset *rs, char *err,
-             size_t errsz)
-{
-	struct src src = {path, 0, err, errsz};
-	struct seen seen = {NULL, 0};
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = -1;
-
-	memset(rs, 0, sizeof(*rs));
-	rs->from = rs->to = DATE_NONE;
-	rs->light_fine_below_fen = -1;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		fail(&src, "could not open file: %s", strerror(errno));
-		return -1;
-	}
-	while (getline(&line, &cap, fp) >= 0) {
-		src.line++;
-		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		if (eq == NULL) {
-			fail(&src, "expected \"key = value\"");
-			goto out;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		if (*key == '\0') {
-			fail(&src, "expected \"key = value\"");
-			goto out;
-		}
-		if (seen_add(&seen, &src, key) < 0 || apply_key(r, rs, &src, key, value) < 0)
-			goto out;
-	}
-	if (ferror(fp)) {
-		fail(&src, "could not read file: %s", strerror(errno));
-		goto out;
-	}
-	src.line = 0;
-	rc = check_ruleset(rs, &src, stem);
-out:
-	for (size_t i = 0; i < seen.n; i++)
-		free(seen.keys[i]);
-	free(seen.keys);
-	free(line);
-	fclose(fp);
-	if (rc < 0)
-		ruleset_free(rs);
-	return rc;
-}
-
 /* Splits a TSV line in place into at most max fields; returns the count. */
 static int
 split_tabs(char *s, char **fields, int max)
@@ -695,17 +179,17 @@ split_tabs(char *s, char **fields, int max)
 
 /* Reads a TSV file, calling fn for each line that is not blank or a comment. */
 static int
-read_tsv(const char *path, int nfields, int (*fn)(rules *, const struct src *, char **), rules *r,
-         char *err, size_t errsz)
+read_tsv(const char *path, int nfields, int (*fn)(rules *, const struct rulefile_src *, char **),
+         rules *r, char *err, size_t errsz)
 {
-	struct src src = {path, 0, err, errsz};
+	struct rulefile_src src = {path, 0, err, errsz};
 	char *line = NULL, *fields[8];
 	size_t cap = 0;
 	int rc = 0;
 
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {
-		fail(&src, "could not open file: %s", strerror(errno));
+		rulefile_fail(&src, "could not open file: %s", strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && getline(&line, &cap, fp) >= 0) {
@@ -716,34 +200,46 @@ read_tsv(const char *path, int nfields, int (*fn)(rules *, const struct src *, c
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		if (split_tabs(line, fields, nfields) != nfields)
-			rc = fail(&src, "expected %d tab-separated columns", nfields);
+			rc = rulefile_fail(&src, "expected %d tab-separated columns", nfields);
 		else
 			rc = fn(r, &src, fields);
 	}
 	if (rc == 0 && ferror(fp))
-		rc = fail(&src, "could not read file: %s", strerror(errno));
+		rc = rulefile_fail(&src, "could not read file: %s", strerror(errno));
 	free(line);
 	fclose(fp);
 	return rc;
 }
 
-static int
-add_authority(rules *r, const struct src *src, char **f)
+static const struct authority *
+find_authority(const rules *r, const char *code)
 {
-	if (!valid_code(f[0], NAME_MAX_LEN))
-		return fail(src, "invalid producer code \"%s\"", f[0]);
+	if (code == NULL)
+		return NULL;
+	for (size_t i = 0; i < r->nauths; i++)
+		if (strcmp(r->auths[i].code, code) == 0)
+			return &r->auths[i];
+	return NULL;
+}
+
+static int
+add_authority(rules *r, const struct rulefile_src *src, char **f)
+{
+	if (!rulefile_valid_code(f[0], RULEFILE_NAME_MAX))
+		return rulefile_fail(src, "invalid producer code \"%s\"", f[0]);
 	if (find_authority(r, f[0]) != NULL)
-		return fail(src, "duplicate producer \"%s\"", f[0]);
+		return rulefile_fail(src, "duplicate producer \"%s\"", f[0]);
 	if (strcmp(f[1], "authority") != 0 && strcmp(f[1], "system") != 0)
-		return fail(src, "invalid kind \"%s\": expected authority or system", f[1]);
+		return rulefile_fail(src, "invalid kind \"%s\": expected authority or system",
+		                     f[1]);
 	struct authority *grown = realloc(r->auths, (r->nauths + 1) * sizeof(*grown));
 	if (grown == NULL)
-		return fail(src, "out of memory");
+		return rulefile_fail(src, "out of memory");
 	r->auths = grown;
 	struct authority *a = &grown[r->nauths];
 	a->system = f[1][0] == 's';
-	a->code = dupstr(src, f[0]);
-	a->name_zh = dupstr(src, f[2]);
+	a->code = rulefile_dup(src, f[0]);
+	a->name_zh = rulefile_dup(src, f[2]);
 	r->nauths++; /* counted even when a copy failed, so rules_free releases the other */
 	return a->code && a->name_zh ? 0 : -1;
 }
@@ -760,19 +256,20 @@ find_list(const rules *r, const char *code)
 }
 
 static int
-add_list(rules *r, const struct src *src, char **f)
+add_list(rules *r, const struct rulefile_src *src, char **f)
 {
-	if (!valid_code(f[0], NAME_MAX_LEN))
-		return fail(src, "invalid list code \"%s\"", f[0]);
+	if (!rulefile_valid_code(f[0], RULEFILE_NAME_MAX))
+		return rulefile_fail(src, "invalid list code \"%s\"", f[0]);
 	if (find_list(r, f[0]) != NULL)
-		return fail(src, "duplicate list \"%s\"", f[0]);
+		return rulefile_fail(src, "duplicate list \"%s\"", f[0]);
 	if (strcmp(f[1], "abnormal") != 0 && strcmp(f[1], "serious") != 0)
-		return fail(src, "invalid kind \"%s\": expected abnormal or serious", f[1]);
+		return rulefile_fail(src, "invalid kind \"%s\": expected abnormal or serious",
+		                     f[1]);
 	/* Every owner must be a known authority: ownership decides who may add and remove. */
 	size_t olen = strlen(f[3]);
 	char *owners = malloc(olen + 3);
 	if (owners == NULL)
-		return fail(src, "out of memory");
+		return rulefile_fail(src, "out of memory");
 	owners[0] = ',';
 	memcpy(owners + 1, f[3], olen);
 	owners[olen + 1] = ',';
@@ -782,9 +279,10 @@ add_list(rules *r, const struct src *src, char **f)
 		*comma = '\0';
 		const struct authority *a = find_authority(r, p);
 		if (a == NULL || a->system) {
-			fail(src,
-			     "owner \"%s\" of list \"%s\" is not an authority of authorities.tsv",
-			     p, f[0]);
+			rulefile_fail(
+			    src,
+			    "owner \"%s\" of list \"%s\" is not an authority of authorities.tsv", p,
+			    f[0]);
 			free(owners);
 			return -1;
 		}
@@ -794,14 +292,14 @@ add_list(rules *r, const struct src *src, char **f)
 	struct list_entry *grown = realloc(r->lists, (r->nlists + 1) * sizeof(*grown));
 	if (grown == NULL) {
 		free(owners);
-		return fail(src, "out of memory");
+		return rulefile_fail(src, "out of memory");
 	}
 	r->lists = grown;
 	struct list_entry *l = &grown[r->nlists];
 	l->kind = f[1][0] == 'a' ? LIST_ABNORMAL : LIST_SERIOUS;
 	l->owners = owners;
-	l->code = dupstr(src, f[0]);
-	l->name_zh = dupstr(src, f[4]);
+	l->code = rulefile_dup(src, f[0]);
+	l->name_zh = rulefile_dup(src, f[4]);
 	r->nlists++;
 	return l->code && l->name_zh ? 0 : -1;
 }
@@ -854,7 +352,7 @@ load_ruleset_dir(rules *r, const char *datadir, char *err, size_t errsz)
 			seterr(err, errsz, "path of rule set \"%s\" is too long", names[i]);
 			goto out;
 		}
-		if (load_ruleset(r, path, names[i], &r->sets[i], err, errsz) < 0)
+		if (rulefile_load(r, path, names[i], &r->sets[i], err, errsz) < 0)
 			goto out;
 		r->nsets++;
 	}
@@ -887,7 +385,7 @@ enable_sets(rules *r, const char *datadir, const char *enabled, char *err, size_
 		next = strchr(item, ',');
 		if (next != NULL)
 			*next++ = '\0';
-		char *name = trim(item);
+		char *name = rulefile_trim(item);
 		size_t i;
 		if (*name == '\0') {
 			seterr(err, errsz, "empty rule set name in \"%s\"", enabled);
@@ -946,7 +444,7 @@ rules_free(rules *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->nsets; i++)
-		ruleset_free(&r->sets[i]);
+		rulefile_free(&r->sets[i]);
 	free(r->sets);
 	free(r->enabled);
 	for (size_t i = 0; i < r->nlists; i++) {
@@ -1056,7 +554,7 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 
 	int base_min = rs->min_months, base_max = rs->max_months;
 	if (rs->by_severity) {
-		if ((unsigned)pf->severity >= SEV_COUNT || pf->severity == SEV_NONE) {
+		if ((unsigned)pf->severity >= RULEFILE_SEV_COUNT || pf->severity == SEV_NONE) {
 			seterr(err, errsz,
 			       "rule set \"%s\" needs a severity (minor, general or serious)",
 			       rs->name);
@@ -1125,9 +623,9 @@ bool
 rules_list_owner(const rules *r, const char *list, const char *producer)
 {
 	const struct list_entry *l = find_list(r, list);
-	char needle[NAME_MAX_LEN + 3];
+	char needle[RULEFILE_NAME_MAX + 3];
 
-	if (l == NULL || producer == NULL || !valid_code(producer, NAME_MAX_LEN))
+	if (l == NULL || producer == NULL || !rulefile_valid_code(producer, RULEFILE_NAME_MAX))
 		return false;
 	snprintf(needle, sizeof(needle), ",%s,", producer);
 	return strstr(l->owners, needle) != NULL;
