@@ -226,7 +226,7 @@ static int
 value_check(const struct key_def *k, const char *value, struct setting *st, char num[32],
             const char **ret_value, char *err, size_t errsz)
 {
-	long long n;
+	long long n = 0;
 	const char *end;
 	int64_t unix_s;
 	int offset_min;
@@ -381,6 +381,27 @@ trim(char *s, size_t n)
 	return s;
 }
 
+static bool
+key_is_acceptable(const char *key)
+{
+	return key_find(key, NULL) != NULL ||
+	       (strncmp(key, "kafka.", 6) == 0 && kafka_prop_is_name(key + 6));
+}
+
+/* "pg.conninfo dbname=x": the '=' found belongs to the value, the key's own is missing. */
+static bool
+forgot_equals(const char *key)
+{
+	size_t n = strcspn(key, " \t");
+	char first[256];
+
+	if (key[n] == '\0' || n >= sizeof(first))
+		return false;
+	memcpy(first, key, n);
+	first[n] = '\0';
+	return key_is_acceptable(first);
+}
+
 /* One line, already stripped of its newline; 0 also for a blank or comment line. On error
  * err holds the reason without the location. */
 static int
@@ -409,6 +430,10 @@ config_line(config *cfg, char *text, int line, char *err, size_t errsz)
 		seterr(err, errsz, "missing key before \"=\"");
 		return -1;
 	}
+	if (forgot_equals(key)) {
+		seterr(err, errsz, "missing \"=\"");
+		return -1;
+	}
 	k = key_find(key, &index);
 	if (k != NULL) {
 		if (cfg->set[index].line != 0) {
@@ -421,7 +446,7 @@ config_line(config *cfg, char *text, int line, char *err, size_t errsz)
 		cfg->set[index].line = line;
 		return 0;
 	}
-	if (strncmp(key, "kafka.", 6) != 0 || !kafka_prop_is_name(key + 6)) {
+	if (!key_is_acceptable(key)) {
 		seterr(err, errsz, "unknown key \"%s\"", key);
 		return -1;
 	}
