@@ -381,15 +381,19 @@ redact_keyword_value(struct redact_out *o, const char *p)
 }
 
 /* postgresql://user:pass@host/db?password=x: masks the userinfo password and secret params.
- * The userinfo ends where libpq ends it: at the first '@' before any '/'. */
+ * libpq ends the userinfo at the first '@' or '/'; a password with a raw '@' or '/' is wrong
+ * but is still a password, so the mask runs to the last '@' before the query. */
 static void
 redact_uri(struct redact_out *o, const char *uri, size_t schemelen)
 {
-	const char *p = uri + schemelen, *at, *colon, *q;
+	const char *p = uri + schemelen, *at = NULL, *colon, *q;
+	size_t n = strcspn(p, "?");
 
 	out_add(o, uri, schemelen);
-	at = p + strcspn(p, "@/");
-	if (*at == '@') {
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '@')
+			at = p + i;
+	if (at != NULL) {
 		colon = memchr(p, ':', (size_t)(at - p));
 		if (colon != NULL) {
 			out_add(o, p, (size_t)(colon - p) + 1);
@@ -404,16 +408,16 @@ redact_uri(struct redact_out *o, const char *uri, size_t schemelen)
 	}
 	out_add(o, p, (size_t)(q - p) + 1);
 	for (p = q + 1; *p != '\0';) {
-		size_t n = strcspn(p, "&");
-		const char *eq = memchr(p, '=', n);
+		size_t len = strcspn(p, "&");
+		const char *eq = memchr(p, '=', len);
 
 		if (eq != NULL && is_secret_param(p, (size_t)(eq - p))) {
 			out_add(o, p, (size_t)(eq - p) + 1);
 			out_add(o, MASK, strlen(MASK));
 		} else {
-			out_add(o, p, n);
+			out_add(o, p, len);
 		}
-		p += n;
+		p += len;
 		if (*p == '&') {
 			out_add(o, "&", 1);
 			p++;
