@@ -16,12 +16,12 @@
 #define EVENT_MAX_DEPTH 8
 
 /* Longest accepted strings, in bytes of UTF-8, NUL not counted. */
-#define PRODUCER_MAX 64
+#define PRODUCER_MAX    64
 #define DECISION_NO_MAX 128
-#define NAME_MAX_BYTES 400
-#define LIST_CODE_MAX 64
-#define REASON_MAX 1024
-#define UUID_STRLEN 37 /* 36 + NUL */
+#define NAME_MAX_BYTES  400
+#define LIST_CODE_MAX   64
+#define REASON_MAX      1024
+#define UUID_STRLEN     37 /* 36 + NUL */
 
 enum event_type {
 	EV_PENALTY_ISSUED,
@@ -114,7 +114,7 @@ struct event {
  * Returns 0 with *ret filled, or -1 with *rej filled (reason and detail). When the JSON
  * parsed far enough, ret->event_id is set even on failure ("" otherwise). */
 int event_parse(const char *buf, size_t len, const char *topic_producer, const rules *r,
-		struct event *ret, struct reject *rej);
+                struct event *ret, struct reject *rej);
 
 /* An acknowledgement from a site (credit.ack.<site>). */
 struct ack {
@@ -124,7 +124,7 @@ struct ack {
 };
 /* Parses an ack; topic_site is the topic's suffix (must match "site"), NULL to skip. */
 int ack_parse(const char *buf, size_t len, const char *topic_site, struct ack *ret,
-	      struct reject *rej);
+              struct reject *rej);
 
 /* Out messages (credit.out.<site>). */
 enum out_type { OUT_DISCLOSE, OUT_TAKEDOWN, OUT_MUTUAL_RECOGNITION };
@@ -175,7 +175,7 @@ char *out_encode(const struct obligation *ob);
 char *ack_encode(const struct ack *ack);
 /* payload: the original message bytes (any bytes; invalid UTF-8 is escaped as U+FFFD). */
 char *reject_encode(const char *event_id, const char *producer, const struct reject *rej,
-		    const char *topic, int32_t partition, int64_t offset, const char *payload,
-		    size_t payload_len);
+                    const char *topic, int32_t partition, int64_t offset, const char *payload,
+                    size_t payload_len);
 
 #endif
