@@ -31,10 +31,22 @@ log_init(enum log_level level)
 	log_set_level(level);
 }
 
+/* A level outside err..debug (a cast -1 from log_level_parse, say) must neither silence the
+ * log nor index past level_names. */
+static enum log_level
+level_clamp(enum log_level level)
+{
+	if ((int)level < LOG_LVL_ERR)
+		return LOG_LVL_ERR;
+	if ((int)level > LOG_LVL_DEBUG)
+		return LOG_LVL_DEBUG;
+	return level;
+}
+
 void
 log_set_level(enum log_level level)
 {
-	atomic_store_explicit(&log_level_cur, (int)level, memory_order_relaxed);
+	atomic_store_explicit(&log_level_cur, (int)level_clamp(level), memory_order_relaxed);
 }
 
 int
@@ -51,7 +63,8 @@ log_level_parse(const char *s)
 static bool
 log_enabled(enum log_level level)
 {
-	return (int)level <= atomic_load_explicit(&log_level_cur, memory_order_relaxed);
+	return (int)level_clamp(level) <=
+	       atomic_load_explicit(&log_level_cur, memory_order_relaxed);
 }
 
 /* Appends to a line being built; what does not fit is dropped. */
@@ -103,6 +116,7 @@ log_emit(enum log_level level, const char *msg, int errnum, const char *kv)
 	struct timespec now;
 	struct tm tm;
 
+	level = level_clamp(level);
 	if (clock_gettime(CLOCK_REALTIME, &now) == 0 && gmtime_r(&now.tv_sec, &tm) != NULL) {
 		char secs[24];
 		if (strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm) > 0)

@@ -201,6 +201,34 @@ Test(log, lines_above_the_level_are_dropped)
 	free(out);
 }
 
+Test(log, a_level_out_of_range_is_clamped)
+{
+	struct capture c;
+	char *out;
+
+	capture_start(&c);
+	log_set_level((enum log_level) - 1); /* a failed log_level_parse, cast */
+	log_kv(LOG_LVL_ERR, "still_shown", NULL);
+	log_warnx("hidden");
+	log_set_level(LOG_LVL_DEBUG);
+	log_kv((enum log_level)1, "low", NULL);
+	log_kv((enum log_level)42, "high", NULL);
+	out = capture_end(&c);
+
+	const char *rest, *line = out;
+	const char *want[] = {"<3>", "level=err msg=still_shown\n", "<3>", "level=err msg=low\n",
+	                      "<7>", "level=debug msg=high\n"};
+	for (size_t i = 0; i < 6; i += 2) {
+		cr_assert_eq(strncmp(line, want[i], 3), 0, "line %zu: %s", i / 2, out);
+		cr_assert_neq(line_ts(line, &rest), -1);
+		size_t n = strlen(want[i + 1]);
+		cr_expect_eq(strncmp(rest, want[i + 1], n), 0, "line %zu: %s", i / 2, rest);
+		line = rest + n;
+	}
+	cr_expect_str_eq(line, "");
+	free(out);
+}
+
 Test(log, errno_survives_logging)
 {
 	struct capture c;
