@@ -381,11 +381,13 @@ trim(char *s, size_t n)
 	return s;
 }
 
+/* kafka.embedded.* is credsync's: a misspelling there must not reach librdkafka. */
 static bool
 key_is_acceptable(const char *key)
 {
 	return key_find(key, NULL) != NULL ||
-	       (strncmp(key, "kafka.", 6) == 0 && kafka_prop_is_name(key + 6));
+	       (strncmp(key, "kafka.", 6) == 0 && kafka_prop_is_name(key + 6) &&
+	        strncmp(key, "kafka.embedded.", 15) != 0);
 }
 
 /* "pg.conninfo dbname=x": the '=' found belongs to the value, the key's own is missing. */

@@ -82,6 +82,8 @@ Test(config, errors_name_file_line_and_reason)
 	    {"foo.bar = 1\n", "t.conf:1: unknown key \"foo.bar\""},
 	    {BASE "Log.Level = info\n", "t.conf:3: unknown key \"Log.Level\""},
 	    {BASE "kafka. = x\n", "t.conf:3: unknown key \"kafka.\""},
+	    {BASE "kafka.embedded.partition = 2\n",
+	     "t.conf:3: unknown key \"kafka.embedded.partition\""},
 	    {BASE "kafka.sasl user = x\n", "t.conf:3: missing \"=\""},
 	    {BASE "kafka.x: y = x\n", "t.conf:3: unknown key \"kafka.x: y\""},
 	    {BASE "foo bar = x\n", "t.conf:3: unknown key \"foo bar\""},
