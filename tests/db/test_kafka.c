@@ -527,6 +527,33 @@ Test(kafka, rewind_reads_again_from_the_given_offsets)
 	embedded_stop(e);
 }
 
+Test(kafka, close_reports_what_it_could_not_deliver)
+{
+	struct rec r = {0};
+	embedded *e = start_cluster(1);
+	kafka *k = start_member(e, "undelivered", &r);
+	char err[512];
+	int tags[2];
+
+	embedded_stop(e); /* nowhere to deliver to */
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(kafka_produce(k, "credit.out.gsxt", "91150102MA0N123408", "x", 1,
+		                           &tags[i], err, sizeof(err)),
+		             0, "%s", err);
+	int64_t start = kafkatest_now_ms();
+	kafka_close(k, 300);
+	cr_expect_lt(kafkatest_now_ms() - start, 5000, "close took %lld ms",
+	             (long long)(kafkatest_now_ms() - start));
+	cr_assert_eq(r.delivered, 2, "reports: %d", r.delivered);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(r.opaques[i], &tags[i]);
+		cr_expect(r.errs[i] == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+		              r.errs[i] == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT,
+		          "report %d: %s", i, rd_kafka_err2name(r.errs[i]));
+	}
+	rec_free(&r);
+}
+
 Test(kafka, refuses_bad_configurations)
 {
 	static const struct {
