@@ -334,7 +334,11 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 		return;
 	}
 	if (cur->end_reason != TD_NONE) {
-		ret->outcome = RO_NOOP; /* already ended */
+		/* Already ended; but a repair of what was never shown is refused, not ignored. */
+		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER)
+			(void)end_allowed(cur, ev, ret);
+		else
+			ret->outcome = RO_NOOP;
 		return;
 	}
 	if (!end_allowed(cur, ev, ret))
