@@ -27,8 +27,8 @@ long long config_int(const config *cfg, const char *key);
 /* Calls fn for each kafka.<property> key the file set, with the "kafka." prefix removed,
  * except credsync's own kafka keys (bootstrap.servers=embedded, embedded.*, group.id is
  * passed). Stops and returns fn's value when it is non-zero. */
-int config_foreach_kafka(const config *cfg, int (*fn)(const char *prop, const char *value, void *arg),
-			 void *arg);
+int config_foreach_kafka(const config *cfg,
+                         int (*fn)(const char *prop, const char *value, void *arg), void *arg);
 
 /* Prints every effective setting, one "key = value" line each, secrets masked. */
 void config_print(const config *cfg, FILE *fp);

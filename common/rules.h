@@ -29,7 +29,14 @@ enum category {
 };
 #define CAT_COUNT 13
 
-enum field { FIELD_OTHER = 0, FIELD_FOOD, FIELD_DRUG, FIELD_SPECIAL_EQUIPMENT, FIELD_WORK_SAFETY, FIELD_FIRE };
+enum field {
+	FIELD_OTHER = 0,
+	FIELD_FOOD,
+	FIELD_DRUG,
+	FIELD_SPECIAL_EQUIPMENT,
+	FIELD_WORK_SAFETY,
+	FIELD_FIRE
+};
 #define FIELD_COUNT 6
 
 enum severity { SEV_NONE = 0, SEV_MINOR, SEV_GENERAL, SEV_SERIOUS };
@@ -56,10 +63,10 @@ int site_parse(const char *s);
  * Immutable after load; share read-only. */
 typedef struct rules rules;
 
-/* Loads every <datadir>/rules/NAME.rules, <datadir>/data/lists.tsv and <datadir>/data/authorities.tsv.
- * enabled: comma-separated rule set names in force (NULL = the default, "seed-2024"); for a
- * decision date the last enabled set whose range covers it governs. Returns NULL with
- * "FILE:LINE: reason" in err. */
+/* Loads every <datadir>/rules/NAME.rules, <datadir>/data/lists.tsv and
+ * <datadir>/data/authorities.tsv. enabled: comma-separated rule set names in force (NULL = the
+ * default, "seed-2024"); for a decision date the last enabled set whose range covers it governs.
+ * Returns NULL with "FILE:LINE: reason" in err. */
 rules *rules_load(const char *datadir, const char *enabled, char *err, size_t errsz);
 void rules_free(rules *r); /* NULL is fine */
 
@@ -69,7 +76,7 @@ struct penalty_facts {
 	unsigned categories; /* mask of enum category, at least one */
 	enum field field;
 	bool has_fine;
-	int64_t fine_fen; /* fine in fen (0.01 yuan) when has_fine */
+	int64_t fine_fen;     /* fine in fen (0.01 yuan) when has_fine */
 	const char *producer; /* authority code; decides the repair channel */
 	enum severity severity;
 };
@@ -88,15 +95,15 @@ struct periods {
 /* Computes the periods of a penalty under the rule set that governs its decision date.
  * Returns 0, or -1 with a reason in err (no rule set covers the date, a severity the rule set
  * needs is missing). */
-int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret,
-		  char *err, size_t errsz);
+int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret, char *err,
+                  size_t errsz);
 
 /* The repair channel of a penalty made by producer (gsxt for nm-samr, creditchina else). */
 enum site rules_channel(const rules *r, const char *producer, cs_date decided_on);
 
 /* Working-day deadlines of the rule set governing `on` (default set when none covers it). */
 struct deadlines {
-	int obligation_workdays;   /* a site applies an out message within this many */
+	int obligation_workdays;         /* a site applies an out message within this many */
 	int accept_workdays[SITE_COUNT]; /* repair application accepted within, by channel */
 	int decide_workdays[SITE_COUNT]; /* decided within, counted from acceptance */
 };
