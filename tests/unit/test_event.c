@@ -62,16 +62,17 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The case folders of events/<kind>, sorted; *ret_n of them. Free with free_names. */
+/* The case folders of <group>/<kind>, sorted; *ret_n of them. Free with free_names. */
 static char **
-case_names(const char *kind, size_t *ret_n)
+case_names(const char *group, const char *kind, size_t *ret_n)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/events/%s", fixtures_dir(), kind);
+	snprintf(path, sizeof(path), "%s/%s/%s", fixtures_dir(), group, kind);
 	DIR *d = opendir(path);
 	cr_assert_not_null(d, "could not open \"%s\": %s", path, strerror(errno));
 	size_t n = 0, cap = 16;
 	char **names = malloc(cap * sizeof(*names));
+	cr_assert_not_null(names);
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -79,6 +80,7 @@ case_names(const char *kind, size_t *ret_n)
 		if (n == cap) {
 			cap *= 2;
 			names = realloc(names, cap * sizeof(*names));
+			cr_assert_not_null(names);
 		}
 		names[n++] = strdup(de->d_name);
 	}
@@ -99,32 +101,32 @@ free_names(char **names, size_t n)
 struct fixture {
 	char *input;
 	size_t len;
-	char *error; /* NULL for valid cases */
-	char topic_producer[PRODUCER_MAX + 1];
+	char *error;                         /* NULL for valid cases */
+	char topic_suffix[PRODUCER_MAX + 1]; /* the producer or site of the topic file */
 	bool has_topic;
 };
 
+/* group "events" (topics credit.in.<producer>) or "acks" (credit.ack.<site>). */
 static void
-fixture_load(const char *kind, const char *name, struct fixture *fx)
+fixture_load(const char *group, const char *kind, const char *name, struct fixture *fx)
 {
+	const char *prefix = strcmp(group, "acks") == 0 ? "credit.ack." : "credit.in.";
 	char path[4096];
 	memset(fx, 0, sizeof(*fx));
-	snprintf(path, sizeof(path), "%s/events/%s/%s/input", fixtures_dir(), kind, name);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/input", fixtures_dir(), group, kind, name);
 	fx->input = slurp(path, &fx->len);
-	cr_assert_not_null(fx->input, "%s/%s: no input", kind, name);
-	snprintf(path, sizeof(path), "%s/events/%s/%s/error", fixtures_dir(), kind, name);
+	cr_assert_not_null(fx->input, "%s/%s/%s: no input", group, kind, name);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/error", fixtures_dir(), group, kind, name);
 	fx->error = slurp(path, NULL);
 	if (fx->error)
 		chomp(fx->error);
-	snprintf(path, sizeof(path), "%s/events/%s/%s/topic", fixtures_dir(), kind, name);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/topic", fixtures_dir(), group, kind, name);
 	char *topic = slurp(path, NULL);
 	if (topic) {
 		chomp(topic);
-		const char *prefix = "credit.in.";
 		cr_assert(strncmp(topic, prefix, strlen(prefix)) == 0, "%s: topic \"%s\"", name,
 		          topic);
-		snprintf(fx->topic_producer, sizeof(fx->topic_producer), "%s",
-		         topic + strlen(prefix));
+		snprintf(fx->topic_suffix, sizeof(fx->topic_suffix), "%s", topic + strlen(prefix));
 		fx->has_topic = true;
 		free(topic);
 	}
@@ -137,6 +139,25 @@ fixture_free(struct fixture *fx)
 	free(fx->error);
 }
 
+/* Runs the parser of group on a fixture: 0 or -1, with rej filled. */
+static int
+fixture_parse(const char *group, const struct fixture *fx, const rules *r, struct reject *rej)
+{
+	const char *topic = fx->has_topic ? fx->topic_suffix : NULL;
+	if (strcmp(group, "acks") == 0) {
+		struct ack ack;
+		return ack_parse(fx->input, fx->len, topic, &ack, rej);
+	}
+	struct event ev;
+	int rc = event_parse(fx->input, fx->len, topic, r, &ev, rej);
+	if (rc == 0) {
+		cr_expect_eq(strlen(ev.event_id), 36);
+		cr_expect_eq(strlen(ev.key.uscc), USCC_LEN);
+		cr_expect_neq(ev.key.decision_no[0], '\0');
+	}
+	return rc;
+}
+
 static rules *
 load_rules(void)
 {
@@ -146,57 +167,69 @@ load_rules(void)
 	return r;
 }
 
-Test(event, valid_fixtures_parse)
+static void
+check_valid(const char *group)
 {
 	rules *r = load_rules();
 	size_t n;
-	char **names = case_names("valid", &n);
+	char **names = case_names(group, "valid", &n);
 	cr_assert_gt(n, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct fixture fx;
-		struct event ev;
 		struct reject rej;
-		fixture_load("valid", names[i], &fx);
-		int rc = event_parse(fx.input, fx.len, fx.has_topic ? fx.topic_producer : NULL, r,
-		                     &ev, &rej);
-		cr_expect_eq(rc, 0, "valid/%s: %s: %s", names[i], reject_reason_name(rej.reason),
-		             rej.detail);
-		if (rc == 0) {
-			cr_expect_eq(rej.reason, REJ_NONE, "valid/%s", names[i]);
-			cr_expect_eq(strlen(ev.event_id), 36, "valid/%s", names[i]);
-			cr_expect_eq(strlen(ev.key.uscc), USCC_LEN, "valid/%s", names[i]);
-			cr_expect_neq(ev.key.decision_no[0], '\0', "valid/%s", names[i]);
-		}
+		fixture_load(group, "valid", names[i], &fx);
+		int rc = fixture_parse(group, &fx, r, &rej);
+		cr_expect_eq(rc, 0, "%s/valid/%s: %s: %s", group, names[i],
+		             reject_reason_name(rej.reason), rej.detail);
 		fixture_free(&fx);
 	}
 	free_names(names, n);
 	rules_free(r);
 }
 
-Test(event, invalid_fixtures_give_their_error)
+static void
+check_invalid(const char *group)
 {
 	rules *r = load_rules();
 	size_t n;
-	char **names = case_names("invalid", &n);
+	char **names = case_names(group, "invalid", &n);
 	cr_assert_gt(n, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct fixture fx;
-		struct event ev;
 		struct reject rej;
 		char got[512];
-		fixture_load("invalid", names[i], &fx);
-		cr_assert_not_null(fx.error, "invalid/%s: no error file", names[i]);
-		int rc = event_parse(fx.input, fx.len, fx.has_topic ? fx.topic_producer : NULL, r,
-		                     &ev, &rej);
+		fixture_load(group, "invalid", names[i], &fx);
+		cr_assert_not_null(fx.error, "%s/invalid/%s: no error file", group, names[i]);
+		int rc = fixture_parse(group, &fx, r, &rej);
 		snprintf(got, sizeof(got), "%s: %s",
 		         rc == 0 ? "ok" : reject_reason_name(rej.reason), rej.detail);
-		cr_expect_eq(rc, -1, "invalid/%s: accepted", names[i]);
-		cr_expect_str_eq(got, fx.error, "invalid/%s:\n  got      %s\n  expected %s",
-		                 names[i], got, fx.error);
+		cr_expect_eq(rc, -1, "%s/invalid/%s: accepted", group, names[i]);
+		cr_expect_str_eq(got, fx.error, "%s/invalid/%s:\n  got      %s\n  expected %s",
+		                 group, names[i], got, fx.error);
 		fixture_free(&fx);
 	}
 	free_names(names, n);
 	rules_free(r);
+}
+
+Test(event, valid_fixtures_parse)
+{
+	check_valid("events");
+}
+
+Test(event, invalid_fixtures_give_their_error)
+{
+	check_invalid("events");
+}
+
+Test(event, valid_ack_fixtures_parse)
+{
+	check_valid("acks");
+}
+
+Test(event, invalid_ack_fixtures_give_their_error)
+{
+	check_invalid("acks");
 }
 
 /* Every reason the parser can give has at least one fixture. */
@@ -209,10 +242,10 @@ Test(event, invalid_fixtures_cover_every_parser_reason)
 	};
 	bool seen[REJ_COUNT] = {false};
 	size_t n;
-	char **names = case_names("invalid", &n);
+	char **names = case_names("events", "invalid", &n);
 	for (size_t i = 0; i < n; i++) {
 		struct fixture fx;
-		fixture_load("invalid", names[i], &fx);
+		fixture_load("events", "invalid", names[i], &fx);
 		cr_assert_not_null(fx.error, "invalid/%s: no error file", names[i]);
 		char *colon = strchr(fx.error, ':');
 		cr_assert_not_null(colon, "invalid/%s: error is not \"reason: detail\"", names[i]);
@@ -745,6 +778,10 @@ Test(event_encode, obligation_id_deterministic)
 {
 	struct obligation a = sample_obligation(), b = sample_obligation();
 	cr_expect_str_eq(a.id, b.id);
+	/* Computed apart from libuuid: Python's uuid.uuid5(UUID("5c1d3a0e-8f41-4f7b-9d2a-
+	 * 6b0f3c8e7a15"), "creditchina|takedown|repaired|penalty|91150102MA0N123408||
+	 * 呼税罚〔2024〕12号|0b7e4c7a-3f0d-4c55-8a51-2d9e6f3a1c20") (one line, no spaces). */
+	cr_expect_str_eq(a.id, "f17cc909-a049-53c3-88be-d09c5c8cc5dc");
 	cr_expect_eq(a.id[14], '5', "not a version 5 UUID: %s", a.id);
 	char canonical[UUID_STRLEN];
 	cr_expect(event_uuid_normalise(a.id, canonical));
@@ -870,5 +907,136 @@ Test(event_encode, utf8_trim_table)
 		snprintf(buf, sizeof(buf), "%s", cases[i].in);
 		event_utf8_trim(buf);
 		cr_expect_str_eq(buf, cases[i].want, "case %zu", i);
+	}
+}
+
+/* ---- golden messages: tests/fixtures/encoded/<schema>-<case>.json, byte for byte (the
+ * schema agreement test validates the same files against schemas/json) ---- */
+
+static char *
+golden_out_takedown(void)
+{
+	struct obligation ob = sample_obligation();
+	return out_encode(&ob);
+}
+
+static char *
+golden_out_disclose_penalty(void)
+{
+	struct obligation ob = sample_obligation();
+	ob.type = OUT_DISCLOSE;
+	ob.reason = TD_NONE;
+	ob.received_at = 1714961700; /* 2024-05-06T10:15:00+08:00 */
+	ob.due_date = ymd(2024, 5, 7);
+	ob.repairable_from = ymd(2024, 8, 7);
+	ob.disclose_until = ymd(2027, 5, 6);
+	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
+	         "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10");
+	obligation_set_id(&ob);
+	return out_encode(&ob);
+}
+
+static char *
+golden_out_disclose_list(void)
+{
+	struct obligation ob = sample_obligation();
+	ob.site = SITE_GSXT;
+	ob.type = OUT_DISCLOSE;
+	ob.reason = TD_NONE;
+	ob.key.kind = KIND_SERIOUS;
+	snprintf(ob.key.uscc, sizeof(ob.key.uscc), "91150303MA0Q8U4L07");
+	snprintf(ob.key.list, sizeof(ob.key.list), "b1-01");
+	snprintf(ob.key.decision_no, sizeof(ob.key.decision_no), "(2024)内01执123号");
+	snprintf(ob.producer, sizeof(ob.producer), "nm-court");
+	snprintf(ob.subject_name, sizeof(ob.subject_name), "乌海某某建材有限公司");
+	ob.received_at = 1712736000; /* 2024-04-10T16:00:00+08:00 */
+	ob.due_date = ymd(2024, 4, 11);
+	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
+	         "c3d4e5f6-a7b8-4c9d-8e1f-2a3b4c5d6e7f");
+	obligation_set_id(&ob);
+	return out_encode(&ob);
+}
+
+static char *
+golden_out_takedown_expired(void)
+{
+	struct obligation ob = sample_obligation();
+	ob.site = SITE_GSXT;
+	ob.reason = TD_LIGHT_EXPIRED;
+	ob.source_event_id[0] = '\0';
+	ob.received_at = 1723046400; /* 2024-08-08T00:00:00+08:00 */
+	ob.due_date = ymd(2024, 8, 9);
+	obligation_set_id(&ob);
+	return out_encode(&ob);
+}
+
+static char *
+golden_out_mutual_recognition(void)
+{
+	struct obligation ob = sample_obligation();
+	ob.site = SITE_GSXT;
+	ob.type = OUT_MUTUAL_RECOGNITION;
+	ob.rec_system = SITE_CREDITCHINA;
+	snprintf(ob.rec_decision_no, sizeof(ob.rec_decision_no), "%s", ob.key.decision_no);
+	snprintf(ob.rec_repair_decision_no, sizeof(ob.rec_repair_decision_no),
+	         "内信修〔2024〕0913号");
+	ob.rec_repaired_on = ymd(2024, 9, 13);
+	obligation_set_id(&ob);
+	return out_encode(&ob);
+}
+
+static char *
+golden_ack(void)
+{
+	struct ack ack = {
+	    .id = "1b4e28ba-2fa1-5d2c-8e6f-3f7a9c1d2e40", .site = SITE_GSXT, .done_at = 1726214400};
+	return ack_encode(&ack);
+}
+
+static char *
+golden_reject(void)
+{
+	static const char payload[] =
+	    "{\"schema\": \"credsync.event/1\", \"event_id\": "
+	    "\"0b7e4c7a-3f0d-4c55-8a51-2d9e6f3a1c20\", \"name\": \"\xff\"}";
+	struct reject rej = {.reason = REJ_MALFORMED_JSON};
+	snprintf(rej.detail, sizeof(rej.detail), "line 1 column 89: unable to decode byte 0xff");
+	return reject_encode(NULL, "nm-tax", &rej, "credit.in.nm-tax", 2, 4711, payload,
+	                     sizeof(payload) - 1);
+}
+
+Test(event_encode, golden_messages)
+{
+	static const struct {
+		const char *file;
+		char *(*encode)(void);
+	} cases[] = {
+	    {"out-takedown.json", golden_out_takedown},
+	    {"out-takedown-light-expired.json", golden_out_takedown_expired},
+	    {"out-disclose-penalty.json", golden_out_disclose_penalty},
+	    {"out-disclose-list.json", golden_out_disclose_list},
+	    {"out-mutual-recognition.json", golden_out_mutual_recognition},
+	    {"ack-gsxt.json", golden_ack},
+	    {"reject-malformed-json.json", golden_reject},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/encoded/%s", fixtures_dir(), cases[i].file);
+		char *want = slurp(path, NULL);
+		char *got = cases[i].encode();
+		cr_assert_not_null(got);
+		if (getenv("CREDSYNC_WRITE_GOLDEN")) {
+			FILE *fp = fopen(path, "w");
+			cr_assert_not_null(fp, "%s", path);
+			fprintf(fp, "%s\n", got);
+			fclose(fp);
+		} else {
+			cr_assert_not_null(want, "%s: missing", path);
+			chomp(want);
+			cr_expect_str_eq(got, want, "%s:\n  got      %s\n  expected %s",
+			                 cases[i].file, got, want);
+		}
+		free(want);
+		free(got);
 	}
 }
