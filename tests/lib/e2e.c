@@ -30,7 +30,7 @@ pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static const char *
+static char *
 bin(const char *name)
 {
 	static char path[4][1024];
@@ -56,7 +56,7 @@ slurp(const char *path)
 }
 
 static pid_t
-spawn(char *const argv[], const char *log_path)
+spawn(const char *const argv[], const char *log_path)
 {
 	pid_t pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
@@ -66,7 +66,13 @@ spawn(char *const argv[], const char *log_path)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(argv[0], argv);
+		/* exec wants mutable strings; the child's copies are free to give. */
+		char *args[16];
+		size_t i = 0;
+		for (; argv[i] != NULL && i < 15; i++)
+			args[i] = strdup(argv[i]);
+		args[i] = NULL;
+		execv(args[0], args);
 		_exit(127);
 	}
 	return pid;
@@ -94,8 +100,8 @@ e2e_start(struct e2e *e)
 	snprintf(path, sizeof(path), "%s/bootstrap", e->dir);
 	char logp[512];
 	snprintf(logp, sizeof(logp), "%s/devbroker.log", e->dir);
-	char *argv[] = {
-	    (char *)bin("credsync-devbroker"), "--partitions", "3", "--bootstrap-file", path, NULL};
+	const char *argv[] = {bin("credsync-devbroker"), "--partitions", "3",
+	                      "--bootstrap-file",        path,           NULL};
 	e->broker = spawn(argv, logp);
 	long long deadline = now_ms() + 20000;
 	char *boot = NULL;
@@ -156,7 +162,7 @@ e2e_daemon_start(struct e2e *e, int idx)
 		before = (long)strlen(old);
 		free(old);
 	}
-	char *argv[] = {(char *)bin("credsyncd"), "-c", cfgpath, NULL};
+	const char *argv[] = {bin("credsyncd"), "-c", cfgpath, NULL};
 	e->daemons[idx] = spawn(argv, log);
 
 	long long deadline = now_ms() + 30000;
@@ -220,10 +226,11 @@ void
 e2e_produce(struct e2e *e, const char *topic, const char *key, const char *payload)
 {
 	rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+	char *copy = strdup(payload); /* producev wants a mutable pointer */
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-	    RD_KAFKA_V_VALUE((void *)payload, strlen(payload)),
-	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
+	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
 	          rd_kafka_err2str(err));
 	long long deadline = now_ms() + 30000;
