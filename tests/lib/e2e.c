@@ -231,6 +231,7 @@ e2e_produce(struct e2e *e, const char *topic, const char *key, const char *paylo
 	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
+	free(copy);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
 	          rd_kafka_err2str(err));
 	long long deadline = now_ms() + 30000;
