@@ -35,12 +35,12 @@ enum cal_day calendar_day(const calendar *cal, cs_date day);
  * covered: then *ret is an estimate counting Monday-Friday only for such years, and
  * *ret_unknown_year names the first uncovered year met (callers must say so loudly). */
 int calendar_add_workdays(const calendar *cal, cs_date from, int n, cs_date *ret,
-			  int *ret_unknown_year);
+                          int *ret_unknown_year);
 
 /* Due date of an act "within n working days of receipt" for an instant received
  * (Unix seconds): the receipt date is its Beijing date whatever the machine's TZ.
  * Same return convention as calendar_add_workdays. */
 int calendar_due_date(const calendar *cal, int64_t received_unix, int n, cs_date *ret,
-		      int *ret_unknown_year);
+                      int *ret_unknown_year);
 
 #endif

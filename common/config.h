@@ -27,10 +27,24 @@ long long config_int(const config *cfg, const char *key);
 /* Calls fn for each kafka.<property> key the file set, with the "kafka." prefix removed,
  * except credsync's own kafka keys (bootstrap.servers=embedded, embedded.*, group.id is
  * passed). Stops and returns fn's value when it is non-zero. */
-int config_foreach_kafka(const config *cfg, int (*fn)(const char *prop, const char *value, void *arg),
-			 void *arg);
+int config_foreach_kafka(const config *cfg,
+                         int (*fn)(const char *prop, const char *value, void *arg), void *arg);
 
 /* Prints every effective setting, one "key = value" line each, secrets masked. */
 void config_print(const config *cfg, FILE *fp);
+
+/* What the table says about a known key, for documentation and tests. */
+struct config_keyinfo {
+	const char *name;
+	const char *type; /* "string", "integer", "duration-ms", "enum", "list", "rfc3339" */
+	const char *default_value; /* as written in a file; NULL when required or none */
+	bool required;
+	bool secret;        /* masked (wholly or in part) by config_print */
+	long long min, max; /* integer and duration-ms keys */
+	const char *doc;    /* one line */
+};
+/* Fills ret for known key i (0, 1, ... in table order); false past the last. The strings
+ * are static. */
+bool config_key_info(size_t i, struct config_keyinfo *ret);
 
 #endif

@@ -98,7 +98,9 @@ date_format(cs_date date, char *buf)
 {
 	int y, m, d;
 	date_to_ymd(date, &y, &m, &d);
-	snprintf(buf, DATE_STRLEN, "%04d-%02d-%02d", y % 10000, m, d);
+	/* Fields reduced to their widths so the output provably fits DATE_STRLEN. */
+	snprintf(buf, DATE_STRLEN, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+	         (unsigned)d % 100u);
 	return buf;
 }
 
@@ -184,13 +186,17 @@ time_format_rfc3339(int64_t unix_s, int offset_min, char *buf)
 	int64_t tod = local - (int64_t)day * 86400;
 	int y, m, d;
 	date_to_ymd(day, &y, &m, &d);
-	int aoff = offset_min < 0 ? -offset_min : offset_min;
+	/* Each field reduced to its width, so the output provably fits TIME_STRLEN; offsets
+	 * from time_parse_rfc3339 are within +-23:59, and years within 1-9999. */
+	unsigned aoff = (unsigned)(offset_min < 0 ? -offset_min : offset_min);
+	unsigned yy = (unsigned)y % 10000u, mm = (unsigned)m % 100u, dd = (unsigned)d % 100u;
+	unsigned hh = (unsigned)(tod / 3600) % 100u, mi = (unsigned)(tod / 60 % 60),
+	         ss = (unsigned)(tod % 60);
 	if (offset_min == 0)
-		snprintf(buf, TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
-			 (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60));
+		snprintf(buf, TIME_STRLEN, "%04u-%02u-%02uT%02u:%02u:%02uZ", yy, mm, dd, hh, mi,
+		         ss);
 	else
-		snprintf(buf, TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y % 10000, m,
-			 d, (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60),
-			 offset_min < 0 ? '-' : '+', aoff / 60, aoff % 60);
+		snprintf(buf, TIME_STRLEN, "%04u-%02u-%02uT%02u:%02u:%02u%c%02u:%02u", yy, mm, dd,
+		         hh, mi, ss, offset_min < 0 ? '-' : '+', aoff / 60 % 100u, aoff % 60);
 	return buf;
 }

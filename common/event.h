@@ -16,12 +16,18 @@
 #define EVENT_MAX_DEPTH 8
 
 /* Longest accepted strings, in bytes of UTF-8, NUL not counted. */
-#define PRODUCER_MAX 64
+#define PRODUCER_MAX    64
 #define DECISION_NO_MAX 128
-#define NAME_MAX_BYTES 400
-#define LIST_CODE_MAX 64
-#define REASON_MAX 1024
-#define UUID_STRLEN 37 /* 36 + NUL */
+#define NAME_MAX_BYTES  400
+#define LIST_CODE_MAX   64
+#define REASON_MAX      1024
+#define UUID_STRLEN     37 /* 36 + NUL */
+
+/* The "schema" value of each message. */
+#define EVENT_SCHEMA  "credsync.event/1"
+#define OUT_SCHEMA    "credsync.out/1"
+#define ACK_SCHEMA    "credsync.ack/1"
+#define REJECT_SCHEMA "credsync.reject/1"
 
 enum event_type {
 	EV_PENALTY_ISSUED,
@@ -36,6 +42,7 @@ enum event_type {
 };
 #define EV_TYPE_COUNT 9
 const char *event_type_name(enum event_type t);
+int event_type_parse(const char *s); /* enum event_type, or -1 */
 
 /* Reject reasons of INTERFACE.md; the names are a contract. */
 enum reject_reason {
@@ -112,9 +119,18 @@ struct event {
  * r: for list codes and ownership (unknown_list, not_list_owner), and the stateless channel
  * check (a penalty.repaired not from a disclosure system is wrong_channel); NULL skips those.
  * Returns 0 with *ret filled, or -1 with *rej filled (reason and detail). When the JSON
- * parsed far enough, ret->event_id is set even on failure ("" otherwise). */
+ * parsed far enough, ret->event_id is set even on failure ("" otherwise).
+ * The first failing check is the reject, in this order: too_large (before parsing);
+ * malformed_json (syntax, invalid UTF-8, duplicate keys, not an object, nesting deeper than
+ * EVENT_MAX_DEPTH levels of objects and arrays, the message itself being level 1); "schema"
+ * (missing_field, unsupported_schema); the envelope's fields (event_id, type, producer,
+ * occurred_at, subject, subject.uscc, subject.name, record: missing_field, invalid_field);
+ * unknown_type; the record's fields in INTERFACE.md order; invalid_uscc (subject.uscc, then
+ * record.issuer.uscc); producer_mismatch; unknown_list; not_list_owner; wrong_channel
+ * (penalty.repaired or repair.* not from a disclosure system). A field whose value is JSON null
+ * counts as absent. Unknown members are ignored. */
 int event_parse(const char *buf, size_t len, const char *topic_producer, const rules *r,
-		struct event *ret, struct reject *rej);
+                struct event *ret, struct reject *rej);
 
 /* An acknowledgement from a site (credit.ack.<site>). */
 struct ack {
@@ -124,7 +140,7 @@ struct ack {
 };
 /* Parses an ack; topic_site is the topic's suffix (must match "site"), NULL to skip. */
 int ack_parse(const char *buf, size_t len, const char *topic_site, struct ack *ret,
-	      struct reject *rej);
+              struct reject *rej);
 
 /* Out messages (credit.out.<site>). */
 enum out_type { OUT_DISCLOSE, OUT_TAKEDOWN, OUT_MUTUAL_RECOGNITION };
@@ -175,7 +191,18 @@ char *out_encode(const struct obligation *ob);
 char *ack_encode(const struct ack *ack);
 /* payload: the original message bytes (any bytes; invalid UTF-8 is escaped as U+FFFD). */
 char *reject_encode(const char *event_id, const char *producer, const struct reject *rej,
-		    const char *topic, int32_t partition, int64_t offset, const char *payload,
-		    size_t payload_len);
+                    const char *topic, int32_t partition, int64_t offset, const char *payload,
+                    size_t payload_len);
+
+/* Writes the lower-case canonical form of a UUID (any version, either case) into out and
+ * returns true, or returns false (out untouched) when s is not 8-4-4-4-12 hex digits. */
+bool event_uuid_normalise(const char *s, char out[UUID_STRLEN]);
+
+/* A malloc'd NUL-terminated copy of len bytes in which every invalid UTF-8 sequence is
+ * replaced by U+FFFD (each maximal invalid subpart by one, as Unicode recommends); NUL bytes
+ * are kept, so use the length in *ret_len (may be NULL). NULL on allocation failure. */
+char *event_utf8_sanitize(const char *buf, size_t len, size_t *ret_len);
+/* Cuts a trailing incomplete UTF-8 sequence off s (as left by a truncating snprintf). */
+void event_utf8_trim(char *s);
 
 #endif

@@ -24,7 +24,7 @@ int log_level_parse(const char *s);
 /* A structured line: msg is a short stable token or sentence (quoted as needed); kvfmt, if
  * not NULL, formats further logfmt pairs appended verbatim (quote values with log_q). */
 void log_kv(enum log_level level, const char *msg, const char *kvfmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Free-text lines: msg is the formatted text. log_warn adds err=strerror(errno). */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,7 +27,7 @@ struct record {
 	bool added;                      /* its add (penalty.issued / list.added) was applied */
 	char producer[PRODUCER_MAX + 1]; /* who added it */
 	char subject_name[NAME_MAX_BYTES + 1];
-	int64_t added_at;                /* occurred_at of the add; 0 before it */
+	int64_t added_at; /* occurred_at of the add; 0 before it */
 	char add_event_id[UUID_STRLEN];
 
 	/* penalty facts and their periods (zero / DATE_NONE for list entries) */
@@ -47,7 +47,7 @@ struct record {
 	int64_t ended_at;                /* occurred_at of the ending event; 0 if none */
 	char ended_by[PRODUCER_MAX + 1];
 	char end_event_id[UUID_STRLEN];
-	cs_date ended_on;                /* repaired_on / removed_on / revoked_on / expiry day */
+	cs_date ended_on; /* repaired_on / removed_on / revoked_on / expiry day */
 	char repair_decision_no[DECISION_NO_MAX + 1];
 };
 
@@ -76,12 +76,12 @@ struct recon_result {
  * received_at (Unix seconds; obligations are due calendar-wise from it).
  * Always fills *ret; never fails otherwise. */
 void reconcile_event(const struct record *cur, const struct event *ev, int64_t received_at,
-		     const rules *r, const calendar *cal, struct recon_result *ret);
+                     const rules *r, const calendar *cal, struct recon_result *ret);
 
 /* The automatic end of a shown record whose disclosure period ended before `today`
  * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired) and
  * returns true, or returns false when nothing is due. now: the instant of the decision. */
 bool reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
-		      const calendar *cal, struct recon_result *ret);
+                      const calendar *cal, struct recon_result *ret);
 
 #endif

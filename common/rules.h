@@ -29,7 +29,14 @@ enum category {
 };
 #define CAT_COUNT 13
 
-enum field { FIELD_OTHER = 0, FIELD_FOOD, FIELD_DRUG, FIELD_SPECIAL_EQUIPMENT, FIELD_WORK_SAFETY, FIELD_FIRE };
+enum field {
+	FIELD_OTHER = 0,
+	FIELD_FOOD,
+	FIELD_DRUG,
+	FIELD_SPECIAL_EQUIPMENT,
+	FIELD_WORK_SAFETY,
+	FIELD_FIRE
+};
 #define FIELD_COUNT 6
 
 enum severity { SEV_NONE = 0, SEV_MINOR, SEV_GENERAL, SEV_SERIOUS };
@@ -49,14 +56,17 @@ int severity_parse(const char *s);
 const char *site_name(enum site s);
 int site_parse(const char *s);
 
+/* The rule set in force when no list of enabled sets is given. */
+#define RULES_DEFAULT_SET "seed-2024"
+
 /* Opaque: every rule set in a data directory plus the list and authority tables.
  * Immutable after load; share read-only. */
 typedef struct rules rules;
 
-/* Loads <datadir>/rules/*.rules, <datadir>/data/lists.tsv and <datadir>/data/authorities.tsv.
- * enabled: comma-separated rule set names in force (NULL = the default, "seed-2024"); for a
- * decision date the last enabled set whose range covers it governs. Returns NULL with
- * "FILE:LINE: reason" in err. */
+/* Loads every <datadir>/rules/NAME.rules, <datadir>/data/lists.tsv and
+ * <datadir>/data/authorities.tsv. enabled: comma-separated rule set names in force (NULL = the
+ * default, "seed-2024"); for a decision date the last enabled set whose range covers it governs.
+ * Returns NULL with "FILE:LINE: reason" in err. */
 rules *rules_load(const char *datadir, const char *enabled, char *err, size_t errsz);
 void rules_free(rules *r); /* NULL is fine */
 
@@ -66,7 +76,7 @@ struct penalty_facts {
 	unsigned categories; /* mask of enum category, at least one */
 	enum field field;
 	bool has_fine;
-	int64_t fine_fen; /* fine in fen (0.01 yuan) when has_fine */
+	int64_t fine_fen;     /* fine in fen (0.01 yuan) when has_fine */
 	const char *producer; /* authority code; decides the repair channel */
 	enum severity severity;
 };
@@ -78,20 +88,22 @@ struct periods {
 	cs_date disclose_until;  /* last day shown if nobody repairs it */
 	enum site channel;       /* the system that decides its repair */
 	const char *rule_set;    /* name of the governing rule set; lives as long as the rules */
+	int min_months;          /* minimum that applied; 0 when light or not disclosable */
+	int max_months;          /* maximum (light: light period); 0 when not disclosable */
 };
 
 /* Computes the periods of a penalty under the rule set that governs its decision date.
  * Returns 0, or -1 with a reason in err (no rule set covers the date, a severity the rule set
  * needs is missing). */
-int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret,
-		  char *err, size_t errsz);
+int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret, char *err,
+                  size_t errsz);
 
 /* The repair channel of a penalty made by producer (gsxt for nm-samr, creditchina else). */
 enum site rules_channel(const rules *r, const char *producer, cs_date decided_on);
 
 /* Working-day deadlines of the rule set governing `on` (default set when none covers it). */
 struct deadlines {
-	int obligation_workdays;   /* a site applies an out message within this many */
+	int obligation_workdays;         /* a site applies an out message within this many */
 	int accept_workdays[SITE_COUNT]; /* repair application accepted within, by channel */
 	int decide_workdays[SITE_COUNT]; /* decided within, counted from acceptance */
 };
@@ -110,5 +122,30 @@ const char *rules_producer_name_zh(const rules *r, const char *producer);
 
 /* Public addresses where a subject applies for repair, by channel (from the rule set). */
 const char *rules_repair_url(const rules *r, enum site channel);
+
+/* Additions (after the contract above was written). */
+
+/* Facts of the rule set governing a decision date, for notices and operators. Strings live
+ * as long as the rules. Returns 0, or -1 with a reason in err when no enabled set covers it. */
+struct rule_set_info {
+	const char *name;
+	cs_date effective_from;
+	cs_date effective_to; /* DATE_NONE when open-ended */
+	bool by_severity;     /* periods come from the event's severity */
+	int min_months;       /* general minimum and maximum; 0 when by_severity */
+	int max_months;
+	int field_min_months[FIELD_COUNT]; /* 0 when the set has no minimum for the field */
+	const char *notice_basis;          /* legal basis cited by the notice, "" when none */
+};
+int rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, char *err,
+                   size_t errsz);
+
+/* The repair address of a channel under the rule set governing `on` (default set when none
+ * covers it). */
+const char *rules_repair_url_on(const rules *r, enum site channel, cs_date on);
+
+/* Parses a non-negative amount of yuan ("20000", "20000.5", "20000.00") into fen.
+ * Returns 0, or -1 when s is not one (sign, more than 2 decimals, too large). */
+int rules_parse_yuan(const char *s, int64_t *ret_fen);
 
 #endif

@@ -32,11 +32,11 @@ uscc_check(const char *code, char *err, size_t errsz)
 		if (v < 0) {
 			unsigned char c = (unsigned char)code[i];
 			if (c >= 0x20 && c < 0x7f)
-				snprintf(err, errsz, "character '%c' at position %d is not allowed", c,
-					 i + 1);
+				snprintf(err, errsz, "character '%c' at position %d is not allowed",
+				         c, i + 1);
 			else
 				snprintf(err, errsz, "byte 0x%02x at position %d is not allowed", c,
-					 i + 1);
+				         i + 1);
 			return -1;
 		}
 		if (i < USCC_LEN - 1) {
@@ -47,7 +47,7 @@ uscc_check(const char *code, char *err, size_t errsz)
 	char expected = alphabet[(31 - sum % 31) % 31];
 	if (code[USCC_LEN - 1] != expected) {
 		snprintf(err, errsz, "check character expected '%c', found '%c'", expected,
-			 code[USCC_LEN - 1]);
+		         code[USCC_LEN - 1]);
 		return -1;
 	}
 	return 0;

@@ -9,11 +9,15 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *usage;
 } commands[] = {
-	{"uscc", ctl_uscc, "uscc CODE                      is a Unified Social Credit Code valid, and why"},
-	{"due", ctl_due, "due --received RFC3339 [--workdays N]   the working-day due date"},
-	{"periods", ctl_periods, "periods --decided-on DATE --categories LIST [--field F] [--fine-yuan X] [--producer P]"},
-	{"check-event", ctl_check_event, "check-event FILE|-              the reject reason an event would get, or ok"},
-	{"notice", ctl_notice, "notice ...                     the filled-in credit repair notice (告知书) for a penalty"},
+    {"uscc", ctl_uscc,
+     "uscc CODE                      is a Unified Social Credit Code valid, and why"},
+    {"due", ctl_due, "due --received RFC3339 [--workdays N]   the working-day due date"},
+    {"periods", ctl_periods,
+     "periods --decided-on DATE --categories LIST [--field F] [--fine-yuan X] [--producer P]"},
+    {"check-event", ctl_check_event,
+     "check-event FILE|-              the reject reason an event would get, or ok"},
+    {"notice", ctl_notice,
+     "notice ...                     the filled-in credit repair notice (告知书) for a penalty"},
 };
 
 static void
@@ -23,7 +27,7 @@ usage(FILE *fp)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "  %s\n", commands[i].usage);
 	fprintf(fp, "\n'credsyncctl COMMAND --help' describes one command.\n"
-		    "Exit status: 0 success, 1 a negative answer or failure, 2 usage error.\n");
+	            "Exit status: 0 success, 1 a negative answer or failure, 2 usage error.\n");
 }
 
 int

@@ -1,9 +1,480 @@
-/* credsyncd: placeholder. */
+/* credsyncd: consumes credit.in.* and credit.ack.*, reconciles in PostgreSQL with
+ * exactly-once effect, and publishes what both disclosure sites must do. */
+#include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "embedded.h"
+#include "kafka.h"
+#include "log.h"
+#include "notify.h"
+#include "pipeline.h"
+#include "publisher.h"
+#include "rules.h"
+#include "store.h"
+
+#define MAX_BATCH 100000
+
+static volatile sig_atomic_t run = 1;
+static volatile sig_atomic_t reload = 0;
+
+struct daemon {
+	const char *config_path;
+	config *cfg;
+	rules *r;
+	calendar *cal;
+	store *st;  /* the pipeline's connection */
+	store *pst; /* the publisher's connection (holds the outbox lock) */
+	embedded *emb;
+	kafka *k;
+	pipeline *p;
+	publisher *pub;
+	char member[128];
+	rd_kafka_message_t **msgs;
+};
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		run = 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps up to ms, waking early on shutdown. */
+static void
+nap(long ms)
+{
+	for (long slept = 0; run && slept < ms; slept += 100) {
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static long
+backoff(long prev, const config *cfg)
+{
+	long max = (long)config_int(cfg, "retry.max_backoff_ms");
+	long next = prev ? prev * 2 : 200;
+	return next > max ? max : next;
+}
+
+/* Loads the rules and the calendar the configuration names. */
+static int
+load_domain(const config *cfg, rules **ret_r, calendar **ret_cal, char *err, size_t errsz)
+{
+	char path[4096];
+	const char *dir = config_str(cfg, "data.dir");
+	rules *r = rules_load(dir, config_str(cfg, "rules.sets"), err, errsz);
+	if (r == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", dir);
+	calendar *cal = calendar_load(path, err, errsz);
+	if (cal == NULL) {
+		rules_free(r);
+		return -1;
+	}
+	*ret_r = r;
+	*ret_cal = cal;
+	return 0;
+}
+
+/* Opens a store connection, retrying with capped backoff until it works or shutdown. */
+static store *
+connect_store(const config *cfg)
+{
+	char err[1024];
+	long wait = 0;
+	while (run) {
+		store *st =
+		    store_open(config_str(cfg, "pg.conninfo"),
+		               (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+		if (st != NULL)
+			return st;
+		wait = backoff(wait, cfg);
+		log_kv(LOG_LVL_WARN, "could not connect to PostgreSQL, retrying",
+		       "error=\"%s\" retry_ms=%ld", err, wait);
+		nap(wait);
+	}
+	return NULL;
+}
+
+static void
+reconnect(store *st, const config *cfg, const char *what)
+{
+	char err[1024];
+	long wait = 0;
+	while (run && store_reconnect(st, err, sizeof(err)) < 0) {
+		wait = backoff(wait, cfg);
+		log_kv(LOG_LVL_WARN, "PostgreSQL unavailable, retrying",
+		       "for=%s error=\"%s\" retry_ms=%ld", what, err, wait);
+		nap(wait);
+	}
+}
+
+/* Kafka hooks: an assignment is claimed in the database before it is used. */
+static int
+hook_assign(void *arg, rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+	char err[1024];
+	long wait = 0;
+	while (run) {
+		if (pipeline_claim(d->p, parts, err, sizeof(err)) == 0) {
+			for (int i = 0; i < parts->cnt; i++)
+				log_kv(LOG_LVL_INFO, "partition assigned",
+				       "topic=%s partition=%d next_offset=%lld",
+				       parts->elems[i].topic, (int)parts->elems[i].partition,
+				       (long long)parts->elems[i].offset);
+			return 0;
+		}
+		wait = backoff(wait, d->cfg);
+		log_kv(LOG_LVL_WARN, "could not claim partitions, retrying",
+		       "error=\"%s\" retry_ms=%ld", err, wait);
+		reconnect(d->st, d->cfg, "claim");
+	}
+	return -1;
+}
+
+static void
+hook_revoke(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct daemon *d = arg;
+	pipeline_release(d->p, parts);
+	for (int i = 0; i < parts->cnt; i++)
+		log_kv(LOG_LVL_INFO, "partition revoked", "topic=%s partition=%d",
+		       parts->elems[i].topic, (int)parts->elems[i].partition);
+}
+
+static void
+hook_delivered(void *arg, void *opaque, rd_kafka_resp_err_t err)
+{
+	struct daemon *d = arg;
+	publisher_delivered(d->pub, opaque, err);
+}
+
+/* The held partitions' next offsets, as a partition list (caller destroys). */
+static rd_kafka_topic_partition_list_t *
+held_offsets(struct daemon *d)
+{
+	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(as ? as->cnt : 0);
+	for (int i = 0; as != NULL && i < as->cnt; i++) {
+		int64_t next =
+		    pipeline_next_offset(d->p, as->elems[i].topic, as->elems[i].partition);
+		if (next >= 0)
+			rd_kafka_topic_partition_list_add(l, as->elems[i].topic,
+			                                  as->elems[i].partition)
+			    ->offset = next;
+	}
+	return l;
+}
+
+/* Kafka's copy of the offsets is advisory (for lag tools); PostgreSQL's is the truth. */
+static void
+commit_advisory(struct daemon *d)
+{
+	rd_kafka_topic_partition_list_t *l = held_offsets(d);
+	if (l->cnt > 0)
+		kafka_commit_async(d->k, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void
+rewind_held(struct daemon *d)
+{
+	char err[512];
+	rd_kafka_topic_partition_list_t *l = held_offsets(d);
+	if (l->cnt > 0 && kafka_rewind(d->k, l, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "could not rewind the consumer", "error=\"%s\"", err);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Applies one batch, retrying infrastructure failures with the same messages. A fenced batch
+ * (a partition lost to another instance) is dropped and the consumer rewound: whoever holds
+ * the partitions now applies those messages. */
+static void
+apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+	char err[1024];
+	long wait = 0;
+	while (run) {
+		int rc = pipeline_apply(d->p, msgs, n, err, sizeof(err));
+		if (rc == 0) {
+			commit_advisory(d);
+			return;
+		}
+		if (rc == STORE_FENCED) {
+			log_kv(LOG_LVL_NOTICE,
+			       "batch fenced: a partition moved to another instance",
+			       "messages=%zu", n);
+			rewind_held(d);
+			return;
+		}
+		wait = backoff(wait, d->cfg);
+		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
+		       "error=\"%s\" messages=%zu retry_ms=%ld", err, n, wait);
+		nap(wait);
+		reconnect(d->st, d->cfg, "batch");
+	}
+	/* Shutting down: the batch was rolled back; its messages are read again at the next start.
+	 */
+}
+
+static void
+publish(struct daemon *d)
+{
+	char err[1024];
+	if (publisher_step(d->pub, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying", "error=\"%s\"", err);
+		publisher_reset(d->pub);
+		reconnect(d->pst, d->cfg, "publisher");
+	}
+}
+
+/* Reload: all or nothing. Settings that need a restart are named. */
+static void
+do_reload(struct daemon *d)
+{
+	char err[1024];
+	rules *r;
+	calendar *cal;
+	notify_reloading();
+	config *cfg = config_load(d->config_path, err, sizeof(err));
+	if (cfg == NULL || load_domain(cfg, &r, &cal, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_ERR, "not reloading", "error=\"%s\"", err);
+		config_free(cfg);
+		notify_ready();
+		return;
+	}
+	pipeline_set_rules(d->p, r, cal);
+	rules_free(d->r);
+	calendar_free(d->cal);
+	config_free(d->cfg);
+	d->r = r;
+	d->cal = cal;
+	d->cfg = cfg;
+	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
+	log_kv(LOG_LVL_NOTICE, "reloaded",
+	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
+	notify_ready();
+}
+
+/* msg=lag per held partition and msg=backlog: what operators alert on. */
+static void
+log_progress(struct daemon *d)
+{
+	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
+	for (int i = 0; as != NULL && i < as->cnt; i++) {
+		const char *topic = as->elems[i].topic;
+		int32_t part = as->elems[i].partition;
+		int64_t next = pipeline_next_offset(d->p, topic, part), high = -1;
+		if (kafka_high_watermark(d->k, topic, part, &high) < 0 || next < 0)
+			continue;
+		log_kv(LOG_LVL_INFO, "lag", "topic=%s partition=%d high=%lld next=%lld lag=%lld",
+		       topic, (int)part, (long long)high, (long long)next,
+		       (long long)(high > next ? high - next : 0));
+	}
+	struct store_backlog bl;
+	char err[512], due[DATE_STRLEN] = "none";
+	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=\"%s\"", err);
+		return;
+	}
+	if (bl.oldest_due != DATE_NONE)
+		date_format(bl.oldest_due, due);
+	log_kv(LOG_LVL_INFO, "backlog",
+	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s", (long long)bl.unsent,
+	       (long long)bl.unacknowledged, (long long)bl.overdue, due);
+	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
+	              (long long)bl.unacknowledged, (long long)bl.overdue);
+}
+
+static int
+start(struct daemon *d, char *err, size_t errsz)
+{
+	char sqldir[4096], host[64] = "localhost";
+	const char *bootstrap = config_str(d->cfg, "kafka.bootstrap.servers");
+
+	if (load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
+		return -1;
+	if ((d->st = connect_store(d->cfg)) == NULL || (d->pst = connect_store(d->cfg)) == NULL) {
+		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
+		return -1;
+	}
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, "data.dir"));
+	if (store_migrate(d->st, sqldir, err, errsz) < 0)
+		return -1;
+	if (strcmp(bootstrap, "embedded") == 0) {
+		d->emb = embedded_start(1, (int)config_int(d->cfg, "kafka.embedded.partitions"),
+		                        err, errsz);
+		if (d->emb == NULL)
+			return -1;
+		bootstrap = embedded_bootstraps(d->emb);
+		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
+		       "bootstrap=%s", bootstrap);
+		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
+		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
+			return -1;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(d->member, sizeof(d->member), "%s/%ld/%lld", host, (long)getpid(),
+	         (long long)time(NULL));
+	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, "kafka.group.id"), d->member);
+	struct kafka_hooks hooks = {hook_assign, hook_revoke, hook_delivered, d};
+	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
+	if (d->p == NULL || d->k == NULL)
+		return -1;
+	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
+	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
+	if (d->pub == NULL || d->msgs == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
+ * the group, deliver what is in flight, close. */
+static void
+stop(struct daemon *d)
+{
+	notify_stopping();
+	if (d->k != NULL) {
+		int64_t deadline = now_ms() + config_int(d->cfg, "shutdown.timeout_ms") / 2;
+		char err[512];
+		while (d->pub != NULL && publisher_in_flight(d->pub) > 0 && now_ms() < deadline)
+			kafka_poll(d->k, 100);
+		if (d->pub != NULL && publisher_step(d->pub, err, sizeof(err)) < 0)
+			log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=\"%s\"",
+			       err);
+		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
+	}
+	publisher_free(d->pub);
+	pipeline_free(d->p);
+	embedded_stop(d->emb);
+	store_close(d->st);
+	store_close(d->pst);
+	rules_free(d->r);
+	calendar_free(d->cal);
+	free(d->msgs);
+	config_free(d->cfg);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	        "usage: credsyncd -c FILE [--check]\n"
+	        "  -c, --config FILE  the configuration file (see credsyncd.conf.example)\n"
+	        "      --check        validate FILE, print the effective settings, exit 0 or 1\n"
+	        "  -h, --help         this text\n"
+	        "  -V, --version      the version\n");
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fputs("credsyncd: not implemented yet\n", stderr);
-	return 1;
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+	                                     {"check", no_argument, NULL, 'n'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
+	struct daemon d = {0};
+	bool check = false;
+	char err[1024];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("credsyncd %s\n", CREDSYNC_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (d.config_path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(LOG_LVL_INFO);
+	if ((d.cfg = config_load(d.config_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "credsyncd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		config_print(d.cfg, stdout);
+		config_free(d.cfg);
+		return 0;
+	}
+	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, "log.level")));
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (start(&d, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_ERR, "could not start", "error=\"%s\"", err);
+		stop(&d);
+		return 1;
+	}
+	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", CREDSYNC_VERSION, d.member);
+	notify_ready();
+
+	int64_t next_progress = 0;
+	const size_t max = (size_t)config_int(d.cfg, "batch.max_events");
+	while (run) {
+		if (reload) {
+			reload = 0;
+			do_reload(&d);
+		}
+		size_t n = kafka_consume_batch(d.k, d.msgs, max,
+		                               (int)config_int(d.cfg, "batch.max_wait_ms"));
+		if (n > 0)
+			apply_batch(&d, d.msgs, n);
+		for (size_t i = 0; i < n; i++)
+			rd_kafka_message_destroy(d.msgs[i]);
+		kafka_poll(d.k, 0);
+		publish(&d);
+		if (now_ms() >= next_progress) {
+			log_progress(&d);
+			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
+		}
+		notify_watchdog();
+	}
+	log_kv(LOG_LVL_NOTICE, "stopping", NULL);
+	stop(&d);
+	log_kv(LOG_LVL_NOTICE, "stopped", NULL);
+	return 0;
 }

@@ -24,4 +24,13 @@ rules *ctl_load_rules(const char *rule_sets);
 /* Prints a JSON value (indented, one trailing newline) to stdout and releases it. */
 void ctl_print_json(json_t *json);
 
+/* The penalty options `periods` and `notice` share, as given (NULL when absent). */
+struct ctl_penalty_args {
+	const char *decided_on, *categories, *field, *fine_yuan, *producer, *severity;
+};
+/* Validates them into *ret (ret->producer points into args). On a bad value prints
+ * "credsyncctl CMD: reason" naming the option to stderr and returns -1 (a usage error). */
+int ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args *args,
+                      struct penalty_facts *ret);
+
 #endif

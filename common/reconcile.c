@@ -1,0 +1,406 @@
+/* reconcile: the pure heart of credsync: (record state, event, rules, calendar) ->
+ * (new state, obligations for both sites, or a reject). No I/O, no clock: the caller passes
+ * the instant of receipt, so replaying an event gives the same answer. */
+#include "reconcile.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+    [REC_SHOWN] = "shown", [REC_DOWN] = "down", [REC_NEVER] = "never"};
+static const char *const outcome_names[] = {
+    [RO_APPLIED] = "applied", [RO_STALE] = "stale", [RO_NOOP] = "noop", [RO_REJECTED] = "rejected"};
+
+const char *
+rec_status_name(enum rec_status s)
+{
+	return s >= REC_SHOWN && s <= REC_NEVER ? status_names[s] : "unknown";
+}
+
+int
+rec_status_parse(const char *s)
+{
+	for (int i = REC_SHOWN; i <= REC_NEVER; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+recon_outcome_name(enum recon_outcome o)
+{
+	return o <= RO_REJECTED ? outcome_names[o] : "unknown";
+}
+
+static void
+copy_str(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src);
+}
+
+static void reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	ret->outcome = RO_REJECTED;
+	ret->rej.reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(ret->rej.detail, sizeof(ret->rej.detail), fmt, ap);
+	va_end(ap);
+}
+
+/* A fresh obligation for one site about rec, caused by ev (NULL for automatic ones). */
+static struct obligation *
+add_obligation(struct recon_result *ret, const struct record *rec, enum site site,
+               enum out_type type, enum takedown_reason reason, const struct event *ev,
+               int64_t received_at, cs_date due)
+{
+	struct obligation *ob = &ret->obl[ret->n_obl++];
+	memset(ob, 0, sizeof(*ob));
+	ob->site = site;
+	ob->type = type;
+	ob->reason = reason;
+	ob->key = rec->key;
+	copy_str(ob->producer, sizeof(ob->producer), rec->producer);
+	copy_str(ob->subject_name, sizeof(ob->subject_name), rec->subject_name);
+	ob->disclose_until = DATE_NONE;
+	ob->repairable_from = DATE_NONE;
+	ob->rec_repaired_on = DATE_NONE;
+	if (ev != NULL)
+		copy_str(ob->source_event_id, sizeof(ob->source_event_id), ev->event_id);
+	ob->received_at = received_at;
+	ob->due_date = due;
+	return ob;
+}
+
+static void
+finish_ids(struct recon_result *ret)
+{
+	for (int i = 0; i < ret->n_obl; i++)
+		obligation_set_id(&ret->obl[i]);
+}
+
+/* The same takedown to both sites. */
+static void
+takedown_both(struct recon_result *ret, const struct record *rec, enum takedown_reason reason,
+              const struct event *ev, int64_t received_at, cs_date due)
+{
+	for (int s = 0; s < SITE_COUNT; s++)
+		add_obligation(ret, rec, (enum site)s, OUT_TAKEDOWN, reason, ev, received_at, due);
+}
+
+static cs_date
+due_date(const rules *r, const calendar *cal, int64_t received_at, struct recon_result *ret)
+{
+	struct deadlines dl;
+	cs_date due;
+	int unknown = 0;
+
+	rules_deadlines(r, date_beijing(received_at), &dl);
+	if (calendar_due_date(cal, received_at, dl.obligation_workdays, &due, &unknown) != 0)
+		ret->unknown_year = unknown;
+	return due;
+}
+
+static bool
+is_add(enum event_type t)
+{
+	return t == EV_PENALTY_ISSUED || t == EV_LIST_ADDED;
+}
+
+static bool
+is_end(enum event_type t)
+{
+	return t == EV_PENALTY_REPAIRED || t == EV_PENALTY_REVOKED || t == EV_LIST_REMOVED;
+}
+
+static enum takedown_reason
+end_reason_of(enum event_type t)
+{
+	switch (t) {
+	case EV_PENALTY_REPAIRED:
+		return TD_REPAIRED;
+	case EV_PENALTY_REVOKED:
+		return TD_REVOKED;
+	default:
+		return TD_REMOVED;
+	}
+}
+
+/* The latest instant the record's state reflects. */
+static int64_t
+last_event_at(const struct record *rec)
+{
+	return rec->ended_at > rec->added_at ? rec->ended_at : rec->added_at;
+}
+
+/* Fills the add's facts into rec and decides whether it is shown. Returns false with a
+ * reject when the rules cannot place the penalty. */
+static bool
+apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at, const rules *r,
+                struct recon_result *ret, enum takedown_reason *ret_hidden)
+{
+	rec->added = true;
+	copy_str(rec->producer, sizeof(rec->producer), ev->producer);
+	copy_str(rec->subject_name, sizeof(rec->subject_name), ev->subject_name);
+	rec->added_at = ev->occurred_at;
+	copy_str(rec->add_event_id, sizeof(rec->add_event_id), ev->event_id);
+	*ret_hidden = TD_NONE;
+
+	if (ev->type == EV_LIST_ADDED) {
+		rec->decided_on = ev->effective_on;
+		rec->repairable_from = DATE_NONE;
+		rec->disclose_until = DATE_NONE;
+		return true;
+	}
+
+	struct penalty_facts pf = {
+	    .decided_on = ev->decided_on,
+	    .categories = ev->categories,
+	    .field = ev->field,
+	    .has_fine = ev->has_fine,
+	    .fine_fen = ev->fine_fen,
+	    .producer = ev->producer,
+	    .severity = ev->severity,
+	};
+	struct periods per;
+	char err[sizeof(ret->rej.detail)];
+	if (rules_periods(r, &pf, &per, err, sizeof(err)) < 0) {
+		reject(ret, REJ_INVALID_FIELD, "field \"record\": %s", err);
+		return false;
+	}
+	rec->decided_on = ev->decided_on;
+	rec->categories = ev->categories;
+	rec->field = ev->field;
+	rec->has_fine = ev->has_fine;
+	rec->fine_fen = ev->fine_fen;
+	rec->severity = ev->severity;
+	rec->light = per.light;
+	rec->channel = per.channel;
+	rec->repairable_from = per.repairable_from;
+	rec->disclose_until = per.disclose_until;
+
+	if (!per.disclosable)
+		*ret_hidden = TD_NOT_DISCLOSABLE;
+	else if (date_beijing(received_at) > per.disclose_until)
+		*ret_hidden = per.light ? TD_LIGHT_EXPIRED : TD_EXPIRED;
+	return true;
+}
+
+static void
+on_add(const struct record *cur, const struct event *ev, int64_t received_at, const rules *r,
+       const calendar *cal, struct recon_result *ret)
+{
+	struct record *rec = &ret->rec;
+
+	if (cur != NULL && cur->added) {
+		/* Already known: a resend under a new id, or a correction we do not model. */
+		ret->outcome = ev->occurred_at < last_event_at(cur) ? RO_STALE : RO_NOOP;
+		return;
+	}
+	/* An end arrived first and happened after this add: the record is never shown. */
+	bool ended_later =
+	    cur != NULL && cur->end_reason != TD_NONE && cur->ended_at >= ev->occurred_at;
+
+	if (cur != NULL)
+		*rec = *cur;
+	else {
+		memset(rec, 0, sizeof(*rec));
+		rec->key = ev->key;
+		rec->ended_on = DATE_NONE;
+	}
+	enum takedown_reason hidden;
+	if (!apply_add_facts(rec, ev, received_at, r, ret, &hidden))
+		return;
+	ret->outcome = RO_APPLIED;
+
+	if (ended_later) {
+		rec->status = REC_NEVER;
+		return;
+	}
+	if (cur != NULL) {
+		/* The end was older than this add (a new listing after a removal): forget it. */
+		rec->end_reason = TD_NONE;
+		rec->ended_at = 0;
+		rec->ended_by[0] = rec->end_event_id[0] = rec->repair_decision_no[0] = '\0';
+		rec->ended_on = DATE_NONE;
+	}
+	cs_date due = due_date(r, cal, received_at, ret);
+	if (hidden != TD_NONE) {
+		/* Not to be shown at all: tell both sites, in case it reached them another way. */
+		rec->status = REC_NEVER;
+		rec->end_reason = hidden;
+		rec->ended_at = ev->occurred_at;
+		rec->ended_on = date_beijing(received_at);
+		takedown_both(ret, rec, hidden, ev, received_at, due);
+	} else {
+		rec->status = REC_SHOWN;
+		for (int s = 0; s < SITE_COUNT; s++) {
+			struct obligation *ob = add_obligation(ret, rec, (enum site)s, OUT_DISCLOSE,
+			                                       TD_NONE, ev, received_at, due);
+			ob->disclose_until = rec->disclose_until;
+			ob->repairable_from = rec->repairable_from;
+		}
+	}
+	finish_ids(ret);
+}
+
+static void
+record_end(struct record *rec, const struct event *ev)
+{
+	rec->end_reason = end_reason_of(ev->type);
+	rec->ended_at = ev->occurred_at;
+	copy_str(rec->ended_by, sizeof(rec->ended_by), ev->producer);
+	copy_str(rec->end_event_id, sizeof(rec->end_event_id), ev->event_id);
+	rec->ended_on = ev->effective_on;
+	copy_str(rec->repair_decision_no, sizeof(rec->repair_decision_no), ev->repair_decision_no);
+}
+
+/* The checks an end must pass against the record it ends (the stateful reject reasons). */
+static bool
+end_allowed(const struct record *cur, const struct event *ev, struct recon_result *ret)
+{
+	char a[DATE_STRLEN], b[DATE_STRLEN];
+
+	switch (ev->type) {
+	case EV_LIST_REMOVED:
+	case EV_PENALTY_REVOKED:
+		if (strcmp(ev->producer, cur->producer) != 0) {
+			reject(ret, REJ_NOT_ENTRY_OWNER,
+			       "producer \"%s\" may not end a record added by \"%s\"", ev->producer,
+			       cur->producer);
+			return false;
+		}
+		return true;
+	case EV_PENALTY_REPAIRED:
+		if (cur->status == REC_NEVER || cur->repairable_from == DATE_NONE) {
+			reject(ret, REJ_NOT_REPAIRABLE,
+			       "penalty \"%s\" is not disclosed, so there is nothing to repair",
+			       cur->key.decision_no);
+			return false;
+		}
+		if (strcmp(ev->producer, site_name(cur->channel)) != 0) {
+			reject(ret, REJ_WRONG_CHANNEL,
+			       "the repair of this penalty is decided by \"%s\", not \"%s\"",
+			       site_name(cur->channel), ev->producer);
+			return false;
+		}
+		if (ev->effective_on < cur->repairable_from) {
+			reject(ret, REJ_BEFORE_MINIMUM_PERIOD,
+			       "field \"record.repaired_on\" %s is before the end of the minimum "
+			       "period: repairable from %s",
+			       date_format(ev->effective_on, a),
+			       date_format(cur->repairable_from, b));
+			return false;
+		}
+		return true;
+	default:
+		return true;
+	}
+}
+
+static void
+on_end(const struct record *cur, const struct event *ev, int64_t received_at, const rules *r,
+       const calendar *cal, struct recon_result *ret)
+{
+	struct record *rec = &ret->rec;
+
+	if (cur == NULL || !cur->added) {
+		if (cur != NULL) {
+			/* Two ends before any add: the later one stands. */
+			ret->outcome = ev->occurred_at <= cur->ended_at ? RO_STALE : RO_APPLIED;
+			if (ret->outcome == RO_STALE)
+				return;
+			*rec = *cur;
+		} else {
+			memset(rec, 0, sizeof(*rec));
+			rec->key = ev->key;
+			copy_str(rec->subject_name, sizeof(rec->subject_name), ev->subject_name);
+			rec->decided_on = rec->repairable_from = rec->disclose_until = DATE_NONE;
+		}
+		/* The end came before its add: remember it, so the add is never shown. */
+		rec->status = REC_NEVER;
+		record_end(rec, ev);
+		ret->outcome = RO_APPLIED;
+		return;
+	}
+	if (ev->occurred_at < last_event_at(cur)) {
+		ret->outcome = RO_STALE;
+		return;
+	}
+	if (cur->end_reason != TD_NONE) {
+		/* Already ended; but a repair of what was never shown is refused, not ignored. */
+		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER)
+			(void)end_allowed(cur, ev, ret);
+		else
+			ret->outcome = RO_NOOP;
+		return;
+	}
+	if (!end_allowed(cur, ev, ret))
+		return;
+
+	*rec = *cur;
+	record_end(rec, ev);
+	ret->outcome = RO_APPLIED;
+	if (cur->status != REC_SHOWN)
+		return; /* never shown: nothing to tell the sites */
+	rec->status = REC_DOWN;
+
+	cs_date due = due_date(r, cal, received_at, ret);
+	if (ev->type == EV_PENALTY_REPAIRED) {
+		/* The deciding system takes it down; the other recognises the repair (互认). */
+		enum site decider = cur->channel;
+		enum site other = decider == SITE_GSXT ? SITE_CREDITCHINA : SITE_GSXT;
+		add_obligation(ret, rec, decider, OUT_TAKEDOWN, TD_REPAIRED, ev, received_at, due);
+		struct obligation *ob = add_obligation(ret, rec, other, OUT_MUTUAL_RECOGNITION,
+		                                       TD_REPAIRED, ev, received_at, due);
+		ob->rec_system = decider;
+		copy_str(ob->rec_decision_no, sizeof(ob->rec_decision_no), rec->key.decision_no);
+		copy_str(ob->rec_repair_decision_no, sizeof(ob->rec_repair_decision_no),
+		         ev->repair_decision_no);
+		ob->rec_repaired_on = ev->effective_on;
+	} else {
+		takedown_both(ret, rec, end_reason_of(ev->type), ev, received_at, due);
+	}
+	finish_ids(ret);
+}
+
+void
+reconcile_event(const struct record *cur, const struct event *ev, int64_t received_at,
+                const rules *r, const calendar *cal, struct recon_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (is_add(ev->type))
+		on_add(cur, ev, received_at, r, cal, ret);
+	else if (is_end(ev->type))
+		on_end(cur, ev, received_at, r, cal, ret);
+	else
+		ret->outcome = RO_NOOP; /* repair applications: tracked by their own table */
+}
+
+bool
+reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
+                 const calendar *cal, struct recon_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (cur->status != REC_SHOWN || cur->disclose_until == DATE_NONE ||
+	    today <= cur->disclose_until)
+		return false;
+
+	struct record *rec = &ret->rec;
+	*rec = *cur;
+	rec->status = REC_DOWN;
+	rec->end_reason = cur->light ? TD_LIGHT_EXPIRED : TD_EXPIRED;
+	rec->ended_at = now;
+	copy_str(rec->ended_by, sizeof(rec->ended_by), "credsync");
+	rec->ended_on = cur->disclose_until + 1;
+	ret->outcome = RO_APPLIED;
+	takedown_both(ret, rec, rec->end_reason, NULL, now, due_date(r, cal, now, ret));
+	finish_ids(ret);
+	return true;
+}

@@ -1,0 +1,74 @@
+/* rulefile: one rule set file (schemas/rules/NAME.rules) read and checked into a struct
+ * ruleset. Internal to the rules module (rules.c is its only user); the format is documented
+ * in schemas/rules/README.md. */
+#ifndef CREDSYNC_RULEFILE_H
+#define CREDSYNC_RULEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+
+#define RULEFILE_NAME_MAX  63 /* longest rule set, producer or list code */
+#define RULEFILE_SEV_COUNT 4  /* enum severity, SEV_NONE included */
+
+/* The periods of one severity class: hidden (not disclosed) or min..max months. */
+struct sev_rule {
+	bool hidden;
+	int min_months, max_months; /* 0: not set */
+};
+
+struct channel_rule {
+	char *producer;
+	enum site site;
+};
+
+/* One rule set; every period in months, 0 meaning "not set". */
+struct ruleset {
+	char *name;
+	cs_date from, to; /* to = DATE_NONE: open-ended */
+	int min_months, max_months;
+	int field_min[FIELD_COUNT];
+	int cat_min[CAT_COUNT], cat_max[CAT_COUNT];
+	unsigned not_disclosable;
+	unsigned light_cats; /* 0: no light rule */
+	int light_months;
+	int64_t light_fine_below_fen; /* -1: not set */
+	enum site channel_default;
+	struct channel_rule *channels;
+	size_t nchannels;
+	int obligation;
+	int accept[SITE_COUNT], decide[SITE_COUNT];
+	char *repair_url[SITE_COUNT];
+	bool by_severity;
+	struct sev_rule sev[RULEFILE_SEV_COUNT];
+	char *notice_basis;
+};
+
+/* Reads the rule file at path into *ret. stem: the file name without ".rules" (the `name` key
+ * must equal it). r: the producers already loaded, for `channel.P` keys. Returns 0 (free with
+ * rulefile_free), or -1 with "FILE:LINE: reason" or "FILE: reason" in err and nothing to free. */
+int rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset *ret,
+                  char *err, size_t errsz);
+void rulefile_free(struct ruleset *rs);
+
+/* Where a data file is being read, for "FILE:LINE: reason" (line 0: "FILE: reason"). */
+struct rulefile_src {
+	const char *path;
+	int line;
+	char *err;
+	size_t errsz;
+};
+/* Writes the located reason into src->err; returns -1. */
+__attribute__((format(printf, 2, 3))) int rulefile_fail(const struct rulefile_src *src,
+                                                        const char *fmt, ...);
+
+/* strdup, or NULL with "out of memory" located in src->err. */
+char *rulefile_dup(const struct rulefile_src *src, const char *s);
+/* Strips spaces, tabs and line ends at both ends, in place; returns the start. */
+char *rulefile_trim(char *s);
+/* A code of a-z, 0-9, '-', '_' and (not first) '.', 1..max bytes. */
+bool rulefile_valid_code(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,747 @@
+/* kafka: the consumer (offsets from the database, eager rebalances) and the idempotent
+ * producer of credsyncd, on librdkafka 2.0.2. */
+#include "kafka.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* How long kafka_produce serves delivery reports waiting for room in a full queue. */
+#define PRODUCE_FULL_WAIT_MS 5000
+/* How long kafka_rewind waits for librdkafka to apply the seeks. */
+#define REWIND_TIMEOUT_MS 10000
+/* After a flush timed out and the queue was purged: how long to serve the purge reports. */
+#define PURGE_REPORT_MS 2000
+
+struct kafka {
+	rd_kafka_t *consumer;
+	rd_kafka_t *producer;
+	struct kafka_hooks hooks;
+	/* What the assign hook accepted and librdkafka was told to fetch; never NULL. */
+	rd_kafka_topic_partition_list_t *assignment;
+	/* An assignment whose hook failed, retried by kafka_consume_batch; or NULL. */
+	rd_kafka_topic_partition_list_t *pending;
+	/* Inside kafka_consume_batch: messages taken so far, and how many of them were taken
+	 * before the last rebalance (those belong to an assignment that is gone). */
+	size_t taken;
+	size_t cut;
+};
+
+/* Properties that belong to one side only (librdkafka 2.0.2 CONFIGURATION.md, scope C or P):
+ * given to the other side, librdkafka would warn at every start. */
+static const char *const consumer_only[] = {
+    "auto.commit.enable",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+    "check.crcs",
+    "consume.callback.max.messages",
+    "coordinator.query.interval.ms",
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "enable.partition.eof",
+    "fetch.error.backoff.ms",
+    "fetch.max.bytes",
+    "fetch.message.max.bytes",
+    "fetch.min.bytes",
+    "fetch.wait.max.ms",
+    "group.id",
+    "group.instance.id",
+    "group.protocol.type",
+    "heartbeat.interval.ms",
+    "isolation.level",
+    "max.partition.fetch.bytes",
+    "max.poll.interval.ms",
+    "offset.store.method",
+    "offset.store.path",
+    "offset.store.sync.interval.ms",
+    "partition.assignment.strategy",
+    "queued.max.messages.kbytes",
+    "queued.min.messages",
+    "session.timeout.ms",
+    NULL,
+};
+
+static const char *const producer_only[] = {
+    "acks",
+    "batch.num.messages",
+    "batch.size",
+    "compression.codec",
+    "compression.level",
+    "compression.type",
+    "delivery.report.only.error",
+    "delivery.timeout.ms",
+    "enable.gapless.guarantee",
+    "enable.idempotence",
+    "linger.ms",
+    "message.send.max.retries",
+    "message.timeout.ms",
+    "partitioner",
+    "produce.offset.report",
+    "queue.buffering.backpressure.threshold",
+    "queue.buffering.max.kbytes",
+    "queue.buffering.max.messages",
+    "queue.buffering.max.ms",
+    "queuing.strategy",
+    "request.required.acks",
+    "request.timeout.ms",
+    "retries",
+    "retry.backoff.ms",
+    "sticky.partitioning.linger.ms",
+    "transaction.timeout.ms",
+    "transactional.id",
+    NULL,
+};
+
+static bool
+in_list(const char *const *list, const char *name)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* librdkafka levels are syslog levels. */
+static enum log_level
+level_of(int syslog_level)
+{
+	if (syslog_level <= 3)
+		return LOG_LVL_ERR;
+	if (syslog_level == 4)
+		return LOG_LVL_WARN;
+	if (syslog_level == 5)
+		return LOG_LVL_NOTICE;
+	if (syslog_level == 6)
+		return LOG_LVL_INFO;
+	return LOG_LVL_DEBUG;
+}
+
+/* Called from librdkafka's threads too: log.h writes each line with one write(2). */
+static void
+on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	char qfac[64], qclient[128];
+
+	log_kv(level_of(level), buf, "kafka_client=%s kafka_facility=%s",
+	       log_q(qclient, sizeof(qclient), rd_kafka_name(rk)), log_q(qfac, sizeof(qfac), fac));
+}
+
+static void
+on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	char qclient[128], qreason[512];
+	enum log_level level = LOG_LVL_WARN;
+
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+		level = LOG_LVL_ERR;
+	else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE)
+		level = LOG_LVL_DEBUG; /* the log callback already said so, with the broker */
+	log_kv(level, "kafka error", "kafka_client=%s error=%s code=%s",
+	       log_q(qclient, sizeof(qclient), rd_kafka_name(rk)),
+	       log_q(qreason, sizeof(qreason), reason),
+	       rd_kafka_err2name((rd_kafka_resp_err_t)err));
+}
+
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	kafka *k = opaque;
+
+	(void)rk;
+	if (k->hooks.delivered != NULL)
+		k->hooks.delivered(k->hooks.arg, m->_private, m->err);
+}
+
+static void
+on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+          void *opaque)
+{
+	char qerr[256];
+
+	(void)rk;
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		log_kv(LOG_LVL_DEBUG, "advisory offsets committed to Kafka", "partitions=%d",
+		       offsets != NULL ? offsets->cnt : 0);
+		return;
+	}
+	log_kv(LOG_LVL_NOTICE, "could not commit advisory offsets to Kafka",
+	       "error=%s partitions=%d", log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)),
+	       offsets != NULL ? offsets->cnt : 0);
+}
+
+/* An empty list: librdkafka aborts on allocation failure, so this never fails. */
+static rd_kafka_topic_partition_list_t *
+list_empty(void)
+{
+	return rd_kafka_topic_partition_list_new(0);
+}
+
+static void
+drop_pending(kafka *k)
+{
+	if (k->pending != NULL) {
+		rd_kafka_topic_partition_list_destroy(k->pending);
+		k->pending = NULL;
+	}
+}
+
+/* Stops fetching everything. */
+static void
+unassign(kafka *k)
+{
+	char qerr[256];
+	rd_kafka_resp_err_t err = rd_kafka_assign(k->consumer, NULL);
+
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_kv(LOG_LVL_WARN, "could not drop the Kafka assignment", "error=%s",
+		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)));
+	rd_kafka_topic_partition_list_destroy(k->assignment);
+	k->assignment = list_empty();
+}
+
+/* Asks the assign hook for k->pending's offsets and, when it has them, starts fetching
+ * there. Returns 0, or -1 (still pending). */
+static int
+try_assign(kafka *k)
+{
+	rd_kafka_topic_partition_list_t *parts = k->pending;
+	rd_kafka_resp_err_t err;
+	char qerr[256];
+
+	for (int i = 0; i < parts->cnt; i++)
+		parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+	if (k->hooks.assign != NULL && k->hooks.assign(k->hooks.arg, parts) != 0)
+		return -1;
+	for (int i = 0; i < parts->cnt; i++) {
+		int64_t off = parts->elems[i].offset;
+		if (off < 0 && off != RD_KAFKA_OFFSET_BEGINNING && off != RD_KAFKA_OFFSET_END)
+			parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+	}
+	err = rd_kafka_assign(k->consumer, parts);
+	k->pending = NULL;
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		/* Only when the consumer is closing or failed: give the claim back. */
+		log_kv(LOG_LVL_WARN, "could not assign Kafka partitions", "error=%s partitions=%d",
+		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)), parts->cnt);
+		if (k->hooks.revoke != NULL)
+			k->hooks.revoke(k->hooks.arg, parts);
+		rd_kafka_topic_partition_list_destroy(parts);
+		return 0;
+	}
+	rd_kafka_topic_partition_list_destroy(k->assignment);
+	k->assignment = parts;
+	return 0;
+}
+
+/* Eager protocol: every rebalance revokes the whole assignment, then assigns a whole new one. */
+static void
+on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+             void *opaque)
+{
+	kafka *k = opaque;
+	char qerr[256];
+
+	(void)rk;
+	k->cut = k->taken;
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+		drop_pending(k);
+		k->pending = rd_kafka_topic_partition_list_copy(parts);
+		try_assign(k);
+		break;
+	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+		if (k->pending != NULL)
+			drop_pending(k); /* never accepted: nothing to give back */
+		else if (k->assignment->cnt > 0 && k->hooks.revoke != NULL)
+			k->hooks.revoke(k->hooks.arg, k->assignment);
+		unassign(k);
+		break;
+	default:
+		log_kv(LOG_LVL_WARN, "Kafka rebalance failed", "error=%s",
+		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)));
+		drop_pending(k);
+		if (k->assignment->cnt > 0 && k->hooks.revoke != NULL)
+			k->hooks.revoke(k->hooks.arg, k->assignment);
+		unassign(k);
+		break;
+	}
+}
+
+static int
+conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errsz)
+{
+	char rerr[512];
+
+	if (rd_kafka_conf_set(conf, name, value, rerr, sizeof(rerr)) != RD_KAFKA_CONF_OK) {
+		/* The value is not shown: it may be a password. */
+		snprintf(err, errsz, "invalid Kafka property \"%s\": %s", name, rerr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errsz)
+{
+	for (size_t i = 0; kv[i] != NULL; i += 2)
+		if (conf_set(conf, kv[i], kv[i + 1], err, errsz) < 0)
+			return -1;
+	return 0;
+}
+
+/* Applies props, leaving out the other side's properties. */
+static int
+conf_set_props(rd_kafka_conf_t *conf, const char *const *props, const char *const *skip, char *err,
+               size_t errsz)
+{
+	for (size_t i = 0; props != NULL && props[i] != NULL; i += 2) {
+		if (props[i + 1] == NULL) {
+			snprintf(err, errsz, "Kafka property \"%s\" has no value", props[i]);
+			return -1;
+		}
+		if (in_list(skip, props[i]))
+			continue;
+		if (conf_set(conf, props[i], props[i + 1], err, errsz) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The value of a property as configured, into buf ("" when unset or too long). */
+static const char *
+conf_get(const rd_kafka_conf_t *conf, const char *name, char *buf, size_t bufsz)
+{
+	size_t sz = bufsz;
+
+	if (rd_kafka_conf_get(conf, name, buf, &sz) != RD_KAFKA_CONF_OK)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The configuration both handles share: side defaults, then props (which may change them),
+ * then bootstrap. */
+static rd_kafka_conf_t *
+common_conf(kafka *k, const char *bootstrap, const char *const *defaults, const char *const *props,
+            const char *const *skip, char *err, size_t errsz)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char buf[1024];
+
+	if (conf_set(conf, "client.id", "credsyncd", err, errsz) < 0 ||
+	    conf_set_all(conf, defaults, err, errsz) < 0 ||
+	    conf_set_props(conf, props, skip, err, errsz) < 0 ||
+	    (bootstrap != NULL && conf_set(conf, "bootstrap.servers", bootstrap, err, errsz) < 0))
+		goto fail;
+	if (conf_get(conf, "bootstrap.servers", buf, sizeof(buf))[0] == '\0') {
+		snprintf(err, errsz, "no Kafka bootstrap servers: set kafka.bootstrap.servers");
+		goto fail;
+	}
+	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static rd_kafka_t *
+new_consumer(kafka *k, const char *bootstrap, const char *group, const char *const *props,
+             char *err, size_t errsz)
+{
+	static const char *const defaults[] = {
+	    "partition.assignment.strategy",
+	    "roundrobin",
+	    "auto.offset.reset",
+	    "earliest",
+	    "topic.metadata.refresh.interval.ms",
+	    "10000",
+	    NULL,
+	};
+	/* Offsets live in PostgreSQL: Kafka's are written by kafka_commit_async only. */
+	static const char *const forced[] = {
+	    "enable.auto.commit", "false", "enable.auto.offset.store", "false", NULL,
+	};
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk = NULL;
+	char buf[256], rerr[512];
+
+	conf = common_conf(k, bootstrap, defaults, props, producer_only, err, errsz);
+	if (conf == NULL)
+		return NULL;
+	if ((group != NULL && conf_set(conf, "group.id", group, err, errsz) < 0) ||
+	    conf_set_all(conf, forced, err, errsz) < 0)
+		goto done;
+	if (conf_get(conf, "group.id", buf, sizeof(buf))[0] == '\0') {
+		snprintf(err, errsz, "no Kafka consumer group: set kafka.group.id");
+		goto done;
+	}
+	if (strstr(conf_get(conf, "partition.assignment.strategy", buf, sizeof(buf)),
+	           "cooperative") != NULL) {
+		snprintf(err, errsz,
+		         "partition.assignment.strategy \"%s\" is not supported: librdkafka 2.0.2 "
+		         "loses assignments with a cooperative strategy and offset commits; use "
+		         "roundrobin",
+		         buf);
+		goto done;
+	}
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rerr, sizeof(rerr));
+	if (rk == NULL) {
+		snprintf(err, errsz, "could not create the Kafka consumer: %s", rerr);
+		goto done;
+	}
+	conf = NULL; /* rd_kafka_new took it */
+done:
+	if (conf != NULL)
+		rd_kafka_conf_destroy(conf);
+	return rk;
+}
+
+static rd_kafka_t *
+new_producer(kafka *k, const char *bootstrap, const char *const *props, char *err, size_t errsz)
+{
+	static const char *const none[] = {NULL};
+	/* Exactly-once publication from the outbox relies on these. */
+	static const char *const forced[] = {
+	    "enable.idempotence", "true", "acks", "all", NULL,
+	};
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char rerr[512];
+
+	conf = common_conf(k, bootstrap, none, props, consumer_only, err, errsz);
+	if (conf == NULL)
+		return NULL;
+	if (conf_set_all(conf, forced, err, errsz) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rerr, sizeof(rerr));
+	if (rk == NULL) {
+		snprintf(err, errsz, "could not create the Kafka producer: %s", rerr);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return rk; /* rd_kafka_new took conf */
+}
+
+static int
+subscribe(kafka *k, char *err, size_t errsz)
+{
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
+	rd_kafka_resp_err_t rerr;
+
+	rd_kafka_topic_partition_list_add(topics, KAFKA_SUBSCRIPTION_IN, RD_KAFKA_PARTITION_UA);
+	rd_kafka_topic_partition_list_add(topics, KAFKA_SUBSCRIPTION_ACK, RD_KAFKA_PARTITION_UA);
+	rerr = rd_kafka_subscribe(k->consumer, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errsz, "could not subscribe to \"%s\" and \"%s\": %s",
+		         KAFKA_SUBSCRIPTION_IN, KAFKA_SUBSCRIPTION_ACK, rd_kafka_err2str(rerr));
+		return -1;
+	}
+	return 0;
+}
+
+kafka *
+kafka_new_props(const char *bootstrap, const char *group, const char *const *props,
+                const struct kafka_hooks *hooks, char *err, size_t errsz)
+{
+	kafka *k = calloc(1, sizeof(*k));
+
+	if (k == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (hooks != NULL)
+		k->hooks = *hooks;
+	k->assignment = list_empty();
+	if ((k->consumer = new_consumer(k, bootstrap, group, props, err, errsz)) == NULL ||
+	    (k->producer = new_producer(k, bootstrap, props, err, errsz)) == NULL)
+		goto fail;
+	/* Errors, logs and commit results of the consumer are served by consumer_poll. */
+	rd_kafka_poll_set_consumer(k->consumer);
+	if (subscribe(k, err, errsz) < 0)
+		goto fail;
+	return k;
+fail:
+	if (k->consumer != NULL)
+		rd_kafka_destroy(k->consumer);
+	if (k->producer != NULL)
+		rd_kafka_destroy(k->producer);
+	rd_kafka_topic_partition_list_destroy(k->assignment);
+	free(k);
+	return NULL;
+}
+
+/* Collects config_foreach_kafka's pairs; the strings stay cfg's. */
+struct props {
+	const char **kv;
+	size_t n, cap;
+};
+
+static int
+props_add(const char *prop, const char *value, void *arg)
+{
+	struct props *p = arg;
+
+	if (p->n + 3 > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		const char **kv = realloc(p->kv, cap * sizeof(*kv));
+		if (kv == NULL)
+			return -1;
+		p->kv = kv;
+		p->cap = cap;
+	}
+	p->kv[p->n++] = prop;
+	p->kv[p->n++] = value;
+	p->kv[p->n] = NULL;
+	return 0;
+}
+
+kafka *
+kafka_new(const char *bootstrap, const config *cfg, const struct kafka_hooks *hooks, char *err,
+          size_t errsz)
+{
+	struct props p = {0};
+	kafka *k;
+
+	if (config_foreach_kafka(cfg, props_add, &p) != 0) {
+		free(p.kv);
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	k = kafka_new_props(bootstrap, NULL, p.kv, hooks, err, errsz);
+	free(p.kv);
+	return k;
+}
+
+static void
+consumer_error(const rd_kafka_message_t *m)
+{
+	char qerr[512], qtopic[256];
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		return;
+	log_kv(m->err == RD_KAFKA_RESP_ERR__FATAL ? LOG_LVL_ERR : LOG_LVL_WARN,
+	       "Kafka consumer error", "topic=%s partition=%d error=%s code=%s",
+	       log_q(qtopic, sizeof(qtopic), m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : ""),
+	       (int)m->partition, log_q(qerr, sizeof(qerr), rd_kafka_message_errstr(m)),
+	       rd_kafka_err2name(m->err));
+}
+
+size_t
+kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	size_t n = 0;
+
+	if (k->pending != NULL)
+		try_assign(k);
+	k->taken = 0;
+	k->cut = 0;
+	while (n < max) {
+		int64_t left = n == 0 ? deadline - now_ms() : 0;
+		int wait = left > 0 ? (int)left : 0;
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, wait);
+
+		if (m == NULL) {
+			if (wait == 0)
+				break;
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			consumer_error(m);
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		ret[n++] = m;
+		k->taken = n;
+	}
+	/* Taken before a rebalance: their partitions were revoked, and if they came back, the
+	 * assign hook chose where reading resumes. */
+	if (k->cut > 0) {
+		for (size_t i = 0; i < k->cut; i++)
+			rd_kafka_message_destroy(ret[i]);
+		memmove(ret, ret + k->cut, (n - k->cut) * sizeof(*ret));
+		n -= k->cut;
+	}
+	k->taken = 0;
+	k->cut = 0;
+	return n;
+}
+
+int
+kafka_rewind(kafka *k, const rd_kafka_topic_partition_list_t *offsets, char *err, size_t errsz)
+{
+	rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(offsets->cnt);
+	rd_kafka_error_t *error;
+	int rc = 0;
+
+	for (int i = 0; i < offsets->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &offsets->elems[i];
+		if (rd_kafka_topic_partition_list_find(k->assignment, p->topic, p->partition))
+			rd_kafka_topic_partition_list_add(seek, p->topic, p->partition)->offset =
+			    p->offset;
+	}
+	if (seek->cnt == 0)
+		goto done;
+	error = rd_kafka_seek_partitions(k->consumer, seek, REWIND_TIMEOUT_MS);
+	if (error != NULL) {
+		snprintf(err, errsz, "could not rewind the consumer: %s",
+		         rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		rc = -1;
+		goto done;
+	}
+	for (int i = 0; i < seek->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &seek->elems[i];
+		if (p->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(err, errsz,
+			         "could not rewind \"%s\" partition %d to offset %lld: %s",
+			         p->topic, (int)p->partition, (long long)p->offset,
+			         rd_kafka_err2str(p->err));
+			rc = -1;
+			break;
+		}
+	}
+done:
+	rd_kafka_topic_partition_list_destroy(seek);
+	return rc;
+}
+
+int
+kafka_produce(kafka *k, const char *topic, const char *key, const void *payload, size_t len,
+              void *opaque, char *err, size_t errsz)
+{
+	size_t keylen = key != NULL ? strlen(key) : 0;
+	const void *keyp = keylen > 0 ? key : NULL;
+	int64_t deadline = now_ms() + PRODUCE_FULL_WAIT_MS;
+	rd_kafka_resp_err_t rerr;
+
+	for (;;) {
+		/* RD_MSG_F_COPY: librdkafka copies payload and never writes to it. */
+		rerr = rd_kafka_producev(
+		    k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_KEY(keyp, keylen), RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len),
+		    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
+			break;
+		rd_kafka_poll(k->producer, 100);
+	}
+	if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;
+	if (rerr == RD_KAFKA_RESP_ERR__FATAL && kafka_fatal(k, err, errsz))
+		return -1;
+	snprintf(err, errsz, "could not produce to \"%s\": %s", topic, rd_kafka_err2str(rerr));
+	return -1;
+}
+
+void
+kafka_poll(kafka *k, int timeout_ms)
+{
+	rd_kafka_poll(k->producer, timeout_ms);
+}
+
+void
+kafka_commit_async(kafka *k, const rd_kafka_topic_partition_list_t *offsets)
+{
+	rd_kafka_resp_err_t rerr;
+	char qerr[256];
+
+	if (offsets == NULL || offsets->cnt == 0)
+		return;
+	rerr = rd_kafka_commit(k->consumer, offsets, 1);
+	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_kv(LOG_LVL_NOTICE, "could not commit advisory offsets to Kafka", "error=%s",
+		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(rerr)));
+}
+
+int
+kafka_high_watermark(kafka *k, const char *topic, int32_t partition, int64_t *ret_high)
+{
+	int64_t low = -1, high = -1;
+
+	if (rd_kafka_get_watermark_offsets(k->consumer, topic, partition, &low, &high) !=
+	        RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    high < 0)
+		return -1;
+	*ret_high = high;
+	return 0;
+}
+
+const rd_kafka_topic_partition_list_t *
+kafka_assignment(const kafka *k)
+{
+	return k->assignment;
+}
+
+int
+kafka_fatal(kafka *k, char *err, size_t errsz)
+{
+	char reason[512];
+	rd_kafka_resp_err_t rerr;
+
+	if ((rerr = rd_kafka_fatal_error(k->producer, reason, sizeof(reason))) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errsz, "fatal Kafka producer error: %s: %s", rd_kafka_err2name(rerr),
+		         reason);
+		return 1;
+	}
+	if ((rerr = rd_kafka_fatal_error(k->consumer, reason, sizeof(reason))) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errsz, "fatal Kafka consumer error: %s: %s", rd_kafka_err2name(rerr),
+		         reason);
+		return 1;
+	}
+	return 0;
+}
+
+void
+kafka_close(kafka *k, int flush_timeout_ms)
+{
+	rd_kafka_resp_err_t rerr;
+	char qerr[256];
+
+	if (k == NULL)
+		return;
+	/* Leaves the group; the rebalance callback runs in here and revokes. */
+	rerr = rd_kafka_consumer_close(k->consumer);
+	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_kv(LOG_LVL_WARN, "could not leave the Kafka consumer group cleanly", "error=%s",
+		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(rerr)));
+	drop_pending(k);
+	if (rd_kafka_flush(k->producer, flush_timeout_ms > 0 ? flush_timeout_ms : 0) ==
+	    RD_KAFKA_RESP_ERR__TIMED_OUT) {
+		int64_t deadline = now_ms() + PURGE_REPORT_MS;
+		log_kv(LOG_LVL_WARN, "Kafka messages still undelivered at shutdown", "messages=%d",
+		       rd_kafka_outq_len(k->producer));
+		/* Purged messages get a delivery report with a __PURGE_* error. */
+		rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		while (rd_kafka_outq_len(k->producer) > 0 && now_ms() < deadline)
+			rd_kafka_poll(k->producer, 100);
+	}
+	rd_kafka_destroy(k->consumer);
+	rd_kafka_destroy(k->producer);
+	rd_kafka_topic_partition_list_destroy(k->assignment);
+	free(k);
+}

@@ -1,0 +1,514 @@
+/* pipeline: one batch of consumed Kafka messages -> one PostgreSQL transaction. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "log.h"
+#include "reconcile.h"
+#include "uuid5.h"
+
+#define IN_PREFIX  "credit.in."
+#define ACK_PREFIX "credit.ack."
+
+struct held {
+	char topic[256];
+	int32_t partition;
+	int64_t epoch;
+	int64_t next_offset;
+};
+
+struct pipeline {
+	store *st;
+	const rules *r;
+	const calendar *cal;
+	char *grp, *member;
+	struct held *held;
+	size_t n_held, cap_held;
+	struct pipeline_stats stats;
+};
+
+/* What one message became, before the write. */
+struct item {
+	enum { IT_EVENT, IT_ACK, IT_REJECT, IT_IGNORED } kind;
+	struct event ev;
+	struct ack ack;
+	struct reject rej;
+	const char *outcome;
+	int rec; /* index into the batch's records, or -1 */
+};
+
+/* The batch's working set: the records its events touch, by key. */
+struct batch {
+	struct item *items;
+	struct record_key *keys;
+	struct record *recs;
+	bool *found, *dirty;
+	size_t n_keys;
+	char (*usccs)[USCC_BUF];
+	size_t n_uscc;
+	char (*ids)[UUID_STRLEN];
+	bool *seen;
+	size_t n_ids;
+	struct store_inbound *in;
+	struct obligation *obl;
+	size_t n_obl;
+	struct store_outrow *out;
+	char **payloads; /* owned: encoded out and reject messages */
+	char (*out_ids)[UUID_STRLEN];
+	char (*out_topics)[300];
+	size_t n_out;
+	struct ack *acks;
+	size_t n_acks;
+	struct store_tp *offsets;
+	size_t n_offsets;
+};
+
+pipeline *
+pipeline_new(store *st, const rules *r, const calendar *cal, const char *grp, const char *member)
+{
+	pipeline *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->st = st;
+	p->r = r;
+	p->cal = cal;
+	p->grp = strdup(grp);
+	p->member = strdup(member);
+	if (p->grp == NULL || p->member == NULL) {
+		pipeline_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+pipeline_free(pipeline *p)
+{
+	if (p == NULL)
+		return;
+	free(p->grp);
+	free(p->member);
+	free(p->held);
+	free(p);
+}
+
+void
+pipeline_set_rules(pipeline *p, const rules *r, const calendar *cal)
+{
+	p->r = r;
+	p->cal = cal;
+}
+
+void
+pipeline_stats(const pipeline *p, struct pipeline_stats *ret)
+{
+	*ret = p->stats;
+}
+
+static struct held *
+held_find(const pipeline *p, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < p->n_held; i++)
+		if (p->held[i].partition == partition && strcmp(p->held[i].topic, topic) == 0)
+			return &p->held[i];
+	return NULL;
+}
+
+int64_t
+pipeline_next_offset(const pipeline *p, const char *topic, int32_t partition)
+{
+	const struct held *h = held_find(p, topic, partition);
+	return h != NULL ? h->next_offset : -1;
+}
+
+int
+pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, size_t errsz)
+{
+	size_t n = (size_t)parts->cnt;
+	struct store_tp *tps = calloc(n ? n : 1, sizeof(*tps));
+	if (tps == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(tps[i].topic, sizeof(tps[i].topic), "%s", parts->elems[i].topic);
+		tps[i].partition = parts->elems[i].partition;
+	}
+	if (store_claim(p->st, p->grp, p->member, tps, n, err, errsz) < 0) {
+		free(tps);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		parts->elems[i].offset = tps[i].offset;
+		struct held *h = held_find(p, tps[i].topic, tps[i].partition);
+		if (h == NULL) {
+			if (p->n_held == p->cap_held) {
+				size_t cap = p->cap_held ? p->cap_held * 2 : 16;
+				struct held *nh = realloc(p->held, cap * sizeof(*nh));
+				if (nh == NULL) {
+					free(tps);
+					snprintf(err, errsz, "out of memory");
+					return -1;
+				}
+				p->held = nh;
+				p->cap_held = cap;
+			}
+			h = &p->held[p->n_held++];
+		}
+		snprintf(h->topic, sizeof(h->topic), "%s", tps[i].topic);
+		h->partition = tps[i].partition;
+		h->epoch = tps[i].epoch;
+		h->next_offset = tps[i].offset;
+	}
+	free(tps);
+	return 0;
+}
+
+void
+pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		struct held *h = held_find(p, parts->elems[i].topic, parts->elems[i].partition);
+		if (h != NULL)
+			*h = p->held[--p->n_held];
+	}
+}
+
+static bool
+key_eq(const struct record_key *a, const struct record_key *b)
+{
+	return a->kind == b->kind && strcmp(a->uscc, b->uscc) == 0 &&
+	       strcmp(a->list, b->list) == 0 && strcmp(a->decision_no, b->decision_no) == 0;
+}
+
+/* The batch's index of key, adding it when new. Batches are small (batch.max_events), so a
+ * linear search costs less than the round trip it saves. */
+static int
+batch_key(struct batch *b, const struct record_key *key)
+{
+	for (size_t i = 0; i < b->n_keys; i++)
+		if (key_eq(&b->keys[i], key))
+			return (int)i;
+	b->keys[b->n_keys] = *key;
+	for (size_t i = 0; i < b->n_uscc; i++)
+		if (strcmp(b->usccs[i], key->uscc) == 0)
+			return (int)b->n_keys++;
+	memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
+	return (int)b->n_keys++;
+}
+
+static void
+batch_free(struct batch *b, size_t n)
+{
+	if (b->payloads != NULL)
+		for (size_t i = 0; i < b->n_out; i++)
+			free(b->payloads[i]);
+	(void)n;
+	free(b->items);
+	free(b->keys);
+	free(b->recs);
+	free(b->found);
+	free(b->dirty);
+	free(b->usccs);
+	free(b->ids);
+	free(b->seen);
+	free(b->in);
+	free(b->obl);
+	free(b->out);
+	free(b->payloads);
+	free(b->out_ids);
+	free(b->out_topics);
+	free(b->acks);
+	free(b->offsets);
+}
+
+static int
+batch_alloc(struct batch *b, size_t n)
+{
+	size_t m = n ? n : 1;
+	memset(b, 0, sizeof(*b));
+	b->items = calloc(m, sizeof(*b->items));
+	b->keys = calloc(m, sizeof(*b->keys));
+	b->recs = calloc(m, sizeof(*b->recs));
+	b->found = calloc(m, sizeof(*b->found));
+	b->dirty = calloc(m, sizeof(*b->dirty));
+	b->usccs = calloc(m, sizeof(*b->usccs));
+	b->ids = calloc(m, sizeof(*b->ids));
+	b->seen = calloc(m, sizeof(*b->seen));
+	b->in = calloc(m, sizeof(*b->in));
+	b->obl = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->obl));
+	/* each message yields at most RECON_MAX_OBLIGATIONS out rows or one reject */
+	b->out = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->out));
+	b->payloads = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->payloads));
+	b->out_ids = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->out_ids));
+	b->out_topics = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->out_topics));
+	b->acks = calloc(m, sizeof(*b->acks));
+	b->offsets = calloc(m, sizeof(*b->offsets));
+	if (!b->items || !b->keys || !b->recs || !b->found || !b->dirty || !b->usccs || !b->ids ||
+	    !b->seen || !b->in || !b->obl || !b->out || !b->payloads || !b->out_ids ||
+	    !b->out_topics || !b->acks || !b->offsets)
+		return -1;
+	return 0;
+}
+
+/* Adds an outbox row; payload is taken over (freed with the batch). */
+static int
+add_out(struct batch *b, const char *id, const char *topic, const char *key, char *payload)
+{
+	if (payload == NULL)
+		return -1;
+	size_t i = b->n_out++;
+	b->payloads[i] = payload;
+	snprintf(b->out_ids[i], sizeof(b->out_ids[i]), "%s", id);
+	snprintf(b->out_topics[i], sizeof(b->out_topics[i]), "%s", topic);
+	b->out[i] = (struct store_outrow){
+	    .id = b->out_ids[i], .topic = b->out_topics[i], .key = key, .payload = payload};
+	return 0;
+}
+
+static const char *
+topic_suffix(const char *topic, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(topic, prefix, n) == 0 ? topic + n : NULL;
+}
+
+/* Parses every message of the batch into items; collects keys, subjects and event ids. */
+static void
+classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &b->items[i];
+		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+		const char *producer = topic_suffix(topic, IN_PREFIX);
+		const char *site = topic_suffix(topic, ACK_PREFIX);
+		const char *payload = msgs[i]->payload ? msgs[i]->payload : "";
+
+		it->rec = -1;
+		if (producer != NULL) {
+			if (event_parse(payload, msgs[i]->len, producer, p->r, &it->ev, &it->rej) <
+			    0) {
+				it->kind = IT_REJECT;
+				continue;
+			}
+			it->kind = IT_EVENT;
+			it->rec = batch_key(b, &it->ev.key);
+			memcpy(b->ids[b->n_ids++], it->ev.event_id, UUID_STRLEN);
+		} else if (site != NULL) {
+			it->kind = ack_parse(payload, msgs[i]->len, site, &it->ack, &it->rej) < 0
+			               ? IT_REJECT
+			               : IT_ACK;
+		} else {
+			it->kind = IT_IGNORED;
+		}
+	}
+}
+
+static bool
+seen_in_batch(const struct batch *b, size_t upto, const char *event_id)
+{
+	for (size_t j = 0; j < upto; j++)
+		if (b->items[j].kind == IT_EVENT && b->items[j].outcome != NULL &&
+		    strcmp(b->items[j].outcome, "duplicate") != 0 &&
+		    strcmp(b->items[j].outcome, "rejected") != 0 &&
+		    strcmp(b->items[j].ev.event_id, event_id) == 0)
+			return true;
+	return false;
+}
+
+static bool
+was_seen(const struct batch *b, const char *event_id)
+{
+	for (size_t j = 0; j < b->n_ids; j++)
+		if (b->seen[j] && strcmp(b->ids[j], event_id) == 0)
+			return true;
+	return false;
+}
+
+static int
+reject_item(struct batch *b, struct item *it, const char *topic, const char *producer,
+            const rd_kafka_message_t *msg)
+{
+	char name[512], id[UUID_STRLEN];
+	snprintf(name, sizeof(name), "reject|%s|%d|%lld", topic, (int)msg->partition,
+	         (long long)msg->offset);
+	uuid5(name, id);
+	char out_topic[300];
+	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", producer);
+	it->outcome = "rejected";
+	const char *event_id = it->ev.event_id[0] ? it->ev.event_id : NULL;
+	return add_out(b, id, out_topic, it->ev.key.uscc,
+	               reject_encode(event_id, producer, &it->rej, topic, msg->partition,
+	                             msg->offset, msg->payload ? msg->payload : "", msg->len));
+}
+
+static int
+reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_at)
+{
+	struct recon_result res;
+	const struct record *cur = b->found[it->rec] ? &b->recs[it->rec] : NULL;
+
+	reconcile_event(cur, &it->ev, received_at, p->r, p->cal, &res);
+	if (res.unknown_year)
+		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
+		       "year=%d event_id=%s", res.unknown_year, it->ev.event_id);
+	it->outcome = recon_outcome_name(res.outcome);
+	switch (res.outcome) {
+	case RO_APPLIED:
+		b->recs[it->rec] = res.rec;
+		b->found[it->rec] = b->dirty[it->rec] = true;
+		p->stats.applied++;
+		break;
+	case RO_STALE:
+		p->stats.stale++;
+		break;
+	case RO_NOOP:
+		p->stats.noop++;
+		break;
+	case RO_REJECTED:
+		it->rej = res.rej;
+		return 1;
+	}
+	for (int k = 0; k < res.n_obl; k++) {
+		struct obligation *ob = &b->obl[b->n_obl++];
+		*ob = res.obl[k];
+		char topic[64];
+		snprintf(topic, sizeof(topic), "credit.out.%s", site_name(ob->site));
+		if (add_out(b, ob->id, topic, ob->key.uscc, out_encode(ob)) < 0)
+			return -1;
+		p->stats.obligations++;
+	}
+	return 0;
+}
+
+static void
+note_offset(pipeline *p, struct batch *b, const char *topic, int32_t partition, int64_t offset)
+{
+	for (size_t i = 0; i < b->n_offsets; i++)
+		if (b->offsets[i].partition == partition &&
+		    strcmp(b->offsets[i].topic, topic) == 0) {
+			if (offset + 1 > b->offsets[i].offset)
+				b->offsets[i].offset = offset + 1;
+			return;
+		}
+	struct store_tp *tp = &b->offsets[b->n_offsets++];
+	snprintf(tp->topic, sizeof(tp->topic), "%s", topic);
+	tp->partition = partition;
+	tp->offset = offset + 1;
+	const struct held *h = held_find(p, topic, partition);
+	tp->epoch = h != NULL ? h->epoch : -1; /* not held: the commit is fenced */
+}
+
+int
+pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err, size_t errsz)
+{
+	struct batch b;
+	int rc = -1;
+
+	if (batch_alloc(&b, n) < 0) {
+		snprintf(err, errsz, "out of memory for a batch of %zu messages", n);
+		goto out;
+	}
+	classify(p, &b, msgs, n);
+	if (store_batch_begin(p->st, (const char(*)[USCC_BUF])b.usccs, b.n_uscc, b.keys, b.n_keys,
+	                      b.recs, b.found, (const char(*)[UUID_STRLEN])b.ids, b.n_ids, b.seen,
+	                      err, errsz) < 0)
+		goto out;
+
+	for (size_t i = 0; i < n; i++) {
+		const rd_kafka_message_t *msg = msgs[i];
+		struct item *it = &b.items[i];
+		const char *topic = rd_kafka_topic_name(msg->rkt);
+		const char *producer = topic_suffix(topic, IN_PREFIX);
+		rd_kafka_timestamp_type_t tstype;
+		int64_t ts_ms = rd_kafka_message_timestamp(msg, &tstype);
+
+		note_offset(p, &b, topic, msg->partition, msg->offset);
+		if (it->kind == IT_IGNORED) {
+			it->outcome = "ignored";
+		} else if (it->kind == IT_ACK) {
+			b.acks[b.n_acks++] = it->ack;
+			it->outcome = "ack";
+			p->stats.acks++;
+		} else if (it->kind == IT_EVENT && (was_seen(&b, it->ev.event_id) ||
+		                                    seen_in_batch(&b, i, it->ev.event_id))) {
+			it->outcome = "duplicate";
+			p->stats.duplicates++;
+		} else if (it->kind == IT_EVENT) {
+			int r = reconcile_item(p, &b, it, ts_ms >= 0 ? ts_ms / 1000 : 0);
+			if (r < 0) {
+				snprintf(err, errsz, "out of memory encoding an out message");
+				store_batch_rollback(p->st);
+				goto out;
+			}
+			if (r > 0)
+				it->kind = IT_REJECT;
+		}
+		if (it->kind == IT_REJECT) {
+			const char *who = producer ? producer : topic_suffix(topic, ACK_PREFIX);
+			if (reject_item(&b, it, topic, who, msg) < 0) {
+				snprintf(err, errsz, "out of memory encoding a reject");
+				store_batch_rollback(p->st);
+				goto out;
+			}
+			p->stats.rejected++;
+			log_kv(LOG_LVL_NOTICE, "rejected",
+			       "topic=%s partition=%d offset=%lld reason=%s", topic,
+			       (int)msg->partition, (long long)msg->offset,
+			       reject_reason_name(it->rej.reason));
+		}
+		b.in[i] = (struct store_inbound){
+		    .topic = topic,
+		    .partition = msg->partition,
+		    .offset = msg->offset,
+		    .event_id = it->kind == IT_EVENT || it->ev.event_id[0] ? it->ev.event_id : NULL,
+		    .producer = producer ? producer : topic_suffix(topic, ACK_PREFIX),
+		    .uscc = it->kind == IT_EVENT ? it->ev.key.uscc : NULL,
+		    .kafka_ts_ms = ts_ms,
+		    .outcome = it->outcome,
+		    .reason = it->kind == IT_REJECT ? reject_reason_name(it->rej.reason) : NULL,
+		    .detail = it->kind == IT_REJECT ? it->rej.detail : NULL,
+		    .payload = msg->payload,
+		    .payload_len = msg->len,
+		};
+	}
+
+	/* Only the records this batch changed are written back. */
+	size_t n_dirty = 0;
+	for (size_t i = 0; i < b.n_keys; i++)
+		if (b.dirty[i])
+			b.recs[n_dirty++] = b.recs[i];
+
+	struct store_batch sb = {
+	    .in = b.in,
+	    .n_in = n,
+	    .recs = b.recs,
+	    .n_recs = n_dirty,
+	    .obl = b.obl,
+	    .n_obl = b.n_obl,
+	    .out = b.out,
+	    .n_out = b.n_out,
+	    .acks = b.acks,
+	    .n_acks = b.n_acks,
+	    .grp = p->grp,
+	    .member = p->member,
+	    .offsets = b.offsets,
+	    .n_offsets = b.n_offsets,
+	};
+	rc = store_batch_commit(p->st, &sb, err, errsz);
+	if (rc == 0) {
+		for (size_t i = 0; i < b.n_offsets; i++) {
+			struct held *h = held_find(p, b.offsets[i].topic, b.offsets[i].partition);
+			if (h != NULL)
+				h->next_offset = b.offsets[i].offset;
+		}
+		p->stats.batches++;
+		p->stats.messages += n;
+	}
+out:
+	batch_free(&b, n);
+	return rc;
+}

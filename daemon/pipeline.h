@@ -1,0 +1,44 @@
+/* pipeline: one batch of consumed Kafka messages -> one PostgreSQL transaction.
+ * Parses each message, drops duplicates, runs the pure reconciler in partition order, and
+ * hands the store everything to write (inbound log, records, obligations, outbox rows for
+ * both sites and for rejects, acknowledgements, the next offsets) in one commit. */
+#ifndef CREDSYNC_PIPELINE_H
+#define CREDSYNC_PIPELINE_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "calendar.h"
+#include "rules.h"
+#include "store.h"
+
+typedef struct pipeline pipeline;
+
+/* st, r and cal are borrowed and must outlive the pipeline (pipeline_set_rules swaps them on
+ * reload). grp/member are copied. */
+pipeline *pipeline_new(store *st, const rules *r, const calendar *cal, const char *grp,
+                       const char *member);
+void pipeline_free(pipeline *p); /* NULL is fine */
+void pipeline_set_rules(pipeline *p, const rules *r, const calendar *cal);
+
+/* Claims the partitions of an assignment in the database and fills each one's offset with
+ * the next offset stored there. Returns 0, or -1 with the reason in err. */
+int pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, size_t errsz);
+/* Forgets revoked partitions: their effects can no longer be committed by this instance. */
+void pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts);
+
+/* Applies msgs (in consumption order) in one transaction. Returns 0 when committed,
+ * STORE_FENCED when a partition was lost (nothing written; the caller re-reads its
+ * assignment), or -1 on an infrastructure error (nothing written; retry the same batch). */
+int pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err, size_t errsz);
+
+/* The next offset committed for a partition, or -1 when it is not held. */
+int64_t pipeline_next_offset(const pipeline *p, const char *topic, int32_t partition);
+
+/* Counters since start, for the logs. */
+struct pipeline_stats {
+	uint64_t batches, messages, applied, stale, noop, duplicates, rejected, acks, obligations;
+};
+void pipeline_stats(const pipeline *p, struct pipeline_stats *ret);
+
+#endif

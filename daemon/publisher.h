@@ -1,0 +1,35 @@
+/* publisher: the outbox table -> Kafka. Sends unsent rows in outbox order with the
+ * idempotent producer and marks a row sent only on a successful delivery report; a failed
+ * or missing report leaves it unsent, so it is sent again with the same id. Only the
+ * instance holding the outbox lock publishes, which keeps each subject's messages in order. */
+#ifndef CREDSYNC_PUBLISHER_H
+#define CREDSYNC_PUBLISHER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "kafka.h"
+#include "store.h"
+
+typedef struct publisher publisher;
+
+/* st: a store connection of the publisher's own (it holds a session lock); k: the producer.
+ * Both borrowed. batch: rows in flight at most. */
+publisher *publisher_new(store *st, kafka *k, int batch);
+void publisher_free(publisher *pub); /* NULL is fine; rows still in flight stay unsent */
+
+/* Delivery report of a message produced by the publisher (the kafka delivered hook). */
+void publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err);
+
+/* One non-blocking step: marks delivered rows sent; when nothing is in flight, takes the
+ * outbox lock if free and produces the next unsent rows. Returns the number of rows marked
+ * sent, or -1 on a store error (err; the caller reconnects the store and calls again). */
+int publisher_step(publisher *pub, char *err, size_t errsz);
+
+/* Rows produced and not yet reported. */
+size_t publisher_in_flight(const publisher *pub);
+
+/* Forgets the lock after the store connection was re-established. */
+void publisher_reset(publisher *pub);
+
+#endif

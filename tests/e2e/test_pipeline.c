@@ -1,0 +1,492 @@
+/* End-to-end: credsyncd between a real PostgreSQL and a Kafka mock cluster in its own
+ * process. Each event type's messages on both sites, every reject reason on the right
+ * reject topic, duplicates and reordering, SIGKILL at several points, two instances. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+#define WAIT_MS 60000
+
+static const char *const usccs[] = {"91150102MA0N123408", "91150105MA0Q7K3D2H",
+                                    "91150203MA0R5T8L6F", "92150602MA0P3W9X1U",
+                                    "91150702MA0N8H2C4Q", "91150402MA0M6F1B9H"};
+
+static char *
+id_of(const char *what, int i)
+{
+	/* Readable, valid UUIDs: the test's event ids are derived from a name and a number. */
+	static char buf[8][37];
+	static int k;
+	unsigned h = 2166136261u;
+	for (const char *p = what; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	char *b = buf[k++ % 8];
+	snprintf(b, 37, "%08x-0000-4000-8000-%012d", h, i);
+	return b;
+}
+
+static void
+send_event(struct e2e *e, const char *topic_producer, const char *id, const char *type,
+           const char *producer, const char *uscc, const char *when, const char *record)
+{
+	char topic[128];
+	char *ev = e2e_event(id, type, producer, uscc, when, record);
+	snprintf(topic, sizeof(topic), "credit.in.%s", topic_producer);
+	e2e_produce(e, topic, uscc, ev);
+	free(ev);
+}
+
+static void
+send_penalty(struct e2e *e, const char *producer, int i, const char *decided, const char *cats)
+{
+	char rec[512];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕%d号\", \"decided_on\": \"%s\", \"categories\": %s,"
+	         " \"fine_yuan\": \"20000.00\", \"field\": \"other\","
+	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	         i, decided, cats);
+	send_event(e, producer, id_of("issued", i), "penalty.issued", producer, usccs[i % 6],
+	           "2024-05-06T10:15:00+08:00", rec);
+}
+
+static void
+send_repair(struct e2e *e, const char *system, int i, const char *on)
+{
+	char rec[256];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕%d号\", \"repaired_on\": \"%s\","
+	         " \"repair_decision_no\": \"修〔2024〕%d号\"}",
+	         i, on, i);
+	send_event(e, system, id_of("repaired", i), "penalty.repaired", system, usccs[i % 6],
+	           "2024-10-08T10:00:00+08:00", rec);
+}
+
+static void
+send_list(struct e2e *e, const char *type, const char *producer, const char *list, int i,
+          const char *when)
+{
+	char rec[256];
+	bool add = strcmp(type, "list.added") == 0;
+	snprintf(rec, sizeof(rec),
+	         "{\"list\": \"%s\", \"decision_no\": \"列〔2024〕%d号\", \"%s\": \"%.10s\"}", list,
+	         i, add ? "listed_on" : "removed_on", when);
+	send_event(e, producer, id_of(type, i), type, producer, usccs[i % 6], when, rec);
+}
+
+/* How many messages of a given type (and reason, or NULL) a site topic holds. */
+static size_t
+count(json_t *msgs, const char *type, const char *reason)
+{
+	size_t i, n = 0;
+	json_t *m;
+	json_array_foreach(msgs, i, m)
+	{
+		const char *t = json_string_value(json_object_get(m, "type"));
+		const char *r = json_string_value(json_object_get(m, "reason"));
+		if (t && strcmp(t, type) == 0 && (reason == NULL || (r && strcmp(r, reason) == 0)))
+			n++;
+	}
+	return n;
+}
+
+static long long
+applied(struct e2e *e)
+{
+	return e2e_sql_int(e, "SELECT count(*) FROM credsync.inbound");
+}
+
+Test(pipeline, each_event_type_reaches_both_sites, .timeout = 180)
+{
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	send_penalty(&e, "nm-tax", 1, "2024-05-06", "[\"fine\"]");
+	send_penalty(&e, "nm-samr", 2, "2024-05-06", "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 3, "2024-05-06", "[\"fine\"]");
+	send_list(&e, "list.added", "nm-samr", "abnormal-enterprise", 4,
+	          "2024-04-02T10:00:00+08:00");
+	send_list(&e, "list.added", "nm-court", "b1-01", 5, "2024-04-02T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 5, WAIT_MS));
+
+	send_repair(&e, "creditchina", 1, "2024-09-13"); /* nm-tax: creditchina decides */
+	send_repair(&e, "gsxt", 2, "2024-09-13");        /* nm-samr: gsxt decides */
+	send_event(&e, "nm-tax", id_of("revoked", 3), "penalty.revoked", "nm-tax", usccs[3],
+	           "2024-06-01T10:00:00+08:00",
+	           "{\"decision_no\": \"罚〔2024〕3号\", \"revoked_on\": \"2024-06-01\"}");
+	send_list(&e, "list.removed", "nm-samr", "abnormal-enterprise", 4,
+	          "2024-10-09T10:00:00+08:00");
+	send_list(&e, "list.removed", "nm-court", "b1-01", 5, "2024-10-09T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 10, WAIT_MS));
+
+	const char *sites[] = {"credit.out.creditchina", "credit.out.gsxt"};
+	for (int s = 0; s < 2; s++) {
+		json_t *msgs = e2e_read_topic(&e, sites[s], 10, WAIT_MS);
+		cr_expect_eq(count(msgs, "disclose", NULL), 5, "%s disclose", sites[s]);
+		cr_expect_eq(count(msgs, "takedown", "revoked"), 1, "%s revoked", sites[s]);
+		cr_expect_eq(count(msgs, "takedown", "removed"), 2, "%s removed", sites[s]);
+		/* one repair decided here (takedown), the other recognised (mutual_recognition) */
+		cr_expect_eq(count(msgs, "takedown", "repaired"), 1, "%s repaired", sites[s]);
+		cr_expect_eq(count(msgs, "mutual_recognition", NULL), 1, "%s recognition",
+		             sites[s]);
+		size_t i;
+		json_t *m;
+		json_array_foreach(msgs, i, m)
+		{
+			cr_expect_str_eq(json_string_value(json_object_get(m, "site")),
+			                 sites[s] + 11);
+			cr_expect(json_is_string(json_object_get(m, "due_date")));
+		}
+		json_decref(msgs);
+	}
+	/* Mutual recognition both ways: gsxt recognises creditchina's repair and vice versa. */
+	cr_expect_eq(
+	    e2e_sql_int(&e,
+	                "SELECT count(*) FROM credsync.obligations WHERE type = "
+	                "'mutual_recognition' AND site = 'gsxt' AND decision_no = '罚〔2024〕1号'"),
+	    1);
+	cr_expect_eq(e2e_sql_int(&e,
+	                         "SELECT count(*) FROM credsync.obligations WHERE type = "
+	                         "'mutual_recognition' AND site = 'creditchina' AND decision_no = "
+	                         "'罚〔2024〕2号'"),
+	             1);
+	e2e_stop(&e);
+}
+
+struct reject_case {
+	const char *topic_producer;
+	const char *payload; /* NULL: built by the test */
+	const char *reason;
+};
+
+Test(pipeline, every_reject_reason_on_the_right_reject_topic, .timeout = 180)
+{
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	/* State for the stateful reasons: a tax penalty, a warning-only penalty, a b2-02 entry. */
+	send_penalty(&e, "nm-tax", 1, "2024-05-06", "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 2, "2024-05-06", "[\"warning\"]");
+	send_list(&e, "list.added", "nm-drc", "b2-02", 3, "2024-04-02T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
+
+	char *big = malloc(70 * 1024);
+	memset(big, ' ', 70 * 1024 - 1);
+	big[0] = '{';
+	big[70 * 1024 - 2] = '}';
+	big[70 * 1024 - 1] = '\0';
+	const char *ok_rec =
+	    "{\"decision_no\": \"x\", \"decided_on\": \"2024-05-06\", \"categories\": "
+	    "[\"fine\"], \"field\": \"other\", \"issuer\": {\"name\": \"某局\", "
+	    "\"uscc\": \"11150100MB0123456P\"}}";
+	char *ev_schema = e2e_event(id_of("schema", 1), "penalty.issued", "nm-tax", usccs[0],
+	                            "2024-05-06T10:15:00+08:00", ok_rec);
+	char *p = strstr(ev_schema, "credsync.event/1");
+	p[15] = '9';
+	char *ev_missing = e2e_event(id_of("missing", 1), "penalty.issued", "nm-tax", usccs[0],
+	                             "2024-05-06T10:15:00+08:00", "{\"decision_no\": \"x\"}");
+	char *ev_invalid = e2e_event(id_of("invalid", 1), "penalty.issued", "nm-tax", usccs[0],
+	                             "2024-05-06 10:15", ok_rec);
+	char *ev_uscc = e2e_event(id_of("uscc", 1), "penalty.issued", "nm-tax",
+	                          "91350200M000000510", "2024-05-06T10:15:00+08:00", ok_rec);
+	char *ev_type = e2e_event(id_of("type", 1), "penalty.forgotten", "nm-tax", usccs[0],
+	                          "2024-05-06T10:15:00+08:00", ok_rec);
+	char *ev_forged = e2e_event(id_of("forged", 1), "penalty.issued", "nm-samr", usccs[0],
+	                            "2024-05-06T10:15:00+08:00", ok_rec);
+	char *ev_list = e2e_event(
+	    id_of("list", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
+	    "{\"list\": \"b9-99\", \"decision_no\": \"x\", \"listed_on\": \"2024-05-06\"}");
+	char *ev_owner = e2e_event(
+	    id_of("owner", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
+	    "{\"list\": \"b1-01\", \"decision_no\": \"x\", \"listed_on\": \"2024-05-06\"}");
+	char *ev_entry =
+	    e2e_event(id_of("entry", 1), "list.removed", "nm-transport", usccs[3],
+	              "2024-10-09T10:00:00+08:00",
+	              "{\"list\": \"b2-02\", \"decision_no\": \"列〔2024〕3号\", \"removed_on\": "
+	              "\"2024-10-09\"}");
+	char *ev_channel = e2e_event(
+	    id_of("channel", 1), "penalty.repaired", "gsxt", usccs[1], "2024-10-08T10:00:00+08:00",
+	    "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"2024-09-13\"}");
+	char *ev_early =
+	    e2e_event(id_of("early", 1), "penalty.repaired", "creditchina", usccs[1],
+	              "2024-06-08T10:00:00+08:00",
+	              "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"2024-06-08\"}");
+	char *ev_notrep =
+	    e2e_event(id_of("notrep", 1), "penalty.repaired", "creditchina", usccs[2],
+	              "2024-10-08T10:00:00+08:00",
+	              "{\"decision_no\": \"罚〔2024〕2号\", \"repaired_on\": \"2024-09-13\"}");
+	struct reject_case cases[] = {
+	    {"nm-hrss", "{\"schema\": ", "malformed_json"},
+	    {"nm-hrss", big, "too_large"},
+	    {"nm-tax", ev_schema, "unsupported_schema"},
+	    {"nm-tax", ev_missing, "missing_field"},
+	    {"nm-tax", ev_invalid, "invalid_field"},
+	    {"nm-tax", ev_uscc, "invalid_uscc"},
+	    {"nm-tax", ev_type, "unknown_type"},
+	    {"nm-tax", ev_forged, "producer_mismatch"},
+	    {"nm-tax", ev_list, "unknown_list"},
+	    {"nm-tax", ev_owner, "not_list_owner"},
+	    {"nm-transport", ev_entry, "not_entry_owner"},
+	    {"gsxt", ev_channel, "wrong_channel"},
+	    {"creditchina", ev_early, "before_minimum_period"},
+	    {"creditchina", ev_notrep, "not_repairable"},
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	for (size_t i = 0; i < n; i++) {
+		char topic[64];
+		snprintf(topic, sizeof(topic), "credit.in.%s", cases[i].topic_producer);
+		e2e_produce(&e, topic, usccs[0], cases[i].payload);
+	}
+	/* A valid event after the rejects is applied: rejects hold nothing up. */
+	send_list(&e, "list.added", "nm-court", "b1-01", 9, "2024-04-02T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", (long long)(3 + n + 1),
+	                       WAIT_MS));
+	cr_expect_eq(
+	    e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = 'rejected'"),
+	    (long long)n);
+	cr_expect_eq(e2e_sql_int(&e,
+	                         "SELECT count(*) FROM credsync.records WHERE list = 'b1-01' AND "
+	                         "status = 'shown'"),
+	             1);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+
+	for (size_t i = 0; i < n; i++) {
+		char topic[64];
+		snprintf(topic, sizeof(topic), "credit.reject.%s", cases[i].topic_producer);
+		json_t *msgs = e2e_read_topic(&e, topic, 1, WAIT_MS);
+		bool found = false;
+		size_t k;
+		json_t *m;
+		json_array_foreach(msgs, k, m)
+		{
+			const char *reason = json_string_value(json_object_get(m, "reason"));
+			const char *payload = json_string_value(json_object_get(m, "payload"));
+			if (reason && strcmp(reason, cases[i].reason) == 0) {
+				found = true;
+				cr_expect(payload != NULL && strcmp(payload, cases[i].payload) == 0,
+				          "%s: the reject carries the original payload",
+				          cases[i].reason);
+				char in_topic[64];
+				snprintf(in_topic, sizeof(in_topic), "credit.in.%s",
+				         cases[i].topic_producer);
+				cr_expect_str_eq(json_string_value(json_object_get(m, "topic")),
+				                 in_topic);
+			}
+		}
+		cr_expect(found, "no %s on %s", cases[i].reason, topic);
+		json_decref(msgs);
+	}
+	free(big);
+	free(ev_schema);
+	free(ev_missing);
+	free(ev_invalid);
+	free(ev_uscc);
+	free(ev_type);
+	free(ev_forged);
+	free(ev_list);
+	free(ev_owner);
+	free(ev_entry);
+	free(ev_channel);
+	free(ev_early);
+	free(ev_notrep);
+	e2e_stop(&e);
+}
+
+Test(pipeline, duplicates_reordering_and_removal_before_add, .timeout = 180)
+{
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	send_penalty(&e, "nm-tax", 1, "2024-05-06", "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 1, "2024-05-06", "[\"fine\"]"); /* the same event_id again */
+	/* The removal arrives before its add: never shown. */
+	send_list(&e, "list.removed", "nm-tax", "b1-04", 2, "2024-10-09T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
+	send_list(&e, "list.added", "nm-tax", "b1-04", 2, "2024-04-02T10:00:00+08:00");
+	/* Listed, then an older removal arriving late: stale, the entry stays shown. */
+	send_list(&e, "list.added", "nm-court", "b1-01", 3, "2024-07-01T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 5, WAIT_MS));
+	send_list(&e, "list.removed", "nm-court", "b1-01", 3, "2024-06-01T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 6, WAIT_MS));
+
+	cr_expect_eq(
+	    e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = 'duplicate'"),
+	    1);
+	cr_expect_eq(
+	    e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = 'stale'"), 1);
+	cr_expect_eq(e2e_sql_int(&e,
+	                         "SELECT count(*) FROM credsync.records WHERE list = 'b1-04' AND "
+	                         "status = 'never'"),
+	             1);
+	cr_expect_eq(
+	    e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations WHERE list = 'b1-04'"), 0);
+	cr_expect_eq(e2e_sql_int(&e,
+	                         "SELECT count(*) FROM credsync.records WHERE list = 'b1-01' AND "
+	                         "status = 'shown'"),
+	             1);
+	/* one disclose per site for the penalty, one per site for b1-01 */
+	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations"), 4);
+	e2e_stop(&e);
+}
+
+/* The workload of the crash and scale-out tests: adds on several producers' topics, then,
+ * once they are applied, the ends (an end racing its add on another topic would make the
+ * outcome depend on timing, which is the rule, not a fault). */
+#define N_RECORDS 60
+
+static void
+workload_adds(struct e2e *e)
+{
+	for (int i = 0; i < N_RECORDS; i++) {
+		switch (i % 4) {
+		case 0:
+			send_penalty(e, "nm-tax", i, "2024-05-06", "[\"fine\"]");
+			break;
+		case 1:
+			send_penalty(e, "nm-samr", i, "2024-01-10", "[\"fine\", \"confiscation\"]");
+			break;
+		case 2:
+			send_list(e, "list.added", "nm-samr", "abnormal-enterprise", i,
+			          "2024-04-02T10:00:00+08:00");
+			break;
+		case 3:
+			send_list(e, "list.added", "nm-court", "b1-01", i,
+			          "2024-04-02T10:00:00+08:00");
+			break;
+		}
+	}
+}
+
+static void
+workload_ends(struct e2e *e)
+{
+	for (int i = 0; i < N_RECORDS; i++) {
+		switch (i % 4) {
+		case 0:
+			send_repair(e, "creditchina", i, "2024-09-13");
+			break;
+		case 1:
+			send_repair(e, "gsxt", i, "2025-02-10");
+			break;
+		case 2:
+			send_list(e, "list.removed", "nm-samr", "abnormal-enterprise", i,
+			          "2024-10-09T10:00:00+08:00");
+			break;
+		case 3:
+			if (i % 8 == 3)
+				send_list(e, "list.removed", "nm-court", "b1-01", i,
+				          "2024-10-09T10:00:00+08:00");
+			break;
+		}
+	}
+}
+
+static const char *digest_sql =
+    "SELECT md5(coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM credsync.outbox), '') "
+    "|| '|' ||"
+    " coalesce((SELECT string_agg(concat_ws(':', uscc, kind, list, decision_no, status, "
+    "end_reason),"
+    " ',' ORDER BY uscc, kind, list, decision_no) FROM credsync.records), '') || '|' ||"
+    " coalesce((SELECT string_agg(concat_ws(':', topic, partition, \"offset\", outcome), ',' ORDER "
+    "BY"
+    " topic, partition, \"offset\") FROM credsync.inbound), ''))";
+
+static char *
+run_undisturbed(void)
+{
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	workload_adds(&e);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", N_RECORDS, WAIT_MS));
+	workload_ends(&e);
+	long long total = N_RECORDS + N_RECORDS * 3 / 4 + N_RECORDS / 8;
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", total, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	char *digest = e2e_sql_text(&e, digest_sql);
+	e2e_stop(&e);
+	return digest;
+}
+
+Test(pipeline, sigkill_at_several_points_loses_nothing_and_repeats_nothing, .timeout = 400)
+{
+	char *want = run_undisturbed();
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	workload_adds(&e);
+	/* Kill it mid-stream, twice, each time after it applied some of the adds. */
+	for (int k = 1; k <= 2; k++) {
+		long long seen = applied(&e);
+		while (applied(&e) < seen + 5 && applied(&e) < N_RECORDS)
+			;
+		cr_assert_eq(e2e_daemon_stop(&e, 0, SIGKILL), 128 + SIGKILL);
+		e2e_daemon_start(&e, 0);
+	}
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", N_RECORDS, WAIT_MS));
+	workload_ends(&e);
+	long long total = N_RECORDS + N_RECORDS * 3 / 4 + N_RECORDS / 8;
+	while (applied(&e) < N_RECORDS + 3)
+		;
+	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGKILL), 128 + SIGKILL);
+	e2e_daemon_start(&e, 0);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", total, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	char *got = e2e_sql_text(&e, digest_sql);
+	cr_expect_str_eq(got, want, "the disturbed run differs from the undisturbed one");
+
+	/* Every obligation reached its site; resends carry the same id (no new ids). */
+	long long obligations = e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations");
+	json_t *cc = e2e_read_topic(&e, "credit.out.creditchina", (size_t)obligations / 2, WAIT_MS);
+	json_t *gs = e2e_read_topic(&e, "credit.out.gsxt", (size_t)obligations / 2, WAIT_MS);
+	json_t *ids = json_object();
+	size_t i;
+	json_t *m;
+	json_array_foreach(cc, i, m)
+	    json_object_set(ids, json_string_value(json_object_get(m, "id")), json_true());
+	json_array_foreach(gs, i, m)
+	    json_object_set(ids, json_string_value(json_object_get(m, "id")), json_true());
+	cr_expect_eq((long long)json_object_size(ids), obligations,
+	             "distinct out ids on the topics vs obligations");
+	json_decref(ids);
+	json_decref(cc);
+	json_decref(gs);
+	free(got);
+	free(want);
+	e2e_stop(&e);
+}
+
+Test(pipeline, two_instances_one_stopped_midway_equal_one, .timeout = 400)
+{
+	char *want = run_undisturbed();
+	struct e2e e = {0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+	workload_adds(&e);
+	while (applied(&e) < N_RECORDS / 2)
+		;
+	cr_assert_eq(e2e_daemon_stop(&e, 1, SIGTERM), 0, "a stopped instance exits 0");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", N_RECORDS, WAIT_MS));
+	workload_ends(&e);
+	long long total = N_RECORDS + N_RECORDS * 3 / 4 + N_RECORDS / 8;
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", total, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	char *got = e2e_sql_text(&e, digest_sql);
+	cr_expect_str_eq(got, want, "two instances differ from one");
+	free(got);
+	free(want);
+	e2e_stop(&e);
+}

@@ -1,0 +1,365 @@
+/* e2e: end-to-end test harness around the real binaries. */
+#include "e2e.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pgtest.h"
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static char *
+bin(const char *name)
+{
+	static char path[4][1024];
+	static int i;
+	const char *dir = getenv("CREDSYNC_BIN");
+	cr_assert(dir != NULL, "CREDSYNC_BIN is not set");
+	char *p = path[i++ % 4];
+	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL)
+		return NULL;
+	char *buf = calloc(1, 1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static pid_t
+spawn(const char *const argv[], const char *log_path)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		/* exec wants mutable strings; the child's copies are free to give. */
+		char *args[16];
+		size_t i = 0;
+		for (; argv[i] != NULL && i < 15; i++)
+			args[i] = strdup(argv[i]);
+		args[i] = NULL;
+		execv(args[0], args);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	*(rd_kafka_resp_err_t *)m->_private = m->err;
+}
+
+void
+e2e_start(struct e2e *e)
+{
+	char tmpl[] = "/tmp/credsync-e2e.XXXXXX", path[512], err[512];
+
+	memset(e->daemons, 0, sizeof(e->daemons));
+	cr_assert(mkdtemp(tmpl) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(e->dir, sizeof(e->dir), "%s", tmpl);
+	e->conninfo = pgtest_fresh_db("e2e");
+	cr_assert(e->conninfo != NULL, "could not create a test database");
+
+	snprintf(path, sizeof(path), "%s/bootstrap", e->dir);
+	char logp[512];
+	snprintf(logp, sizeof(logp), "%s/devbroker.log", e->dir);
+	const char *argv[] = {bin("credsync-devbroker"), "--partitions", "3",
+	                      "--bootstrap-file",        path,           NULL};
+	e->broker = spawn(argv, logp);
+	long long deadline = now_ms() + 20000;
+	char *boot = NULL;
+	while ((boot = slurp(path)) == NULL || boot[0] == '\0') {
+		free(boot);
+		boot = NULL;
+		cr_assert(now_ms() < deadline, "devbroker did not write %s", path);
+		pause_ms(50);
+	}
+	boot[strcspn(boot, "\r\n")] = '\0';
+	snprintf(e->bootstrap, sizeof(e->bootstrap), "%s", boot);
+	free(boot);
+
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	cr_assert(rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, err, sizeof(err)) ==
+	          RD_KAFKA_CONF_OK);
+	rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
+	rd_kafka_conf_set(conf, "linger.ms", "0", err, sizeof(err));
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	e->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	cr_assert(e->producer != NULL, "producer: %s", err);
+}
+
+const char *
+e2e_daemon_log(const struct e2e *e, int idx)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/credsyncd-%d.log", e->dir, idx);
+	return path;
+}
+
+void
+e2e_daemon_start(struct e2e *e, int idx)
+{
+	char cfgpath[512];
+	snprintf(cfgpath, sizeof(cfgpath), "%s/credsyncd-%d.conf", e->dir, idx);
+	FILE *fp = fopen(cfgpath, "w");
+	cr_assert(fp != NULL);
+	fprintf(fp,
+	        "kafka.bootstrap.servers = %s\n"
+	        "kafka.session.timeout.ms = 6000\n"
+	        "kafka.topic.metadata.refresh.interval.ms = 1000\n"
+	        "pg.conninfo = %s\n"
+	        "data.dir = %s\n"
+	        "log.level = debug\n"
+	        "log.lag_interval_s = 1\n"
+	        "batch.max_wait_ms = 50\n"
+	        "retry.max_backoff_ms = 1000\n"
+	        "%s\n",
+	        e->bootstrap, e->conninfo, getenv("CREDSYNC_SCHEMAS"),
+	        e->extra_config ? e->extra_config : "");
+	fclose(fp);
+
+	const char *log = e2e_daemon_log(e, idx);
+	long before = 0;
+	char *old = slurp(log);
+	if (old != NULL) {
+		before = (long)strlen(old);
+		free(old);
+	}
+	const char *argv[] = {bin("credsyncd"), "-c", cfgpath, NULL};
+	e->daemons[idx] = spawn(argv, log);
+
+	long long deadline = now_ms() + 30000;
+	for (;;) {
+		char *text = slurp(log);
+		bool up = text != NULL && (long)strlen(text) > before &&
+		          strstr(text + before, "msg=started") != NULL;
+		free(text);
+		if (up)
+			return;
+		int status;
+		cr_assert(waitpid(e->daemons[idx], &status, WNOHANG) == 0,
+		          "credsyncd %d exited while starting (log %s)", idx, log);
+		cr_assert(now_ms() < deadline, "credsyncd %d did not start (log %s)", idx, log);
+		pause_ms(50);
+	}
+}
+
+int
+e2e_daemon_stop(struct e2e *e, int idx, int sig)
+{
+	int status = 0;
+	if (e->daemons[idx] <= 0)
+		return -1;
+	kill(e->daemons[idx], sig);
+	waitpid(e->daemons[idx], &status, 0);
+	e->daemons[idx] = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void
+e2e_stop(struct e2e *e)
+{
+	for (int i = 0; i < E2E_MAX_DAEMONS; i++)
+		if (e->daemons[i] > 0)
+			e2e_daemon_stop(e, i, SIGTERM);
+	if (e->producer != NULL) {
+		rd_kafka_flush(e->producer, 5000);
+		rd_kafka_destroy(e->producer);
+		e->producer = NULL;
+	}
+	if (e->broker > 0) {
+		kill(e->broker, SIGTERM);
+		waitpid(e->broker, NULL, 0);
+		e->broker = 0;
+	}
+	if (e->conninfo != NULL) {
+		pgtest_drop_db(e->conninfo);
+		free(e->conninfo);
+		e->conninfo = NULL;
+	}
+	if (getenv("CREDSYNC_KEEP") == NULL && e->dir[0] != '\0') {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "e2e: could not remove %s\n", e->dir);
+	}
+}
+
+void
+e2e_produce(struct e2e *e, const char *topic, const char *key, const char *payload)
+{
+	rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+	char *copy = strdup(payload); /* producev wants a mutable pointer */
+	rd_kafka_resp_err_t err = rd_kafka_producev(
+	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
+	free(copy);
+	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
+	          rd_kafka_err2str(err));
+	long long deadline = now_ms() + 30000;
+	while (result == RD_KAFKA_RESP_ERR__IN_PROGRESS && now_ms() < deadline)
+		rd_kafka_poll(e->producer, 50);
+	cr_assert(result == RD_KAFKA_RESP_ERR_NO_ERROR, "delivery to %s: %s", topic,
+	          rd_kafka_err2str(result));
+}
+
+json_t *
+e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_ms)
+{
+	char err[512];
+	json_t *all = json_array();
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", "e2e-reader", err, sizeof(err));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	cr_assert(c != NULL, "consumer: %s", err);
+
+	long long deadline = now_ms() + timeout_ms;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(c, topic, NULL);
+	int parts = 0;
+	while (now_ms() < deadline) {
+		if (rd_kafka_metadata(c, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (md->topic_cnt == 1 && md->topics[0].err == 0)
+				parts = md->topics[0].partition_cnt;
+			rd_kafka_metadata_destroy(md);
+			if (parts > 0)
+				break;
+		}
+		pause_ms(100);
+	}
+	rd_kafka_topic_destroy(rkt);
+	if (parts > 0) {
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+		for (int p = 0; p < parts; p++)
+			rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+			    RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_assign(c, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		long long quiet_until = -1;
+		while (now_ms() < deadline && (quiet_until < 0 || now_ms() < quiet_until)) {
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+			if (m == NULL)
+				continue;
+			if (m->err == 0) {
+				json_error_t jerr;
+				json_t *j = json_loadb(m->payload, m->len, 0, &jerr);
+				json_array_append_new(all,
+				                      j ? j : json_stringn(m->payload, m->len));
+				if (json_array_size(all) >= min_count && quiet_until < 0)
+					quiet_until = now_ms() + 500;
+			}
+			rd_kafka_message_destroy(m);
+		}
+	}
+	rd_kafka_consumer_close(c);
+	rd_kafka_destroy(c);
+	return all;
+}
+
+static PGresult *
+query(struct e2e *e, const char *sql)
+{
+	PGconn *conn = PQconnectdb(e->conninfo);
+	cr_assert(PQstatus(conn) == CONNECTION_OK, "connect: %s", PQerrorMessage(conn));
+	PGresult *res = PQexec(conn, sql);
+	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(conn));
+	PQfinish(conn);
+	return res;
+}
+
+long long
+e2e_sql_int(struct e2e *e, const char *sql)
+{
+	PGresult *res = query(e, sql);
+	long long v = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
+	                  ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+	                  : -1;
+	PQclear(res);
+	return v;
+}
+
+char *
+e2e_sql_text(struct e2e *e, const char *sql)
+{
+	PGresult *res = query(e, sql);
+	char *v = strdup(PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return v;
+}
+
+bool
+e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		/* The schema appears once a daemon ran its migrations. */
+		long long got =
+		    e2e_sql_int(e, "SELECT count(*) FROM pg_tables WHERE schemaname = 'credsync'") >
+		            0
+		        ? e2e_sql_int(e, sql)
+		        : -2;
+		if (got == want)
+			return true;
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "e2e: %s gave %lld, wanted %lld\n", sql, got, want);
+			return false;
+		}
+		pause_ms(100);
+	}
+}
+
+char *
+e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
+          const char *occurred_at, const char *record_json)
+{
+	json_error_t jerr;
+	json_t *rec = json_loads(record_json, 0, &jerr);
+	cr_assert(rec != NULL, "bad record JSON in a test: %s", jerr.text);
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o}", "schema",
+	                       "credsync.event/1", "event_id", event_id, "type", type, "producer",
+	                       producer, "occurred_at", occurred_at, "subject", "uscc", uscc,
+	                       "name", "呼和浩特某某商贸有限公司", "record", rec);
+	char *s = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	return s;
+}

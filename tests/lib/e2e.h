@@ -1,0 +1,56 @@
+/* e2e: end-to-end test harness. Starts the real binaries: credsync-devbroker (librdkafka's
+ * mock cluster in its own process, so a daemon can be killed while the broker keeps the
+ * data) and credsyncd instances against a fresh database of the test PostgreSQL; produces
+ * with librdkafka, reads topics back, and polls the database with deadlines. */
+#ifndef CREDSYNC_E2E_H
+#define CREDSYNC_E2E_H
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define E2E_MAX_DAEMONS 4
+
+struct e2e {
+	char dir[256];       /* temporary directory: configs, logs */
+	char *conninfo;      /* the test's own database */
+	char bootstrap[512]; /* the devbroker's address */
+	pid_t broker;
+	pid_t daemons[E2E_MAX_DAEMONS];
+	rd_kafka_t *producer;
+	const char *extra_config; /* appended to every daemon's config (may be NULL) */
+};
+
+/* Fresh database, devbroker, producer. Asserts (Criterion) on failure. */
+void e2e_start(struct e2e *e);
+/* Stops every daemon (SIGTERM), the broker, drops the database, removes the directory. */
+void e2e_stop(struct e2e *e);
+
+/* Starts credsyncd number idx and waits until it logged that it started. */
+void e2e_daemon_start(struct e2e *e, int idx);
+/* Sends sig to daemon idx and waits for it to exit; returns its exit status (or 128+signal). */
+int e2e_daemon_stop(struct e2e *e, int idx, int sig);
+/* The path of daemon idx's log file (static buffer). */
+const char *e2e_daemon_log(const struct e2e *e, int idx);
+
+/* Produces one message (payload NUL-terminated) and waits for its delivery. */
+void e2e_produce(struct e2e *e, const char *topic, const char *key, const char *payload);
+/* Reads every message of a topic (all partitions) from the beginning until at least
+ * min_count arrived (then a short quiet period) or timeout_ms passed; returns a JSON array of
+ * the parsed messages (non-JSON payloads as strings), owned by the caller. */
+json_t *e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_ms);
+
+/* The first column of the first row of sql as an integer (-1 if no row). */
+long long e2e_sql_int(struct e2e *e, const char *sql);
+/* A single text value (malloc'd, "" if no row). */
+char *e2e_sql_text(struct e2e *e, const char *sql);
+/* Polls until e2e_sql_int(sql) == want or timeout_ms; returns whether it got there. */
+bool e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms);
+
+/* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
+ * "record" object as JSON text). Returns a malloc'd string. */
+char *e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
+                const char *occurred_at, const char *record_json);
+
+#endif

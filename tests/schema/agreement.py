@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""agreement: the JSON Schemas of schemas/json and credsync's C validator give the same verdict.
+
+usage: agreement.py SCHEMADIR FIXTURESDIR CREDSYNCCTL
+
+For every fixture under FIXTURESDIR/events/{valid,invalid} the verdict of event.schema.json
+(valid or not) must equal the verdict of `CREDSYNCCTL check-event --json FILE` (exit 0 accepted,
+1 rejected), and both must match the folder. Some rejects need what a schema cannot know (the
+message's size, data files, the topic, a check character, bytes rather than characters): those
+fixtures are listed in SCHEMA_CANNOT_SEE, and for them the schema must say VALID while the C
+validator rejects, so that the list stays honest. Ack fixtures (FIXTURESDIR/acks) are checked
+against ack.schema.json and their folder; encoder outputs (FIXTURESDIR/encoded/<schema>-*.json,
+compared byte for byte with the encoders by test_event) must be valid by their schema.
+
+A schema is applied to the message as I-JSON (RFC 7493) would read it: UTF-8 only, no
+duplicate member names, no lone surrogates, no NaN or Infinity; a message failing that is
+schema-invalid, as it is malformed_json to credsyncd. Prints one line per fixture and ends with
+"N passed, N failed"; exits 1 on any disagreement.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import jsonschema
+from jsonschema import Draft202012Validator, validators
+
+FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+
+def when_unchecked(fmt):
+    """A reason that holds only when this jsonschema cannot check the format `fmt`."""
+    return lambda: fmt not in FORMAT_CHECKER.checkers
+
+
+def always():
+    return True
+
+
+# fixture path -> (why a schema cannot see the problem, whether that applies here)
+SCHEMA_CANNOT_SEE = {
+    "events/invalid/too-large": ("more than 65536 bytes: a limit on the message, not on its JSON", always),
+    "events/invalid/malformed-json-too-deep": ("nesting deeper than 8 inside an unknown member, which may hold anything", always),
+    "events/invalid/invalid-subject-name-too-many-bytes": ("400 bytes of UTF-8 is the limit; maxLength counts characters", always),
+    "events/invalid/invalid-uscc-check-character": ("the USCC check character is arithmetic", always),
+    "events/invalid/interface-example": ("the issuer's USCC check character is arithmetic", always),
+    "events/invalid/producer-mismatch": ("the producer must match the topic, which is not in the message", always),
+    "events/invalid/unknown-list": ("list codes are data (lists.tsv)", always),
+    "events/invalid/not-list-owner-add": ("list owners are data (lists.tsv)", always),
+    "events/invalid/not-list-owner-remove": ("list owners are data (lists.tsv)", always),
+    "events/invalid/wrong-channel-repaired-by-authority": ("disclosure systems are data (authorities.tsv)", always),
+    "events/invalid/wrong-channel-repair-applied-by-authority": ("disclosure systems are data (authorities.tsv)", always),
+    "events/invalid/invalid-occurred-at-nonexistent": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
+    "events/invalid/invalid-decided-on-nonexistent": ("a date that does not exist, without a date format checker", when_unchecked("date")),
+    "events/invalid/list-added-invalid-listed-on": ("a date that does not exist, without a date format checker", when_unchecked("date")),
+    "acks/invalid/site-mismatch": ("the site must match the topic, which is not in the message", always),
+}
+
+
+def ecma_pattern(validator, pattern, instance, schema):
+    """JSON Schema patterns are ECMA-262 regular expressions, where "$" matches only at the
+    end; Python's "$" also matches before a final newline, so "^[0-9]{4}$" would accept
+    "2024\\n". Anchor ends with \\Z instead."""
+    if not validator.is_type(instance, "string"):
+        return
+    python = re.sub(r"(?<!\\)\$$", r"\\Z", pattern)
+    if not re.search(python, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+Validator = validators.extend(Draft202012Validator, {"pattern": ecma_pattern})
+
+
+class NotIJSON(Exception):
+    pass
+
+
+def no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise NotIJSON(f"duplicate member {key!r}")
+        seen[key] = value
+    return seen
+
+
+def no_constant(name):
+    raise NotIJSON(f"{name} is not JSON")
+
+
+def check_strings(value):
+    if isinstance(value, str):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise NotIJSON("lone surrogate")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_strings(k)
+            check_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            check_strings(v)
+
+
+def load_ijson(data):
+    """The message as I-JSON, or raises NotIJSON / ValueError."""
+    text = data.decode("utf-8")  # strict: invalid UTF-8 raises
+    doc = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    check_strings(doc)
+    return doc
+
+
+def schema_verdict(validator, data):
+    """(valid, why) by the schema."""
+    try:
+        doc = load_ijson(data)
+    except (NotIJSON, ValueError) as e:
+        return False, f"not I-JSON: {e}"
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is None:
+        return True, "valid"
+    where = "/".join(str(p) for p in error.absolute_path) or "(message)"
+    return False, f"{where}: {error.message}"[:160]
+
+
+def c_verdict(ctl, path, topic):
+    """(accepted, text) from credsyncctl check-event, or (None, problem)."""
+    cmd = [ctl, "check-event", "--json"]
+    if topic:
+        cmd += ["--topic", topic]
+    cmd.append(path)
+    try:
+        run = subprocess.run(cmd, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"could not run {ctl}: {e}"
+    if run.returncode not in (0, 1):
+        return None, f"exit {run.returncode}: {run.stderr.decode(errors='replace').strip()}"
+    try:
+        answer = json.loads(run.stdout)
+    except ValueError:
+        return None, f"exit {run.returncode} but output is not JSON: {run.stdout[:200]!r}"
+    if answer.get("ok") is not (run.returncode == 0):
+        return None, f"exit {run.returncode} disagrees with its output {answer}"
+    if answer["ok"]:
+        return True, "ok"
+    return False, f"{answer.get('reason')}: {answer.get('detail')}"
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def cases(fixtures, kind):
+    """(name, folder) of each case of FIXTURESDIR/<kind>/{valid,invalid}, sorted."""
+    for verdict in ("valid", "invalid"):
+        top = os.path.join(fixtures, kind, verdict)
+        if not os.path.isdir(top):
+            continue
+        for name in sorted(os.listdir(top)):
+            if not name.startswith("."):
+                yield f"{kind}/{verdict}/{name}", os.path.join(top, name)
+
+
+def topic_of(folder):
+    path = os.path.join(folder, "topic")
+    return read(path).decode().strip() if os.path.exists(path) else None
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    schemadir, fixtures, ctl = argv[1:]
+
+    def validator(name):
+        with open(os.path.join(schemadir, f"{name}.schema.json"), encoding="utf-8") as f:
+            schema = json.load(f)
+        Validator.check_schema(schema)
+        return Validator(schema, format_checker=FORMAT_CHECKER)
+
+    event_v, ack_v = validator("event"), validator("ack")
+    passed = failed = 0
+    seen = set()
+
+    def report(ok, name, text):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {text}")
+
+    for name, folder in cases(fixtures, "events"):
+        seen.add(name)
+        data = read(os.path.join(folder, "input"))
+        want = "/valid/" in name
+        s_ok, s_why = schema_verdict(event_v, data)
+        c_ok, c_why = c_verdict(ctl, os.path.join(folder, "input"), topic_of(folder))
+        blind = SCHEMA_CANNOT_SEE.get(name)
+        if c_ok is None:
+            report(False, name, f"credsyncctl: {c_why}")
+        elif c_ok != want:
+            report(False, name, f"credsyncctl says {c_why!r} for a fixture that is {'valid' if want else 'invalid'}")
+        elif blind and blind[1]():
+            report(s_ok, name, f"schema cannot see this ({blind[0]}): schema {s_why}; credsyncctl {c_why}")
+        elif s_ok != c_ok:
+            report(False, name, f"disagree: schema {s_why}; credsyncctl {c_why}")
+        else:
+            report(True, name, f"both {'accept' if c_ok else 'reject'}" + ("" if c_ok else f" ({c_why})"))
+
+    for name, folder in cases(fixtures, "acks"):
+        seen.add(name)
+        want = "/valid/" in name
+        s_ok, s_why = schema_verdict(ack_v, read(os.path.join(folder, "input")))
+        blind = SCHEMA_CANNOT_SEE.get(name)
+        if blind and blind[1]():
+            report(s_ok, name, f"schema cannot see this ({blind[0]}): schema {s_why}")
+        else:
+            report(s_ok == want, name, f"schema {s_why}")
+
+    encoded = os.path.join(fixtures, "encoded")
+    for file in sorted(os.listdir(encoded)) if os.path.isdir(encoded) else []:
+        if not file.endswith(".json"):
+            continue
+        name = f"encoded/{file}"
+        schema = file.split("-")[0].removesuffix(".json")
+        s_ok, s_why = schema_verdict(validator(schema), read(os.path.join(encoded, file)))
+        report(s_ok, name, f"{schema}.schema.json: {s_why}")
+
+    for name in sorted(set(SCHEMA_CANNOT_SEE) - seen):
+        report(False, name, "listed in SCHEMA_CANNOT_SEE but there is no such fixture")
+
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
