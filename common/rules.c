@@ -651,6 +651,12 @@ rules_producer_known(const rules *r, const char *producer)
 	return find_authority(r, producer) != NULL;
 }
 
+const char *
+rules_producer_at(const rules *r, size_t i)
+{
+	return i < r->nauths ? r->auths[i].code : NULL;
+}
+
 bool
 rules_producer_is_system(const rules *r, const char *producer)
 {

@@ -118,6 +118,8 @@ const char *rules_list_name_zh(const rules *r, const char *list);
 /* Producers (authorities.tsv): authorities and the two disclosure systems. */
 bool rules_producer_known(const rules *r, const char *producer);
 bool rules_producer_is_system(const rules *r, const char *producer);
+/* The i-th producer of authorities.tsv (0-based), or NULL past the end. */
+const char *rules_producer_at(const rules *r, size_t i);
 const char *rules_producer_name_zh(const rules *r, const char *producer);
 
 /* Public addresses where a subject applies for repair, by channel (from the rule set). */

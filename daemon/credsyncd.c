@@ -330,6 +330,19 @@ start(struct daemon *d, char *err, size_t errsz)
 		bootstrap = embedded_bootstraps(d->emb);
 		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
 		       "bootstrap=%s", bootstrap);
+		/* Every known producer's topics exist from the start, so the subscription does not
+		 * rebalance as each producer first writes (the mock gives new topics 4 partitions).
+		 */
+		const char *code;
+		for (size_t i = 0; (code = rules_producer_at(d->r, i)) != NULL; i++) {
+			char topic[128];
+			snprintf(topic, sizeof(topic), "credit.in.%s", code);
+			if (embedded_create_topic(d->emb, topic, 0, err, errsz) < 0)
+				return -1;
+			snprintf(topic, sizeof(topic), "credit.reject.%s", code);
+			if (embedded_create_topic(d->emb, topic, 0, err, errsz) < 0)
+				return -1;
+		}
 		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
 			return -1;

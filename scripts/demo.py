@@ -47,48 +47,53 @@ def penalty(no, decided, cats, fine, field, issuer):
 # (topic producer, what a person would call it, the message: a dict, or raw text)
 SCENARIO = [
     ("nm-tax", "tax bureau fines A", event("a-issued", "penalty.issued", "nm-tax", A,
-        penalty("呼税罚〔2024〕12号", "2024-05-06", ["fine"], "20000.00", "other", "国家税务总局呼和浩特市税务局"),
-        "2024-05-06T10:15:00+08:00")),
+        penalty("呼税罚〔2026〕12号", "2026-05-06", ["fine"], "200000.00", "other", "国家税务总局呼和浩特市税务局"),
+        "2026-05-06T10:15:00+08:00")),
     ("nm-samr", "market regulation fines B and confiscates", event("b-issued", "penalty.issued", "nm-samr", B,
-        penalty("包市监罚〔2024〕7号", "2024-01-10", ["fine", "confiscation"], "50000.00", "food", "包头市市场监督管理局"),
-        "2024-01-10T09:00:00+08:00")),
+        penalty("包市监罚〔2025〕7号", "2025-06-10", ["fine", "confiscation"], "50000.00", "food", "包头市市场监督管理局"),
+        "2025-06-10T09:00:00+08:00")),
     ("nm-emergency", "emergency management penalises C (work safety)", event("c-issued", "penalty.issued", "nm-emergency", C,
-        penalty("鄂应急罚〔2024〕3号", "2024-03-01", ["fine", "production_suspension"], "80000.00", "work_safety", "鄂尔多斯市应急管理局"),
-        "2024-03-01T11:00:00+08:00")),
+        penalty("鄂应急罚〔2026〕3号", "2026-03-02", ["fine", "production_suspension"], "80000.00", "work_safety", "鄂尔多斯市应急管理局"),
+        "2026-03-02T11:00:00+08:00")),
+    ("nm-transport", "a public criticism of F from June arrives late: its 3 months are over",
+        event("f-criticised", "penalty.issued", "nm-transport", F,
+              penalty("内交罚〔2026〕9号", "2026-06-01", ["criticism"], None, "other", "内蒙古自治区交通运输厅"),
+              "2026-06-01T10:00:00+08:00")),
     ("nm-samr", "D goes on the abnormal-operation list", event("d-listed", "list.added", "nm-samr", D,
-        {"list": "abnormal-enterprise", "decision_no": "赤市监异〔2024〕21号", "listed_on": "2024-04-02",
-         "reason": "未按期公示年度报告"}, "2024-04-02T10:00:00+08:00")),
+        {"list": "abnormal-enterprise", "decision_no": "赤市监异〔2026〕21号", "listed_on": "2026-04-02",
+         "reason": "未按期公示年度报告"}, "2026-04-02T10:00:00+08:00")),
     ("nm-court", "E goes on the court's dishonest-debtor list", event("e-listed", "list.added", "nm-court", E,
-        {"list": "b1-01", "decision_no": "(2024)内07执45号", "listed_on": "2024-02-20"}, "2024-02-20T15:00:00+08:00")),
+        {"list": "b1-01", "decision_no": "(2026)内07执45号", "listed_on": "2026-02-20"}, "2026-02-20T15:00:00+08:00")),
     ("nm-tax", "F's removal from the tax list arrives before its listing", event("f-removed", "list.removed", "nm-tax", F,
-        {"list": "b1-04", "decision_no": "乌税重〔2024〕2号", "removed_on": "2024-08-01"}, "2024-08-01T10:00:00+08:00")),
+        {"list": "b1-04", "decision_no": "乌税重〔2026〕2号", "removed_on": "2026-08-03"}, "2026-08-03T10:00:00+08:00")),
     ("nm-tax", "...and then F's listing arrives, late", event("f-listed", "list.added", "nm-tax", F,
-        {"list": "b1-04", "decision_no": "乌税重〔2024〕2号", "listed_on": "2024-03-15"}, "2024-03-15T10:00:00+08:00")),
+        {"list": "b1-04", "decision_no": "乌税重〔2026〕2号", "listed_on": "2026-03-16"}, "2026-03-16T10:00:00+08:00")),
     ("gsxt", "GSXT repairs B's SAMR penalty", event("b-repaired", "penalty.repaired", "gsxt", B,
-        {"decision_no": "包市监罚〔2024〕7号", "repaired_on": "2025-02-10", "repair_decision_no": "包市监修〔2025〕4号"},
-        "2025-02-10T10:00:00+08:00")),
+        {"decision_no": "包市监罚〔2025〕7号", "repaired_on": "2026-11-16", "repair_decision_no": "包市监修〔2026〕4号"},
+        "2026-11-16T10:00:00+08:00")),
     ("creditchina", "Credit China repairs A's tax penalty", event("a-repaired", "penalty.repaired", "creditchina", A,
-        {"decision_no": "呼税罚〔2024〕12号", "repaired_on": "2024-09-13", "repair_decision_no": "信修〔2024〕88号"},
-        "2024-09-13T15:00:00+08:00")),
+        {"decision_no": "呼税罚〔2026〕12号", "repaired_on": "2026-11-20", "repair_decision_no": "信修〔2026〕88号"},
+        "2026-11-20T15:00:00+08:00")),
     ("nm-samr", "D leaves the abnormal-operation list", event("d-removed", "list.removed", "nm-samr", D,
-        {"list": "abnormal-enterprise", "decision_no": "赤市监异〔2024〕21号", "removed_on": "2024-10-09"},
-        "2024-10-09T09:30:00+08:00")),
+        {"list": "abnormal-enterprise", "decision_no": "赤市监异〔2026〕21号", "removed_on": "2026-10-09"},
+        "2026-10-09T09:30:00+08:00")),
     ("nm-court", "E leaves the dishonest-debtor list", event("e-removed", "list.removed", "nm-court", E,
-        {"list": "b1-01", "decision_no": "(2024)内07执45号", "removed_on": "2024-11-05"}, "2024-11-05T16:00:00+08:00")),
+        {"list": "b1-01", "decision_no": "(2026)内07执45号", "removed_on": "2026-11-05"}, "2026-11-05T16:00:00+08:00")),
     ("nm-tax", "the tax bureau's system sends A's penalty again (duplicate)", event("a-issued", "penalty.issued", "nm-tax", A,
-        penalty("呼税罚〔2024〕12号", "2024-05-06", ["fine"], "20000.00", "other", "国家税务总局呼和浩特市税务局"),
-        "2024-05-06T10:15:00+08:00")),
+        penalty("呼税罚〔2026〕12号", "2026-05-06", ["fine"], "200000.00", "other", "国家税务总局呼和浩特市税务局"),
+        "2026-05-06T10:15:00+08:00")),
     ("nm-tax", "someone on the tax topic claims to be market regulation (forged producer)",
         event("forged", "list.added", "nm-samr", C,
               {"list": "abnormal-enterprise", "decision_no": "伪〔2024〕1号", "listed_on": "2024-05-01"},
               "2024-05-01T10:00:00+08:00")),
     ("gsxt", "GSXT tries to repair a tax penalty (wrong channel)", event("c-wrong", "penalty.repaired", "gsxt", C,
-        {"decision_no": "鄂应急罚〔2024〕3号", "repaired_on": "2025-03-10"}, "2025-03-10T10:00:00+08:00")),
+        {"decision_no": "鄂应急罚〔2026〕3号", "repaired_on": "2026-11-10"}, "2026-11-10T10:00:00+08:00")),
     ("nm-hrss", "a malformed message", '{"schema": "credsync.event/1", "event_id": '),
 ]
 
 SITES = ("creditchina", "gsxt")
 received = {s: [] for s in SITES}
+consumers = []
 lock = threading.Lock()
 
 
@@ -96,22 +101,25 @@ def site(name):
     """A simulated disclosure site: applies each out message, then acknowledges it."""
     cons = subprocess.Popen(["kcat", "-b", BOOT, "-C", "-t", "credit.out." + name, "-o", "beginning",
                              "-u", "-q", "-f", "%s\\n"], stdout=subprocess.PIPE, text=True)
-    prod = subprocess.Popen(["kcat", "-b", BOOT, "-P", "-t", "credit.ack." + name, "-K", "\t"],
-                            stdin=subprocess.PIPE, text=True)
+    consumers.append(cons)
     for line in cons.stdout:
         msg = json.loads(line)
         with lock:
             received[name].append(msg)
         ack = {"schema": "credsync.ack/1", "id": msg["id"], "site": name,
                "done_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
-        prod.stdin.write(msg["record"]["uscc"] + "\t" + json.dumps(ack) + "\n")
-        prod.stdin.flush()
+        # kcat -P sends on end of input only, so one kcat per acknowledgement
+        produce_raw("credit.ack." + name, msg["record"]["uscc"], json.dumps(ack))
+
+
+def produce_raw(topic, key, text):
+    subprocess.run(["kcat", "-b", BOOT, "-P", "-t", topic, "-K", "\t"],
+                   input=key + "\t" + text + "\n", text=True, check=True)
 
 
 def produce(topic_producer, key, payload):
     text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-    subprocess.run(["kcat", "-b", BOOT, "-P", "-t", "credit.in." + topic_producer, "-K", "\t"],
-                   input=key + "\t" + text + "\n", text=True, check=True)
+    produce_raw("credit.in." + topic_producer, key, text)
 
 
 def psql(sql):
@@ -120,16 +128,32 @@ def psql(sql):
     return [l.split("\t") for l in out.stdout.splitlines() if l]
 
 
+def wait_for(sql, want, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if int(psql(sql)[0][0]) >= want:
+                return
+        except subprocess.CalledProcessError:
+            pass  # the schema is created when credsyncd has started
+        time.sleep(0.2)
+    print(f"demo: timed out waiting for {sql} to reach {want}", file=sys.stderr)
+    sys.exit(1)
+
+
 def main():
     for s in SITES:
         threading.Thread(target=site, args=(s,), daemon=True).start()
 
     print("== the scenario: what the producers send")
-    for producer, what, msg in SCENARIO:
+    for n, (producer, what, msg) in enumerate(SCENARIO):
         key = msg["subject"]["uscc"] if isinstance(msg, dict) else ""
         print(f"  credit.in.{producer:<13} {what}")
         produce(producer, key, msg)
-        time.sleep(0.3)  # a person's pace, and keeps the story's order readable
+        # Each step waits for the one before it, as in life, where a repair comes months
+        # after its penalty: events about one record on two producers' topics have no order
+        # between them, and an end that arrives before its add means "never shown".
+        wait_for(f"SELECT count(*) FROM credsync.inbound WHERE topic LIKE 'credit.in.%'", n + 1)
 
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -172,6 +196,12 @@ def main():
     print("\n== in step?")
     for s in SITES:
         print(f"  {s:<12} shows {len(shown[s])} record(s): " + ", ".join(sorted(k[0] + ' ' + k[2] for k in shown[s])))
+    never = psql("SELECT uscc, coalesce(nullif(list, ''), kind), decision_no, coalesce(end_reason, '') "
+                 "FROM credsync.records WHERE status = 'never' ORDER BY uscc")
+    for row in never:
+        print(f"  never shown: {row[0]} {row[1]} {row[2]} ({row[3]})")
+    for c in consumers:
+        c.terminate()
     if shown["creditchina"] == shown["gsxt"]:
         print("  both sites show the same records, and every takedown reached both: offline together")
     else:
