@@ -307,6 +307,26 @@ log_progress(struct daemon *d)
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
 }
 
+/* In embedded mode every known producer's topics exist from the start, so the subscription
+ * does not rebalance each time a producer first writes. */
+static int
+create_producer_topics(struct daemon *d, char *err, size_t errsz)
+{
+	char names[512][128];
+	const char *topics[512];
+	const char *code;
+	size_t n = 0;
+
+	for (size_t i = 0; (code = rules_producer_at(d->r, i)) != NULL && n + 2 <= 512; i++) {
+		snprintf(names[n], sizeof(names[n]), "credit.in.%s", code);
+		snprintf(names[n + 1], sizeof(names[n + 1]), "credit.reject.%s", code);
+		topics[n] = names[n];
+		topics[n + 1] = names[n + 1];
+		n += 2;
+	}
+	return embedded_create_topics(d->emb, topics, n, err, errsz);
+}
+
 static int
 start(struct daemon *d, char *err, size_t errsz)
 {
@@ -330,19 +350,8 @@ start(struct daemon *d, char *err, size_t errsz)
 		bootstrap = embedded_bootstraps(d->emb);
 		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
 		       "bootstrap=%s", bootstrap);
-		/* Every known producer's topics exist from the start, so the subscription does not
-		 * rebalance as each producer first writes (the mock gives new topics 4 partitions).
-		 */
-		const char *code;
-		for (size_t i = 0; (code = rules_producer_at(d->r, i)) != NULL; i++) {
-			char topic[128];
-			snprintf(topic, sizeof(topic), "credit.in.%s", code);
-			if (embedded_create_topic(d->emb, topic, 0, err, errsz) < 0)
-				return -1;
-			snprintf(topic, sizeof(topic), "credit.reject.%s", code);
-			if (embedded_create_topic(d->emb, topic, 0, err, errsz) < 0)
-				return -1;
-		}
+		if (create_producer_topics(d, err, errsz) < 0)
+			return -1;
 		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
 			return -1;

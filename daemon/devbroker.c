@@ -54,25 +54,27 @@ parse_count(const char *s)
 static int
 create_topics(embedded *e, const char *list, char *err, size_t errsz)
 {
+	const char *topics[1024];
+	char names[1024][250];
+	size_t n = 0;
 	const char *p = list;
 
 	while (*p != '\0') {
 		size_t len = strcspn(p, ",");
-		char topic[250];
 
-		if (len == 0 || len >= sizeof(topic)) {
+		if (len == 0 || len >= sizeof(names[0]) || n == sizeof(names) / sizeof(names[0])) {
 			snprintf(err, errsz, "invalid topic list \"%s\"", list);
 			return -1;
 		}
-		memcpy(topic, p, len);
-		topic[len] = '\0';
-		if (embedded_create_topic(e, topic, 0, err, errsz) < 0)
-			return -1;
+		memcpy(names[n], p, len);
+		names[n][len] = '\0';
+		topics[n] = names[n];
+		n++;
 		p += len;
 		if (*p == ',')
 			p++;
 	}
-	return 0;
+	return embedded_create_topics(e, topics, n, err, errsz);
 }
 
 int

@@ -40,6 +40,12 @@ const char *embedded_bootstraps(const embedded *e);
  * reason in err. */
 int embedded_create_topic(embedded *e, const char *topic, int partitions, char *err, size_t errsz);
 
+/* Creates the missing ones of topics[0..n) in one request, with the mock's default of 4
+ * partitions (fast, where embedded_create_topic costs a round trip to the mock's thread per
+ * topic). Returns 0, or -1 with the reason in err. */
+int embedded_create_topics(embedded *e, const char *const *topics, size_t n, char *err,
+                           size_t errsz);
+
 /* Writes the bootstrap servers and a newline to path, atomically (a temporary file in the
  * same directory, then rename), so a reader never sees a partial address. Returns 0, or -1
  * with the reason in err. */
