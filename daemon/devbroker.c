@@ -25,15 +25,16 @@ on_signal(int sig)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: credsync-devbroker [--brokers N] [--partitions N] "
-	            "[--bootstrap-file FILE] [--topics a,b,c]\n"
-	            "  --brokers N            brokers in the cluster (default 1)\n"
-	            "  --partitions N         partitions of each topic it creates (default 3;\n"
-	            "                         topics a producer creates get 4)\n"
-	            "  --bootstrap-file FILE  also write the bootstrap servers to FILE\n"
-	            "                         (removed again at exit)\n"
-	            "  --topics a,b,c         topics to create besides the sites' credit.*\n"
-	            "Prints \"bootstrap=<servers>\" on stdout and runs until SIGTERM or SIGINT.\n");
+	fprintf(fp,
+	        "usage: credsync-devbroker [--brokers N] [--partitions N] "
+	        "[--bootstrap-file FILE] [--topics a,b,c]\n"
+	        "  --brokers N            brokers in the cluster (default 1)\n"
+	        "  --partitions N         partitions of the sites' topics (default 3; --topics\n"
+	        "                         and topics a producer creates get the mock's 4)\n"
+	        "  --bootstrap-file FILE  also write the bootstrap servers to FILE\n"
+	        "                         (removed again at exit)\n"
+	        "  --topics a,b,c         topics to create besides the sites' credit.*\n"
+	        "Prints \"bootstrap=<servers>\" on stdout and runs until SIGTERM or SIGINT.\n");
 }
 
 /* A positive int from s, or -1. */

@@ -279,6 +279,7 @@ Test(store, migrations_apply_once, BARE)
 
 struct racer {
 	store *s;
+	const char *dir; /* computed before the threads start: sqldir() writes a static buffer */
 	int rc;
 	char err[512];
 };
@@ -288,13 +289,14 @@ race_migrate(void *arg)
 {
 	struct racer *r = arg;
 
-	r->rc = store_migrate(r->s, sqldir(), r->err, sizeof r->err);
+	r->rc = store_migrate(r->s, r->dir, r->err, sizeof r->err);
 	return NULL;
 }
 
 Test(store, migrations_run_twice_at_once, BARE)
 {
-	struct racer r[2] = {{.s = st}, {.s = open_store(db, TIMEOUT_MS)}};
+	const char *dir = sqldir();
+	struct racer r[2] = {{.s = st, .dir = dir}, {.s = open_store(db, TIMEOUT_MS), .dir = dir}};
 	pthread_t th[2];
 
 	for (int i = 0; i < 2; i++)

@@ -13,6 +13,8 @@
 
 #define WAIT_MS 60000
 
+TestSuite(pipeline, .fini = e2e_cleanup);
+
 static const char *const usccs[] = {"91150102MA0N123408", "91150105MA0Q7K3D2H",
                                     "91150203MA0R5T8L6F", "92150602MA0P3W9X1U",
                                     "91150702MA0N8H2C4Q", "91150402MA0M6F1B9H"};

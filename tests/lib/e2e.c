@@ -109,9 +109,26 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	*(rd_kafka_resp_err_t *)m->_private = m->err;
 }
 
+/* Harnesses started and not stopped yet: a failed assertion leaves the test function early,
+ * so the suite's fini stops what is left (e2e_cleanup). */
+static struct e2e *live[8];
+
+void
+e2e_cleanup(void)
+{
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] != NULL)
+			e2e_stop(live[i]);
+}
+
 void
 e2e_start(struct e2e *e)
 {
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] == NULL) {
+			live[i] = e;
+			break;
+		}
 	char tmpl[] = "/tmp/credsync-e2e.XXXXXX", path[512], err[512];
 
 	memset(e->daemons, 0, sizeof(e->daemons));
@@ -227,6 +244,9 @@ e2e_daemon_stop(struct e2e *e, int idx, int sig)
 void
 e2e_stop(struct e2e *e)
 {
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] == e)
+			live[i] = NULL;
 	for (int i = 0; i < E2E_MAX_DAEMONS; i++)
 		if (e->daemons[i] > 0)
 			e2e_daemon_stop(e, i, SIGTERM);

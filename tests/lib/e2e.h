@@ -27,6 +27,9 @@ void e2e_start(struct e2e *e);
 /* Stops every daemon (SIGTERM), the broker, drops the database, removes the directory. */
 void e2e_stop(struct e2e *e);
 
+/* Stops every harness still running: the suite's .fini, for tests that failed midway. */
+void e2e_cleanup(void);
+
 /* Starts credsyncd number idx and waits until it logged that it started. */
 void e2e_daemon_start(struct e2e *e, int idx);
 /* Sends sig to daemon idx and waits for it to exit; returns its exit status (or 128+signal). */
