@@ -129,7 +129,9 @@ wait_applied(struct e2e *e, long long n)
 
 Test(pipeline, each_event_type_reaches_both_sites, .timeout = 180)
 {
-	struct e2e e = {0};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){0};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
@@ -195,7 +197,9 @@ struct reject_case {
 
 Test(pipeline, every_reject_reason_on_the_right_reject_topic, .timeout = 180)
 {
-	struct e2e e = {0};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){0};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
@@ -330,7 +334,9 @@ Test(pipeline, every_reject_reason_on_the_right_reject_topic, .timeout = 180)
 
 Test(pipeline, duplicates_reordering_and_removal_before_add, .timeout = 180)
 {
-	struct e2e e = {0};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){0};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
@@ -438,7 +444,9 @@ static const char *digest_sql =
 static char *
 run_undisturbed(void)
 {
-	struct e2e e = {0};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){0};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 	workload_adds(&e);
@@ -455,7 +463,9 @@ run_undisturbed(void)
 Test(pipeline, sigkill_at_several_points_loses_nothing_and_repeats_nothing, .timeout = 400)
 {
 	char *want = run_undisturbed();
-	struct e2e e = {.extra_config = SMALL_BATCHES};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){.extra_config = SMALL_BATCHES};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 	workload_adds(&e);
@@ -501,7 +511,9 @@ Test(pipeline, sigkill_at_several_points_loses_nothing_and_repeats_nothing, .tim
 Test(pipeline, two_instances_one_stopped_midway_equal_one, .timeout = 400)
 {
 	char *want = run_undisturbed();
-	struct e2e e = {.extra_config = SMALL_BATCHES};
+	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
+	static struct e2e e;
+	e = (struct e2e){.extra_config = SMALL_BATCHES};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 	e2e_daemon_start(&e, 1);
