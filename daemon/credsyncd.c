@@ -58,13 +58,15 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleeps up to ms, waking early on shutdown. */
+/* Sleeps up to ms, waking early on shutdown. Retrying is the daemon at work, not hung: the
+ * systemd watchdog is fed here too, or an outage longer than WatchdogSec would kill it. */
 static void
 nap(long ms)
 {
 	for (long slept = 0; run && slept < ms; slept += 100) {
 		struct timespec ts = {0, 100 * 1000000L};
 		nanosleep(&ts, NULL);
+		notify_watchdog();
 	}
 }
 
