@@ -21,6 +21,10 @@ int ctl_notice(int argc, char **argv);
 calendar *ctl_load_calendar(void);
 rules *ctl_load_rules(const char *rule_sets);
 
+/* Reports a getopt_long error of subcommand cmd on stderr: c is what getopt_long returned
+ * (':' for a missing value when the option string starts with ':', '?' otherwise). */
+void ctl_bad_option(const char *cmd, char **argv, int c);
+
 /* Prints a JSON value (indented, one trailing newline) to stdout and releases it. */
 void ctl_print_json(json_t *json);
 
