@@ -6,53 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgutil.h"
+
 struct ctl_db {
 	PGconn *conn;
 };
-
-/* Writes "what: <first line of msg>" into err, without libpq's trailing period. */
-static void
-set_err(char *err, size_t errsz, const char *what, const char *msg)
-{
-	size_t n;
-
-	if (msg == NULL || msg[0] == '\0')
-		msg = "unknown error";
-	n = strcspn(msg, "\n");
-	while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
-		n--;
-	snprintf(err, errsz, "%s: %.*s", what, (int)n, msg);
-}
-
-static void
-quiet_notices(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-/* libpq's parse errors quote pieces of the string, which may be a password: checked here,
- * with a reason that quotes nothing. */
-static int
-check_conninfo(const char *conninfo, char *err, size_t errsz)
-{
-	char *perr = NULL;
-	PQconninfoOption *opts;
-
-	if (strchr(conninfo, '=') == NULL && strncmp(conninfo, "postgresql://", 13) != 0 &&
-	    strncmp(conninfo, "postgres://", 11) != 0)
-		return 0; /* a bare database name */
-	opts = PQconninfoParse(conninfo, &perr);
-	if (opts == NULL) {
-		set_err(err, errsz, "could not connect to the database",
-		        perr != NULL ? "pg.conninfo is not a valid connection string"
-		                     : "out of memory");
-		PQfreemem(perr);
-		return -1;
-	}
-	PQconninfoFree(opts);
-	return 0;
-}
 
 ctl_db *
 ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
@@ -64,10 +22,10 @@ ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
 	PGresult *res;
 
 	if (conninfo == NULL || conninfo[0] == '\0') {
-		set_err(err, errsz, what, "pg.conninfo is not set");
+		pgutil_set_err(err, errsz, what, "pg.conninfo is not set");
 		return NULL;
 	}
-	if (check_conninfo(conninfo, err, errsz) < 0)
+	if (pgutil_check_conninfo(conninfo, err, errsz) < 0)
 		return NULL;
 	snprintf(timeout, sizeof(timeout), "%d", CTL_DB_CONNECT_TIMEOUT_S);
 	/* Defaults come before dbname, which the connection string expands into and may
@@ -79,25 +37,25 @@ ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
 
 	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
-		set_err(err, errsz, what, "out of memory");
+		pgutil_set_err(err, errsz, what, "out of memory");
 		return NULL;
 	}
 	db->conn = PQconnectdbParams(kw, val, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		set_err(err, errsz, what,
-		        db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
+		pgutil_set_err(err, errsz, what,
+		               db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
 		ctl_db_close(db);
 		return NULL;
 	}
-	PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
+	PQsetNoticeProcessor(db->conn, pgutil_quiet_notices, NULL);
 	snprintf(setup, sizeof(setup),
 	         "SET search_path = credsync, pg_catalog; SET statement_timeout = %d; "
 	         "SET DateStyle = ISO; SET default_transaction_read_only = %s",
 	         CTL_DB_STATEMENT_TIMEOUT_MS, read_only ? "on" : "off");
 	res = PQexec(db->conn, setup);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		set_err(err, errsz, "could not set up the database session",
-		        PQerrorMessage(db->conn));
+		pgutil_set_err(err, errsz, "could not set up the database session",
+		               PQerrorMessage(db->conn));
 		PQclear(res);
 		ctl_db_close(db);
 		return NULL;
@@ -128,7 +86,7 @@ ctl_db_query(ctl_db *db, const char *what, const char *sql, int nparams, const c
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state != NULL && strcmp(state, "42P01") == 0)
 		msg = "credsync's tables do not exist (has credsyncd run against this database?)";
-	set_err(err, errsz, what, msg != NULL ? msg : PQerrorMessage(db->conn));
+	pgutil_set_err(err, errsz, what, msg != NULL ? msg : PQerrorMessage(db->conn));
 	PQclear(res);
 	return NULL;
 }
