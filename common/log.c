@@ -239,6 +239,14 @@ needs_quotes(const char *s)
 }
 
 const char *
+log_qs(const char *s)
+{
+	static _Thread_local char bufs[4][1024];
+	static _Thread_local unsigned next;
+	return log_q(bufs[next++ % 4], sizeof(bufs[0]), s);
+}
+
+const char *
 log_q(char *buf, size_t bufsz, const char *s)
 {
 	size_t len = 0;

@@ -39,6 +39,9 @@ _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* Writes s as a logfmt value into buf: bare when it has no space, quote, '=' or control
  * character, otherwise double-quoted with \" \\ \n escaped; truncated to fit. Returns buf. */
 const char *log_q(char *buf, size_t bufsz, const char *s);
+/* log_q into one of a few thread-local buffers (1 KiB each, reused in turn): for the
+ * arguments of one log call, e.g. log_kv(..., "error=%s", log_qs(err)). */
+const char *log_qs(const char *s);
 
 /* Removes secrets from a libpq conninfo or URL (password=..., user:pass@) into buf. */
 const char *log_redact_conninfo(char *buf, size_t bufsz, const char *conninfo);

@@ -18,6 +18,14 @@ static const struct {
      "check-event FILE|-              the reject reason an event would get, or ok"},
     {"notice", ctl_notice,
      "notice ...                     the filled-in credit repair notice (告知书) for a penalty"},
+    {"status", ctl_status,
+     "status -c FILE                 lag, backlog and breaches (exit 1 when anything is overdue)"},
+    {"history", ctl_history,
+     "history -c FILE USCC           everything known about one subject, in time order"},
+    {"rejects", ctl_rejects,
+     "rejects -c FILE [--producer P] [--since T] [--limit N]   refused messages, newest first"},
+    {"resend", ctl_resend,
+     "resend -c FILE ID              have the running credsyncd publish a message again"},
 };
 
 static void

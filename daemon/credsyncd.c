@@ -38,6 +38,8 @@ struct daemon {
 	pipeline *p;
 	publisher *pub;
 	char member[128];
+	int64_t publish_at; /* no publisher step before (monotonic ms), after a failure */
+	long publish_wait;
 	rd_kafka_message_t **msgs;
 };
 
@@ -112,7 +114,7 @@ connect_store(const config *cfg)
 			return st;
 		wait = backoff(wait, cfg);
 		log_kv(LOG_LVL_WARN, "could not connect to PostgreSQL, retrying",
-		       "error=\"%s\" retry_ms=%ld", err, wait);
+		       "error=%s retry_ms=%ld", log_qs(err), wait);
 		nap(wait);
 	}
 	return NULL;
@@ -126,7 +128,7 @@ reconnect(store *st, const config *cfg, const char *what)
 	while (run && store_reconnect(st, err, sizeof(err)) < 0) {
 		wait = backoff(wait, cfg);
 		log_kv(LOG_LVL_WARN, "PostgreSQL unavailable, retrying",
-		       "for=%s error=\"%s\" retry_ms=%ld", what, err, wait);
+		       "for=%s error=%s retry_ms=%ld", what, log_qs(err), wait);
 		nap(wait);
 	}
 }
@@ -149,7 +151,7 @@ hook_assign(void *arg, rd_kafka_topic_partition_list_t *parts)
 		}
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not claim partitions, retrying",
-		       "error=\"%s\" retry_ms=%ld", err, wait);
+		       "error=%s retry_ms=%ld", log_qs(err), wait);
 		reconnect(d->st, d->cfg, "claim");
 	}
 	return -1;
@@ -205,7 +207,7 @@ rewind_held(struct daemon *d)
 	char err[512];
 	rd_kafka_topic_partition_list_t *l = held_offsets(d);
 	if (l->cnt > 0 && kafka_rewind(d->k, l, err, sizeof(err)) < 0)
-		log_kv(LOG_LVL_WARN, "could not rewind the consumer", "error=\"%s\"", err);
+		log_kv(LOG_LVL_WARN, "could not rewind the consumer", "error=%s", log_qs(err));
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -232,7 +234,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 		}
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
-		       "error=\"%s\" messages=%zu retry_ms=%ld", err, n, wait);
+		       "error=%s messages=%zu retry_ms=%ld", log_qs(err), n, wait);
 		nap(wait);
 		reconnect(d->st, d->cfg, "batch");
 	}
@@ -240,15 +242,24 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	 */
 }
 
+/* One publisher step; after a failure the next waits with capped backoff, so a database
+ * that refuses does not spin the loop. */
 static void
 publish(struct daemon *d)
 {
 	char err[1024];
-	if (publisher_step(d->pub, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying", "error=\"%s\"", err);
-		publisher_reset(d->pub);
-		reconnect(d->pst, d->cfg, "publisher");
+	if (now_ms() < d->publish_at)
+		return;
+	if (publisher_step(d->pub, err, sizeof(err)) >= 0) {
+		d->publish_wait = 0;
+		return;
 	}
+	d->publish_wait = backoff(d->publish_wait, d->cfg);
+	d->publish_at = now_ms() + d->publish_wait;
+	log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying", "error=%s retry_ms=%ld",
+	       log_qs(err), d->publish_wait);
+	publisher_reset(d->pub);
+	reconnect(d->pst, d->cfg, "publisher");
 }
 
 /* Reload: all or nothing. Settings that need a restart are named. */
@@ -261,7 +272,7 @@ do_reload(struct daemon *d)
 	notify_reloading();
 	config *cfg = config_load(d->config_path, err, sizeof(err));
 	if (cfg == NULL || load_domain(cfg, &r, &cal, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_ERR, "not reloading", "error=\"%s\"", err);
+		log_kv(LOG_LVL_ERR, "not reloading", "error=%s", log_qs(err));
 		config_free(cfg);
 		notify_ready();
 		return;
@@ -297,7 +308,7 @@ log_progress(struct daemon *d)
 	struct store_backlog bl;
 	char err[512], due[DATE_STRLEN] = "none";
 	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=\"%s\"", err);
+		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
 		return;
 	}
 	if (bl.oldest_due != DATE_NONE)
@@ -387,8 +398,8 @@ stop(struct daemon *d)
 		while (d->pub != NULL && publisher_in_flight(d->pub) > 0 && now_ms() < deadline)
 			kafka_poll(d->k, 100);
 		if (d->pub != NULL && publisher_step(d->pub, err, sizeof(err)) < 0)
-			log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=\"%s\"",
-			       err);
+			log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=%s",
+			       log_qs(err));
 		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
 	}
 	publisher_free(d->pub);
@@ -469,7 +480,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (start(&d, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_ERR, "could not start", "error=\"%s\"", err);
+		log_kv(LOG_LVL_ERR, "could not start", "error=%s", log_qs(err));
 		stop(&d);
 		return 1;
 	}

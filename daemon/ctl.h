@@ -15,11 +15,21 @@ int ctl_due(int argc, char **argv);
 int ctl_periods(int argc, char **argv);
 int ctl_check_event(int argc, char **argv);
 int ctl_notice(int argc, char **argv);
+/* The operators' commands (ctl_ops_*.c): they read credsyncd's database through the
+ * configuration file given with -c. */
+int ctl_status(int argc, char **argv);
+int ctl_history(int argc, char **argv);
+int ctl_rejects(int argc, char **argv);
+int ctl_resend(int argc, char **argv);
 
 /* Loads the calendar / rules of the data directory (paths_datadir()), printing the reason
  * to stderr on failure (NULL then). rule_sets: as rules_load's `enabled`. */
 calendar *ctl_load_calendar(void);
 rules *ctl_load_rules(const char *rule_sets);
+
+/* Reports a getopt_long error of subcommand cmd on stderr: c is what getopt_long returned
+ * (':' for a missing value when the option string starts with ':', '?' otherwise). */
+void ctl_bad_option(const char *cmd, char **argv, int c);
 
 /* Prints a JSON value (indented, one trailing newline) to stdout and releases it. */
 void ctl_print_json(json_t *json);

@@ -41,16 +41,6 @@ usage_hint(void)
 	                "Try 'credsyncctl check-event --help' for more.\n");
 }
 
-static void
-bad_option(char **argv)
-{
-	if (optopt != 0)
-		fprintf(stderr, "credsyncctl check-event: unknown option \"-%c\"\n", optopt);
-	else
-		fprintf(stderr, "credsyncctl check-event: unknown option \"%s\"\n",
-		        argv[optind - 1]);
-}
-
 /* Reads all of fp into a malloc'd buffer (the whole of it: an oversized event must be
  * reported with its size). Returns NULL with errno set on failure. */
 static char *
@@ -156,7 +146,7 @@ ctl_check_event(int argc, char **argv)
 			if (optopt == 't')
 				fprintf(stderr, "credsyncctl check-event: --topic needs a TOPIC\n");
 			else
-				bad_option(argv);
+				ctl_bad_option("check-event", argv, c);
 			usage_hint();
 			return 2;
 		}

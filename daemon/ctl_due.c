@@ -43,17 +43,6 @@ usage_hint(void)
 }
 
 /* getopt's own messages would name the subcommand as if it were the program. */
-static void
-bad_option(char **argv, int c)
-{
-	if (c == ':')
-		fprintf(stderr, "credsyncctl due: option \"%s\" needs a value\n", argv[optind - 1]);
-	else if (optopt != 0)
-		fprintf(stderr, "credsyncctl due: unknown option \"-%c\"\n", optopt);
-	else
-		fprintf(stderr, "credsyncctl due: unknown option \"%s\"\n", argv[optind - 1]);
-}
-
 static int
 parse_workdays(const char *s, int *ret)
 {
@@ -105,7 +94,7 @@ ctl_due(int argc, char **argv)
 			help(stdout);
 			return 0;
 		default:
-			bad_option(argv, c);
+			ctl_bad_option("due", argv, c);
 			usage_hint();
 			return 2;
 		}

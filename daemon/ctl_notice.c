@@ -53,18 +53,6 @@ usage_hint(void)
 	fputs(SYNOPSIS "Try 'credsyncctl notice --help' for more.\n", stderr);
 }
 
-static void
-bad_option(char **argv, int c)
-{
-	if (c == ':')
-		fprintf(stderr, "credsyncctl notice: option \"%s\" needs a value\n",
-		        argv[optind - 1]);
-	else if (optopt != 0)
-		fprintf(stderr, "credsyncctl notice: unknown option \"-%c\"\n", optopt);
-	else
-		fprintf(stderr, "credsyncctl notice: unknown option \"%s\"\n", argv[optind - 1]);
-}
-
 /* A free-text argument: present, not blank, one line, not too long. */
 static int
 check_text(const char *opt, const char *s)
@@ -328,7 +316,7 @@ ctl_notice(int argc, char **argv)
 			help(stdout);
 			return 0;
 		default:
-			bad_option(argv, c);
+			ctl_bad_option("notice", argv, c);
 			usage_hint();
 			return 2;
 		}

@@ -52,18 +52,6 @@ usage_hint(void)
 	fputs(SYNOPSIS "Try 'credsyncctl periods --help' for more.\n", stderr);
 }
 
-static void
-bad_option(char **argv, int c)
-{
-	if (c == ':')
-		fprintf(stderr, "credsyncctl periods: option \"%s\" needs a value\n",
-		        argv[optind - 1]);
-	else if (optopt != 0)
-		fprintf(stderr, "credsyncctl periods: unknown option \"-%c\"\n", optopt);
-	else
-		fprintf(stderr, "credsyncctl periods: unknown option \"%s\"\n", argv[optind - 1]);
-}
-
 /* "fine, criticism" -> mask; prints the unknown name and returns -1. */
 static int
 parse_categories(const char *cmd, const char *list, unsigned *ret)
@@ -276,7 +264,7 @@ ctl_periods(int argc, char **argv)
 			help(stdout);
 			return 0;
 		default:
-			bad_option(argv, c);
+			ctl_bad_option("periods", argv, c);
 			usage_hint();
 			return 2;
 		}

@@ -51,15 +51,6 @@ usage_hint(void)
 }
 
 /* getopt's own messages would name the subcommand as if it were the program. */
-static void
-bad_option(char **argv)
-{
-	if (optopt != 0)
-		fprintf(stderr, "credsyncctl uscc: unknown option \"-%c\"\n", optopt);
-	else
-		fprintf(stderr, "credsyncctl uscc: unknown option \"%s\"\n", argv[optind - 1]);
-}
-
 int
 ctl_uscc(int argc, char **argv)
 {
@@ -82,7 +73,7 @@ ctl_uscc(int argc, char **argv)
 			help(stdout);
 			return 0;
 		default:
-			bad_option(argv);
+			ctl_bad_option("uscc", argv, c);
 			usage_hint();
 			return 2;
 		}

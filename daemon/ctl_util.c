@@ -1,4 +1,5 @@
 /* ctl_util: what credsyncctl's subcommands share. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "ctl.h"
@@ -31,4 +32,16 @@ ctl_print_json(json_t *json)
 	json_dumpf(json, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(json);
+}
+
+void
+ctl_bad_option(const char *cmd, char **argv, int c)
+{
+	if (c == ':')
+		fprintf(stderr, "credsyncctl %s: option \"%s\" needs a value\n", cmd,
+		        argv[optind - 1]);
+	else if (optopt != 0)
+		fprintf(stderr, "credsyncctl %s: unknown option \"-%c\"\n", cmd, optopt);
+	else
+		fprintf(stderr, "credsyncctl %s: unknown option \"%s\"\n", cmd, argv[optind - 1]);
 }

@@ -19,7 +19,15 @@ struct publisher {
 	struct outbox_row *rows; /* the rows in flight, owned */
 	enum slot_state *state;
 	size_t n_rows, n_reported;
+	uint32_t gen; /* tells a late report of a dropped batch from one of the current batch */
 };
+
+/* A message's opaque: the batch generation and the row's index in it. */
+static void *
+opaque_of(uint32_t gen, size_t i)
+{
+	return (void *)(uintptr_t)(((uint64_t)gen << 32) | (uint32_t)i);
+}
 
 publisher *
 publisher_new(store *st, kafka *k, int batch)
@@ -67,16 +75,17 @@ publisher_in_flight(const publisher *pub)
 void
 publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err)
 {
-	size_t i = (size_t)(uintptr_t)opaque;
+	uint64_t v = (uint64_t)(uintptr_t)opaque;
+	size_t i = (size_t)(uint32_t)v;
 
-	if (i >= pub->n_rows || pub->state[i] != SLOT_PENDING)
+	if ((uint32_t)(v >> 32) != pub->gen || i >= pub->n_rows || pub->state[i] != SLOT_PENDING)
 		return; /* a report for rows already given up on */
 	pub->state[i] = err == RD_KAFKA_RESP_ERR_NO_ERROR ? SLOT_OK : SLOT_FAILED;
 	pub->n_reported++;
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_kv(LOG_LVL_WARN, "delivery failed, will resend with the same id",
-		       "id=%s topic=%s error=\"%s\"", pub->rows[i].id, pub->rows[i].topic,
-		       rd_kafka_err2str(err));
+		       "id=%s topic=%s error=%s", pub->rows[i].id, pub->rows[i].topic,
+		       log_qs(rd_kafka_err2str(err)));
 }
 
 /* All reports are in: marks the delivered rows sent and forgets the batch. */
@@ -104,19 +113,23 @@ settle(publisher *pub, char *err, size_t errsz)
 int
 publisher_step(publisher *pub, char *err, size_t errsz)
 {
-	if (pub->n_rows > 0) {
-		if (pub->n_reported < pub->n_rows)
-			return 0;
-		return settle(pub, err, errsz);
-	}
+	/* The lock first, also for marking: after a lost connection another instance may have
+	 * taken over, and then the rows in flight are its to send (again, with the same ids). */
 	if (!pub->locked) {
 		bool got = false;
 		if (store_outbox_lock(pub->st, &got, err, errsz) < 0)
 			return -1;
-		if (!got)
+		if (!got) {
+			drop_rows(pub);
 			return 0; /* another instance publishes */
+		}
 		pub->locked = true;
 		log_kv(LOG_LVL_INFO, "this instance publishes the outbox", NULL);
+	}
+	if (pub->n_rows > 0) {
+		if (pub->n_reported < pub->n_rows)
+			return 0;
+		return settle(pub, err, errsz);
 	}
 	size_t n = 0;
 	if (store_outbox_fetch(pub->st, 0, pub->batch, &pub->rows, &n, err, errsz) < 0)
@@ -132,16 +145,17 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
+	pub->gen++;
 	for (size_t i = 0; i < n; i++) {
 		const struct outbox_row *row = &pub->rows[i];
 		char perr[256];
 		if (kafka_produce(pub->k, row->topic, row->key, row->payload, strlen(row->payload),
-		                  (void *)(uintptr_t)i, perr, sizeof(perr)) < 0) {
+		                  opaque_of(pub->gen, i), perr, sizeof(perr)) < 0) {
 			/* Not queued (queue full, producer fenced): counts as a failed report. */
 			pub->state[i] = SLOT_FAILED;
 			pub->n_reported++;
 			log_kv(LOG_LVL_WARN, "could not produce, will retry",
-			       "id=%s topic=%s error=\"%s\"", row->id, row->topic, perr);
+			       "id=%s topic=%s error=%s", row->id, row->topic, log_qs(perr));
 		}
 	}
 	return 0;

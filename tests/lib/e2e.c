@@ -414,3 +414,31 @@ e2e_event(const char *event_id, const char *type, const char *producer, const ch
 	json_decref(ev);
 	return s;
 }
+
+void
+e2e_pg_restart(void)
+{
+	char path[1024], cmd[2048];
+	const char *state = getenv("CREDSYNC_PGSTATE");
+	cr_assert(state != NULL, "CREDSYNC_PGSTATE is not set");
+	snprintf(path, sizeof(path), "%s/pgdata", state);
+	char *dir = slurp(path);
+	cr_assert(dir != NULL, "no %s", path);
+	dir[strcspn(dir, "\n")] = '\0';
+	/* pg_ctl restart keeps the server's options (port, socket directory) */
+	snprintf(cmd, sizeof(cmd),
+	         "%s $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl -D '%s/data' "
+	         "-m fast -w -l '%s/server.log' restart >/dev/null",
+	         geteuid() == 0 ? "runuser -u postgres --" : "", dir, dir);
+	free(dir);
+	cr_assert(system(cmd) == 0, "could not restart PostgreSQL: %s", cmd);
+}
+
+bool
+e2e_log_has(const struct e2e *e, int idx, const char *needle)
+{
+	char *text = slurp(e2e_daemon_log(e, idx));
+	bool found = text != NULL && strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}

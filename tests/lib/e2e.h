@@ -51,6 +51,11 @@ char *e2e_sql_text(struct e2e *e, const char *sql);
 /* Polls until e2e_sql_int(sql) == want or timeout_ms; returns whether it got there. */
 bool e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms);
 
+/* Restarts the test PostgreSQL (fast shutdown: every session is cut), as an operator would. */
+void e2e_pg_restart(void);
+/* Whether daemon idx's log contains needle. */
+bool e2e_log_has(const struct e2e *e, int idx, const char *needle);
+
 /* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
  * "record" object as JSON text). Returns a malloc'd string. */
 char *e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
