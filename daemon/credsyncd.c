@@ -152,6 +152,7 @@ hook_assign(void *arg, rd_kafka_topic_partition_list_t *parts)
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not claim partitions, retrying",
 		       "error=%s retry_ms=%ld", log_qs(err), wait);
+		nap(wait);
 		reconnect(d->st, d->cfg, "claim");
 	}
 	return -1;
@@ -309,6 +310,10 @@ log_progress(struct daemon *d)
 	char err[512], due[DATE_STRLEN] = "none";
 	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
 		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		/* One attempt, so the next line works once PostgreSQL is back even when no
+		 * batch came in meanwhile to reconnect the pipeline's session. */
+		if (store_reconnect(d->st, err, sizeof(err)) < 0)
+			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
 		return;
 	}
 	if (bl.oldest_due != DATE_NONE)
