@@ -2,6 +2,8 @@
 #include "pgutil.h"
 
 #include <libpq-fe.h>
+
+#include "log.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,18 @@ pgutil_quiet_notices(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
+}
+
+void
+pgutil_log_notices(void *arg, const char *message)
+{
+	/* "WARNING:  text\n": the severity decides the level, the text is the value */
+	char text[512];
+	size_t n = strcspn(message, "\n");
+	(void)arg;
+	snprintf(text, sizeof(text), "%.*s", (int)n, message);
+	log_kv(strncmp(message, "WARNING", 7) == 0 ? LOG_LVL_WARN : LOG_LVL_DEBUG,
+	       "postgresql notice", "text=%s", log_qs(text));
 }
 
 /* A conninfo parse error quotes pieces of the string, which may be a password: those go. */

@@ -9,8 +9,10 @@
  * msg NULL or empty reads "unknown error". */
 void pgutil_set_err(char *err, size_t errsz, const char *what, const char *msg);
 
-/* A notice processor that drops server notices (PQsetNoticeProcessor). */
+/* Notice processors (PQsetNoticeProcessor): one drops server notices (credsyncctl, whose
+ * output is for a person), the other routes them through the daemon's logger. */
 void pgutil_quiet_notices(void *arg, const char *message);
+void pgutil_log_notices(void *arg, const char *message);
 
 /* Checks that conninfo parses (a bare database name always does). Returns 0, or -1 with
  * "invalid connection string: ..." in err, the quoted parts of libpq's reason removed. */

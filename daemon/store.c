@@ -435,7 +435,7 @@ conn_open(store *st, char *err, size_t errsz)
 		}
 		ps = PQconnectPoll(conn);
 	}
-	PQsetNoticeProcessor(conn, pgutil_quiet_notices, NULL);
+	PQsetNoticeProcessor(conn, pgutil_log_notices, NULL);
 	if (PQsetnonblocking(conn, 1) != 0) {
 		pgutil_set_err(err, errsz, what, PQerrorMessage(conn));
 		PQfinish(conn);
