@@ -1,6 +1,5 @@
 /* credsyncd: consumes credit.in.* and credit.ack.*, reconciles in PostgreSQL with
  * exactly-once effect, and publishes what both disclosure sites must do. */
-#include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
@@ -20,8 +19,6 @@
 #include "publisher.h"
 #include "rules.h"
 #include "store.h"
-
-#define MAX_BATCH 100000
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -291,10 +288,21 @@ do_reload(struct daemon *d)
 	notify_ready();
 }
 
-/* msg=lag per held partition and msg=backlog: what operators alert on. */
+/* msg=lag per held partition, msg=applied (counters since start) and msg=backlog: what
+ * operators alert on. */
 static void
 log_progress(struct daemon *d)
 {
+	struct pipeline_stats ps;
+	pipeline_stats(d->p, &ps);
+	log_kv(LOG_LVL_INFO, "applied",
+	       "batches=%llu messages=%llu applied=%llu stale=%llu noop=%llu duplicates=%llu "
+	       "rejected=%llu acks=%llu obligations=%llu",
+	       (unsigned long long)ps.batches, (unsigned long long)ps.messages,
+	       (unsigned long long)ps.applied, (unsigned long long)ps.stale,
+	       (unsigned long long)ps.noop, (unsigned long long)ps.duplicates,
+	       (unsigned long long)ps.rejected, (unsigned long long)ps.acks,
+	       (unsigned long long)ps.obligations);
 	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
 	for (int i = 0; as != NULL && i < as->cnt; i++) {
 		const char *topic = as->elems[i].topic;
