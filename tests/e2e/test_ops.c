@@ -1,0 +1,356 @@
+/* End-to-end: what operators rely on (issue 5): the sd_notify sequence systemd sees, the
+ * advisory Kafka commits that kcat and lag tools read, and no secret in any log line or in
+ * --check's output. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "e2e.h"
+
+#define WAIT_MS 60000
+
+TestSuite(ops, .fini = e2e_cleanup);
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+days_ago(int n)
+{
+	static char buf[4][DATE_STRLEN];
+	static int k;
+	return date_format(date_beijing((int64_t)time(NULL)) - n, buf[k++ % 4]);
+}
+
+/* A valid penalty.issued from nm-tax, number i (fixed event id and decision number). */
+static void
+send_penalty(struct e2e *e, int i)
+{
+	char rec[512], id[37], no[64];
+	snprintf(no, sizeof(no), "罚〔2024〕%d号", i);
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
+	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
+	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	         no, days_ago(200));
+	snprintf(id, sizeof(id), "0b5e0000-0000-4000-8000-%012d", i);
+	char *ev = e2e_event(id, "penalty.issued", "nm-tax", "91150102MA0N123408",
+	                     "2024-05-06T10:15:00+08:00", rec);
+	e2e_produce(e, "credit.in.nm-tax", "91150102MA0N123408", ev);
+	free(ev);
+}
+
+/* Runs argv (NULL-terminated; argv[0] a path), its standard output and error together into
+ * *ret_out (malloc'd); returns its exit status. */
+static int
+run(char **ret_out, const char *const *argv)
+{
+	int fds[2];
+	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		char *args[32];
+		size_t n = 0;
+		for (; argv[n] != NULL && n < 31; n++)
+			args[n] = strdup(argv[n]); /* exec wants mutable strings */
+		args[n] = NULL;
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	ssize_t got;
+	while ((got = read(fds[0], out + len, cap - len - 1)) > 0) {
+		len += (size_t)got;
+		if (cap - len < 4096)
+			out = realloc(out, cap *= 2);
+	}
+	close(fds[0]);
+	out[len] = '\0';
+	int status;
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	*ret_out = out;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	cr_assert(fp != NULL, "could not open %s", path);
+	size_t cap = 1 << 16, len = 0, got;
+	char *buf = malloc(cap);
+	while ((got = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
+		len += got;
+		if (cap - len < 4096)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* ---- sd_notify ---- */
+
+#define MAX_NOTES 4096
+
+struct notes {
+	int fd;
+	size_t n;
+	char *text[MAX_NOTES];
+	long long at[MAX_NOTES]; /* when received (monotonic ms) */
+};
+
+/* Reads every datagram that arrives within ms (or none if ms is 0 and nothing waits). */
+static void
+notes_read(struct notes *ns, int ms)
+{
+	long long deadline = now_ms() + ms;
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct pollfd pfd = {.fd = ns->fd, .events = POLLIN};
+		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (r <= 0)
+			return;
+		char buf[1024];
+		ssize_t got = recv(ns->fd, buf, sizeof(buf) - 1, 0);
+		if (got < 0)
+			return;
+		buf[got] = '\0';
+		cr_assert(ns->n < MAX_NOTES, "too many notifications");
+		ns->text[ns->n] = strdup(buf);
+		ns->at[ns->n++] = now_ms();
+	}
+}
+
+/* The index of the first notification at or after from equal to (or starting with, when
+ * prefix) s, or -1. */
+static long
+notes_find(const struct notes *ns, size_t from, const char *s, bool prefix)
+{
+	for (size_t i = from; i < ns->n; i++)
+		if (prefix ? strncmp(ns->text[i], s, strlen(s)) == 0 : strcmp(ns->text[i], s) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Reads until a notification like s arrives after from, or timeout_ms; returns its index. */
+static long
+notes_wait(struct notes *ns, size_t from, const char *s, bool prefix, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	long i;
+	while ((i = notes_find(ns, from, s, prefix)) < 0 && now_ms() < deadline)
+		notes_read(ns, 100);
+	return i;
+}
+
+Test(ops, sd_notify_sequence, .timeout = 180)
+{
+	static struct e2e e;
+	static struct notes ns;
+	e = (struct e2e){0};
+	ns = (struct notes){0};
+	e2e_start(&e);
+
+	char path[512];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(path, sizeof(path), "%s/notify", e.dir);
+	cr_assert(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ns.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(ns.fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(bind(ns.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind: %s",
+	          strerror(errno));
+
+	setenv("NOTIFY_SOCKET", path, 1);
+	e2e_daemon_start(&e, 0);
+	unsetenv("NOTIFY_SOCKET");
+
+	long ready = notes_wait(&ns, 0, "READY=1", false, WAIT_MS);
+	cr_assert(ready >= 0, "no READY=1");
+	/* Ready means migrated: the schema is there once systemd is told. */
+	cr_expect_gt(e2e_sql_int(&e, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+	                             "'credsync' AND tablename = 'inbound'"),
+	             0);
+	long status = notes_wait(&ns, 0, "STATUS=unsent=", true, WAIT_MS);
+	cr_assert(status >= 0, "no STATUS= line with the backlog");
+	cr_expect(strstr(ns.text[status], "unacknowledged=") != NULL, "%s", ns.text[status]);
+	cr_expect(strstr(ns.text[status], "overdue=") != NULL, "%s", ns.text[status]);
+
+	/* Watchdog pings keep coming, at most about once a second. */
+	long long window_start = now_ms();
+	notes_read(&ns, 3500);
+	size_t pings = 0;
+	long long first = -1, last = -1;
+	for (size_t i = 0; i < ns.n; i++)
+		if (strcmp(ns.text[i], "WATCHDOG=1") == 0 && ns.at[i] >= window_start) {
+			pings++;
+			if (first < 0)
+				first = ns.at[i];
+			last = ns.at[i];
+		}
+	cr_assert_geq(pings, 2, "watchdog pings in 3.5 s: %zu", pings);
+	cr_expect_leq((long long)pings, (last - first) / 1000 + 2, "%zu pings in %lld ms", pings,
+	              last - first);
+
+	/* SIGHUP: RELOADING=1, then READY=1 again. */
+	size_t before_hup = ns.n;
+	kill(e.daemons[0], SIGHUP);
+	long reloading = notes_wait(&ns, before_hup, "RELOADING=1", false, WAIT_MS);
+	cr_assert(reloading >= 0, "no RELOADING=1 after SIGHUP");
+	long ready_again = notes_wait(&ns, (size_t)reloading + 1, "READY=1", false, WAIT_MS);
+	cr_assert(ready_again > reloading, "no READY=1 after RELOADING=1");
+
+	/* SIGTERM: STOPPING=1 and a clean exit; nothing claims readiness after it. */
+	size_t before_term = ns.n;
+	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
+	notes_read(&ns, 200);
+	long stopping = notes_find(&ns, before_term, "STOPPING=1", false);
+	cr_assert(stopping >= 0, "no STOPPING=1 after SIGTERM");
+	cr_expect_eq(notes_find(&ns, (size_t)stopping, "READY=1", false), -1);
+	cr_expect_eq(notes_find(&ns, 0, "RELOADING=1", false), reloading,
+	             "RELOADING=1 before the SIGHUP");
+	cr_expect_lt(ready, status, "STATUS= before READY=1");
+
+	for (size_t i = 0; i < ns.n; i++)
+		free(ns.text[i]);
+	close(ns.fd);
+	e2e_stop(&e);
+}
+
+/* ---- no secret in the logs ---- */
+
+Test(ops, no_secret_in_logs, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e.extra_config = "kafka.sasl.password = s3cr3t-kafka\n";
+	e2e_start(&e);
+	/* The test server trusts local connections: a password is accepted and ignored. */
+	size_t len = strlen(e.conninfo) + 32;
+	char *with_password = malloc(len);
+	snprintf(with_password, len, "%s password=s3cr3t-pg", e.conninfo);
+	free(e.conninfo);
+	e.conninfo = with_password;
+	e2e_daemon_start(&e, 0);
+
+	send_penalty(&e, 1);
+	e2e_produce(&e, "credit.in.nm-tax", "91150102MA0N123408", "not json");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
+
+	kill(e.daemons[0], SIGHUP);
+	long long deadline = now_ms() + WAIT_MS;
+	while (!e2e_log_has(&e, 0, "msg=reloaded"))
+		cr_assert(now_ms() < deadline, "no msg=reloaded after SIGHUP");
+
+	/* A PostgreSQL error path: every session cut, the daemon reconnects. */
+	e2e_pg_restart();
+	send_penalty(&e, 2);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
+	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
+
+	char *log = slurp(e2e_daemon_log(&e, 0));
+	cr_expect(strstr(log, "msg=reloaded") != NULL);
+	cr_expect(strstr(log, "s3cr3t-pg") == NULL, "the PostgreSQL password is in the log");
+	cr_expect(strstr(log, "s3cr3t-kafka") == NULL, "the Kafka password is in the log");
+	free(log);
+
+	char conf[512], bin[1024], *out;
+	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
+	snprintf(bin, sizeof(bin), "%s/credsyncd", getenv("CREDSYNC_BIN"));
+	const char *argv[] = {bin, "-c", conf, "--check", NULL};
+	cr_expect_eq(run(&out, argv), 0, "%s", out);
+	cr_expect(strstr(out, "s3cr3t") == NULL, "--check shows a secret: %s", out);
+	cr_expect(strstr(out, "kafka.sasl.password") != NULL, "%s", out);
+	cr_expect(strstr(out, "********") != NULL, "%s", out);
+	free(out);
+	e2e_stop(&e);
+}
+
+/* ---- advisory commits, as kcat sees them ---- */
+
+/* Consumes topic with kcat as group to the end of every partition; returns how many messages
+ * it printed (one line each). */
+static int
+kcat_count(struct e2e *e, const char *group, const char *topic)
+{
+	char *out;
+	const char *argv[] = {"/usr/bin/timeout",
+	                      "30",
+	                      "/usr/bin/kcat",
+	                      "-b",
+	                      e->bootstrap,
+	                      "-G",
+	                      group,
+	                      "-e",
+	                      "-q",
+	                      "-f",
+	                      "MSG %o\\n",
+	                      "-X",
+	                      "auto.offset.reset=earliest",
+	                      "-X",
+	                      "enable.auto.commit=false",
+	                      topic,
+	                      NULL};
+	int rc = run(&out, argv);
+	cr_assert_eq(rc, 0, "kcat exited %d: %s", rc, out);
+	int n = 0;
+	for (const char *p = out; (p = strstr(p, "MSG ")) != NULL; p += 4)
+		n++;
+	free(out);
+	return n;
+}
+
+Test(ops, kcat_sees_advisory_commits, .timeout = 240)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	const int total = 12;
+	for (int i = 1; i <= total; i++)
+		send_penalty(&e, i);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", total, WAIT_MS));
+	/* Kafka's copy follows PostgreSQL's: wait until every partition's commit arrived. */
+	for (int p = 0; p < 3; p++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+		         "SELECT coalesce((SELECT next_offset FROM credsync.consumer_offsets WHERE "
+		         "topic = 'credit.in.nm-tax' AND partition = %d), -1001)",
+		         p);
+		long long want = e2e_sql_int(&e, sql), got = -2;
+		long long deadline = now_ms() + WAIT_MS;
+		while ((got = e2e_committed(&e, "credsyncd", "credit.in.nm-tax", p)) != want)
+			cr_assert(now_ms() < deadline, "partition %d: Kafka %lld, PostgreSQL %lld",
+			          p, got, want);
+	}
+	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
+
+	cr_expect_eq(kcat_count(&e, "credsyncd", "credit.in.nm-tax"), 0,
+	             "the daemon's group has unconsumed messages");
+	cr_expect_eq(kcat_count(&e, "ops-fresh-group", "credit.in.nm-tax"), total,
+	             "a new group does not see every message");
+	e2e_stop(&e);
+}
