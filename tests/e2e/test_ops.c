@@ -334,7 +334,7 @@ Test(ops, kcat_sees_advisory_commits, .timeout = 240)
 		send_penalty(&e, i);
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", total, WAIT_MS));
 	/* Kafka's copy follows PostgreSQL's: wait until every partition's commit arrived. */
-	for (int p = 0; p < 3; p++) {
+	for (int p = 0; p < 4; p++) {
 		char sql[256];
 		snprintf(sql, sizeof(sql),
 		         "SELECT coalesce((SELECT next_offset FROM credsync.consumer_offsets WHERE "
@@ -352,5 +352,113 @@ Test(ops, kcat_sees_advisory_commits, .timeout = 240)
 	             "the daemon's group has unconsumed messages");
 	cr_expect_eq(kcat_count(&e, "ops-fresh-group", "credit.in.nm-tax"), total,
 	             "a new group does not see every message");
+	e2e_stop(&e);
+}
+
+/* ---- lag, applied and backlog lines ---- */
+
+#define MAX_PARTS 16
+
+/* What the daemon's progress lines said, as last read from its log. */
+struct progress {
+	bool lag_seen[MAX_PARTS];
+	long long last_lag[MAX_PARTS];
+	bool lag_positive;      /* some msg=lag line of the topic had lag > 0 */
+	long long max_messages; /* msg=applied messages= */
+	long long max_applied;  /* msg=applied applied= */
+	bool backlog_positive;  /* some msg=backlog line had unsent or unacknowledged > 0 */
+	long long last_unacked; /* the last msg=backlog line's unacknowledged= */
+	long long last_unsent;
+};
+
+static long long
+field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	if (p == NULL)
+		return -1;
+	return strtoll(p + strlen(key), NULL, 10);
+}
+
+static void
+progress_read(const struct e2e *e, const char *topic, struct progress *pr)
+{
+	char *log = slurp(e2e_daemon_log(e, 0)), want[160];
+	snprintf(want, sizeof(want), "topic=%s ", topic);
+	*pr = (struct progress){.last_unacked = -1, .last_unsent = -1};
+	for (char *line = log, *next; line != NULL && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strstr(line, "msg=lag ") != NULL && strstr(line, want) != NULL) {
+			long long part = field(line, "partition="), lag = field(line, " lag=");
+			cr_assert(part >= 0 && part < MAX_PARTS && lag >= 0, "bad lag line: %s",
+			          line);
+			pr->lag_seen[part] = true;
+			pr->last_lag[part] = lag;
+			if (lag > 0)
+				pr->lag_positive = true;
+		} else if (strstr(line, "msg=applied ") != NULL) {
+			long long m = field(line, " messages="), a = field(line, " applied=");
+			if (m > pr->max_messages)
+				pr->max_messages = m;
+			if (a > pr->max_applied)
+				pr->max_applied = a;
+		} else if (strstr(line, "msg=backlog ") != NULL) {
+			pr->last_unsent = field(line, " unsent=");
+			pr->last_unacked = field(line, " unacknowledged=");
+			if (pr->last_unsent > 0 || pr->last_unacked > 0)
+				pr->backlog_positive = true;
+		}
+	}
+	free(log);
+}
+
+Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e.extra_config = "batch.max_events = 5\n";
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	/* The burst lands before the daemon joined its group (a few seconds): it starts with
+	 * a backlog that batches of 5 work off over several one-second progress lines. */
+	const int burst = 1000;
+	for (int i = 1; i <= burst; i++)
+		send_penalty(&e, i);
+
+	struct progress pr;
+	long long deadline = now_ms() + 120000;
+	for (;;) {
+		progress_read(&e, "credit.in.nm-tax", &pr);
+		long long unacked =
+		    e2e_sql_int(&e,
+		                "SELECT count(*) FROM pg_tables WHERE schemaname = 'credsync'") > 0
+		        ? e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations WHERE "
+		                          "acked_at IS NULL")
+		        : -2;
+		/* every partition of the topic the daemon holds shows no lag */
+		int seen = 0, behind = 0;
+		for (int p = 0; p < MAX_PARTS; p++)
+			if (pr.lag_seen[p]) {
+				seen++;
+				behind += pr.last_lag[p] > 0;
+			}
+		bool caught_up = seen > 0 && behind == 0;
+		if (caught_up && pr.max_messages >= burst && pr.last_unsent == 0 &&
+		    pr.last_unacked == unacked)
+			break;
+		cr_assert(now_ms() < deadline,
+		          "progress lines did not settle: %d of %d partitions behind, messages "
+		          "%lld, unsent %lld, unacknowledged %lld (SQL %lld)",
+		          behind, seen, pr.max_messages, pr.last_unsent, pr.last_unacked, unacked);
+		struct timespec ts = {0, 200000000L};
+		nanosleep(&ts, NULL);
+	}
+	cr_expect(pr.lag_positive, "no msg=lag line showed the burst's lag");
+	cr_expect(pr.backlog_positive, "no msg=backlog line showed a backlog");
+	cr_expect_eq(pr.max_messages, burst);
+	cr_expect_eq(pr.max_applied, burst);
+	cr_expect_gt(pr.last_unacked, 0, "no site acknowledges here: the obligations stay");
 	e2e_stop(&e);
 }
