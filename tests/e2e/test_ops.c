@@ -1,6 +1,14 @@
 /* End-to-end: what operators rely on (issue 5): the sd_notify sequence systemd sees, the
- * advisory Kafka commits that kcat and lag tools read, and no secret in any log line or in
- * --check's output. */
+ * msg=lag/applied/backlog lines during and after a burst, credsyncctl status and history
+ * against golden files, the advisory Kafka commits that kcat reads, and no secret in any log
+ * line or in --check's output.
+ *
+ * Golden files: tests/fixtures/golden/{status,history}.json hold the --json answers with the
+ * values that vary between runs (times, member ids, dates derived from today, the broker's
+ * address: see volatile_keys) replaced by "<key>". After a deliberate change of either
+ * answer, regenerate them with
+ *     CREDSYNC_UPDATE_GOLDEN=1 ctest -R e2e/test_ops
+ * (the test then writes the files instead of comparing) and review the diff. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
@@ -414,6 +422,61 @@ progress_read(const struct e2e *e, const char *topic, struct progress *pr)
 	free(log);
 }
 
+static void
+dr_count(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	*(rd_kafka_resp_err_t *)m->_private = m->err;
+}
+
+/* n penalty.issued events from nm-tax, produced without waiting for each delivery (as a busy
+ * producer would), then flushed: all delivered before it returns. */
+static void
+burst_penalties(struct e2e *e, int n)
+{
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	cr_assert(rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, err, sizeof(err)) ==
+	          RD_KAFKA_CONF_OK);
+	rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err));
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_count);
+	rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	cr_assert(p != NULL, "producer: %s", err);
+	rd_kafka_resp_err_t *results = calloc((size_t)n, sizeof(*results));
+	for (int i = 0; i < n; i++) {
+		char rec[512], id[37], no[64];
+		snprintf(no, sizeof(no), "罚〔2024〕%d号", i + 1);
+		snprintf(rec, sizeof(rec),
+		         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": "
+		         "[\"fine\"], \"fine_yuan\": \"200000.00\", \"field\": \"other\","
+		         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+		         no, days_ago(200));
+		snprintf(id, sizeof(id), "0b5e0000-0000-4000-8000-%012d", i + 1);
+		char *ev = e2e_event(id, "penalty.issued", "nm-tax", "91150102MA0N123408",
+		                     "2024-05-06T10:15:00+08:00", rec);
+		results[i] = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+		rd_kafka_resp_err_t perr;
+		while ((perr = rd_kafka_producev(p, RD_KAFKA_V_TOPIC("credit.in.nm-tax"),
+		                                 RD_KAFKA_V_KEY("91150102MA0N123408", 18),
+		                                 RD_KAFKA_V_VALUE(ev, strlen(ev)),
+		                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                                 RD_KAFKA_V_OPAQUE(&results[i]), RD_KAFKA_V_END)) ==
+		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(p, 10);
+		cr_assert(perr == RD_KAFKA_RESP_ERR_NO_ERROR, "produce: %s",
+		          rd_kafka_err2str(perr));
+		free(ev);
+		rd_kafka_poll(p, 0);
+	}
+	cr_assert(rd_kafka_flush(p, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR, "flush timed out");
+	for (int i = 0; i < n; i++)
+		cr_assert(results[i] == RD_KAFKA_RESP_ERR_NO_ERROR, "delivery %d: %s", i,
+		          rd_kafka_err2str(results[i]));
+	free(results);
+	rd_kafka_destroy(p);
+}
+
 Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 {
 	static struct e2e e;
@@ -423,9 +486,8 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 	e2e_daemon_start(&e, 0);
 	/* The burst lands before the daemon joined its group (a few seconds): it starts with
 	 * a backlog that batches of 5 work off over several one-second progress lines. */
-	const int burst = 1000;
-	for (int i = 1; i <= burst; i++)
-		send_penalty(&e, i);
+	const int burst = 5000;
+	burst_penalties(&e, burst);
 
 	struct progress pr;
 	long long deadline = now_ms() + 120000;
@@ -460,5 +522,163 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 	cr_expect_eq(pr.max_messages, burst);
 	cr_expect_eq(pr.max_applied, burst);
 	cr_expect_gt(pr.last_unacked, 0, "no site acknowledges here: the obligations stay");
+	e2e_stop(&e);
+}
+
+/* ---- status and history against golden files ---- */
+
+/* Keys whose values vary between runs: times of receipt and sending, member ids, dates
+ * derived from today, Kafka's addresses and notes. Their values become "<key>". */
+static const char *const volatile_keys[] = {"now",
+                                            "today",
+                                            "updated_at",
+                                            "created_at",
+                                            "stored_at",
+                                            "sent_at",
+                                            "received_at",
+                                            "kafka_ts",
+                                            "last_kafka_ts",
+                                            "last_stored_at",
+                                            "oldest_unsent_at",
+                                            "owner",
+                                            "due_date",
+                                            "oldest_due_date",
+                                            "oldest_overdue_due_date",
+                                            "disclose_until",
+                                            "repairable_from",
+                                            "ended_at",
+                                            "ended_on",
+                                            "note",
+                                            "bootstrap",
+                                            "epoch",
+                                            "payload",
+                                            "decided_on",
+                                            "repaired_on",
+                                            "recognised_repaired_on",
+                                            "acked_at",
+                                            "group"};
+
+static bool
+is_volatile(const char *key)
+{
+	for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
+		if (strcmp(key, volatile_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Replaces, in place, the values of volatile keys (at any depth) with placeholders, and any
+ * string holding the broker's address. */
+static void
+normalise(json_t *j, const char *bootstrap)
+{
+	if (json_is_object(j)) {
+		const char *key;
+		json_t *v;
+		void *tmp;
+		json_object_foreach_safe(j, tmp, key, v)
+		{
+			if (is_volatile(key)) {
+				char ph[96];
+				snprintf(ph, sizeof(ph), "<%s>", key);
+				json_object_set_new(j, key, json_string(ph));
+			} else if (json_is_string(v) &&
+			           strstr(json_string_value(v), bootstrap) != NULL) {
+				json_object_set_new(j, key, json_string("<bootstrap>"));
+			} else {
+				normalise(v, bootstrap);
+			}
+		}
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) normalise(v, bootstrap);
+	}
+}
+
+/* Compares the normalised answer with tests/fixtures/golden/<name>.json, or writes it there
+ * when CREDSYNC_UPDATE_GOLDEN=1. */
+static void
+golden(const char *name, json_t *answer, const char *bootstrap)
+{
+	char path[1024];
+	normalise(answer, bootstrap);
+	char *got = json_dumps(answer, JSON_SORT_KEYS | JSON_INDENT(2));
+	cr_assert(got != NULL);
+	snprintf(path, sizeof(path), "%s/golden/%s.json", getenv("CREDSYNC_FIXTURES"), name);
+	const char *update = getenv("CREDSYNC_UPDATE_GOLDEN");
+	if (update != NULL && strcmp(update, "1") == 0) {
+		FILE *fp = fopen(path, "w");
+		cr_assert(fp != NULL, "could not write %s: %s", path, strerror(errno));
+		fprintf(fp, "%s\n", got);
+		cr_assert(fclose(fp) == 0);
+	} else {
+		char *want = slurp(path);
+		size_t n = strlen(want);
+		if (n > 0 && want[n - 1] == '\n')
+			want[n - 1] = '\0';
+		cr_expect_str_eq(got, want,
+		                 "%s differs from %s (CREDSYNC_UPDATE_GOLDEN=1 rewrites it)", name,
+		                 path);
+		free(want);
+	}
+	free(got);
+}
+
+static json_t *
+ctl_json(struct e2e *e, const char *const *args, int *ret_rc)
+{
+	char bin[1024], conf[512], *out;
+	snprintf(bin, sizeof(bin), "%s/credsyncctl", getenv("CREDSYNC_BIN"));
+	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e->dir);
+	const char *argv[16] = {bin, args[0], "-c", conf};
+	size_t n = 4;
+	for (size_t i = 1; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	*ret_rc = run(&out, argv);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert(j != NULL, "%s: not JSON (%s): %s", args[0], jerr.text, out);
+	free(out);
+	return j;
+}
+
+Test(ops, status_and_history_match_golden_files, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	send_penalty(&e, 1);
+	send_penalty(&e, 2);
+	/* The repair after both are stored: one order of events, one answer. */
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
+	char rec[256];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"%s\","
+	         " \"repair_decision_no\": \"修〔2024〕1号\"}",
+	         days_ago(10));
+	char *ev = e2e_event("0b5e0000-0000-4000-8000-100000000001", "penalty.repaired",
+	                     "creditchina", "91150102MA0N123408", "2024-10-08T10:00:00+08:00", rec);
+	e2e_produce(&e, "credit.in.creditchina", "91150102MA0N123408", ev);
+	free(ev);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
+
+	int rc;
+	const char *status_args[] = {"status", "--json", NULL};
+	json_t *status = ctl_json(&e, status_args, &rc);
+	cr_expect_eq(rc, 0, "status exited %d", rc);
+	golden("status", status, e.bootstrap);
+	json_decref(status);
+
+	const char *history_args[] = {"history", "91150102MA0N123408", "--json", NULL};
+	json_t *history = ctl_json(&e, history_args, &rc);
+	cr_expect_eq(rc, 0, "history exited %d", rc);
+	golden("history", history, e.bootstrap);
+	json_decref(history);
 	e2e_stop(&e);
 }
