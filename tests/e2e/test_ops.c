@@ -288,6 +288,11 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	char conf[512], bin[1024], *out;
 	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
 	snprintf(bin, sizeof(bin), "%s/credsyncd", getenv("CREDSYNC_BIN"));
+	/* The daemon was given both secrets. */
+	char *text = slurp(conf);
+	cr_expect(strstr(text, "password=s3cr3t-pg") != NULL, "%s", text);
+	cr_expect(strstr(text, "kafka.sasl.password = s3cr3t-kafka") != NULL, "%s", text);
+	free(text);
 	const char *argv[] = {bin, "-c", conf, "--check", NULL};
 	cr_expect_eq(run(&out, argv), 0, "%s", out);
 	cr_expect(strstr(out, "s3cr3t") == NULL, "--check shows a secret: %s", out);
