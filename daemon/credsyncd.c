@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "clock.h"
 #include "config.h"
 #include "embedded.h"
+#include "expiry.h"
 #include "kafka.h"
 #include "log.h"
 #include "notify.h"
@@ -21,7 +23,8 @@
 #include "rules.h"
 #include "store.h"
 
-#define MAX_BATCH 100000
+#define MAX_BATCH       100000
+#define EXPIRY_EVERY_MS 2000
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -39,6 +42,7 @@ struct daemon {
 	publisher *pub;
 	char member[128];
 	int64_t publish_at; /* no publisher step before (monotonic ms), after a failure */
+	int64_t expiry_at;  /* no expiry pass before (monotonic ms) */
 	long publish_wait;
 	rd_kafka_message_t **msgs;
 };
@@ -76,6 +80,20 @@ backoff(long prev, const config *cfg)
 	long max = (long)config_int(cfg, "retry.max_backoff_ms");
 	long next = prev ? prev * 2 : 200;
 	return next > max ? max : next;
+}
+
+/* The test-only clock override of cfg (test.clock_offset_s, test.fixed_now); logged loudly. */
+static int
+set_clock(const config *cfg, char *err, size_t errsz)
+{
+	char what[128];
+	if (clock_test_override(config_int(cfg, "test.clock_offset_s"),
+	                        config_str(cfg, "test.fixed_now"), err, errsz) < 0)
+		return -1;
+	if (clock_test_active())
+		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
+		       "override=%s", clock_test_describe(what, sizeof(what)));
+	return 0;
 }
 
 /* Loads the rules and the calendar the configuration names. */
@@ -260,6 +278,25 @@ publish(struct daemon *d)
 	reconnect(d->pst, d->cfg, "publisher");
 }
 
+/* The automatic takedowns, every few seconds; a failure waits with capped backoff. */
+static void
+expire(struct daemon *d)
+{
+	char err[1024];
+	size_t n;
+	if (now_ms() < d->expiry_at)
+		return;
+	if (expiry_run(d->st, d->r, d->cal, clock_now(), &n, err, sizeof(err)) < 0) {
+		long wait = backoff(0, d->cfg);
+		d->expiry_at = now_ms() + wait;
+		log_kv(LOG_LVL_WARN, "could not take down expired records, retrying",
+		       "error=%s retry_ms=%ld", log_qs(err), wait);
+		reconnect(d->st, d->cfg, "expiry");
+		return;
+	}
+	d->expiry_at = now_ms() + (n > 0 ? 0 : EXPIRY_EVERY_MS);
+}
+
 /* Reload: all or nothing. Settings that need a restart are named. */
 static void
 do_reload(struct daemon *d)
@@ -282,6 +319,9 @@ do_reload(struct daemon *d)
 	d->r = r;
 	d->cal = cal;
 	d->cfg = cfg;
+	/* test.fixed_now was validated by config_load: this cannot fail */
+	if (set_clock(cfg, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
 	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
 	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
@@ -314,6 +354,10 @@ log_progress(struct daemon *d)
 	log_kv(LOG_LVL_INFO, "backlog",
 	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s", (long long)bl.unsent,
 	       (long long)bl.unacknowledged, (long long)bl.overdue, due);
+	char what[128];
+	if (clock_test_active())
+		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
+		       "override=%s", clock_test_describe(what, sizeof(what)));
 	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
 }
@@ -344,7 +388,8 @@ start(struct daemon *d, char *err, size_t errsz)
 	char sqldir[4096], host[64] = "localhost";
 	const char *bootstrap = config_str(d->cfg, "kafka.bootstrap.servers");
 
-	if (load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
+	if (set_clock(d->cfg, err, errsz) < 0 ||
+	    load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
 		return -1;
 	if ((d->st = connect_store(d->cfg)) == NULL || (d->pst = connect_store(d->cfg)) == NULL) {
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
@@ -500,6 +545,7 @@ main(int argc, char **argv)
 			rd_kafka_message_destroy(d.msgs[i]);
 		kafka_poll(d.k, 0);
 		publish(&d);
+		expire(&d);
 		if (now_ms() >= next_progress) {
 			log_progress(&d);
 			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
