@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "embedded.h"
+#include "deadlines.h"
 #include "expiry.h"
 #include "kafka.h"
 #include "log.h"
@@ -23,8 +24,8 @@
 #include "rules.h"
 #include "store.h"
 
-#define MAX_BATCH       100000
-#define EXPIRY_EVERY_MS 2000
+#define MAX_BATCH          100000
+#define TIME_JOBS_EVERY_MS 2000
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -42,7 +43,8 @@ struct daemon {
 	publisher *pub;
 	char member[128];
 	int64_t publish_at; /* no publisher step before (monotonic ms), after a failure */
-	int64_t expiry_at;  /* no expiry pass before (monotonic ms) */
+	int64_t expiry_at;  /* no clock jobs before (monotonic ms) */
+	long expiry_wait;
 	long publish_wait;
 	rd_kafka_message_t **msgs;
 };
@@ -278,23 +280,27 @@ publish(struct daemon *d)
 	reconnect(d->pst, d->cfg, "publisher");
 }
 
-/* The automatic takedowns, every few seconds; a failure waits with capped backoff. */
+/* The jobs of the clock, every few seconds: automatic takedowns, then late obligations and
+ * applications. A failure waits with capped backoff. */
 static void
-expire(struct daemon *d)
+time_jobs(struct daemon *d)
 {
 	char err[1024];
-	size_t n;
+	size_t n = 0;
 	if (now_ms() < d->expiry_at)
 		return;
-	if (expiry_run(d->st, d->r, d->cal, clock_now(), &n, err, sizeof(err)) < 0) {
-		long wait = backoff(0, d->cfg);
-		d->expiry_at = now_ms() + wait;
-		log_kv(LOG_LVL_WARN, "could not take down expired records, retrying",
-		       "error=%s retry_ms=%ld", log_qs(err), wait);
-		reconnect(d->st, d->cfg, "expiry");
+	int64_t now = clock_now();
+	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
+	    deadlines_run(d->st, now, err, sizeof(err)) < 0) {
+		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
+		d->expiry_at = now_ms() + d->expiry_wait;
+		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",
+		       "error=%s retry_ms=%ld", log_qs(err), d->expiry_wait);
+		reconnect(d->st, d->cfg, "clock jobs");
 		return;
 	}
-	d->expiry_at = now_ms() + (n > 0 ? 0 : EXPIRY_EVERY_MS);
+	d->expiry_wait = 0;
+	d->expiry_at = now_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
 }
 
 /* Reload: all or nothing. Settings that need a restart are named. */
@@ -349,11 +355,23 @@ log_progress(struct daemon *d)
 		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
 		return;
 	}
+	struct store_deadlines dl;
+	char breach[DATE_STRLEN] = "none";
+	int64_t now = clock_now();
+	if (store_deadlines(d->st, date_beijing(now), &dl, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		return;
+	}
 	if (bl.oldest_due != DATE_NONE)
 		date_format(bl.oldest_due, due);
+	if (dl.oldest_breach != DATE_NONE)
+		date_format(dl.oldest_breach, breach);
 	log_kv(LOG_LVL_INFO, "backlog",
-	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s", (long long)bl.unsent,
-	       (long long)bl.unacknowledged, (long long)bl.overdue, due);
+	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
+	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
+	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
+	       (long long)dl.breach, breach, (long long)(deadlines_afternoon(now) ? dl.at_risk : 0),
+	       (long long)dl.apps_overdue);
 	char what[128];
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
@@ -545,7 +563,7 @@ main(int argc, char **argv)
 			rd_kafka_message_destroy(d.msgs[i]);
 		kafka_poll(d.k, 0);
 		publish(&d);
-		expire(&d);
+		time_jobs(&d);
 		if (now_ms() >= next_progress) {
 			log_progress(&d);
 			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;

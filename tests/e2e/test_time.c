@@ -147,3 +147,175 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 	cr_expect(e2e_log_has(&e, 0, "msg=expired") || e2e_log_has(&e, 1, "msg=expired"));
 	e2e_stop(&e);
 }
+
+static long long
+ts_ms_of(const char *rfc3339)
+{
+	int64_t t;
+	int off;
+	cr_assert(time_parse_rfc3339(rfc3339, &t, &off) == 0, "bad time %s", rfc3339);
+	return (long long)t * 1000;
+}
+
+static char *
+slurp_log(const struct e2e *e, int idx)
+{
+	FILE *fp = fopen(e2e_daemon_log(e, idx), "r");
+	if (fp == NULL)
+		return calloc(1, 1);
+	char *buf = calloc(1, 4 << 20);
+	size_t n = fread(buf, 1, (4 << 20) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* How many lines of daemon idx's log contain needle. */
+static int
+log_count(const struct e2e *e, int idx, const char *needle)
+{
+	char *text = slurp_log(e, idx);
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* Polls until the newest msg=backlog line of daemon idx has every needle (NULL-ended). */
+static bool
+wait_backlog(const struct e2e *e, int idx, const char *const *needles)
+{
+	time_t deadline = time(NULL) + WAIT_MS / 1000;
+	for (;;) {
+		char *text = slurp_log(e, idx);
+		char *last = NULL;
+		for (char *p = text; (p = strstr(p, "msg=backlog")) != NULL; p++)
+			last = p;
+		bool ok = last != NULL;
+		if (ok) {
+			last[strcspn(last, "\n")] = '\0';
+			for (size_t i = 0; needles[i] != NULL && ok; i++)
+				ok = strstr(last, needles[i]) != NULL;
+		}
+		if (!ok && time(NULL) >= deadline)
+			fprintf(stderr, "e2e: last backlog line: %s\n", last ? last : "(none)");
+		free(text);
+		if (ok)
+			return true;
+		if (time(NULL) >= deadline)
+			return false;
+		struct timespec ts = {0, 200 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+ack(struct e2e *e, const char *site, const char *id)
+{
+	char topic[64], msg[256];
+	snprintf(topic, sizeof(topic), "credit.ack.%s", site);
+	snprintf(msg, sizeof(msg),
+	         "{\"schema\": \"credsync.ack/1\", \"id\": \"%s\", \"site\": \"%s\","
+	         " \"done_at\": \"2026-12-02T13:00:00+08:00\"}",
+	         id, site);
+	e2e_produce(e, topic, NULL, msg);
+}
+
+/* Acknowledges every obligation of decision number dn on both sites. */
+static void
+ack_all(struct e2e *e, const char *dn)
+{
+	const char *sites[] = {"creditchina", "gsxt"};
+	for (int s = 0; s < 2; s++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+		         "SELECT id::text FROM credsync.obligations WHERE decision_no = '%s' AND "
+		         "site = '%s'",
+		         dn, sites[s]);
+		char *id = e2e_sql_text(e, sql);
+		cr_assert(id[0] != '\0', "no obligation of %s on %s", dn, sites[s]);
+		ack(e, sites[s], id);
+		free(id);
+	}
+}
+
+/* The clock's now in these tests: a Wednesday afternoon, Beijing. */
+#define CLOCK_NOW "2026-12-02T13:00:00+08:00"
+
+Test(time, due_dates_across_holidays_breach_and_at_risk_logged_once_cleared_by_ack, .timeout = 300)
+{
+	static struct e2e e;
+	static char cfg[256];
+	snprintf(cfg, sizeof(cfg), "test.clock_offset_s = %lld\n",
+	         ts_ms_of(CLOCK_NOW) / 1000 - (long long)time(NULL));
+	e = (struct e2e){.extra_config = cfg};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+
+	cs_date decided;
+	cr_assert(date_parse("2026-01-05", &decided) == 0);
+	/* received before the National Day holidays: due after them; a breach by now */
+	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-09-30T15:00:00+08:00"));
+	/* received yesterday: due today, at risk this afternoon */
+	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-12-01T10:00:00+08:00"));
+	/* received today: due tomorrow, neither */
+	send_penalty_at(&e, "nm-tax", 3, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-12-02T12:30:00+08:00"));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations", 6, WAIT_MS));
+
+	/* the due dates agree with the calendar, and the first spans the holidays */
+	char path[1024], err[256];
+	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", getenv("CREDSYNC_SCHEMAS"));
+	calendar *cal = calendar_load(path, err, sizeof(err));
+	cr_assert(cal != NULL, "%s", err);
+	const char *received[] = {"2026-09-30T15:00:00+08:00", "2026-12-01T10:00:00+08:00",
+	                          "2026-12-02T12:30:00+08:00"};
+	for (int i = 0; i < 3; i++) {
+		cs_date want;
+		int unknown = 0;
+		char sql[512], d[DATE_STRLEN];
+		cr_assert(
+		    calendar_due_date(cal, ts_ms_of(received[i]) / 1000, 1, &want, &unknown) == 0);
+		if (i == 0)
+			cr_expect_gt(want, date_beijing(ts_ms_of(received[i]) / 1000) + 7,
+			             "the first due date spans the holidays");
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM credsync.obligations WHERE decision_no = "
+		         "'罚〔2024〕%d号' AND due_date = '%s'",
+		         i + 1, date_format(want, d));
+		cr_expect_eq(e2e_sql_int(&e, sql), 2, "due date of %d: %s", i + 1, d);
+	}
+	calendar_free(cal);
+
+	cr_assert(e2e_wait_sql(&e,
+	                       "SELECT count(*) FROM credsync.obligations WHERE breach_logged_at "
+	                       "IS NOT NULL AND decision_no = '罚〔2024〕1号'",
+	                       2, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e,
+	                       "SELECT count(*) FROM credsync.obligations WHERE at_risk_logged_at "
+	                       "IS NOT NULL AND decision_no = '罚〔2024〕2号'",
+	                       2, WAIT_MS));
+	const char *late[] = {"breach=2 ", "oldest_breach=2026-10-08 ", "at_risk=2 ", NULL};
+	cr_expect(wait_backlog(&e, 0, late));
+	/* logged once each, whichever instance saw it */
+	cr_expect_eq(log_count(&e, 0, "msg=breach ") + log_count(&e, 1, "msg=breach "), 2);
+	cr_expect_eq(log_count(&e, 0, "msg=at_risk ") + log_count(&e, 1, "msg=at_risk "), 2);
+	cr_expect_eq(
+	    e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations WHERE breach_logged_at IS "
+	                    "NOT NULL OR (at_risk_logged_at IS NOT NULL AND decision_no <> "
+	                    "'罚〔2024〕2号')"),
+	    2);
+
+	ack_all(&e, "罚〔2024〕1号");
+	const char *cleared[] = {"breach=0 ", "oldest_breach=none ", "at_risk=2 ", NULL};
+	cr_expect(wait_backlog(&e, 0, cleared));
+	ack_all(&e, "罚〔2024〕2号");
+	const char *none[] = {"breach=0 ", "at_risk=0 ", NULL};
+	cr_expect(wait_backlog(&e, 0, none));
+	cr_expect_eq(log_count(&e, 0, "msg=breach ") + log_count(&e, 1, "msg=breach "), 2);
+	e2e_stop(&e);
+}
