@@ -23,6 +23,7 @@
 #include "publisher.h"
 #include "rules.h"
 #include "store.h"
+#include "summary.h"
 
 #define MAX_BATCH          100000
 #define TIME_JOBS_EVERY_MS 2000
@@ -280,8 +281,8 @@ publish(struct daemon *d)
 	reconnect(d->pst, d->cfg, "publisher");
 }
 
-/* The jobs of the clock, every few seconds: automatic takedowns, then late obligations and
- * applications. A failure waits with capped backoff. */
+/* The jobs of the clock, every few seconds: automatic takedowns, late obligations and
+ * applications, the daily summaries. A failure waits with capped backoff. */
 static void
 time_jobs(struct daemon *d)
 {
@@ -291,7 +292,8 @@ time_jobs(struct daemon *d)
 		return;
 	int64_t now = clock_now();
 	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
-	    deadlines_run(d->st, now, err, sizeof(err)) < 0) {
+	    deadlines_run(d->st, now, err, sizeof(err)) < 0 ||
+	    summary_run(d->st, now, err, sizeof(err)) < 0) {
 		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
 		d->expiry_at = now_ms() + d->expiry_wait;
 		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",

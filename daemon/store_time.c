@@ -199,12 +199,13 @@ store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t 
 		sq_p_text(&p, ev->key.uscc);
 		sq_p_text(&p, ev->key.decision_no);
 		sq_p_secs_or_null(&p, ev->occurred_at);
-		rc = sq_exec(st, what,
-		             "UPDATE credsync.repair_applications SET decided_at = $4::timestamptz,"
-		             " outcome = 'repaired', updated_at = now()"
-		             " WHERE channel = $1 AND uscc = $2 AND decision_no = $3"
-		             " AND decided_at IS NULL",
-		             &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
+		rc = sq_exec(
+		    st, what,
+		    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
+		    " outcome = 'repaired', updated_at = now()"
+		    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3"
+		    " AND decided_at IS NULL",
+		    &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
 		sq_params_reset(&p);
 		return rc;
 	}
@@ -218,12 +219,13 @@ store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t 
 	snprintf(sql, sizeof sql,
 	         "INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"
 	         " decision_no, %s, accept_due, decide_due, outcome)"
-	         " VALUES ($1, $2, $3, $4, $5::timestamptz, $6::date, $7::date, $8)"
-	         " ON CONFLICT (channel, application_no) DO UPDATE SET"
-	         " %s = COALESCE(a.%s, EXCLUDED.%s),"
-	         " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"
-	         " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"
-	         " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()",
+	         " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(
+	             7) ", $8)"
+	                " ON CONFLICT (channel, application_no) DO UPDATE SET"
+	                " %s = COALESCE(a.%s, EXCLUDED.%s),"
+	                " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"
+	                " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"
+	                " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()",
 	         col, col, col, col);
 	sq_p_text(&p, ev->producer);
 	sq_p_text(&p, ev->application_no);
@@ -347,6 +349,7 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
                   char *err, size_t errsz)
 {
 	struct sq_params p = {0};
+	PGresult *res = NULL;
 	char topic[64];
 	int rc;
 
@@ -363,7 +366,11 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
 	                 2) ", $3::uuid) ON CONFLICT DO NOTHING RETURNING outbox_id)"
 	                    " INSERT INTO credsync.outbox (id, topic, key, payload)"
 	                    " SELECT outbox_id, $4, '', $5 FROM s ON CONFLICT (id) DO NOTHING",
-	             &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
+	             &p, PGRES_COMMAND_OK, &res, st->timeout_ms, err, errsz);
 	sq_params_reset(&p);
+	if (rc == 0) {
+		rc = strcmp(PQcmdTuples(res), "1") == 0 ? 1 : 0;
+		PQclear(res);
+	}
 	return rc;
 }

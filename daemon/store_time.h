@@ -82,7 +82,8 @@ int store_any_until(store *st, cs_date day, bool *ret, char *err, size_t errsz);
 int store_summary_written(store *st, const char *site, cs_date day, bool *ret, char *err,
                           size_t errsz);
 /* Writes the summary of (site, day) to the outbox (topic credit.out.<site>) in one
- * transaction, once: a summary written already (by any instance) is left as it is. */
+ * transaction, once: a summary written already (by any instance) is left as it is.
+ * Returns 1 (written now), 0 (written before), or -1 with err. */
 int store_summary_put(store *st, const char *site, cs_date day, const char *id, const char *payload,
                       char *err, size_t errsz);
 

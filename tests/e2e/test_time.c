@@ -194,7 +194,10 @@ wait_backlog(const struct e2e *e, int idx, const char *const *needles)
 			last = p;
 		bool ok = last != NULL;
 		if (ok) {
-			last[strcspn(last, "\n")] = '\0';
+			/* every value followed by a space, the last one too */
+			size_t end = strcspn(last, "\n");
+			last[end] = ' ';
+			last[end + 1] = '\0';
 			for (size_t i = 0; needles[i] != NULL && ok; i++)
 				ok = strstr(last, needles[i]) != NULL;
 		}
@@ -317,5 +320,301 @@ Test(time, due_dates_across_holidays_breach_and_at_risk_logged_once_cleared_by_a
 	const char *none[] = {"breach=0 ", "at_risk=0 ", NULL};
 	cr_expect(wait_backlog(&e, 0, none));
 	cr_expect_eq(log_count(&e, 0, "msg=breach ") + log_count(&e, 1, "msg=breach "), 2);
+	e2e_stop(&e);
+}
+
+/* An event of type about penalty i from producer, with a Kafka timestamp. */
+static void
+send_at(struct e2e *e, const char *producer, const char *type, int i, const char *record,
+        const char *when)
+{
+	char topic[128];
+	const char *uscc = usccs[i % 10 % 4]; /* event i * 10 + n is about penalty n */
+	char *ev = e2e_event(id_of(type, i), type, producer, uscc, when, record);
+	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
+	e2e_produce_at(e, topic, uscc, ev, ts_ms_of(when));
+	free(ev);
+}
+
+static void
+send_repair_at(struct e2e *e, const char *system, int i, const char *when)
+{
+	char rec[256];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕%d号\", \"repaired_on\": \"%.10s\","
+	         " \"repair_decision_no\": \"修〔2026〕%d号\"}",
+	         i, when, i);
+	send_at(e, system, "penalty.repaired", i, rec, when);
+}
+
+static void
+set_clock(struct e2e *e, char *cfg, size_t cfgsz, const char *now)
+{
+	snprintf(cfg, cfgsz, "test.clock_offset_s = %lld\n",
+	         ts_ms_of(now) / 1000 - (long long)time(NULL));
+	e->extra_config = cfg;
+}
+
+/* The ids (sorted, comma-joined) of the obligations to site received on 2026-12-01 whose
+ * type and reason match cond. */
+static char *
+day_ids(struct e2e *e, const char *site, const char *cond)
+{
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+	         "SELECT coalesce(string_agg(id::text, ',' ORDER BY id::text), '') FROM "
+	         "credsync.obligations WHERE site = '%s' AND (%s) AND received_at >= "
+	         "'2026-12-01T00:00:00+08:00' AND received_at < '2026-12-02T00:00:00+08:00'",
+	         site, cond);
+	return e2e_sql_text(e, sql);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of a summary part, sorted, comma-joined (malloc'd). */
+static char *
+part_ids(json_t *msg, const char *part, long long *ret_count)
+{
+	json_t *p = json_object_get(msg, part), *ids = json_object_get(p, "ids"), *v;
+	const char *list[64];
+	size_t i, n = 0;
+	size_t cap = 64 * 40, len = 0;
+	char *out = calloc(1, cap);
+	*ret_count = json_integer_value(json_object_get(p, "count"));
+	json_array_foreach(ids, i, v)
+	{
+		if (n < 64)
+			list[n++] = json_string_value(v);
+	}
+	qsort(list, n, sizeof(list[0]), str_cmp);
+	for (i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i > 0 ? "," : "", list[i]);
+	return out;
+}
+
+/* A summary's message for site and date among msgs (NULL if none); *ret_n: how many. */
+static json_t *
+find_summary(json_t *msgs, const char *site, const char *date, int *ret_n)
+{
+	size_t i;
+	json_t *m, *found = NULL;
+	*ret_n = 0;
+	json_array_foreach(msgs, i, m)
+	{
+		const char *t = json_string_value(json_object_get(m, "type"));
+		const char *s = json_string_value(json_object_get(m, "site"));
+		const char *d = json_string_value(json_object_get(m, "date"));
+		if (t && s && d && strcmp(t, "daily_summary") == 0 && strcmp(s, site) == 0 &&
+		    strcmp(d, date) == 0) {
+			found = m;
+			(*ret_n)++;
+		}
+	}
+	return found;
+}
+
+/* credsyncctl's JSON answer to args (a shell-quoted argument string). */
+static json_t *
+ctl_json(const char *args)
+{
+	char cmd[2048];
+	json_error_t jerr;
+	snprintf(cmd, sizeof(cmd), "'%s/credsyncctl' %s", getenv("CREDSYNC_BIN"), args);
+	FILE *fp = popen(cmd, "r");
+	cr_assert(fp != NULL);
+	json_t *j = json_loadf(fp, 0, &jerr);
+	pclose(fp);
+	cr_assert(j != NULL, "%s: %s", cmd, jerr.text);
+	return j;
+}
+
+#define DAY_NOON      "2026-12-01T12:00:00+08:00"
+#define NEXT_MIDNIGHT "2026-12-02T00:10:00+08:00"
+
+Test(time, daily_summary_lists_exactly_the_days_repairs_and_expiries, .timeout = 300)
+{
+	static struct e2e e;
+	static char cfg[256];
+	e = (struct e2e){0};
+	set_clock(&e, cfg, sizeof(cfg), DAY_NOON);
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+
+	cs_date decided, light;
+	cr_assert(date_parse("2026-01-05", &decided) == 0);
+	/* a lighter penalty whose 3 months end on 2026-11-30: taken down on 2026-12-01 */
+	cr_assert(date_parse("2026-08-30", &light) == 0);
+	cs_date end;
+	cr_assert(date_parse("2026-11-30", &end) == 0);
+	cr_assert_eq(date_add_months(light, 3), end);
+	long long before = ts_ms_of("2026-11-20T10:00:00+08:00");
+	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00", before);
+	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00", before);
+	send_penalty_at(&e, "nm-tax", 3, light, "[\"fine\"]", "500.00", before);
+	send_penalty_at(&e, "nm-tax", 4, decided, "[\"fine\"]", "200000.00", before);
+	/* a repair consumed before its penalty would leave the penalty never shown */
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 4, WAIT_MS));
+	send_repair_at(&e, "creditchina", 1, "2026-12-01T10:00:00+08:00");
+	send_repair_at(&e, "creditchina", 2, "2026-11-30T10:00:00+08:00"); /* the day before */
+	send_repair_at(&e, "creditchina", 4, "2026-12-01T23:59:00+08:00");
+	/* 4 disclosures, 1 expiry, 3 repairs: two sites each */
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations", 16, WAIT_MS));
+
+	/* the next day, after a restart */
+	e2e_daemon_stop(&e, 0, SIGTERM);
+	e2e_daemon_stop(&e, 1, SIGTERM);
+	set_clock(&e, cfg, sizeof(cfg), NEXT_MIDNIGHT);
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+	cr_assert(e2e_wait_sql(&e,
+	                       "SELECT count(*) FROM credsync.daily_summaries WHERE day = "
+	                       "'2026-12-01'",
+	                       2, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+
+	const char *sites[] = {"creditchina", "gsxt"};
+	for (int s = 0; s < 2; s++) {
+		char line[128];
+		snprintf(line, sizeof(line), "msg=\"daily summary\" site=%s date=2026-12-01 ",
+		         sites[s]);
+		cr_expect_eq(log_count(&e, 0, line) + log_count(&e, 1, line), 1,
+		             "%s summary logged once", sites[s]);
+	}
+	for (int s = 0; s < 2; s++) {
+		char topic[64];
+		snprintf(topic, sizeof(topic), "credit.out.%s", sites[s]);
+		json_t *msgs = e2e_read_topic(&e, topic, 10, WAIT_MS);
+		int n;
+		json_t *sum = find_summary(msgs, sites[s], "2026-12-01", &n);
+		cr_assert_eq(n, 1, "%s: %d summaries of 2026-12-01", sites[s], n);
+		long long count;
+		char *got = part_ids(sum, "repairs", &count);
+		char *want =
+		    day_ids(&e, sites[s],
+		            "type = 'mutual_recognition' OR (type = 'takedown' AND reason = "
+		            "'repaired')");
+		cr_expect_str_eq(got, want, "%s repairs", sites[s]);
+		cr_expect_eq(count, 2, "%s repairs count", sites[s]); /* #1 and #4, not #2 */
+		free(got);
+		free(want);
+		got = part_ids(sum, "expiries", &count);
+		want = day_ids(&e, sites[s], "reason IN ('expired', 'light_expired')");
+		cr_expect_str_eq(got, want, "%s expiries", sites[s]);
+		cr_expect_eq(count, 1, "%s expiries count", sites[s]);
+		free(got);
+		free(want);
+		json_decref(msgs);
+	}
+
+	/* credsyncctl reconcile: every obligation of the day, and whether it was acknowledged */
+	char args[1024];
+	snprintf(args, sizeof(args), "reconcile -c '%s/credsyncd-0.conf' --date 2026-12-01 --json",
+	         e.dir);
+	json_t *rec = ctl_json(args);
+	long long day_total = e2e_sql_int(
+	    &e, "SELECT count(*) FROM credsync.obligations WHERE received_at >= "
+	        "'2026-12-01T00:00:00+08:00' AND received_at < '2026-12-02T00:00:00+08:00'");
+	cr_expect_eq(day_total, 6);
+	cr_expect_eq(json_integer_value(json_object_get(rec, "count")), day_total);
+	cr_expect_eq(json_array_size(json_object_get(rec, "obligations")), (size_t)day_total);
+	cr_expect_eq(json_integer_value(json_object_get(rec, "unacknowledged")), day_total);
+	json_decref(rec);
+	e2e_stop(&e);
+}
+
+static void
+send_app(struct e2e *e, const char *system, const char *type, int i, int app, const char *at)
+{
+	char rec[512];
+	const char *field = strcmp(type, "repair.applied") == 0    ? "applied_at"
+	                    : strcmp(type, "repair.accepted") == 0 ? "accepted_at"
+	                                                           : "decided_at";
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕%d号\", \"application_no\": \"申〔2026〕%d号\","
+	         " \"%s\": \"%s\"}",
+	         i, app, field, at);
+	send_at(e, system, type, app * 10 + i, rec, at);
+}
+
+/* The due date column of application app against the calendar: n working days from at. */
+static void
+expect_app_due(struct e2e *e, const calendar *cal, int app, const char *col, const char *at, int n)
+{
+	char sql[512], d[DATE_STRLEN];
+	cs_date want;
+	int unknown;
+	cr_assert(calendar_due_date(cal, ts_ms_of(at) / 1000, n, &want, &unknown) == 0);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM credsync.repair_applications WHERE application_no = "
+	         "'申〔2026〕%d号' AND %s = '%s'",
+	         app, col, date_format(want, d));
+	cr_expect_eq(e2e_sql_int(e, sql), 1, "application %d: %s %s", app, col, d);
+}
+
+Test(time, repair_application_goes_overdue_by_channel_and_clears, .timeout = 300)
+{
+	static struct e2e e;
+	static char cfg[256];
+	e = (struct e2e){0};
+	set_clock(&e, cfg, sizeof(cfg), DAY_NOON);
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+
+	cs_date decided;
+	cr_assert(date_parse("2026-01-05", &decided) == 0);
+	long long before = ts_ms_of("2026-11-02T10:00:00+08:00");
+	send_penalty_at(&e, "nm-samr", 1, decided, "[\"fine\"]", "200000.00", before);
+	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00", before);
+	/* gsxt: accept within 5 working days: due 2026-11-27, late by now */
+	send_app(&e, "gsxt", "repair.applied", 1, 1, "2026-11-20T10:00:00+08:00");
+	/* creditchina: accept within 3: due 2026-12-03, in time */
+	send_app(&e, "creditchina", "repair.applied", 2, 2, "2026-11-30T10:00:00+08:00");
+	/* creditchina: accepted 2026-11-06, decide within 7: late by now */
+	send_app(&e, "creditchina", "repair.applied", 2, 3, "2026-11-05T10:00:00+08:00");
+	send_app(&e, "creditchina", "repair.accepted", 2, 3, "2026-11-06T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 6, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e,
+	                       "SELECT count(*) FROM credsync.repair_applications WHERE "
+	                       "accept_late_logged_at IS NOT NULL OR decide_late_logged_at IS NOT "
+	                       "NULL",
+	                       2, WAIT_MS));
+
+	char path[1024], err[256];
+	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", getenv("CREDSYNC_SCHEMAS"));
+	calendar *cal = calendar_load(path, err, sizeof(err));
+	cr_assert(cal != NULL, "%s", err);
+	expect_app_due(&e, cal, 1, "accept_due", "2026-11-20T10:00:00+08:00", 5);
+	expect_app_due(&e, cal, 2, "accept_due", "2026-11-30T10:00:00+08:00", 3);
+	expect_app_due(&e, cal, 3, "decide_due", "2026-11-06T10:00:00+08:00", 7);
+
+	const char *late[] = {"repair_overdue=2 ", NULL};
+	cr_expect(wait_backlog(&e, 0, late));
+	cr_expect_eq(
+	    log_count(&e, 0, "msg=repair_overdue ") + log_count(&e, 1, "msg=repair_overdue "), 2);
+	cr_expect(e2e_log_has(&e, 0, "step=accept application_no=申〔2026〕1号") ||
+	          e2e_log_has(&e, 1, "step=accept application_no=申〔2026〕1号"));
+	cr_expect(e2e_log_has(&e, 0, "step=decide application_no=申〔2026〕3号") ||
+	          e2e_log_has(&e, 1, "step=decide application_no=申〔2026〕3号"));
+
+	/* accepted (late, logged once): now due to be decided within 10 working days */
+	send_app(&e, "gsxt", "repair.accepted", 1, 1, "2026-11-30T10:00:00+08:00");
+	/* the repair decides both applications about penalty 2 */
+	send_repair_at(&e, "creditchina", 2, "2026-12-01T10:00:00+08:00");
+	const char *cleared[] = {"repair_overdue=0 ", NULL};
+	cr_expect(wait_backlog(&e, 0, cleared));
+	expect_app_due(&e, cal, 1, "decide_due", "2026-11-30T10:00:00+08:00", 10);
+	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.repair_applications WHERE "
+	                             "outcome = 'repaired' AND decided_at IS NOT NULL"),
+	             2);
+	cr_expect_eq(
+	    log_count(&e, 0, "msg=repair_overdue ") + log_count(&e, 1, "msg=repair_overdue "), 2);
+	calendar_free(cal);
 	e2e_stop(&e);
 }
