@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "due_cases.h"
 #include "date.h"
 #include "e2e.h"
 
@@ -617,4 +618,145 @@ Test(time, repair_application_goes_overdue_by_channel_and_clears, .timeout = 300
 	    log_count(&e, 0, "msg=repair_overdue ") + log_count(&e, 1, "msg=repair_overdue "), 2);
 	calendar_free(cal);
 	e2e_stop(&e);
+}
+
+Test(time, credsyncctl_due_and_the_obligations_agree_on_every_calendar_case, .timeout = 300)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	size_t n = sizeof(due_cases) / sizeof(due_cases[0]), sent = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (due_cases[i].n != 1) /* an obligation is due within 1 working day */
+			continue;
+		long long ts = ts_ms_of(due_cases[i].received);
+		char rec[512], d[DATE_STRLEN], topic[] = "credit.in.nm-tax";
+		/* decided the day before: disclosed on receipt, whatever day the test runs */
+		snprintf(rec, sizeof(rec),
+		         "{\"decision_no\": \"期〔%zu〕号\", \"decided_on\": \"%s\","
+		         " \"categories\": [\"fine\"], \"fine_yuan\": \"200000.00\","
+		         " \"field\": \"other\","
+		         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+		         i, date_format(date_beijing(ts / 1000) - 1, d));
+		char *ev = e2e_event(id_of("due", (int)i), "penalty.issued", "nm-tax", usccs[i % 4],
+		                     due_cases[i].received, rec);
+		e2e_produce_at(&e, topic, usccs[i % 4], ev, ts);
+		free(ev);
+		sent++;
+	}
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", (long long)sent, WAIT_MS));
+	for (size_t i = 0; i < n; i++) {
+		if (due_cases[i].n != 1)
+			continue;
+		char sql[512], args[256];
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT coalesce(string_agg(DISTINCT due_date::text, ','), 'none') FROM "
+		    "credsync.obligations WHERE type = 'disclose' AND decision_no = '期〔%zu〕号'",
+		    i);
+		char *in_pg = e2e_sql_text(&e, sql);
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM credsync.obligations WHERE type = 'disclose' AND "
+		         "decision_no = '期〔%zu〕号'",
+		         i);
+		cr_expect_eq(e2e_sql_int(&e, sql), 2, "%s: both sites", due_cases[i].received);
+		snprintf(args, sizeof(args), "due --received '%s' --json", due_cases[i].received);
+		json_t *ctl = ctl_json(args);
+		const char *by_ctl = json_string_value(json_object_get(ctl, "due_date"));
+		cr_expect_str_eq(in_pg, by_ctl ? by_ctl : "(none)",
+		                 "%s (%s): PostgreSQL %s, ctl %s", due_cases[i].received,
+		                 due_cases[i].why, in_pg, by_ctl);
+		cr_expect_str_eq(in_pg, due_cases[i].want, "%s (%s)", due_cases[i].received,
+		                 due_cases[i].why);
+		json_decref(ctl);
+		free(in_pg);
+	}
+	e2e_stop(&e);
+}
+
+/* A penalty of severity sev decided on decided (received now). */
+static void
+send_severity(struct e2e *e, int i, const char *decided, const char *sev)
+{
+	char rec[512];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2026〕%d号\", \"decided_on\": \"%s\","
+	         " \"categories\": [\"fine\"], \"fine_yuan\": \"200000.00\","
+	         " \"field\": \"other\", \"severity\": \"%s\","
+	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	         i, decided, sev);
+	char *ev = e2e_event(id_of("severity", i), "penalty.issued", "nm-tax", usccs[i % 4],
+	                     "2026-06-01T10:00:00+08:00", rec);
+	e2e_produce(e, "credit.in.nm-tax", usccs[i % 4], ev);
+	free(ev);
+}
+
+/* The status and disclose_until of penalty i, as "status until". */
+static char *
+periods_of(struct e2e *e, int i)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "SELECT status || ' ' || coalesce(disclose_until::text, '-') FROM "
+	         "credsync.records WHERE decision_no = '罚〔2026〕%d号'",
+	         i);
+	return e2e_sql_text(e, sql);
+}
+
+/* The answer of credsyncctl periods for the same facts, as "shown until" or "never -". */
+static char *
+periods_by_ctl(const char *sets, const char *decided, const char *sev)
+{
+	char args[512];
+	snprintf(args, sizeof(args),
+	         "periods --decided-on %s --categories fine --fine-yuan 200000 --producer nm-tax "
+	         "--severity %s --rule-sets '%s' --json",
+	         decided, sev, sets);
+	json_t *j = ctl_json(args);
+	char *out = calloc(1, 64);
+	json_t *until = json_object_get(j, "disclose_until");
+	snprintf(out, 64, "%s %s",
+	         json_is_true(json_object_get(j, "disclosable")) ? "shown" : "never",
+	         json_is_string(until) ? json_string_value(until) : "-");
+	json_decref(j);
+	return out;
+}
+
+Test(time, rule_sets_by_decision_date_national_2026_only_when_configured, .timeout = 300)
+{
+	static const struct {
+		const char *decided, *severity;
+	} cases[] = {
+	    {"2026-03-01", "general"}, /* before national-2026 took effect: the seed's 3 years */
+	    {"2026-05-01", "general"}, /* national-2026: 1 year */
+	    {"2026-05-01", "serious"}, /* national-2026: 3 years */
+	    {"2026-05-02", "minor"},   /* national-2026: not disclosed */
+	};
+	static const char *const configs[] = {"", "rules.sets = seed-2024, national-2026\n"};
+	static const char *const sets[] = {"seed-2024", "seed-2024,national-2026"};
+	for (int c = 0; c < 2; c++) {
+		static struct e2e e;
+		e = (struct e2e){.extra_config = configs[c]};
+		e2e_start(&e);
+		e2e_daemon_start(&e, 0);
+		for (int i = 0; i < 4; i++)
+			send_severity(&e, i, cases[i].decided, cases[i].severity);
+		cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records", 4, WAIT_MS));
+		for (int i = 0; i < 4; i++) {
+			char *got = periods_of(&e, i);
+			char *want = periods_by_ctl(sets[c], cases[i].decided, cases[i].severity);
+			cr_expect_str_eq(got, want, "rules %s, decided %s, %s: got %s, want %s",
+			                 sets[c], cases[i].decided, cases[i].severity, got, want);
+			/* the minor penalty: shown under the seed, never under national-2026 */
+			if (i == 3)
+				cr_expect_eq(strncmp(got, c == 0 ? "shown " : "never ", 6), 0,
+				             "minor penalty under %s: %s", sets[c], got);
+			free(got);
+			free(want);
+		}
+		e2e_stop(&e);
+	}
 }
