@@ -18,6 +18,8 @@ static const struct {
      "check-event FILE|-              the reject reason an event would get, or ok"},
     {"notice", ctl_notice,
      "notice ...                     the filled-in credit repair notice (告知书) for a penalty"},
+    {"late", ctl_late,
+     "late -c FILE                   obligations in breach and repair applications overdue"},
     {"reconcile", ctl_reconcile,
      "reconcile -c FILE --date D     a day's obligations and whether each site acknowledged"},
 };

@@ -16,6 +16,7 @@ int ctl_periods(int argc, char **argv);
 int ctl_check_event(int argc, char **argv);
 int ctl_notice(int argc, char **argv);
 int ctl_reconcile(int argc, char **argv);
+int ctl_late(int argc, char **argv);
 
 /* Loads the calendar / rules of the data directory (paths_datadir()), printing the reason
  * to stderr on failure (NULL then). rule_sets: as rules_load's `enabled`. */

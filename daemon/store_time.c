@@ -117,22 +117,23 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	*ret_n = 0;
 	sq_p_date(&p, today);
 	sq_p_i64(&p, max > 100000 ? 100000 : (int64_t)max);
-	if (sq_exec(st, what,
-	            "SELECT id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'"
-	            " FROM credsync.obligations WHERE acked_at IS NULL AND due_date < " DAY(
-	                1) " UNION ALL"
-	                   " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
-	                   "'decide'"
-	                   " END, uscc, decision_no, application_no,"
-	                   " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
-	                   "  - date '1970-01-01'"
-	                   " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
-	                   " ((accepted_at IS NULL AND accept_due < " DAY(
-	                       1) ") OR"
-	                          "  (accepted_at IS NOT NULL AND decide_due < " DAY(
-	                              1) "))"
-	                                 " ORDER BY 7, 1, 6 LIMIT $2::integer",
-	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+	if (sq_exec(
+	        st, what,
+	        "SELECT id::text, site, type, uscc, decision_no, '', due_date - date '1970-01-01'"
+	        " FROM credsync.obligations WHERE acked_at IS NULL AND due_date < " DAY(
+	            1) " UNION ALL"
+	               " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
+	               "'decide'"
+	               " END, uscc, decision_no, application_no,"
+	               " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
+	               "  - date '1970-01-01'"
+	               " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
+	               " ((accepted_at IS NULL AND accept_due < " DAY(
+	                   1) ") OR"
+	                      "  (accepted_at IS NOT NULL AND decide_due < " DAY(
+	                          1) "))"
+	                             " ORDER BY 7, 1, 6 LIMIT $2::integer",
+	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof ebuf);
 	if (rc < 0)

@@ -158,6 +158,21 @@ ts_ms_of(const char *rfc3339)
 	return (long long)t * 1000;
 }
 
+/* credsyncctl's JSON answer to args (a shell-quoted argument string). */
+static json_t *
+ctl_json(const char *args)
+{
+	char cmd[2048];
+	json_error_t jerr;
+	snprintf(cmd, sizeof(cmd), "'%s/credsyncctl' %s", getenv("CREDSYNC_BIN"), args);
+	FILE *fp = popen(cmd, "r");
+	cr_assert(fp != NULL);
+	json_t *j = json_loadf(fp, 0, &jerr);
+	pclose(fp);
+	cr_assert(j != NULL, "%s: %s", cmd, jerr.text);
+	return j;
+}
+
 static char *
 slurp_log(const struct e2e *e, int idx)
 {
@@ -314,12 +329,32 @@ Test(time, due_dates_across_holidays_breach_and_at_risk_logged_once_cleared_by_a
 	                    "'罚〔2024〕2号')"),
 	    2);
 
+	char args[1024];
+	snprintf(args, sizeof(args), "late -c '%s/credsyncd-0.conf' --json", e.dir);
+	json_t *view = ctl_json(args);
+	json_t *breaches = json_object_get(view, "breaches");
+	cr_expect_str_eq(json_string_value(json_object_get(view, "today")), "2026-12-02");
+	cr_expect_eq(json_array_size(breaches), 2);
+	for (size_t i = 0; i < json_array_size(breaches); i++) {
+		char sql[512];
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT count(*) FROM credsync.obligations WHERE id = '%s' AND decision_no = "
+		    "'罚〔2024〕1号' AND breach_logged_at IS NOT NULL",
+		    json_string_value(json_object_get(json_array_get(breaches, i), "id")));
+		cr_expect_eq(e2e_sql_int(&e, sql), 1, "breach %zu", i);
+	}
+	json_decref(view);
+
 	ack_all(&e, "罚〔2024〕1号");
 	const char *cleared[] = {"breach=0 ", "oldest_breach=none ", "at_risk=2 ", NULL};
 	cr_expect(wait_backlog(&e, 0, cleared));
 	ack_all(&e, "罚〔2024〕2号");
 	const char *none[] = {"breach=0 ", "at_risk=0 ", NULL};
 	cr_expect(wait_backlog(&e, 0, none));
+	view = ctl_json(args);
+	cr_expect_eq(json_array_size(json_object_get(view, "breaches")), 0);
+	json_decref(view);
 	cr_expect_eq(log_count(&e, 0, "msg=breach ") + log_count(&e, 1, "msg=breach "), 2);
 	e2e_stop(&e);
 }
@@ -416,21 +451,6 @@ find_summary(json_t *msgs, const char *site, const char *date, int *ret_n)
 		}
 	}
 	return found;
-}
-
-/* credsyncctl's JSON answer to args (a shell-quoted argument string). */
-static json_t *
-ctl_json(const char *args)
-{
-	char cmd[2048];
-	json_error_t jerr;
-	snprintf(cmd, sizeof(cmd), "'%s/credsyncctl' %s", getenv("CREDSYNC_BIN"), args);
-	FILE *fp = popen(cmd, "r");
-	cr_assert(fp != NULL);
-	json_t *j = json_loadf(fp, 0, &jerr);
-	pclose(fp);
-	cr_assert(j != NULL, "%s: %s", cmd, jerr.text);
-	return j;
 }
 
 #define DAY_NOON      "2026-12-01T12:00:00+08:00"
@@ -603,6 +623,15 @@ Test(time, repair_application_goes_overdue_by_channel_and_clears, .timeout = 300
 	          e2e_log_has(&e, 1, "step=accept application_no=申〔2026〕1号"));
 	cr_expect(e2e_log_has(&e, 0, "step=decide application_no=申〔2026〕3号") ||
 	          e2e_log_has(&e, 1, "step=decide application_no=申〔2026〕3号"));
+
+	char args[1024];
+	snprintf(args, sizeof(args), "late -c '%s/credsyncd-1.conf' --json", e.dir);
+	json_t *view = ctl_json(args);
+	json_t *apps = json_object_get(view, "applications");
+	cr_expect_eq(json_array_size(apps), 2);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(apps, 0), "step")),
+	                 "decide"); /* oldest due first: 2026-11-17 */
+	json_decref(view);
 
 	/* accepted (late, logged once): now due to be decided within 10 working days */
 	send_app(&e, "gsxt", "repair.accepted", 1, 1, "2026-11-30T10:00:00+08:00");
