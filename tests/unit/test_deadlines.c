@@ -162,6 +162,15 @@ Test(deadlines, daily_summary_lists_the_sites_repairs_and_expiries)
 	const char *repairs[] = {a, c}, *expiries[] = {d, e};
 	expect_ids(msg, "repairs", repairs, 2);
 	expect_ids(msg, "expiries", expiries, 2);
+	/* the fixture schema/agreement checks against daily_summary.schema.json is this one */
+	char path[1024];
+	const char *fixtures = getenv("CREDSYNC_FIXTURES");
+	cr_assert(fixtures != NULL, "CREDSYNC_FIXTURES is not set");
+	snprintf(path, sizeof(path), "%s/encoded/daily_summary-creditchina.json", fixtures);
+	json_t *fixture = json_load_file(path, 0, &jerr);
+	cr_assert(fixture != NULL, "%s: %s", path, jerr.text);
+	cr_expect(json_equal(msg, fixture), "the encoder and %s differ", path);
+	json_decref(fixture);
 	json_decref(msg);
 	free(s);
 
