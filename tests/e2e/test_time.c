@@ -789,3 +789,87 @@ Test(time, rule_sets_by_decision_date_national_2026_only_when_configured, .timeo
 		e2e_stop(&e);
 	}
 }
+
+/* Rewrites daemon idx's data.dir to dir and sends SIGHUP; waits for the (count)th reload. */
+static void
+reload_with_data(struct e2e *e, int idx, const char *dir, int count)
+{
+	char cfg[600], line[1024];
+	snprintf(cfg, sizeof(cfg), "%s/credsyncd-%d.conf", e->dir, idx);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = fopen(cfg, "r");
+	cr_assert(fp != NULL);
+	FILE *mem = open_memstream(&text, &len);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "data.dir", 8) == 0)
+			fprintf(mem, "data.dir = %s\n", dir);
+		else
+			fputs(line, mem);
+	fclose(fp);
+	fclose(mem);
+	fp = fopen(cfg, "w");
+	cr_assert(fp != NULL);
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+	kill(e->daemons[idx], SIGHUP);
+	time_t deadline = time(NULL) + 20;
+	while (log_count(e, idx, "msg=reloaded") < count)
+		cr_assert(time(NULL) < deadline, "no reload %d", count);
+}
+
+static char *
+due_of(struct e2e *e, int i)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "SELECT string_agg(DISTINCT due_date::text, ',') FROM credsync.obligations WHERE "
+	         "decision_no = '罚〔2024〕%d号'",
+	         i);
+	return e2e_sql_text(e, sql);
+}
+
+Test(time, a_new_years_calendar_loads_on_sighup_without_a_rebuild, .timeout = 300)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	/* an operator's data directory, a copy of the shipped one */
+	char data[512], cmd[1400];
+	snprintf(data, sizeof(data), "%s/schemas", e.dir);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s'", getenv("CREDSYNC_SCHEMAS"), data);
+	cr_assert(system(cmd) == 0, "%s", cmd);
+	reload_with_data(&e, 0, data, 1);
+
+	/* due in 2027, which the calendar does not cover: an estimate, and a warning naming it */
+	cs_date decided;
+	cr_assert(date_parse("2026-06-01", &decided) == 0);
+	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-12-31T10:00:00+08:00"));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations", 2, WAIT_MS));
+	const char *warning = "msg=\"calendar does not cover the year of a due date\" year=2027 ";
+	cr_expect_eq(log_count(&e, 0, warning), 1);
+	char *due = due_of(&e, 1);
+	cr_expect_str_eq(due, "2027-01-01"); /* Monday-Friday counted: an estimate */
+	free(due);
+
+	/* the 2027 schedule is published: appended to the data file, SIGHUP */
+	char path[700];
+	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", data);
+	FILE *fp = fopen(path, "a");
+	cr_assert(fp != NULL);
+	fputs("year 2027\noff  2027-01-01..2027-01-03\n", fp);
+	fclose(fp);
+	reload_with_data(&e, 0, data, 2);
+	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-12-31T11:00:00+08:00"));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations", 4, WAIT_MS));
+	due = due_of(&e, 2);
+	cr_expect_str_eq(due, "2027-01-04");
+	free(due);
+	cr_expect_eq(log_count(&e, 0, warning), 1, "no warning once 2027 is known");
+	e2e_stop(&e);
+}
