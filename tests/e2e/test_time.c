@@ -119,7 +119,11 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 	send_penalty_at(&e, "nm-tax", 2, decided_for_end(3, today()), "[\"fine\"]", "500.00", 0);
 	/* still disclosed five days from now */
 	send_penalty_at(&e, "nm-tax", 3, today() - 30, "[\"fine\"]", "200000.00", 0);
-	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
+	/* past its maximum period when it arrives, and a warning only: never disclosed */
+	send_penalty_at(&e, "nm-tax", 4, date_add_months(today(), -37), "[\"fine\"]", "200000.00",
+	                0);
+	send_penalty_at(&e, "nm-tax", 5, today() - 30, "[\"warning\"]", "0.00", 0);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 5, WAIT_MS));
 	cr_assert(e2e_wait_sql(&e,
 	                       "SELECT count(*) FROM credsync.records WHERE status = 'down' AND "
 	                       "end_reason IN ('expired', 'light_expired')",
@@ -134,15 +138,23 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 	cr_expect_eq(count_rec(&e, "罚〔2024〕1号", "end_reason = 'expired'"), 1);
 	cr_expect_eq(count_rec(&e, "罚〔2024〕2号", "end_reason = 'light_expired'"), 1);
 	cr_expect_eq(count_rec(&e, "罚〔2024〕3号", "status = 'shown'"), 1);
+	cr_expect_eq(count_rec(&e, "罚〔2024〕4号", "status = 'never'"), 1);
+	cr_expect_eq(count_rec(&e, "罚〔2024〕5号", "status = 'never'"), 1);
 	const char *sites[] = {"credit.out.creditchina", "credit.out.gsxt"};
 	for (int s = 0; s < 2; s++) {
-		json_t *msgs = e2e_read_topic(&e, sites[s], 5, WAIT_MS);
+		json_t *msgs = e2e_read_topic(&e, sites[s], 7, WAIT_MS);
 		cr_expect_eq(count_out(msgs, "disclose", NULL, NULL), 3, "%s disclose", sites[s]);
 		cr_expect_eq(count_out(msgs, "takedown", "expired", "罚〔2024〕1号"), 1,
 		             "%s expired", sites[s]);
 		cr_expect_eq(count_out(msgs, "takedown", "light_expired", "罚〔2024〕2号"), 1,
 		             "%s light_expired", sites[s]);
-		cr_expect_eq(count_out(msgs, "takedown", NULL, NULL), 2, "%s takedowns", sites[s]);
+		cr_expect_eq(count_out(msgs, "disclose", NULL, "罚〔2024〕4号"), 0, "%s", sites[s]);
+		cr_expect_eq(count_out(msgs, "disclose", NULL, "罚〔2024〕5号"), 0, "%s", sites[s]);
+		cr_expect_eq(count_out(msgs, "takedown", "expired", "罚〔2024〕4号"), 1, "%s",
+		             sites[s]);
+		cr_expect_eq(count_out(msgs, "takedown", "not_disclosable", "罚〔2024〕5号"), 1,
+		             "%s", sites[s]);
+		cr_expect_eq(count_out(msgs, "takedown", NULL, NULL), 4, "%s takedowns", sites[s]);
 		json_decref(msgs);
 	}
 	cr_expect(e2e_log_has(&e, 0, "msg=expired") || e2e_log_has(&e, 1, "msg=expired"));
