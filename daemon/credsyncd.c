@@ -1,6 +1,5 @@
 /* credsyncd: consumes credit.in.* and credit.ack.*, reconciles in PostgreSQL with
  * exactly-once effect, and publishes what both disclosure sites must do. */
-#include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
@@ -25,7 +24,6 @@
 #include "store.h"
 #include "summary.h"
 
-#define MAX_BATCH          100000
 #define TIME_JOBS_EVERY_MS 2000
 
 static volatile sig_atomic_t run = 1;
@@ -67,13 +65,15 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleeps up to ms, waking early on shutdown. */
+/* Sleeps up to ms, waking early on shutdown. Retrying is the daemon at work, not hung: the
+ * systemd watchdog is fed here too, or an outage longer than WatchdogSec would kill it. */
 static void
 nap(long ms)
 {
 	for (long slept = 0; run && slept < ms; slept += 100) {
 		struct timespec ts = {0, 100 * 1000000L};
 		nanosleep(&ts, NULL);
+		notify_watchdog();
 	}
 }
 
@@ -171,6 +171,7 @@ hook_assign(void *arg, rd_kafka_topic_partition_list_t *parts)
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not claim partitions, retrying",
 		       "error=%s retry_ms=%ld", log_qs(err), wait);
+		nap(wait);
 		reconnect(d->st, d->cfg, "claim");
 	}
 	return -1;
@@ -336,10 +337,21 @@ do_reload(struct daemon *d)
 	notify_ready();
 }
 
-/* msg=lag per held partition and msg=backlog: what operators alert on. */
+/* msg=lag per held partition, msg=applied (counters since start) and msg=backlog: what
+ * operators alert on. */
 static void
 log_progress(struct daemon *d)
 {
+	struct pipeline_stats ps;
+	pipeline_stats(d->p, &ps);
+	log_kv(LOG_LVL_INFO, "applied",
+	       "batches=%llu messages=%llu applied=%llu stale=%llu noop=%llu duplicates=%llu "
+	       "rejected=%llu acks=%llu obligations=%llu",
+	       (unsigned long long)ps.batches, (unsigned long long)ps.messages,
+	       (unsigned long long)ps.applied, (unsigned long long)ps.stale,
+	       (unsigned long long)ps.noop, (unsigned long long)ps.duplicates,
+	       (unsigned long long)ps.rejected, (unsigned long long)ps.acks,
+	       (unsigned long long)ps.obligations);
 	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
 	for (int i = 0; as != NULL && i < as->cnt; i++) {
 		const char *topic = as->elems[i].topic;
@@ -355,6 +367,10 @@ log_progress(struct daemon *d)
 	char err[512], due[DATE_STRLEN] = "none";
 	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
 		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		/* One attempt, so the next line works once PostgreSQL is back even when no
+		 * batch came in meanwhile to reconnect the pipeline's session. */
+		if (store_reconnect(d->st, err, sizeof(err)) < 0)
+			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
 		return;
 	}
 	struct store_deadlines dl;

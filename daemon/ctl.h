@@ -15,6 +15,12 @@ int ctl_due(int argc, char **argv);
 int ctl_periods(int argc, char **argv);
 int ctl_check_event(int argc, char **argv);
 int ctl_notice(int argc, char **argv);
+/* The operators' commands (ctl_ops_*.c): they read credsyncd's database through the
+ * configuration file given with -c. */
+int ctl_status(int argc, char **argv);
+int ctl_history(int argc, char **argv);
+int ctl_rejects(int argc, char **argv);
+int ctl_resend(int argc, char **argv);
 int ctl_reconcile(int argc, char **argv);
 int ctl_late(int argc, char **argv);
 

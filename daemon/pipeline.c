@@ -202,12 +202,11 @@ batch_key(struct batch *b, const struct record_key *key)
 }
 
 static void
-batch_free(struct batch *b, size_t n)
+batch_free(struct batch *b)
 {
 	if (b->payloads != NULL)
 		for (size_t i = 0; i < b->n_out; i++)
 			free(b->payloads[i]);
-	(void)n;
 	free(b->items);
 	free(b->keys);
 	free(b->recs);
@@ -533,6 +532,6 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 		p->stats.messages += n;
 	}
 out:
-	batch_free(&b, n);
+	batch_free(&b);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pgutil.h"
 #include "store_int.h"
 
 static int64_t
@@ -17,27 +18,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Writes "what: <first line of msg>" into err. */
-static void
-set_err(char *err, size_t errsz, const char *what, const char *msg)
-{
-	size_t n;
-
-	if (msg == NULL || msg[0] == '\0')
-		msg = "unknown error";
-	n = strcspn(msg, "\n");
-	while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r' || msg[n - 1] == '.'))
-		n--;
-	snprintf(err, errsz, "%s: %.*s", what, (int)n, msg);
-}
-
-static void
-quiet_notices(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
 }
 
 /* Forgets the connection; cancel: ask the server to stop what it is running first (it may
@@ -68,8 +48,8 @@ sq_need_conn(store *st, const char *what, char *err, size_t errsz)
 {
 	if (st->conn != NULL)
 		return 0;
-	set_err(err, errsz, what,
-	        "no connection to the database (not reconnected since it was lost)");
+	pgutil_set_err(err, errsz, what,
+	               "no connection to the database (not reconnected since it was lost)");
 	return -1;
 }
 
@@ -77,7 +57,7 @@ sq_need_conn(store *st, const char *what, char *err, size_t errsz)
 static void
 conn_error(store *st, const char *what, char *err, size_t errsz)
 {
-	set_err(err, errsz, what, st->conn != NULL ? PQerrorMessage(st->conn) : NULL);
+	pgutil_set_err(err, errsz, what, st->conn != NULL ? PQerrorMessage(st->conn) : NULL);
 	if (st->conn != NULL && PQstatus(st->conn) == CONNECTION_BAD)
 		sq_drop(st, false);
 }
@@ -93,7 +73,7 @@ result_error(store *st, const PGresult *res, const char *what, char *err, size_t
 		msg = PQresultErrorMessage(res);
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQerrorMessage(st->conn);
-	set_err(err, errsz, what, msg);
+	pgutil_set_err(err, errsz, what, msg);
 }
 
 /* Waits until libpq has sent everything queued and a result can be read without blocking.
@@ -146,11 +126,11 @@ wait_failed(store *st, int w, int timeout_ms, const char *what, char *err, size_
 		char msg[96];
 
 		snprintf(msg, sizeof msg, "database did not answer within %d ms", timeout_ms);
-		set_err(err, errsz, what, msg);
+		pgutil_set_err(err, errsz, what, msg);
 		sq_drop(st, true);
 		return;
 	}
-	set_err(err, errsz, what, PQerrorMessage(st->conn));
+	pgutil_set_err(err, errsz, what, PQerrorMessage(st->conn));
 	sq_drop(st, false);
 }
 
@@ -215,7 +195,7 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 
 		snprintf(msg, sizeof msg, "unexpected result status %s",
 		         last != NULL ? PQresStatus(PQresultStatus(last)) : "(none)");
-		set_err(err, errsz, what, msg);
+		pgutil_set_err(err, errsz, what, msg);
 		PQclear(last);
 		return -1;
 	}
@@ -311,9 +291,10 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 	size_t i = 0;
 
 	if (st->pipe_broken || !PQpipelineSync(st->conn)) {
-		set_err(err, errsz, what,
-		        PQstatus(st->conn) == CONNECTION_BAD ? PQerrorMessage(st->conn)
-		                                             : "could not queue the commands");
+		pgutil_set_err(err, errsz, what,
+		               PQstatus(st->conn) == CONNECTION_BAD
+		                   ? PQerrorMessage(st->conn)
+		                   : "could not queue the commands");
 		sq_drop(st, false);
 		return -1;
 	}
@@ -340,7 +321,8 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 		}
 		if (i >= st->n_cmds) {
 			PQclear(res);
-			set_err(err, errsz, what, "more results than commands in the pipeline");
+			pgutil_set_err(err, errsz, what,
+			               "more results than commands in the pipeline");
 			sq_drop(st, false);
 			return -1;
 		}
@@ -356,7 +338,7 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 			char cberr[256];
 
 			if (cb(ctx, st->cmds[i].tag, res, cberr, sizeof cberr) < 0) {
-				set_err(err, errsz, what, cberr);
+				pgutil_set_err(err, errsz, what, cberr);
 				failed = true;
 			}
 		}
@@ -367,13 +349,14 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 			st->prep[i] = 0;
 	if (st->conn == NULL || PQstatus(st->conn) == CONNECTION_BAD) {
 		if (!failed)
-			set_err(err, errsz, what, st->conn ? PQerrorMessage(st->conn) : NULL);
+			pgutil_set_err(err, errsz, what,
+			               st->conn ? PQerrorMessage(st->conn) : NULL);
 		sq_drop(st, false);
 		return -1;
 	}
 	if (!PQexitPipelineMode(st->conn)) {
 		if (!failed)
-			set_err(err, errsz, what, PQerrorMessage(st->conn));
+			pgutil_set_err(err, errsz, what, PQerrorMessage(st->conn));
 		sq_drop(st, false);
 		return -1;
 	}
@@ -381,38 +364,6 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 }
 
 /* --- connecting ------------------------------------------------------------------------ */
-
-/* A conninfo parse error quotes pieces of the string, which may be a password: those go. */
-static void
-redacted_parse_error(char *err, size_t errsz, const char *msg)
-{
-	char buf[256];
-	size_t o = 0;
-	bool in_quote = false;
-
-	for (const char *s = msg; *s != '\0' && *s != '\n' && o + 4 < sizeof buf; s++) {
-		if (*s == '"') {
-			if (!in_quote) {
-				memcpy(buf + o, "\"...", 4);
-				o += 4;
-			} else {
-				buf[o++] = '"';
-			}
-			in_quote = !in_quote;
-		} else if (!in_quote) {
-			buf[o++] = *s;
-		}
-	}
-	buf[o] = '\0';
-	set_err(err, errsz, "invalid connection string", buf);
-}
-
-static bool
-looks_like_conninfo(const char *s)
-{
-	return strchr(s, '=') != NULL || strncmp(s, "postgresql://", 13) == 0 ||
-	       strncmp(s, "postgres://", 11) == 0;
-}
 
 static int
 session_setup(store *st, char *err, size_t errsz)
@@ -450,20 +401,11 @@ conn_open(store *st, char *err, size_t errsz)
 	int64_t deadline = now_ms() + st->timeout_ms;
 	PGconn *conn;
 
-	if (looks_like_conninfo(st->conninfo)) {
-		char *perr = NULL;
-		PQconninfoOption *opts = PQconninfoParse(st->conninfo, &perr);
-
-		if (opts == NULL) {
-			redacted_parse_error(err, errsz, perr != NULL ? perr : "out of memory");
-			PQfreemem(perr);
-			return -1;
-		}
-		PQconninfoFree(opts);
-	}
+	if (pgutil_check_conninfo(st->conninfo, err, errsz) < 0)
+		return -1;
 	conn = PQconnectStartParams(kw, val, 1);
 	if (conn == NULL) {
-		set_err(err, errsz, what, "out of memory");
+		pgutil_set_err(err, errsz, what, "out of memory");
 		return -1;
 	}
 	while (ps != PGRES_POLLING_OK) {
@@ -472,7 +414,7 @@ conn_open(store *st, char *err, size_t errsz)
 		int r;
 
 		if (ps == PGRES_POLLING_FAILED || PQstatus(conn) == CONNECTION_BAD) {
-			set_err(err, errsz, what, PQerrorMessage(conn));
+			pgutil_set_err(err, errsz, what, PQerrorMessage(conn));
 			PQfinish(conn);
 			return -1;
 		}
@@ -487,15 +429,15 @@ conn_open(store *st, char *err, size_t errsz)
 
 			snprintf(msg, sizeof msg, "%s within %d ms",
 			         r == 0 ? "no answer" : strerror(errno), st->timeout_ms);
-			set_err(err, errsz, what, msg);
+			pgutil_set_err(err, errsz, what, msg);
 			PQfinish(conn);
 			return -1;
 		}
 		ps = PQconnectPoll(conn);
 	}
-	PQsetNoticeProcessor(conn, quiet_notices, NULL);
+	PQsetNoticeProcessor(conn, pgutil_log_notices, NULL);
 	if (PQsetnonblocking(conn, 1) != 0) {
-		set_err(err, errsz, what, PQerrorMessage(conn));
+		pgutil_set_err(err, errsz, what, PQerrorMessage(conn));
 		PQfinish(conn);
 		return -1;
 	}
@@ -513,13 +455,14 @@ store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz)
 	store *st;
 
 	if (conninfo == NULL || timeout_ms <= 0) {
-		set_err(err, errsz, "could not open the store", "no connection string or timeout");
+		pgutil_set_err(err, errsz, "could not open the store",
+		               "no connection string or timeout");
 		return NULL;
 	}
 	st = calloc(1, sizeof *st);
 	if (st == NULL || (st->conninfo = strdup(conninfo)) == NULL) {
 		free(st);
-		set_err(err, errsz, "could not open the store", "out of memory");
+		pgutil_set_err(err, errsz, "could not open the store", "out of memory");
 		return NULL;
 	}
 	st->timeout_ms = timeout_ms;
@@ -609,13 +552,13 @@ store_claim(store *st, const char *grp, const char *member, struct store_tp *tps
 	if (n == 0)
 		return 0;
 	if (st->in_tx) {
-		set_err(err, errsz, what, "a batch is open");
+		pgutil_set_err(err, errsz, what, "a batch is open");
 		return -1;
 	}
 	/* Rows are locked in one order by everybody (claims and commits): no deadlock. */
 	order = malloc(n * sizeof *order);
 	if (order == NULL) {
-		set_err(err, errsz, what, "out of memory");
+		pgutil_set_err(err, errsz, what, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)

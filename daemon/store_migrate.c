@@ -223,11 +223,15 @@ store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 		free(m);
 		return -1;
 	}
+	/* Each is created only when missing: CREATE ... IF NOT EXISTS still needs the right to
+	 * create, which a role that only runs the daemon (schemas/sql/roles.sql) lacks. */
 	if (sq_exec(st, what,
-	            "CREATE SCHEMA IF NOT EXISTS credsync; "
-	            "CREATE TABLE IF NOT EXISTS credsync.schema_migrations ("
+	            "DO $$BEGIN "
+	            "IF to_regnamespace('credsync') IS NULL THEN CREATE SCHEMA credsync; END IF; "
+	            "IF to_regclass('credsync.schema_migrations') IS NULL THEN "
+	            "CREATE TABLE credsync.schema_migrations ("
 	            "version integer PRIMARY KEY, name text NOT NULL, "
-	            "applied_at timestamptz NOT NULL DEFAULT now())",
+	            "applied_at timestamptz NOT NULL DEFAULT now()); END IF; END$$",
 	            NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz) < 0 ||
 	    sq_exec(st, what, "SELECT version FROM credsync.schema_migrations", NULL,
 	            PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)

@@ -449,3 +449,21 @@ e2e_log_has(const struct e2e *e, int idx, const char *needle)
 	free(text);
 	return found;
 }
+
+long long
+e2e_committed(struct e2e *e, const char *group, const char *topic, int partition)
+{
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
+	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	cr_assert(c != NULL, "consumer: %s", err);
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, topic, partition);
+	rd_kafka_resp_err_t rerr = rd_kafka_committed(c, l, 10000);
+	long long off = rerr == RD_KAFKA_RESP_ERR_NO_ERROR ? (long long)l->elems[0].offset : -2;
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(c);
+	return off;
+}

@@ -54,6 +54,10 @@ char *e2e_sql_text(struct e2e *e, const char *sql);
 /* Polls until e2e_sql_int(sql) == want or timeout_ms; returns whether it got there. */
 bool e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms);
 
+/* The offset group has committed to Kafka for a partition (what kcat and lag tools read):
+ * RD_KAFKA_OFFSET_INVALID (-1001) when none, -2 when the query failed. */
+long long e2e_committed(struct e2e *e, const char *group, const char *topic, int partition);
+
 /* Restarts the test PostgreSQL (fast shutdown: every session is cut), as an operator would. */
 void e2e_pg_restart(void);
 /* Whether daemon idx's log contains needle. */

@@ -591,7 +591,7 @@ Test(config, valid_fixtures_print_as_saved)
 static char *
 example_path(char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, "%s/deploy/credsyncd.conf.example", source_dir());
+	snprintf(buf, bufsz, "%s/deploy/systemd/credsyncd.conf.example", source_dir());
 	return buf;
 }
 
