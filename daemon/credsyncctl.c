@@ -26,6 +26,10 @@ static const struct {
      "rejects -c FILE [--producer P] [--since T] [--limit N]   refused messages, newest first"},
     {"resend", ctl_resend,
      "resend -c FILE ID              have the running credsyncd publish a message again"},
+    {"late", ctl_late,
+     "late -c FILE                   obligations in breach and repair applications overdue"},
+    {"reconcile", ctl_reconcile,
+     "reconcile -c FILE --date D     a day's obligations and whether each site acknowledged"},
 };
 
 static void

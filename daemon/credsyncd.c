@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "clock.h"
 #include "config.h"
 #include "embedded.h"
+#include "deadlines.h"
+#include "expiry.h"
 #include "kafka.h"
 #include "log.h"
 #include "notify.h"
@@ -19,6 +22,9 @@
 #include "publisher.h"
 #include "rules.h"
 #include "store.h"
+#include "summary.h"
+
+#define TIME_JOBS_EVERY_MS 2000
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -36,6 +42,8 @@ struct daemon {
 	publisher *pub;
 	char member[128];
 	int64_t publish_at; /* no publisher step before (monotonic ms), after a failure */
+	int64_t expiry_at;  /* no clock jobs before (monotonic ms) */
+	long expiry_wait;
 	long publish_wait;
 	rd_kafka_message_t **msgs;
 };
@@ -75,6 +83,20 @@ backoff(long prev, const config *cfg)
 	long max = (long)config_int(cfg, "retry.max_backoff_ms");
 	long next = prev ? prev * 2 : 200;
 	return next > max ? max : next;
+}
+
+/* The test-only clock override of cfg (test.clock_offset_s, test.fixed_now); logged loudly. */
+static int
+set_clock(const config *cfg, char *err, size_t errsz)
+{
+	char what[128];
+	if (clock_test_override(config_int(cfg, "test.clock_offset_s"),
+	                        config_str(cfg, "test.fixed_now"), err, errsz) < 0)
+		return -1;
+	if (clock_test_active())
+		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
+		       "override=%s", clock_test_describe(what, sizeof(what)));
+	return 0;
 }
 
 /* Loads the rules and the calendar the configuration names. */
@@ -260,6 +282,30 @@ publish(struct daemon *d)
 	reconnect(d->pst, d->cfg, "publisher");
 }
 
+/* The jobs of the clock, every few seconds: automatic takedowns, late obligations and
+ * applications, the daily summaries. A failure waits with capped backoff. */
+static void
+time_jobs(struct daemon *d)
+{
+	char err[1024];
+	size_t n = 0;
+	if (now_ms() < d->expiry_at)
+		return;
+	int64_t now = clock_now();
+	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
+	    deadlines_run(d->st, now, err, sizeof(err)) < 0 ||
+	    summary_run(d->st, now, err, sizeof(err)) < 0) {
+		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
+		d->expiry_at = now_ms() + d->expiry_wait;
+		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",
+		       "error=%s retry_ms=%ld", log_qs(err), d->expiry_wait);
+		reconnect(d->st, d->cfg, "clock jobs");
+		return;
+	}
+	d->expiry_wait = 0;
+	d->expiry_at = now_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
+}
+
 /* Reload: all or nothing. Settings that need a restart are named. */
 static void
 do_reload(struct daemon *d)
@@ -282,6 +328,9 @@ do_reload(struct daemon *d)
 	d->r = r;
 	d->cal = cal;
 	d->cfg = cfg;
+	/* test.fixed_now was validated by config_load: this cannot fail */
+	if (set_clock(cfg, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
 	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
 	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
@@ -324,11 +373,27 @@ log_progress(struct daemon *d)
 			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
 		return;
 	}
+	struct store_deadlines dl;
+	char breach[DATE_STRLEN] = "none";
+	int64_t now = clock_now();
+	if (store_deadlines(d->st, date_beijing(now), &dl, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		return;
+	}
 	if (bl.oldest_due != DATE_NONE)
 		date_format(bl.oldest_due, due);
+	if (dl.oldest_breach != DATE_NONE)
+		date_format(dl.oldest_breach, breach);
 	log_kv(LOG_LVL_INFO, "backlog",
-	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s", (long long)bl.unsent,
-	       (long long)bl.unacknowledged, (long long)bl.overdue, due);
+	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
+	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
+	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
+	       (long long)dl.breach, breach, (long long)(deadlines_afternoon(now) ? dl.at_risk : 0),
+	       (long long)dl.apps_overdue);
+	char what[128];
+	if (clock_test_active())
+		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
+		       "override=%s", clock_test_describe(what, sizeof(what)));
 	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
 }
@@ -359,7 +424,8 @@ start(struct daemon *d, char *err, size_t errsz)
 	char sqldir[4096], host[64] = "localhost";
 	const char *bootstrap = config_str(d->cfg, "kafka.bootstrap.servers");
 
-	if (load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
+	if (set_clock(d->cfg, err, errsz) < 0 ||
+	    load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
 		return -1;
 	if ((d->st = connect_store(d->cfg)) == NULL || (d->pst = connect_store(d->cfg)) == NULL) {
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
@@ -515,6 +581,7 @@ main(int argc, char **argv)
 			rd_kafka_message_destroy(d.msgs[i]);
 		kafka_poll(d.k, 0);
 		publish(&d);
+		time_jobs(&d);
 		if (now_ms() >= next_progress) {
 			log_progress(&d);
 			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;

@@ -21,6 +21,8 @@ int ctl_status(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_rejects(int argc, char **argv);
 int ctl_resend(int argc, char **argv);
+int ctl_reconcile(int argc, char **argv);
+int ctl_late(int argc, char **argv);
 
 /* Loads the calendar / rules of the data directory (paths_datadir()), printing the reason
  * to stderr on failure (NULL then). rule_sets: as rules_load's `enabled`. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadlines.h"
 #include "event.h"
 #include "log.h"
 #include "reconcile.h"
@@ -383,6 +384,25 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	return 0;
 }
 
+/* Repair applications and the repairs that decide them go to their own table, in the batch's
+ * transaction, so that their deadlines can be watched. */
+static int
+track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
+{
+	const struct event *ev = &it->ev;
+	bool app = ev->type == EV_REPAIR_APPLIED || ev->type == EV_REPAIR_ACCEPTED ||
+	           ev->type == EV_REPAIR_DECLINED || ev->type == EV_REPAIR_DENIED;
+	if (!(app && strcmp(it->outcome, "noop") == 0) &&
+	    !(ev->type == EV_PENALTY_REPAIRED && strcmp(it->outcome, "applied") == 0))
+		return 0;
+	int unknown = 0;
+	cs_date due = deadlines_app_due(ev, p->r, p->cal, &unknown);
+	if (unknown)
+		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
+		       "year=%d event_id=%s", unknown, ev->event_id);
+	return store_app_put(p->st, ev, due, err, errsz);
+}
+
 static void
 note_offset(pipeline *p, struct batch *b, const char *topic, int32_t partition, int64_t offset)
 {
@@ -445,6 +465,10 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 			}
 			if (r > 0)
 				it->kind = IT_REJECT;
+			else if (track_app(p, it, err, errsz) < 0) {
+				store_batch_rollback(p->st);
+				goto out;
+			}
 		}
 		if (it->kind == IT_REJECT) {
 			const char *who = producer ? producer : topic_suffix(topic, ACK_PREFIX);

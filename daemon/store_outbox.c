@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "store_int.h"
 
 int
@@ -176,7 +177,7 @@ store_backlog(store *st, struct store_backlog *ret, char *err, size_t errsz)
 
 	ret->unsent = ret->unacknowledged = ret->overdue = 0;
 	ret->oldest_due = DATE_NONE;
-	sq_p_date(&p, date_beijing((int64_t)time(NULL)));
+	sq_p_date(&p, date_beijing(clock_now()));
 	/* Only unacknowledged rows: the partial index obligations_unacked keeps this cheap as
 	 * the table grows. */
 	if (sq_exec(st, what,

@@ -276,12 +276,19 @@ e2e_stop(struct e2e *e)
 void
 e2e_produce(struct e2e *e, const char *topic, const char *key, const char *payload)
 {
+	e2e_produce_at(e, topic, key, payload, 0);
+}
+
+void
+e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
+               long long ts_ms)
+{
 	rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__IN_PROGRESS;
 	char *copy = strdup(payload); /* producev wants a mutable pointer */
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	    RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
+	    RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
 	free(copy);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
 	          rd_kafka_err2str(err));

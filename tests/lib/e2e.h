@@ -39,6 +39,9 @@ const char *e2e_daemon_log(const struct e2e *e, int idx);
 
 /* Produces one message (payload NUL-terminated) and waits for its delivery. */
 void e2e_produce(struct e2e *e, const char *topic, const char *key, const char *payload);
+/* The same with the message's timestamp (Unix milliseconds; credsyncd's received_at). */
+void e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
+                    long long ts_ms);
 /* Reads every message of a topic (all partitions) from the beginning until at least
  * min_count arrived (then a short quiet period) or timeout_ms passed; returns a JSON array of
  * the parsed messages (non-JSON payloads as strings), owned by the caller. */

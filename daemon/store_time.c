@@ -1,0 +1,377 @@
+/* store_time: late obligations and applications, deadline counts, daily summaries. */
+#include "store_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* The Beijing date parameter: dates are passed as days since 1970-01-01. */
+#define DAY(n) "(date '1970-01-01' + $" #n "::integer)"
+
+static const char *const late_sql[] = {
+    [STORE_LATE_BREACH] =
+        "UPDATE credsync.obligations SET breach_logged_at = now() WHERE id IN ("
+        " SELECT id FROM credsync.obligations WHERE acked_at IS NULL AND breach_logged_at IS NULL"
+        " AND due_date < " DAY(
+            1) " ORDER BY due_date, id LIMIT $2::integer"
+               " FOR UPDATE SKIP LOCKED)"
+               " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
+    [STORE_LATE_AT_RISK] =
+        "UPDATE credsync.obligations SET at_risk_logged_at = now() WHERE id IN ("
+        " SELECT id FROM credsync.obligations WHERE acked_at IS NULL"
+        " AND at_risk_logged_at IS NULL AND due_date = " DAY(
+            1) " ORDER BY id LIMIT $2::integer"
+               " FOR UPDATE SKIP LOCKED)"
+               " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
+    [STORE_LATE_APP] =
+        "WITH late AS ("
+        " SELECT channel, application_no,"
+        "  (accepted_at IS NULL AND accept_due < " DAY(
+            1) ") AS accept_late"
+               " FROM credsync.repair_applications WHERE decided_at IS NULL AND ("
+               "  (accepted_at IS NULL AND accept_due < " DAY(
+                   1) " AND accept_late_logged_at IS NULL)"
+                      "  OR (accepted_at IS NOT NULL AND decide_due < " DAY(
+                          1) "      AND decide_late_logged_at IS NULL))"
+                             " ORDER BY channel, application_no LIMIT $2::integer FOR UPDATE SKIP "
+                             "LOCKED)"
+                             " UPDATE credsync.repair_applications a SET"
+                             "  accept_late_logged_at = CASE WHEN l.accept_late THEN now()"
+                             "   ELSE a.accept_late_logged_at END,"
+                             "  decide_late_logged_at = CASE WHEN l.accept_late THEN "
+                             "a.decide_late_logged_at"
+                             "   ELSE now() END"
+                             " FROM late l WHERE a.channel = l.channel AND a.application_no = "
+                             "l.application_no"
+                             " RETURNING '', a.channel, CASE WHEN l.accept_late THEN 'accept' ELSE "
+                             "'decide' END,"
+                             "  a.uscc, a.decision_no, a.application_no,"
+                             "  (CASE WHEN l.accept_late THEN a.accept_due ELSE a.decide_due END)"
+                             "   - date '1970-01-01'",
+};
+
+/* Rows of (id, site, what, uscc, decision_no, application_no, due) into ret. */
+static int
+read_late(const PGresult *res, size_t max, struct store_late *ret, size_t *ret_n, char *err,
+          size_t errsz)
+{
+	int n = PQntuples(res);
+	*ret_n = 0;
+	for (int i = 0; i < n && (size_t)i < max; i++) {
+		struct store_late *l = &ret[i];
+		int64_t due = 0;
+		if (sq_get_str(res, i, 0, l->id, sizeof l->id, err, errsz) < 0 ||
+		    sq_get_str(res, i, 1, l->site, sizeof l->site, err, errsz) < 0 ||
+		    sq_get_str(res, i, 2, l->what, sizeof l->what, err, errsz) < 0 ||
+		    sq_get_str(res, i, 3, l->uscc, sizeof l->uscc, err, errsz) < 0 ||
+		    sq_get_str(res, i, 4, l->decision_no, sizeof l->decision_no, err, errsz) < 0 ||
+		    sq_get_str(res, i, 5, l->application_no, sizeof l->application_no, err, errsz) <
+		        0)
+			return -1;
+		if (PQgetisnull(res, i, 6))
+			l->due = DATE_NONE;
+		else if (sq_get_i64(res, i, 6, &due, err, errsz) < 0)
+			return -1;
+		else
+			l->due = (cs_date)due;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+int
+store_late_take(store *st, enum store_late_kind kind, cs_date today, size_t max,
+                struct store_late *ret, size_t *ret_n, char *err, size_t errsz)
+{
+	static const char what[] = "could not mark late obligations";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+
+	*ret_n = 0;
+	if (max == 0)
+		return 0;
+	sq_p_date(&p, today);
+	sq_p_i64(&p, max > 10000 ? 10000 : (int64_t)max);
+	if (sq_exec(st, what, late_sql[kind], &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err,
+	            errsz) < 0)
+		return -1;
+	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof ebuf);
+	if (rc < 0)
+		snprintf(err, errsz, "%s: %s", what, ebuf);
+	PQclear(res);
+	return rc;
+}
+
+int
+store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, size_t *ret_n,
+                  char *err, size_t errsz)
+{
+	static const char what[] = "could not list breaches";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+
+	*ret_n = 0;
+	sq_p_date(&p, today);
+	sq_p_i64(&p, max > 100000 ? 100000 : (int64_t)max);
+	if (sq_exec(
+	        st, what,
+	        "SELECT id::text, site, type, uscc, decision_no, '', due_date - date '1970-01-01'"
+	        " FROM credsync.obligations WHERE acked_at IS NULL AND due_date < " DAY(
+	            1) " UNION ALL"
+	               " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
+	               "'decide'"
+	               " END, uscc, decision_no, application_no,"
+	               " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
+	               "  - date '1970-01-01'"
+	               " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
+	               " ((accepted_at IS NULL AND accept_due < " DAY(
+	                   1) ") OR"
+	                      "  (accepted_at IS NOT NULL AND decide_due < " DAY(
+	                          1) "))"
+	                             " ORDER BY 7, 1, 6 LIMIT $2::integer",
+	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof ebuf);
+	if (rc < 0)
+		snprintf(err, errsz, "%s: %s", what, ebuf);
+	PQclear(res);
+	return rc;
+}
+
+int
+store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err, size_t errsz)
+{
+	static const char what[] = "could not count late obligations";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+	int64_t oldest = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->oldest_breach = DATE_NONE;
+	sq_p_date(&p, today);
+	if (sq_exec(st, what,
+	            "SELECT count(*) FILTER (WHERE due_date < " DAY(
+	                1) "),"
+	                   " count(*) FILTER (WHERE due_date = " DAY(
+	                       1) "),"
+	                          " min(due_date) FILTER (WHERE due_date < " DAY(
+	                              1) ") - date '1970-01-01',"
+	                                 " (SELECT count(*) FROM credsync.repair_applications "
+	                                 "WHERE decided_at IS NULL"
+	                                 "  AND ((accepted_at IS NULL AND accept_due < " DAY(
+	                                     1) ") OR"
+	                                        "   (accepted_at IS NOT NULL AND decide_due < " DAY(
+	                                            1) ")))"
+	                                               " FROM credsync.obligations WHERE acked_at "
+	                                               "IS NULL",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->breach, ebuf, sizeof ebuf) < 0 ||
+	    sq_get_i64(res, 0, 1, &ret->at_risk, ebuf, sizeof ebuf) < 0 ||
+	    sq_get_i64(res, 0, 3, &ret->apps_overdue, ebuf, sizeof ebuf) < 0 ||
+	    (!PQgetisnull(res, 0, 2) && sq_get_i64(res, 0, 2, &oldest, ebuf, sizeof ebuf) < 0)) {
+		if (PQntuples(res) != 1)
+			snprintf(ebuf, sizeof ebuf, "no row");
+		snprintf(err, errsz, "%s: %s", what, ebuf);
+		PQclear(res);
+		return -1;
+	}
+	if (!PQgetisnull(res, 0, 2))
+		ret->oldest_breach = (cs_date)oldest;
+	PQclear(res);
+	return 0;
+}
+
+int
+store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t errsz)
+{
+	static const char what[] = "could not record a repair application";
+	struct sq_params p = {0};
+	int rc;
+
+	if (ev->type == EV_PENALTY_REPAIRED) {
+		/* The channel decided: its open applications about the record are closed. */
+		sq_p_text(&p, ev->producer);
+		sq_p_text(&p, ev->key.uscc);
+		sq_p_text(&p, ev->key.decision_no);
+		sq_p_secs_or_null(&p, ev->occurred_at);
+		rc = sq_exec(
+		    st, what,
+		    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
+		    " outcome = 'repaired', updated_at = now()"
+		    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3"
+		    " AND decided_at IS NULL",
+		    &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
+		sq_params_reset(&p);
+		return rc;
+	}
+	const char *col = ev->type == EV_REPAIR_APPLIED    ? "applied_at"
+	                  : ev->type == EV_REPAIR_ACCEPTED ? "accepted_at"
+	                                                   : "decided_at";
+	const char *outcome = ev->type == EV_REPAIR_DECLINED ? "declined"
+	                      : ev->type == EV_REPAIR_DENIED ? "denied"
+	                                                     : NULL;
+	char sql[1200];
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"
+	         " decision_no, %s, accept_due, decide_due, outcome)"
+	         " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(
+	             7) ", $8)"
+	                " ON CONFLICT (channel, application_no) DO UPDATE SET"
+	                " %s = COALESCE(a.%s, EXCLUDED.%s),"
+	                " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"
+	                " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"
+	                " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()",
+	         col, col, col, col);
+	sq_p_text(&p, ev->producer);
+	sq_p_text(&p, ev->application_no);
+	sq_p_text(&p, ev->key.uscc);
+	sq_p_text(&p, ev->key.decision_no);
+	sq_p_secs_or_null(&p, ev->app_at);
+	sq_p_date(&p, ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
+	sq_p_date(&p, ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
+	sq_p_text(&p, outcome);
+	rc = sq_exec(st, what, sql, &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
+	sq_params_reset(&p);
+	return rc;
+}
+
+static int
+get_secs(const PGresult *res, int row, int col, int64_t *ret, char *err, size_t errsz)
+{
+	*ret = 0;
+	return PQgetisnull(res, row, col) ? 0 : sq_get_i64(res, row, col, ret, err, errsz);
+}
+
+int
+store_day_obligations(store *st, const char *site, cs_date day, struct store_day_obl **ret,
+                      size_t *ret_n, char *err, size_t errsz)
+{
+	static const char what[] = "could not read the obligations of a day";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+
+	*ret = NULL;
+	*ret_n = 0;
+	sq_p_date(&p, day);
+	sq_p_text(&p, site);
+	if (sq_exec(
+	        st, what,
+	        "SELECT id, site, type, coalesce(reason, ''), kind, uscc, list, decision_no,"
+	        " due_date - date '1970-01-01',"
+	        " floor(extract(epoch FROM sent_at))::bigint,"
+	        " floor(extract(epoch FROM acked_at))::bigint"
+	        " FROM credsync.obligations"
+	        " WHERE received_at >= " DAY(
+	            1) "::timestamp AT TIME ZONE 'Asia/Shanghai'"
+	               " AND received_at < (" DAY(1) " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'"
+	                                             " AND ($2::text IS NULL OR site = $2)"
+	                                             " ORDER BY site, received_at, id",
+	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	int n = PQntuples(res);
+	struct store_day_obl *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	if (v == NULL) {
+		snprintf(err, errsz, "%s: out of memory", what);
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct store_day_obl *o = &v[i];
+		int64_t due = 0;
+		if (sq_get_str(res, i, 0, o->id, sizeof o->id, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 1, o->site, sizeof o->site, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 2, o->type, sizeof o->type, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 3, o->reason, sizeof o->reason, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 4, o->kind, sizeof o->kind, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 5, o->uscc, sizeof o->uscc, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 6, o->list, sizeof o->list, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 7, o->decision_no, sizeof o->decision_no, ebuf,
+		               sizeof ebuf) < 0 ||
+		    get_secs(res, i, 8, &due, ebuf, sizeof ebuf) < 0 ||
+		    get_secs(res, i, 9, &o->sent_at, ebuf, sizeof ebuf) < 0 ||
+		    get_secs(res, i, 10, &o->acked_at, ebuf, sizeof ebuf) < 0) {
+			snprintf(err, errsz, "%s: %s", what, ebuf);
+			free(v);
+			PQclear(res);
+			return -1;
+		}
+		o->due = PQgetisnull(res, i, 8) ? DATE_NONE : (cs_date)due;
+	}
+	PQclear(res);
+	*ret = v;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+int
+store_any_until(store *st, cs_date day, bool *ret, char *err, size_t errsz)
+{
+	struct sq_params p = {0};
+	PGresult *res;
+
+	sq_p_date(&p, day);
+	if (sq_exec(st, "could not read the first obligation",
+	            "SELECT EXISTS (SELECT 1 FROM credsync.obligations WHERE received_at <"
+	            " (" DAY(1) " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	*ret = PQntuples(res) == 1 && sq_get_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_summary_written(store *st, const char *site, cs_date day, bool *ret, char *err, size_t errsz)
+{
+	struct sq_params p = {0};
+	PGresult *res;
+
+	sq_p_text(&p, site);
+	sq_p_date(&p, day);
+	if (sq_exec(st, "could not read the daily summaries",
+	            "SELECT EXISTS (SELECT 1 FROM credsync.daily_summaries"
+	            " WHERE site = $1 AND day = " DAY(2) ")",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	*ret = PQntuples(res) == 1 && sq_get_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_summary_put(store *st, const char *site, cs_date day, const char *id, const char *payload,
+                  char *err, size_t errsz)
+{
+	struct sq_params p = {0};
+	PGresult *res = NULL;
+	char topic[64];
+	int rc;
+
+	snprintf(topic, sizeof topic, "credit.out.%s", site);
+	sq_p_text(&p, site);
+	sq_p_date(&p, day);
+	sq_p_uuid(&p, id);
+	sq_p_text(&p, topic);
+	sq_p_text(&p, payload);
+	/* One statement, one transaction: the summary and its outbox row, both once. */
+	rc = sq_exec(st, "could not write a daily summary",
+	             "WITH s AS (INSERT INTO credsync.daily_summaries (site, day, outbox_id)"
+	             " VALUES ($1, " DAY(
+	                 2) ", $3::uuid) ON CONFLICT DO NOTHING RETURNING outbox_id)"
+	                    " INSERT INTO credsync.outbox (id, topic, key, payload)"
+	                    " SELECT outbox_id, $4, '', $5 FROM s ON CONFLICT (id) DO NOTHING",
+	             &p, PGRES_COMMAND_OK, &res, st->timeout_ms, err, errsz);
+	sq_params_reset(&p);
+	if (rc == 0) {
+		rc = strcmp(PQcmdTuples(res), "1") == 0 ? 1 : 0;
+		PQclear(res);
+	}
+	return rc;
+}
