@@ -104,6 +104,8 @@ def site(name):
     consumers.append(cons)
     for line in cons.stdout:
         msg = json.loads(line)
+        if "record" not in msg:
+            continue  # a daily_summary (after midnight Beijing): nothing to apply or acknowledge
         with lock:
             received[name].append(msg)
         ack = {"schema": "credsync.ack/1", "id": msg["id"], "site": name,
