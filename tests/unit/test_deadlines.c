@@ -8,6 +8,7 @@
 
 #include "deadlines.h"
 #include "summary.h"
+#include "domain.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -17,14 +18,8 @@ static calendar *cal;
 static void
 setup(void)
 {
-	char err[512], path[1024];
-	const char *dir = getenv("CREDSYNC_SCHEMAS");
-	cr_assert(dir != NULL, "CREDSYNC_SCHEMAS is not set");
-	r = rules_load(dir, NULL, err, sizeof(err));
-	cr_assert(r != NULL, "%s", err);
-	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", dir);
-	cal = calendar_load(path, err, sizeof(err));
-	cr_assert(cal != NULL, "%s", err);
+	r = testlib_rules();
+	cal = testlib_calendar();
 }
 
 static void

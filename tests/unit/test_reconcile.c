@@ -7,6 +7,7 @@
 #include "calendar.h"
 #include "reconcile.h"
 #include "rules.h"
+#include "domain.h"
 
 static rules *r;
 static calendar *cal;
@@ -14,14 +15,8 @@ static calendar *cal;
 static void
 setup(void)
 {
-	char err[512], path[1024];
-	const char *dir = getenv("CREDSYNC_SCHEMAS");
-	cr_assert(dir != NULL, "CREDSYNC_SCHEMAS is not set");
-	r = rules_load(dir, NULL, err, sizeof(err));
-	cr_assert(r != NULL, "rules: %s", err);
-	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", dir);
-	cal = calendar_load(path, err, sizeof(err));
-	cr_assert(cal != NULL, "calendar: %s", err);
+	r = testlib_rules();
+	cal = testlib_calendar();
 }
 
 static void
