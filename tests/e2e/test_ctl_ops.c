@@ -34,41 +34,16 @@ static int
 ctl(char **ret_out, const char *const *args)
 {
 	char path[1024];
+	const char *argv[16];
+	size_t n = 0;
 	const char *dir = getenv("CREDSYNC_BIN");
 	cr_assert(dir != NULL, "CREDSYNC_BIN is not set");
 	snprintf(path, sizeof(path), "%s/credsyncctl", dir);
-	int fds[2];
-	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		char *argv[16];
-		size_t n = 0;
-		argv[n++] = path;
-		for (; args[n - 1] != NULL && n < 15; n++)
-			argv[n] = strdup(args[n - 1]); /* exec wants mutable strings */
-		argv[n] = NULL;
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t cap = 1 << 16, len = 0;
-	char *out = malloc(cap);
-	ssize_t got;
-	while ((got = read(fds[0], out + len, cap - len - 1)) > 0) {
-		len += (size_t)got;
-		if (cap - len < 4096)
-			out = realloc(out, cap *= 2);
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	int status;
-	cr_assert(waitpid(pid, &status, 0) == pid);
-	*ret_out = out;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	argv[n++] = path;
+	for (; args[n - 1] != NULL && n < 15; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	return e2e_run(ret_out, argv, false);
 }
 
 /* Runs a --json command: its exit status, and the parsed answer in *ret (asserted JSON). */

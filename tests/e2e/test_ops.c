@@ -63,45 +63,6 @@ send_penalty(struct e2e *e, int i)
 	free(ev);
 }
 
-/* Runs argv (NULL-terminated; argv[0] a path), its standard output and error together into
- * *ret_out (malloc'd); returns its exit status. */
-static int
-run(char **ret_out, const char *const *argv)
-{
-	int fds[2];
-	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		char *args[32];
-		size_t n = 0;
-		for (; argv[n] != NULL && n < 31; n++)
-			args[n] = strdup(argv[n]); /* exec wants mutable strings */
-		args[n] = NULL;
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execv(args[0], args);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t cap = 1 << 16, len = 0;
-	char *out = malloc(cap);
-	ssize_t got;
-	while ((got = read(fds[0], out + len, cap - len - 1)) > 0) {
-		len += (size_t)got;
-		if (cap - len < 4096)
-			out = realloc(out, cap *= 2);
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	int status;
-	cr_assert(waitpid(pid, &status, 0) == pid);
-	*ret_out = out;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static char *
 slurp(const char *path)
 {
@@ -294,7 +255,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_expect(strstr(text, "kafka.sasl.password = s3cr3t-kafka") != NULL, "%s", text);
 	free(text);
 	const char *argv[] = {bin, "-c", conf, "--check", NULL};
-	cr_expect_eq(run(&out, argv), 0, "%s", out);
+	cr_expect_eq(e2e_run(&out, argv, true), 0, "%s", out);
 	cr_expect(strstr(out, "s3cr3t") == NULL, "--check shows a secret: %s", out);
 	cr_expect(strstr(out, "kafka.sasl.password") != NULL, "%s", out);
 	cr_expect(strstr(out, "********") != NULL, "%s", out);
@@ -327,7 +288,7 @@ kcat_count(struct e2e *e, const char *group, const char *topic)
 	                      "enable.auto.commit=false",
 	                      topic,
 	                      NULL};
-	int rc = run(&out, argv);
+	int rc = e2e_run(&out, argv, true);
 	cr_assert_eq(rc, 0, "kcat exited %d: %s", rc, out);
 	int n = 0;
 	for (const char *p = out; (p = strstr(p, "MSG ")) != NULL; p += 4)
@@ -641,7 +602,7 @@ ctl_json(struct e2e *e, const char *const *args, int *ret_rc)
 	for (size_t i = 1; args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	*ret_rc = run(&out, argv);
+	*ret_rc = e2e_run(&out, argv, true);
 	json_error_t jerr;
 	json_t *j = json_loads(out, 0, &jerr);
 	cr_assert(j != NULL, "%s: not JSON (%s): %s", args[0], jerr.text, out);

@@ -467,3 +467,41 @@ e2e_committed(struct e2e *e, const char *group, const char *topic, int partition
 	rd_kafka_destroy(c);
 	return off;
 }
+
+int
+e2e_run(char **ret_out, const char *const *argv, bool with_stderr)
+{
+	int fds[2];
+	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		char *args[32];
+		size_t n = 0;
+		for (; argv[n] != NULL && n < 31; n++)
+			args[n] = strdup(argv[n]); /* exec wants mutable strings */
+		args[n] = NULL;
+		dup2(fds[1], 1);
+		if (with_stderr)
+			dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	ssize_t got;
+	while ((got = read(fds[0], out + len, cap - len - 1)) > 0) {
+		len += (size_t)got;
+		if (cap - len < 4096)
+			out = realloc(out, cap *= 2);
+	}
+	close(fds[0]);
+	out[len] = '\0';
+	int status;
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	*ret_out = out;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

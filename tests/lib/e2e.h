@@ -58,6 +58,11 @@ bool e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms
  * RD_KAFKA_OFFSET_INVALID (-1001) when none, -2 when the query failed. */
 long long e2e_committed(struct e2e *e, const char *group, const char *topic, int partition);
 
+/* Runs argv (NULL-terminated; argv[0] a path) to its end: its standard output (and error,
+ * when with_stderr) in *ret_out (malloc'd, NUL-terminated); returns its exit status, or
+ * 128 + the signal that ended it. */
+int e2e_run(char **ret_out, const char *const *argv, bool with_stderr);
+
 /* Restarts the test PostgreSQL (fast shutdown: every session is cut), as an operator would. */
 void e2e_pg_restart(void);
 /* Whether daemon idx's log contains needle. */
