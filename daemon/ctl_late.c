@@ -1,6 +1,5 @@
 /* ctl_late: `credsyncctl late -c FILE [--json]`: the obligations in breach (not acknowledged
  * by the end of their due date) and the repair applications overdue, as of credsync's now. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctl_ops.h"
 #include "store_time.h"
 
 #define LATE_MAX 100000
@@ -86,40 +86,13 @@ print(cs_date today, const struct store_late *l, size_t n, bool json)
 int
 ctl_late(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	bool json = false;
-	int c;
+	struct ctl_ops_args a;
+	int rc = ctl_ops_args("late", "late -c FILE [--json]", help, 0, 0, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	const char *path = a.config;
+	bool json = a.json;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("late", argv, c);
-			fprintf(stderr, "%s", synopsis);
-			return 2;
-		}
-	}
-	if (optind < argc || path == NULL) {
-		fprintf(stderr, "credsyncctl late: %s\n%s",
-		        optind < argc ? "unexpected argument" : "-c FILE is required", synopsis);
-		return 2;
-	}
 	char err[1024];
 	config *cfg = config_load(path, err, sizeof(err));
 	if (cfg == NULL ||
@@ -145,7 +118,7 @@ ctl_late(int argc, char **argv)
 		return 1;
 	}
 	store_close(st);
-	int rc = print(today, l, n, json);
+	rc = print(today, l, n, json);
 	free(l);
 	return rc;
 }

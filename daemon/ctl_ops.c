@@ -1,5 +1,6 @@
 /* ctl_ops: what the operator subcommands share: options, configuration and database, Beijing
  * times, JSON fields and aligned tables. */
+#include "ctl.h"
 #include "ctl_ops.h"
 
 #include <getopt.h>
@@ -29,7 +30,6 @@ ctl_ops_args(const char *cmd, const char *synopsis, void (*help)(FILE *), unsign
 	struct option
 	    options[sizeof(base) / sizeof(base[0]) + sizeof(extra) / sizeof(extra[0]) + 1];
 	size_t n = 0;
-	bool bad = false;
 	int c;
 
 	/* Only the options this subcommand takes: another's is an unknown option here. */
@@ -43,7 +43,7 @@ ctl_ops_args(const char *cmd, const char *synopsis, void (*help)(FILE *), unsign
 	memset(ret, 0, sizeof(*ret));
 	optind = 1;
 	opterr = 0;
-	while (!bad && (c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			ret->config = optarg;
@@ -63,22 +63,10 @@ ctl_ops_args(const char *cmd, const char *synopsis, void (*help)(FILE *), unsign
 		case 'l':
 			ret->limit = optarg;
 			break;
-		case ':':
-			fprintf(stderr, "credsyncctl %s: option \"%s\" needs a value\n", cmd,
-			        argv[optind - 1]);
-			goto usage;
 		default:
-			bad = true;
-			break;
+			ctl_bad_option(cmd, argv, c);
+			goto usage;
 		}
-	}
-	if (bad) {
-		if (optopt != 0)
-			fprintf(stderr, "credsyncctl %s: unknown option \"-%c\"\n", cmd, optopt);
-		else
-			fprintf(stderr, "credsyncctl %s: unknown option \"%s\"\n", cmd,
-			        argv[optind - 1]);
-		goto usage;
 	}
 	ret->rest = argv + optind;
 	ret->n_rest = argc - optind;
