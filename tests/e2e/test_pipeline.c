@@ -30,20 +30,6 @@ days_ago(int n)
 	return date_format(date_beijing((int64_t)time(NULL)) - n, b);
 }
 
-static char *
-id_of(const char *what, int i)
-{
-	/* Readable, valid UUIDs: the test's event ids are derived from a name and a number. */
-	static char buf[8][37];
-	static int k;
-	unsigned h = 2166136261u;
-	for (const char *p = what; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	char *b = buf[k++ % 8];
-	snprintf(b, 37, "%08x-0000-4000-8000-%012d", h, i);
-	return b;
-}
-
 static void
 send_event(struct e2e *e, const char *topic_producer, const char *id, const char *type,
            const char *producer, const char *uscc, const char *when, const char *record)
@@ -64,7 +50,7 @@ send_penalty(struct e2e *e, const char *producer, int i, const char *decided, co
 	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
 	         i, decided, cats);
-	send_event(e, producer, id_of("issued", i), "penalty.issued", producer, usccs[i % 6],
+	send_event(e, producer, e2e_id("issued", i), "penalty.issued", producer, usccs[i % 6],
 	           "2024-05-06T10:15:00+08:00", rec);
 }
 
@@ -76,7 +62,7 @@ send_repair(struct e2e *e, const char *system, int i, const char *on)
 	         "{\"decision_no\": \"罚〔2024〕%d号\", \"repaired_on\": \"%s\","
 	         " \"repair_decision_no\": \"修〔2024〕%d号\"}",
 	         i, on, i);
-	send_event(e, system, id_of("repaired", i), "penalty.repaired", system, usccs[i % 6],
+	send_event(e, system, e2e_id("repaired", i), "penalty.repaired", system, usccs[i % 6],
 	           "2024-10-08T10:00:00+08:00", rec);
 }
 
@@ -89,7 +75,7 @@ send_list(struct e2e *e, const char *type, const char *producer, const char *lis
 	snprintf(rec, sizeof(rec),
 	         "{\"list\": \"%s\", \"decision_no\": \"列〔2024〕%d号\", \"%s\": \"%.10s\"}", list,
 	         i, add ? "listed_on" : "removed_on", when);
-	send_event(e, producer, id_of(type, i), type, producer, usccs[i % 6], when, rec);
+	send_event(e, producer, e2e_id(type, i), type, producer, usccs[i % 6], when, rec);
 }
 
 /* How many messages of a given type (and reason, or NULL) a site topic holds. */
@@ -145,7 +131,7 @@ Test(pipeline, each_event_type_reaches_both_sites, .timeout = 180)
 
 	send_repair(&e, "creditchina", 1, days_ago(10)); /* nm-tax: creditchina decides */
 	send_repair(&e, "gsxt", 2, days_ago(10));        /* nm-samr: gsxt decides */
-	send_event(&e, "nm-tax", id_of("revoked", 3), "penalty.revoked", "nm-tax", usccs[3],
+	send_event(&e, "nm-tax", e2e_id("revoked", 3), "penalty.revoked", "nm-tax", usccs[3],
 	           "2024-06-01T10:00:00+08:00",
 	           "{\"decision_no\": \"罚〔2024〕3号\", \"revoked_on\": \"2024-06-01\"}");
 	send_list(&e, "list.removed", "nm-samr", "abnormal-enterprise", 4,
@@ -234,40 +220,40 @@ Test(pipeline, every_reject_reason_on_the_right_reject_topic, .timeout = 180)
 	    "{\"decision_no\": \"x\", \"decided_on\": \"2024-05-06\", \"categories\": "
 	    "[\"fine\"], \"field\": \"other\", \"issuer\": {\"name\": \"某局\", "
 	    "\"uscc\": \"11150100MB0123456P\"}}";
-	char *ev_schema = e2e_event(id_of("schema", 1), "penalty.issued", "nm-tax", usccs[0],
+	char *ev_schema = e2e_event(e2e_id("schema", 1), "penalty.issued", "nm-tax", usccs[0],
 	                            "2024-05-06T10:15:00+08:00", ok_rec);
 	char *p = strstr(ev_schema, "credsync.event/1");
 	p[15] = '9';
-	char *ev_missing = e2e_event(id_of("missing", 1), "penalty.issued", "nm-tax", usccs[0],
+	char *ev_missing = e2e_event(e2e_id("missing", 1), "penalty.issued", "nm-tax", usccs[0],
 	                             "2024-05-06T10:15:00+08:00", "{\"decision_no\": \"x\"}");
-	char *ev_invalid = e2e_event(id_of("invalid", 1), "penalty.issued", "nm-tax", usccs[0],
+	char *ev_invalid = e2e_event(e2e_id("invalid", 1), "penalty.issued", "nm-tax", usccs[0],
 	                             "2024-05-06 10:15", ok_rec);
-	char *ev_uscc = e2e_event(id_of("uscc", 1), "penalty.issued", "nm-tax",
+	char *ev_uscc = e2e_event(e2e_id("uscc", 1), "penalty.issued", "nm-tax",
 	                          "91350200M000000510", "2024-05-06T10:15:00+08:00", ok_rec);
-	char *ev_type = e2e_event(id_of("type", 1), "penalty.forgotten", "nm-tax", usccs[0],
+	char *ev_type = e2e_event(e2e_id("type", 1), "penalty.forgotten", "nm-tax", usccs[0],
 	                          "2024-05-06T10:15:00+08:00", ok_rec);
-	char *ev_forged = e2e_event(id_of("forged", 1), "penalty.issued", "nm-samr", usccs[0],
+	char *ev_forged = e2e_event(e2e_id("forged", 1), "penalty.issued", "nm-samr", usccs[0],
 	                            "2024-05-06T10:15:00+08:00", ok_rec);
 	char *ev_list = e2e_event(
-	    id_of("list", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
+	    e2e_id("list", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
 	    "{\"list\": \"b9-99\", \"decision_no\": \"x\", \"listed_on\": \"2024-05-06\"}");
 	char *ev_owner = e2e_event(
-	    id_of("owner", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
+	    e2e_id("owner", 1), "list.added", "nm-tax", usccs[0], "2024-05-06T10:15:00+08:00",
 	    "{\"list\": \"b1-01\", \"decision_no\": \"x\", \"listed_on\": \"2024-05-06\"}");
 	char *ev_entry =
-	    e2e_event(id_of("entry", 1), "list.removed", "nm-transport", usccs[3],
+	    e2e_event(e2e_id("entry", 1), "list.removed", "nm-transport", usccs[3],
 	              "2024-10-09T10:00:00+08:00",
 	              "{\"list\": \"b2-02\", \"decision_no\": \"列〔2024〕3号\", \"removed_on\": "
 	              "\"2024-10-09\"}");
 	char *ev_channel = e2e_event(
-	    id_of("channel", 1), "penalty.repaired", "gsxt", usccs[1], "2024-10-08T10:00:00+08:00",
+	    e2e_id("channel", 1), "penalty.repaired", "gsxt", usccs[1], "2024-10-08T10:00:00+08:00",
 	    "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"2024-09-13\"}");
 	char *ev_early =
-	    e2e_event(id_of("early", 1), "penalty.repaired", "creditchina", usccs[1],
+	    e2e_event(e2e_id("early", 1), "penalty.repaired", "creditchina", usccs[1],
 	              "2024-06-08T10:00:00+08:00",
 	              "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"2024-06-08\"}");
 	char *ev_notrep =
-	    e2e_event(id_of("notrep", 1), "penalty.repaired", "creditchina", usccs[2],
+	    e2e_event(e2e_id("notrep", 1), "penalty.repaired", "creditchina", usccs[2],
 	              "2024-10-08T10:00:00+08:00",
 	              "{\"decision_no\": \"罚〔2024〕2号\", \"repaired_on\": \"2024-09-13\"}");
 	struct reject_case cases[] = {

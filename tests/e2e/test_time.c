@@ -26,19 +26,6 @@ today(void)
 	return date_beijing((int64_t)time(NULL));
 }
 
-static char *
-id_of(const char *what, int i)
-{
-	static char buf[8][37];
-	static int k;
-	unsigned h = 2166136261u;
-	for (const char *p = what; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	char *b = buf[k++ % 8];
-	snprintf(b, 37, "%08x-0000-4000-8000-%012d", h, i);
-	return b;
-}
-
 /* A penalty decided on `decided` (fine in yuan), received at ts_ms (0: now). */
 static void
 send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, const char *cats,
@@ -50,7 +37,7 @@ send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, con
 	         " \"fine_yuan\": \"%s\", \"field\": \"other\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
 	         i, date_format(decided, d), cats, fine);
-	char *ev = e2e_event(id_of("issued", i), "penalty.issued", producer, usccs[i % 4],
+	char *ev = e2e_event(e2e_id("issued", i), "penalty.issued", producer, usccs[i % 4],
 	                     "2024-05-06T10:15:00+08:00", rec);
 	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
 	e2e_produce_at(e, topic, usccs[i % 4], ev, ts_ms);
@@ -378,7 +365,7 @@ send_at(struct e2e *e, const char *producer, const char *type, int i, const char
 {
 	char topic[128];
 	const char *uscc = usccs[i % 10 % 4]; /* event i * 10 + n is about penalty n */
-	char *ev = e2e_event(id_of(type, i), type, producer, uscc, when, record);
+	char *ev = e2e_event(e2e_id(type, i), type, producer, uscc, when, record);
 	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
 	e2e_produce_at(e, topic, uscc, ev, ts_ms_of(when));
 	free(ev);
@@ -681,8 +668,8 @@ Test(time, credsyncctl_due_and_the_obligations_agree_on_every_calendar_case, .ti
 		         " \"field\": \"other\","
 		         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
 		         i, date_format(date_beijing(ts / 1000) - 1, d));
-		char *ev = e2e_event(id_of("due", (int)i), "penalty.issued", "nm-tax", usccs[i % 4],
-		                     due_cases[i].received, rec);
+		char *ev = e2e_event(e2e_id("due", (int)i), "penalty.issued", "nm-tax",
+		                     usccs[i % 4], due_cases[i].received, rec);
 		e2e_produce_at(&e, topic, usccs[i % 4], ev, ts);
 		free(ev);
 		sent++;
@@ -729,7 +716,7 @@ send_severity(struct e2e *e, int i, const char *decided, const char *sev)
 	         " \"field\": \"other\", \"severity\": \"%s\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
 	         i, decided, sev);
-	char *ev = e2e_event(id_of("severity", i), "penalty.issued", "nm-tax", usccs[i % 4],
+	char *ev = e2e_event(e2e_id("severity", i), "penalty.issued", "nm-tax", usccs[i % 4],
 	                     "2026-06-01T10:00:00+08:00", rec);
 	e2e_produce(e, "credit.in.nm-tax", usccs[i % 4], ev);
 	free(ev);

@@ -505,3 +505,16 @@ e2e_run(char **ret_out, const char *const *argv, bool with_stderr)
 	*ret_out = out;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+const char *
+e2e_id(const char *what, int i)
+{
+	static char buf[8][37];
+	static int k;
+	unsigned h = 2166136261u;
+	for (const char *p = what; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	char *b = buf[k++ % 8];
+	snprintf(b, 37, "%08x-0000-4000-8000-%012d", h, i);
+	return b;
+}

@@ -68,6 +68,10 @@ void e2e_pg_restart(void);
 /* Whether daemon idx's log contains needle. */
 bool e2e_log_has(const struct e2e *e, int idx, const char *needle);
 
+/* A readable, valid event id derived from a name and a number (FNV-1a of the name); the
+ * string lives until eight more calls. */
+const char *e2e_id(const char *what, int i);
+
 /* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
  * "record" object as JSON text). Returns a malloc'd string. */
 char *e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
