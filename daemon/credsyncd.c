@@ -25,6 +25,8 @@
 #include "summary.h"
 
 #define TIME_JOBS_EVERY_MS 2000
+/* Longest wait for delivery reports when the consumer had nothing. */
+#define PUBLISH_WAIT_MS 5
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -476,7 +478,7 @@ stop(struct daemon *d)
 		char err[512];
 		while (d->pub != NULL && publisher_in_flight(d->pub) > 0 && now_ms() < deadline)
 			kafka_poll(d->k, 100);
-		if (d->pub != NULL && publisher_step(d->pub, err, sizeof(err)) < 0)
+		if (d->pub != NULL && publisher_finish(d->pub, err, sizeof(err)) < 0)
 			log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=%s",
 			       log_qs(err));
 		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
@@ -573,13 +575,15 @@ main(int argc, char **argv)
 			reload = 0;
 			do_reload(&d);
 		}
-		size_t n = kafka_consume_batch(d.k, d.msgs, max,
-		                               (int)config_int(d.cfg, "batch.max_wait_ms"));
+		/* A busy publisher is not kept waiting for the consumer's batch timeout. */
+		bool busy = publisher_busy(d.pub);
+		size_t n = kafka_consume_batch(
+		    d.k, d.msgs, max, busy ? 0 : (int)config_int(d.cfg, "batch.max_wait_ms"));
 		if (n > 0)
 			apply_batch(&d, d.msgs, n);
 		for (size_t i = 0; i < n; i++)
 			rd_kafka_message_destroy(d.msgs[i]);
-		kafka_poll(d.k, 0);
+		kafka_poll(d.k, n == 0 && publisher_in_flight(d.pub) > 0 ? PUBLISH_WAIT_MS : 0);
 		publish(&d);
 		time_jobs(&d);
 		if (now_ms() >= next_progress) {

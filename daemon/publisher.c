@@ -19,6 +19,7 @@ struct publisher {
 	struct outbox_row *rows; /* the rows in flight, owned */
 	enum slot_state *state;
 	size_t n_rows, n_reported;
+	bool more;    /* the last fetch was full: more rows are likely waiting */
 	uint32_t gen; /* tells a late report of a dropped batch from one of the current batch */
 };
 
@@ -72,6 +73,12 @@ publisher_in_flight(const publisher *pub)
 	return pub->n_rows - pub->n_reported;
 }
 
+bool
+publisher_busy(const publisher *pub)
+{
+	return pub->n_rows > 0 || pub->more;
+}
+
 void
 publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err)
 {
@@ -111,6 +118,14 @@ settle(publisher *pub, char *err, size_t errsz)
 }
 
 int
+publisher_finish(publisher *pub, char *err, size_t errsz)
+{
+	if (!pub->locked || pub->n_rows == 0 || pub->n_reported < pub->n_rows)
+		return 0;
+	return settle(pub, err, errsz);
+}
+
+int
 publisher_step(publisher *pub, char *err, size_t errsz)
 {
 	/* The lock first, also for marking: after a lost connection another instance may have
@@ -126,18 +141,22 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 		pub->locked = true;
 		log_kv(LOG_LVL_INFO, "this instance publishes the outbox", NULL);
 	}
+	int marked = 0;
 	if (pub->n_rows > 0) {
 		if (pub->n_reported < pub->n_rows)
 			return 0;
-		return settle(pub, err, errsz);
+		/* settled: the next rows go out in the same step, not a loop turn later */
+		if ((marked = settle(pub, err, errsz)) < 0)
+			return -1;
 	}
 	size_t n = 0;
 	if (store_outbox_fetch(pub->st, 0, pub->batch, &pub->rows, &n, err, errsz) < 0)
 		return -1;
 	pub->n_rows = n;
+	pub->more = n == (size_t)pub->batch;
 	if (n == 0) {
 		drop_rows(pub);
-		return 0;
+		return marked;
 	}
 	pub->state = calloc(n, sizeof(*pub->state));
 	if (pub->state == NULL) {
@@ -158,5 +177,5 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 			       "id=%s topic=%s error=%s", row->id, row->topic, log_qs(perr));
 		}
 	}
-	return 0;
+	return marked;
 }

@@ -6,6 +6,7 @@
 #define CREDSYNC_PUBLISHER_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kafka.h"
@@ -26,8 +27,16 @@ void publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err);
  * sent, or -1 on a store error (err; the caller reconnects the store and calls again). */
 int publisher_step(publisher *pub, char *err, size_t errsz);
 
+/* At shutdown: marks the rows sent when every report is in, produces nothing new. Returns
+ * as publisher_step. */
+int publisher_finish(publisher *pub, char *err, size_t errsz);
+
 /* Rows produced and not yet reported. */
 size_t publisher_in_flight(const publisher *pub);
+
+/* Whether the publisher has rows in flight or more unsent rows are likely waiting: the main
+ * loop then does not block long on the consumer. */
+bool publisher_busy(const publisher *pub);
 
 /* Forgets the lock after the store connection was re-established. */
 void publisher_reset(publisher *pub);
