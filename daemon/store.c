@@ -488,6 +488,8 @@ store_close(store *st)
 		free(st->conninfo);
 	}
 	free(st->cmds);
+	for (size_t i = 0; i < SQ_MAXPARAMS_ARR; i++)
+		sq_arr_free(&st->arr[i]);
 	free(st);
 }
 

@@ -17,42 +17,60 @@
 	"extract(epoch FROM ended_at)::bigint AS ended_at, ended_by, end_event_id, "               \
 	"ended_on - date '1970-01-01' AS ended_on, repair_decision_no"
 
-static const struct sq_stmt lock_stmt = {STMT_LOCK_SUBJECT, "credsync_lock_subject",
-                                         "SELECT pg_advisory_xact_lock($1::integer, $2::integer)",
-                                         2};
+/* One statement per table per batch: the rows travel as arrays (unnest), which costs the
+ * server far less than a prepared statement per row, even pipelined. */
+static const struct sq_stmt lock_stmt = {
+    STMT_LOCK_SUBJECT, "credsync_lock_subjects",
+    "SELECT count(pg_advisory_xact_lock(h, l)) FROM unnest($1::integer[], $2::integer[]) "
+    "AS k(h, l)",
+    2};
 
 static const struct sq_stmt get_stmt = {
-    STMT_RECORD_GET, "credsync_record_get",
-    "SELECT " RECORD_COLUMNS " FROM credsync.records "
-    "WHERE uscc = $1 AND kind = $2 AND list = $3 AND decision_no = $4",
+    STMT_RECORD_GET, "credsync_records_get",
+    "SELECT " RECORD_COLUMNS ", k.i FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+    "WITH ORDINALITY AS k(uscc, kind, list, decision_no, i) JOIN credsync.records r "
+    "ON r.uscc = k.uscc AND r.kind = k.kind AND r.list = k.list "
+    "AND r.decision_no = k.decision_no",
     4};
 
-static const struct sq_stmt seen_stmt = {STMT_EVENT_SEEN, "credsync_event_seen",
-                                         "SELECT 1 FROM credsync.inbound WHERE event_id = $1::uuid "
-                                         "AND outcome IN ('applied', 'stale', 'noop')",
-                                         1};
+static const struct sq_stmt seen_stmt = {
+    STMT_EVENT_SEEN, "credsync_events_seen",
+    "SELECT k.i FROM unnest($1::uuid[]) WITH ORDINALITY AS k(id, i) JOIN credsync.inbound b "
+    "ON b.event_id = k.id AND b.outcome IN ('applied', 'stale', 'noop')",
+    1};
 
-static const struct sq_stmt cas_stmt = {STMT_OFFSET_CAS, "credsync_offset_cas",
-                                        "SELECT credsync.offset_cas($1, $2, $3, $4, $5, $6)", 6};
+static const struct sq_stmt cas_stmt = {
+    STMT_OFFSET_CAS, "credsync_offsets_cas",
+    "SELECT count(credsync.offset_cas($1, $2, t, p, e, o)) "
+    "FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::bigint[]) AS k(t, p, e, o)",
+    6};
 
 static const struct sq_stmt inbound_stmt = {
     STMT_INBOUND_PUT, "credsync_inbound_put",
     "INSERT INTO credsync.inbound (topic, partition, \"offset\", event_id, producer, uscc, "
-    "kafka_ts, outcome, reason, detail, payload) VALUES ($1, $2, $3, $4::uuid, $5, $6, "
-    "timestamptz 'epoch' + $7::bigint * interval '1 millisecond', $8, $9, $10, $11::bytea) "
+    "kafka_ts, outcome, reason, detail, payload) SELECT t, p, o, e, pr, u, "
+    "timestamptz 'epoch' + ts * interval '1 millisecond', oc, r, d, pl "
+    "FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], "
+    "$7::bigint[], $8::text[], $9::text[], $10::text[], $11::bytea[]) "
+    "AS k(t, p, o, e, pr, u, ts, oc, r, d, pl) "
     "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
     11};
 
 static const struct sq_stmt record_stmt = {
-    STMT_RECORD_PUT, "credsync_record_put",
+    STMT_RECORD_PUT, "credsync_records_put",
     "INSERT INTO credsync.records (uscc, kind, list, decision_no, status, added, producer, "
     "subject_name, added_at, add_event_id, decided_on, categories, field, has_fine, fine_fen, "
     "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, "
-    "ended_by, end_event_id, ended_on, repair_decision_no) VALUES ($1, $2, $3, $4, $5, $6, "
-    "$7, $8, to_timestamp($9::bigint), $10::uuid, date '1970-01-01' + $11::integer, "
-    "$12::text[], $13, $14, $15, $16, $17, $18, date '1970-01-01' + $19::integer, "
-    "date '1970-01-01' + $20::integer, $21, to_timestamp($22::bigint), $23, $24::uuid, "
-    "date '1970-01-01' + $25::integer, $26) "
+    "ended_by, end_event_id, ended_on, repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
+    "c7, c8, to_timestamp(c9), c10, date '1970-01-01' + c11, c12::text[], c13, c14, c15, "
+    "c16, c17, c18, date '1970-01-01' + c19, date '1970-01-01' + c20, c21, "
+    "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26 "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], "
+    "$7::text[], $8::text[], $9::bigint[], $10::uuid[], $11::integer[], $12::text[], "
+    "$13::text[], $14::boolean[], $15::bigint[], $16::text[], $17::boolean[], $18::text[], "
+    "$19::integer[], $20::integer[], $21::text[], $22::bigint[], $23::text[], $24::uuid[], "
+    "$25::integer[], $26::text[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, "
+    "c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26) "
     "ON CONFLICT (uscc, kind, list, decision_no) DO UPDATE SET status = EXCLUDED.status, "
     "added = EXCLUDED.added, producer = EXCLUDED.producer, "
     "subject_name = EXCLUDED.subject_name, added_at = EXCLUDED.added_at, "
@@ -68,27 +86,43 @@ static const struct sq_stmt record_stmt = {
     26};
 
 static const struct sq_stmt obligation_stmt = {
-    STMT_OBLIGATION_PUT, "credsync_obligation_put",
+    STMT_OBLIGATION_PUT, "credsync_obligations_put",
     "INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-    "date '1970-01-01' + $11::integer, date '1970-01-01' + $12::integer, $13, $14, $15, "
-    "date '1970-01-01' + $16::integer, $17::uuid, to_timestamp($18::bigint), "
-    "date '1970-01-01' + $19::integer) ON CONFLICT (id) DO NOTHING",
+    "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, date '1970-01-01' + c11, "
+    "date '1970-01-01' + c12, c13, c14, c15, date '1970-01-01' + c16, c17, to_timestamp(c18), "
+    "date '1970-01-01' + c19 "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+    "$7::text[], $8::text[], $9::text[], $10::text[], $11::integer[], $12::integer[], "
+    "$13::text[], $14::text[], $15::text[], $16::integer[], $17::uuid[], $18::bigint[], "
+    "$19::integer[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, "
+    "c16, c17, c18, c19) ON CONFLICT (id) DO NOTHING",
     19};
 
+/* In the batch's order: seq follows it, and the publisher sends in seq order. */
 static const struct sq_stmt outbox_stmt = {
     STMT_OUTBOX_PUT, "credsync_outbox_put",
-    "INSERT INTO credsync.outbox (id, topic, key, payload) VALUES ($1::uuid, $2, $3, $4) "
-    "ON CONFLICT (id) DO NOTHING",
+    "INSERT INTO credsync.outbox (id, topic, key, payload) SELECT id, t, k, pl "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
+    "AS u(id, t, k, pl, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
     4};
 
-static const struct sq_stmt ack_stmt = {STMT_ACK, "credsync_ack",
-                                        "UPDATE credsync.obligations SET acked_at = now(), "
-                                        "ack_done_at = to_timestamp($3::bigint) "
-                                        "WHERE id = $1::uuid AND site = $2 AND acked_at IS NULL",
-                                        3};
+/* The acknowledged rows are locked in id order first (as another instance would), then the
+ * first acknowledgement of each (id, site) in the batch sets them. */
+static const struct sq_stmt ack_lock_stmt = {
+    STMT_ACK_LOCK, "credsync_acks_lock",
+    "SELECT count(*) FROM (SELECT 1 FROM credsync.obligations WHERE id = ANY ($1::uuid[]) "
+    "AND acked_at IS NULL ORDER BY id FOR UPDATE) l",
+    1};
+
+static const struct sq_stmt ack_stmt = {
+    STMT_ACK, "credsync_acks",
+    "UPDATE credsync.obligations o SET acked_at = now(), ack_done_at = to_timestamp(a.done) "
+    "FROM (SELECT DISTINCT ON (id, site) id, site, done FROM unnest($1::uuid[], $2::text[], "
+    "$3::bigint[]) WITH ORDINALITY AS u(id, site, done, i) ORDER BY id, site, i) a "
+    "WHERE o.id = a.id AND o.site = a.site AND o.acked_at IS NULL",
+    3};
 
 /* --- enum names ------------------------------------------------------------------------ */
 
@@ -206,7 +240,7 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 {
 	int status, field, severity, channel, end_reason;
 
-	if (PQnfields(res) != 22) {
+	if (PQnfields(res) < 22) {
 		snprintf(err, errsz, "records: %d columns, expected 22", PQnfields(res));
 		return -1;
 	}
@@ -249,42 +283,62 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 /* --- opening a batch ------------------------------------------------------------------- */
 
 enum { TAG_LOCK, TAG_RECORD, TAG_SEEN };
-#define TAG(kind, i) ((int)(i)*4 + (kind))
 
 struct begin_ctx {
 	const struct record_key *keys;
+	size_t n_keys;
 	struct record *recs;
 	bool *found;
+	size_t n_ids;
 	bool *seen;
 };
+
+/* The ordinality column k.i (1-based) of a row: the caller's index, checked. */
+static int
+row_index(const PGresult *res, int row, int col, size_t n, size_t *ret, char *err, size_t errsz)
+{
+	int64_t v;
+
+	if (sq_get_i64(res, row, col, &v, err, errsz) < 0)
+		return -1;
+	if (v < 1 || (uint64_t)v > n) {
+		snprintf(err, errsz, "row index %" PRId64 " out of range", v);
+		return -1;
+	}
+	*ret = (size_t)(v - 1);
+	return 0;
+}
 
 static int
 begin_result(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 {
 	struct begin_ctx *c = ctx;
-	size_t i = (size_t)tag / 4;
+	size_t i;
 
-	if (tag < 0)
-		return 0;
-	switch (tag % 4) {
-	case TAG_RECORD:
-		if (PQntuples(res) == 0)
+	for (int row = 0; row < PQntuples(res); row++) {
+		switch (tag) {
+		case TAG_RECORD:
+			if (row_index(res, row, 22, c->n_keys, &i, err, errsz) < 0)
+				return -1;
+			c->found[i] = true;
+			if (record_from_row(res, row, &c->recs[i], err, errsz) < 0) {
+				size_t n = strlen(err);
+
+				snprintf(err + n, errsz - n, " (record \"%s\" of %s)",
+				         c->keys[i].decision_no, c->keys[i].uscc);
+				return -1;
+			}
+			break;
+		case TAG_SEEN:
+			if (row_index(res, row, 0, c->n_ids, &i, err, errsz) < 0)
+				return -1;
+			c->seen[i] = true;
+			break;
+		default:
 			return 0;
-		c->found[i] = true;
-		if (record_from_row(res, 0, &c->recs[i], err, errsz) < 0) {
-			size_t n = strlen(err);
-
-			snprintf(err + n, errsz - n, " (record \"%s\" of %s)",
-			         c->keys[i].decision_no, c->keys[i].uscc);
-			return -1;
 		}
-		return 0;
-	case TAG_SEEN:
-		c->seen[i] = PQntuples(res) > 0;
-		return 0;
-	default:
-		return 0;
 	}
+	return 0;
 }
 
 /* FNV-1a: a stable 64-bit lock key for a subject, the same in every instance. */
@@ -324,7 +378,7 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
                   bool *ret_seen, char *err, size_t errsz)
 {
 	static const char what[] = "could not read batch state";
-	struct begin_ctx ctx = {keys, ret_recs, ret_found, ret_seen};
+	struct begin_ctx ctx = {keys, n_keys, ret_recs, ret_found, n_ids, ret_seen};
 	struct sq_params p = {0};
 	uint64_t *locks = NULL;
 	size_t n_locks = 0;
@@ -361,26 +415,42 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 		return -1;
 	}
 	sq_pipe_sql(st, "BEGIN", -1);
-	for (size_t i = 0; i < n_locks; i++) {
+	struct sq_arr *arr = st->arr;
+	if (n_locks > 0) {
 		sq_params_reset(&p);
-		sq_p_i64(&p, half_i32(locks[i], true));
-		sq_p_i64(&p, half_i32(locks[i], false));
-		sq_pipe_stmt(st, &lock_stmt, &p, TAG(TAG_LOCK, i));
+		sq_arr_begin(&arr[0]);
+		sq_arr_begin(&arr[1]);
+		for (size_t i = 0; i < n_locks; i++) {
+			sq_arr_i64(&arr[0], half_i32(locks[i], true));
+			sq_arr_i64(&arr[1], half_i32(locks[i], false));
+		}
+		if (sq_p_arr(&p, &arr[0]) < 0 || sq_p_arr(&p, &arr[1]) < 0)
+			goto oom;
+		sq_pipe_stmt(st, &lock_stmt, &p, TAG_LOCK);
 	}
-	for (size_t i = 0; i < n_keys; i++) {
+	if (n_keys > 0) {
 		sq_params_reset(&p);
-		sq_p_text(&p, keys[i].uscc);
-		sq_p_text(&p, record_kind_name(keys[i].kind));
-		sq_p_text(&p, keys[i].list);
-		sq_p_text(&p, keys[i].decision_no);
-		sq_pipe_stmt(st, &get_stmt, &p, TAG(TAG_RECORD, i));
+		for (int c = 0; c < 4; c++)
+			sq_arr_begin(&arr[c]);
+		for (size_t i = 0; i < n_keys; i++) {
+			sq_arr_text(&arr[0], keys[i].uscc);
+			sq_arr_text(&arr[1], record_kind_name(keys[i].kind));
+			sq_arr_text(&arr[2], keys[i].list);
+			sq_arr_text(&arr[3], keys[i].decision_no);
+		}
+		for (int c = 0; c < 4; c++)
+			if (sq_p_arr(&p, &arr[c]) < 0)
+				goto oom;
+		sq_pipe_stmt(st, &get_stmt, &p, TAG_RECORD);
 	}
-	for (size_t i = 0; i < n_ids; i++) {
-		if (!sq_uuid_valid(event_ids[i]))
-			continue;
+	if (n_ids > 0) {
 		sq_params_reset(&p);
-		sq_p_text(&p, event_ids[i]);
-		sq_pipe_stmt(st, &seen_stmt, &p, TAG(TAG_SEEN, i));
+		sq_arr_begin(&arr[0]);
+		for (size_t i = 0; i < n_ids; i++)
+			sq_arr_uuid(&arr[0], event_ids[i]); /* not a UUID: NULL, never seen */
+		if (sq_p_arr(&p, &arr[0]) < 0)
+			goto oom;
+		sq_pipe_stmt(st, &seen_stmt, &p, TAG_SEEN);
 	}
 	rc = sq_pipe_end(st, begin_result, &ctx, what, err, errsz);
 	sq_params_reset(&p);
@@ -391,6 +461,12 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	}
 	st->in_tx = true;
 	return 0;
+oom:
+	snprintf(err, errsz, "%s: out of memory", what);
+	free(locks);
+	/* The queued commands are abandoned with the connection: nothing was done. */
+	sq_drop(st, false);
+	return -1;
 }
 
 void
@@ -410,107 +486,213 @@ store_batch_rollback(store *st)
 
 /* --- writing a batch ------------------------------------------------------------------- */
 
+/* Each put_* queues one statement for all its rows (n > 0). Returns 0, or -1 with ebuf (out of
+ * memory, a row the server would refuse). */
+
 static int
-put_record(store *st, struct sq_params *p, const struct record *r, char *err, size_t errsz)
+bind_all(struct sq_params *p, struct sq_arr *arr, int n, char *ebuf, size_t ebufsz)
 {
+	sq_params_reset(p);
+	for (int c = 0; c < n; c++)
+		if (sq_p_arr(p, &arr[c]) < 0) {
+			snprintf(ebuf, ebufsz, "out of memory");
+			return -1;
+		}
+	return 0;
+}
+
+static int
+put_records(store *st, struct sq_params *p, const struct record *recs, size_t n, char *ebuf,
+            size_t ebufsz)
+{
+	struct sq_arr *a = st->arr;
 	char cats[CAT_COUNT * 32 + 3];
 
-	if (categories_format(r->categories, cats, sizeof cats) < 0) {
-		snprintf(err, errsz, "record \"%s\" of %s has unknown category bits %#x",
-		         r->key.decision_no, r->key.uscc, r->categories);
-		return -1;
+	for (int c = 0; c < 26; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+
+		if (categories_format(r->categories, cats, sizeof cats) < 0) {
+			snprintf(ebuf, ebufsz, "record \"%s\" of %s has unknown category bits %#x",
+			         r->key.decision_no, r->key.uscc, r->categories);
+			return -1;
+		}
+		sq_arr_text(&a[0], r->key.uscc);
+		sq_arr_text(&a[1], record_kind_name(r->key.kind));
+		sq_arr_text(&a[2], r->key.list);
+		sq_arr_text(&a[3], r->key.decision_no);
+		sq_arr_text(&a[4], rec_status_name(r->status));
+		sq_arr_bool(&a[5], r->added);
+		sq_arr_text(&a[6], r->producer);
+		sq_arr_text(&a[7], r->subject_name);
+		sq_arr_secs_or_null(&a[8], r->added_at);
+		sq_arr_uuid(&a[9], r->add_event_id);
+		sq_arr_date(&a[10], r->decided_on);
+		sq_arr_text(&a[11], cats);
+		sq_arr_text(&a[12], field_name(r->field));
+		sq_arr_bool(&a[13], r->has_fine);
+		sq_arr_i64(&a[14], r->fine_fen);
+		sq_arr_text(&a[15], r->severity != SEV_NONE ? severity_name(r->severity) : NULL);
+		sq_arr_bool(&a[16], r->light);
+		sq_arr_text(&a[17], site_name(r->channel));
+		sq_arr_date(&a[18], r->repairable_from);
+		sq_arr_date(&a[19], r->disclose_until);
+		sq_arr_text(&a[20],
+		            r->end_reason != TD_NONE ? takedown_reason_name(r->end_reason) : NULL);
+		sq_arr_secs_or_null(&a[21], r->ended_at);
+		sq_arr_text(&a[22], r->ended_by);
+		sq_arr_uuid(&a[23], r->end_event_id);
+		sq_arr_date(&a[24], r->ended_on);
+		sq_arr_text(&a[25], r->repair_decision_no);
 	}
-	sq_params_reset(p);
-	sq_p_text(p, r->key.uscc);
-	sq_p_text(p, record_kind_name(r->key.kind));
-	sq_p_text(p, r->key.list);
-	sq_p_text(p, r->key.decision_no);
-	sq_p_text(p, rec_status_name(r->status));
-	sq_p_bool(p, r->added);
-	sq_p_text(p, r->producer);
-	sq_p_text(p, r->subject_name);
-	sq_p_secs_or_null(p, r->added_at);
-	sq_p_uuid(p, r->add_event_id);
-	sq_p_date(p, r->decided_on);
-	sq_p_text(p, cats);
-	sq_p_text(p, field_name(r->field));
-	sq_p_bool(p, r->has_fine);
-	sq_p_i64(p, r->fine_fen);
-	sq_p_text(p, r->severity != SEV_NONE ? severity_name(r->severity) : NULL);
-	sq_p_bool(p, r->light);
-	sq_p_text(p, site_name(r->channel));
-	sq_p_date(p, r->repairable_from);
-	sq_p_date(p, r->disclose_until);
-	sq_p_text(p, r->end_reason != TD_NONE ? takedown_reason_name(r->end_reason) : NULL);
-	sq_p_secs_or_null(p, r->ended_at);
-	sq_p_text(p, r->ended_by);
-	sq_p_uuid(p, r->end_event_id);
-	sq_p_date(p, r->ended_on);
-	sq_p_text(p, r->repair_decision_no);
+	if (bind_all(p, a, 26, ebuf, ebufsz) < 0)
+		return -1;
 	sq_pipe_stmt(st, &record_stmt, p, -1);
 	return 0;
 }
 
-static void
-put_obligation(store *st, struct sq_params *p, const struct obligation *ob)
+static int
+put_obligations(store *st, struct sq_params *p, const struct obligation *obl, size_t n, char *ebuf,
+                size_t ebufsz)
 {
-	bool mr = ob->type == OUT_MUTUAL_RECOGNITION;
+	struct sq_arr *a = st->arr;
 
-	sq_params_reset(p);
-	sq_p_text(p, ob->id);
-	sq_p_text(p, site_name(ob->site));
-	sq_p_text(p, out_type_name(ob->type));
-	sq_p_text(p, ob->reason != TD_NONE ? takedown_reason_name(ob->reason) : NULL);
-	sq_p_text(p, record_kind_name(ob->key.kind));
-	sq_p_text(p, ob->key.uscc);
-	sq_p_text(p, ob->key.list);
-	sq_p_text(p, ob->key.decision_no);
-	sq_p_text(p, ob->producer);
-	sq_p_text(p, ob->subject_name);
-	sq_p_date(p, ob->disclose_until);
-	sq_p_date(p, ob->repairable_from);
-	sq_p_text(p, mr ? site_name(ob->rec_system) : NULL);
-	sq_p_text_or_null(p, mr ? ob->rec_decision_no : NULL);
-	sq_p_text_or_null(p, mr ? ob->rec_repair_decision_no : NULL);
-	sq_p_date(p, mr ? ob->rec_repaired_on : DATE_NONE);
-	sq_p_uuid(p, ob->source_event_id);
-	sq_p_i64(p, ob->received_at);
-	sq_p_date(p, ob->due_date);
+	for (int c = 0; c < 19; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct obligation *ob = &obl[i];
+		bool mr = ob->type == OUT_MUTUAL_RECOGNITION;
+
+		sq_arr_text(&a[0], ob->id);
+		sq_arr_text(&a[1], site_name(ob->site));
+		sq_arr_text(&a[2], out_type_name(ob->type));
+		sq_arr_text(&a[3], ob->reason != TD_NONE ? takedown_reason_name(ob->reason) : NULL);
+		sq_arr_text(&a[4], record_kind_name(ob->key.kind));
+		sq_arr_text(&a[5], ob->key.uscc);
+		sq_arr_text(&a[6], ob->key.list);
+		sq_arr_text(&a[7], ob->key.decision_no);
+		sq_arr_text(&a[8], ob->producer);
+		sq_arr_text(&a[9], ob->subject_name);
+		sq_arr_date(&a[10], ob->disclose_until);
+		sq_arr_date(&a[11], ob->repairable_from);
+		sq_arr_text(&a[12], mr ? site_name(ob->rec_system) : NULL);
+		sq_arr_text_or_null(&a[13], mr ? ob->rec_decision_no : NULL);
+		sq_arr_text_or_null(&a[14], mr ? ob->rec_repair_decision_no : NULL);
+		sq_arr_date(&a[15], mr ? ob->rec_repaired_on : DATE_NONE);
+		sq_arr_uuid(&a[16], ob->source_event_id);
+		sq_arr_i64(&a[17], ob->received_at);
+		sq_arr_date(&a[18], ob->due_date);
+	}
+	if (bind_all(p, a, 19, ebuf, ebufsz) < 0)
+		return -1;
 	sq_pipe_stmt(st, &obligation_stmt, p, -1);
+	return 0;
 }
 
 static int
-put_inbound(store *st, struct sq_params *p, const struct store_inbound *in)
+put_inbound(store *st, struct sq_params *p, const struct store_inbound *in, size_t n, char *ebuf,
+            size_t ebufsz)
 {
-	sq_params_reset(p);
-	sq_p_text(p, in->topic);
-	sq_p_i64(p, in->partition);
-	sq_p_i64(p, in->offset);
-	sq_p_uuid(p, in->event_id);
-	if (sq_p_text_clean(p, in->producer) < 0 || sq_p_text_clean(p, in->uscc) < 0)
+	struct sq_arr *a = st->arr;
+
+	for (int c = 0; c < 11; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		sq_arr_text(&a[0], in[i].topic);
+		sq_arr_i64(&a[1], in[i].partition);
+		sq_arr_i64(&a[2], in[i].offset);
+		sq_arr_uuid(&a[3], in[i].event_id);
+		sq_arr_text(&a[4], in[i].producer);
+		sq_arr_text(&a[5], in[i].uscc);
+		if (in[i].kafka_ts_ms >= 0)
+			sq_arr_i64(&a[6], in[i].kafka_ts_ms);
+		else
+			sq_arr_null(&a[6]);
+		sq_arr_text(&a[7], in[i].outcome);
+		sq_arr_text(&a[8], in[i].reason);
+		sq_arr_text(&a[9], in[i].detail);
+		sq_arr_bytes(&a[10], in[i].payload, in[i].payload_len);
+	}
+	if (bind_all(p, a, 11, ebuf, ebufsz) < 0)
 		return -1;
-	if (in->kafka_ts_ms >= 0)
-		sq_p_i64(p, in->kafka_ts_ms);
-	else
-		sq_p_text(p, NULL);
-	sq_p_text(p, in->outcome);
-	if (sq_p_text_clean(p, in->reason) < 0 || sq_p_text_clean(p, in->detail) < 0)
-		return -1;
-	sq_p_bytes(p, in->payload, in->payload_len);
 	sq_pipe_stmt(st, &inbound_stmt, p, -1);
 	return 0;
 }
 
 static int
-put_outrow(store *st, struct sq_params *p, const struct store_outrow *o)
+put_outrows(store *st, struct sq_params *p, const struct store_outrow *o, size_t n, char *ebuf,
+            size_t ebufsz)
 {
-	sq_params_reset(p);
-	sq_p_text(p, o->id);
-	if (sq_p_text_clean(p, o->topic) < 0 ||
-	    sq_p_text_clean(p, o->key != NULL ? o->key : "") < 0 ||
-	    sq_p_text_clean(p, o->payload) < 0)
+	struct sq_arr *a = st->arr;
+
+	for (int c = 0; c < 4; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		sq_arr_text(&a[0], o[i].id);
+		sq_arr_text(&a[1], o[i].topic);
+		sq_arr_text(&a[2], o[i].key != NULL ? o[i].key : "");
+		sq_arr_text(&a[3], o[i].payload);
+	}
+	if (bind_all(p, a, 4, ebuf, ebufsz) < 0)
 		return -1;
 	sq_pipe_stmt(st, &outbox_stmt, p, -1);
+	return 0;
+}
+
+/* The fence: every partition's offset moves, or CS001 aborts the transaction. tps sorted. */
+static int
+put_offsets(store *st, struct sq_params *p, const struct store_batch *b,
+            const struct store_tp *const *tps, char *ebuf, size_t ebufsz)
+{
+	struct sq_arr *a = st->arr;
+
+	for (int c = 0; c < 4; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < b->n_offsets; i++) {
+		sq_arr_text(&a[0], tps[i]->topic);
+		sq_arr_i64(&a[1], tps[i]->partition);
+		sq_arr_i64(&a[2], tps[i]->epoch);
+		sq_arr_i64(&a[3], tps[i]->offset);
+	}
+	sq_params_reset(p);
+	sq_p_text(p, b->grp);
+	sq_p_text(p, b->member);
+	for (int c = 0; c < 4; c++)
+		if (sq_p_arr(p, &a[c]) < 0) {
+			snprintf(ebuf, ebufsz, "out of memory");
+			return -1;
+		}
+	sq_pipe_stmt(st, &cas_stmt, p, -1);
+	return 0;
+}
+
+/* Acknowledgements, acks sorted by id; those whose id is no UUID match no obligation. */
+static int
+put_acks(store *st, struct sq_params *p, const struct ack *const *acks, size_t n, char *ebuf,
+         size_t ebufsz)
+{
+	struct sq_arr *a = st->arr;
+	size_t valid = 0;
+
+	for (int c = 0; c < 3; c++)
+		sq_arr_begin(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		if (!sq_uuid_valid(acks[i]->id))
+			continue;
+		sq_arr_text(&a[0], acks[i]->id);
+		sq_arr_text(&a[1], site_name(acks[i]->site));
+		sq_arr_secs_or_null(&a[2], acks[i]->done_at);
+		valid++;
+	}
+	if (valid == 0)
+		return 0;
+	if (bind_all(p, a, 3, ebuf, ebufsz) < 0)
+		return -1;
+	struct sq_params ids = {0};
+	sq_p_text(&ids, p->val[0]);
+	sq_pipe_stmt(st, &ack_lock_stmt, &ids, -1);
+	sq_pipe_stmt(st, &ack_stmt, p, -1);
 	return 0;
 }
 
@@ -604,36 +786,13 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
 	/* The fence first: a batch whose partition was lost stops before writing anything. */
-	for (size_t i = 0; i < b->n_offsets; i++) {
-		sq_params_reset(&p);
-		sq_p_text(&p, b->grp);
-		sq_p_text(&p, b->member);
-		sq_p_text(&p, tps[i]->topic);
-		sq_p_i64(&p, tps[i]->partition);
-		sq_p_i64(&p, tps[i]->epoch);
-		sq_p_i64(&p, tps[i]->offset);
-		sq_pipe_stmt(st, &cas_stmt, &p, -1);
-	}
-	for (size_t i = 0; i < b->n_in; i++)
-		if (put_inbound(st, &p, &b->in[i]) < 0)
-			goto oom;
-	for (size_t i = 0; i < b->n_recs; i++)
-		if (put_record(st, &p, &b->recs[i], ebuf, sizeof ebuf) < 0)
-			goto bad_row;
-	for (size_t i = 0; i < b->n_obl; i++)
-		put_obligation(st, &p, &b->obl[i]);
-	for (size_t i = 0; i < b->n_out; i++)
-		if (put_outrow(st, &p, &b->out[i]) < 0)
-			goto oom;
-	for (size_t i = 0; i < b->n_acks; i++) {
-		if (!sq_uuid_valid(acks[i]->id))
-			continue; /* no obligation has it */
-		sq_params_reset(&p);
-		sq_p_text(&p, acks[i]->id);
-		sq_p_text(&p, site_name(acks[i]->site));
-		sq_p_secs_or_null(&p, acks[i]->done_at);
-		sq_pipe_stmt(st, &ack_stmt, &p, -1);
-	}
+	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof ebuf) < 0) ||
+	    (b->n_in > 0 && put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof ebuf) < 0) ||
+	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof ebuf) < 0) ||
+	    (b->n_obl > 0 && put_obligations(st, &p, b->obl, b->n_obl, ebuf, sizeof ebuf) < 0) ||
+	    (b->n_out > 0 && put_outrows(st, &p, b->out, b->n_out, ebuf, sizeof ebuf) < 0) ||
+	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof ebuf) < 0))
+		goto bad_row;
 	sq_pipe_sql(st, "COMMIT", -1);
 	rc = sq_pipe_end(st, NULL, NULL, what, err, errsz);
 	if (rc == 0) {
@@ -644,8 +803,6 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	store_batch_rollback(st);
 	goto out;
 
-oom:
-	snprintf(ebuf, sizeof ebuf, "out of memory");
 bad_row:
 	snprintf(err, errsz, "%s: %s", what, ebuf);
 	/* The queued commands are abandoned with the connection: nothing was committed. */

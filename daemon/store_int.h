@@ -22,6 +22,7 @@ enum sq_stmt_id {
 	STMT_RECORD_PUT,
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
+	STMT_ACK_LOCK,
 	STMT_ACK,
 	STMT_COUNT,
 };
@@ -40,6 +41,16 @@ struct sq_cmd {
 	int tag;
 };
 
+/* An array parameter in PostgreSQL's text form ("{...}"), built element by element, for the
+ * set-based statements (one statement per table per batch). The buffer is kept between
+ * uses (sq_arr_begin empties it); running out of memory is sticky until sq_arr_begin. */
+struct sq_arr {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+#define SQ_MAXPARAMS_ARR 26 /* the most array parameters of one statement */
+
 struct store {
 	PGconn *conn;   /* NULL once dropped (timeout, lost connection): reconnect first */
 	char *conninfo; /* may hold a password: never printed, wiped on close */
@@ -49,8 +60,9 @@ struct store {
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
 	struct sq_cmd *cmds;            /* the pipeline being built */
 	size_t n_cmds, cap_cmds;
-	bool pipe_broken; /* queueing failed: the pipeline is abandoned */
-	char sqlstate[6]; /* of the last failed command, "" if none */
+	bool pipe_broken;                    /* queueing failed: the pipeline is abandoned */
+	char sqlstate[6];                    /* of the last failed command, "" if none */
+	struct sq_arr arr[SQ_MAXPARAMS_ARR]; /* array parameters, reused batch after batch */
 };
 
 /* Advisory lock keys (the single-bigint key space; subject locks use the two-int space). */
@@ -78,6 +90,21 @@ void sq_p_date(struct sq_params *p, cs_date d);         /* days since 1970; DATE
 void sq_p_secs_or_null(struct sq_params *p, int64_t s); /* 0 is NULL */
 void sq_p_uuid(struct sq_params *p, const char *s);     /* "" or not a UUID is NULL */
 void sq_p_bytes(struct sq_params *p, const void *b, size_t n); /* binary */
+
+void sq_arr_begin(struct sq_arr *a);
+void sq_arr_free(struct sq_arr *a);
+void sq_arr_null(struct sq_arr *a);
+/* Quoted; NULL is NULL; bytes that are not UTF-8 become U+FFFD (text from outside). */
+void sq_arr_text(struct sq_arr *a, const char *s);
+void sq_arr_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
+void sq_arr_i64(struct sq_arr *a, int64_t v);
+void sq_arr_bool(struct sq_arr *a, bool b);
+void sq_arr_date(struct sq_arr *a, cs_date d);                /* DATE_NONE is NULL */
+void sq_arr_secs_or_null(struct sq_arr *a, int64_t s);        /* 0 is NULL */
+void sq_arr_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
+void sq_arr_bytes(struct sq_arr *a, const void *b, size_t n); /* for bytea[] (hex) */
+/* Closes the array and binds it as the next text parameter of p; -1 when out of memory. */
+int sq_p_arr(struct sq_params *p, struct sq_arr *a);
 
 /* Whether s is a canonical UUID text (8-4-4-4-12 hex digits). */
 bool sq_uuid_valid(const char *s);

@@ -249,3 +249,185 @@ sq_get_bool(const PGresult *res, int row, int col)
 {
 	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
+
+/* --- array parameters ------------------------------------------------------------------ */
+
+static bool
+arr_reserve(struct sq_arr *a, size_t more)
+{
+	if (a->oom)
+		return false;
+	if (a->len + more + 1 <= a->cap)
+		return true;
+	size_t cap = a->cap ? a->cap : 4096;
+	while (cap < a->len + more + 1)
+		cap *= 2;
+	char *nb = realloc(a->buf, cap);
+	if (nb == NULL) {
+		a->oom = true;
+		return false;
+	}
+	a->buf = nb;
+	a->cap = cap;
+	return true;
+}
+
+/* Appends raw bytes. */
+static void
+arr_raw(struct sq_arr *a, const char *s, size_t n)
+{
+	if (!arr_reserve(a, n))
+		return;
+	memcpy(a->buf + a->len, s, n);
+	a->len += n;
+	a->buf[a->len] = '\0';
+}
+
+static void
+arr_sep(struct sq_arr *a)
+{
+	if (a->len > 1)
+		arr_raw(a, ",", 1);
+}
+
+void
+sq_arr_begin(struct sq_arr *a)
+{
+	a->len = 0;
+	a->oom = false;
+	arr_raw(a, "{", 1);
+}
+
+void
+sq_arr_free(struct sq_arr *a)
+{
+	free(a->buf);
+	*a = (struct sq_arr){0};
+}
+
+void
+sq_arr_null(struct sq_arr *a)
+{
+	arr_sep(a);
+	arr_raw(a, "NULL", 4);
+}
+
+void
+sq_arr_text(struct sq_arr *a, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (s == NULL) {
+		sq_arr_null(a);
+		return;
+	}
+	size_t n = strlen(s);
+	arr_sep(a);
+	/* at worst every byte is escaped or replaced (3 bytes), plus the quotes */
+	if (!arr_reserve(a, n * 3 + 2))
+		return;
+	char *o = a->buf + a->len;
+	*o++ = '"';
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else if (l == 1) {
+			if (s[i] == '"' || s[i] == '\\')
+				*o++ = '\\';
+			*o++ = s[i++];
+		} else {
+			memcpy(o, s + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	*o++ = '"';
+	a->len = (size_t)(o - a->buf);
+	a->buf[a->len] = '\0';
+}
+
+void
+sq_arr_text_or_null(struct sq_arr *a, const char *s)
+{
+	sq_arr_text(a, s != NULL && s[0] != '\0' ? s : NULL);
+}
+
+void
+sq_arr_i64(struct sq_arr *a, int64_t v)
+{
+	char num[24];
+	int w = snprintf(num, sizeof num, "%" PRId64, v);
+
+	arr_sep(a);
+	arr_raw(a, num, (size_t)w);
+}
+
+void
+sq_arr_bool(struct sq_arr *a, bool b)
+{
+	arr_sep(a);
+	arr_raw(a, b ? "t" : "f", 1);
+}
+
+void
+sq_arr_date(struct sq_arr *a, cs_date d)
+{
+	if (d == DATE_NONE)
+		sq_arr_null(a);
+	else
+		sq_arr_i64(a, d);
+}
+
+void
+sq_arr_secs_or_null(struct sq_arr *a, int64_t s)
+{
+	if (s == 0)
+		sq_arr_null(a);
+	else
+		sq_arr_i64(a, s);
+}
+
+void
+sq_arr_uuid(struct sq_arr *a, const char *s)
+{
+	if (s == NULL || !sq_uuid_valid(s))
+		sq_arr_null(a);
+	else
+		sq_arr_text(a, s);
+}
+
+void
+sq_arr_bytes(struct sq_arr *a, const void *b, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = b;
+
+	arr_sep(a);
+	/* "\\x..." : the array quoting turns \\ into the \ of bytea's hex form */
+	if (!arr_reserve(a, n * 2 + 5))
+		return;
+	char *o = a->buf + a->len;
+	memcpy(o, "\"\\\\x", 4);
+	o += 4;
+	for (size_t i = 0; i < n; i++) {
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 15];
+	}
+	*o++ = '"';
+	a->len = (size_t)(o - a->buf);
+	a->buf[a->len] = '\0';
+}
+
+int
+sq_p_arr(struct sq_params *p, struct sq_arr *a)
+{
+	arr_raw(a, "}", 1);
+	if (a->oom)
+		return -1;
+	sq_p_text(p, a->buf);
+	return 0;
+}
