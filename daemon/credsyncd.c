@@ -25,8 +25,8 @@
 #include "summary.h"
 
 #define TIME_JOBS_EVERY_MS 2000
-/* Longest wait for delivery reports when the consumer had nothing. */
-#define PUBLISH_WAIT_MS 5
+/* The publisher's wait between outbox reads when it has nothing to send. */
+#define PUBLISH_IDLE_MS 10
 
 static volatile sig_atomic_t run = 1;
 static volatile sig_atomic_t reload = 0;
@@ -43,10 +43,8 @@ struct daemon {
 	pipeline *p;
 	publisher *pub;
 	char member[128];
-	int64_t publish_at; /* no publisher step before (monotonic ms), after a failure */
-	int64_t expiry_at;  /* no clock jobs before (monotonic ms) */
+	int64_t expiry_at; /* no clock jobs before (monotonic ms) */
 	long expiry_wait;
-	long publish_wait;
 	rd_kafka_message_t **msgs;
 };
 
@@ -264,26 +262,6 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	 */
 }
 
-/* One publisher step; after a failure the next waits with capped backoff, so a database
- * that refuses does not spin the loop. */
-static void
-publish(struct daemon *d)
-{
-	char err[1024];
-	if (now_ms() < d->publish_at)
-		return;
-	if (publisher_step(d->pub, err, sizeof(err)) >= 0) {
-		d->publish_wait = 0;
-		return;
-	}
-	d->publish_wait = backoff(d->publish_wait, d->cfg);
-	d->publish_at = now_ms() + d->publish_wait;
-	log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying", "error=%s retry_ms=%ld",
-	       log_qs(err), d->publish_wait);
-	publisher_reset(d->pub);
-	reconnect(d->pst, d->cfg, "publisher");
-}
-
 /* The jobs of the clock, every few seconds: automatic takedowns, late obligations and
  * applications, the daily summaries. A failure waits with capped backoff. */
 static void
@@ -464,7 +442,8 @@ start(struct daemon *d, char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	return 0;
+	return publisher_start(d->pub, PUBLISH_IDLE_MS,
+	                       (long)config_int(d->cfg, "retry.max_backoff_ms"), err, errsz);
 }
 
 /* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
@@ -474,13 +453,7 @@ stop(struct daemon *d)
 {
 	notify_stopping();
 	if (d->k != NULL) {
-		int64_t deadline = now_ms() + config_int(d->cfg, "shutdown.timeout_ms") / 2;
-		char err[512];
-		while (d->pub != NULL && publisher_in_flight(d->pub) > 0 && now_ms() < deadline)
-			kafka_poll(d->k, 100);
-		if (d->pub != NULL && publisher_finish(d->pub, err, sizeof(err)) < 0)
-			log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=%s",
-			       log_qs(err));
+		publisher_stop(d->pub, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
 		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
 	}
 	publisher_free(d->pub);
@@ -575,16 +548,12 @@ main(int argc, char **argv)
 			reload = 0;
 			do_reload(&d);
 		}
-		/* A busy publisher is not kept waiting for the consumer's batch timeout. */
-		bool busy = publisher_busy(d.pub);
-		size_t n = kafka_consume_batch(
-		    d.k, d.msgs, max, busy ? 0 : (int)config_int(d.cfg, "batch.max_wait_ms"));
+		size_t n = kafka_consume_batch(d.k, d.msgs, max,
+		                               (int)config_int(d.cfg, "batch.max_wait_ms"));
 		if (n > 0)
 			apply_batch(&d, d.msgs, n);
 		for (size_t i = 0; i < n; i++)
 			rd_kafka_message_destroy(d.msgs[i]);
-		kafka_poll(d.k, n == 0 && publisher_in_flight(d.pub) > 0 ? PUBLISH_WAIT_MS : 0);
-		publish(&d);
 		time_jobs(&d);
 		if (now_ms() >= next_progress) {
 			log_progress(&d);

@@ -1,11 +1,14 @@
 /* publisher: the outbox table -> Kafka, marking rows sent on successful delivery only. */
 #include "publisher.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -21,6 +24,12 @@ struct publisher {
 	size_t n_rows, n_reported;
 	bool more;    /* the last fetch was full: more rows are likely waiting */
 	uint32_t gen; /* tells a late report of a dropped batch from one of the current batch */
+	/* the thread of publisher_start */
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	int idle_ms;
+	long max_backoff_ms;
 };
 
 /* A message's opaque: the batch generation and the row's index in it. */
@@ -71,12 +80,6 @@ size_t
 publisher_in_flight(const publisher *pub)
 {
 	return pub->n_rows - pub->n_reported;
-}
-
-bool
-publisher_busy(const publisher *pub)
-{
-	return pub->n_rows > 0 || pub->more;
 }
 
 void
@@ -178,4 +181,84 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 		}
 	}
 	return marked;
+}
+
+/* --- the publisher's thread ------------------------------------------------------------ */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Steps until told to stop. The producer's delivery reports are served here only (nothing
+ * else polls the producer while the thread runs), so publisher_delivered runs on it too. */
+static void *
+run(void *arg)
+{
+	publisher *pub = arg;
+	int64_t retry_at = 0;
+	long wait = 0;
+	char err[1024];
+
+	while (!atomic_load(&pub->stop)) {
+		if (mono_ms() >= retry_at) {
+			if (publisher_step(pub, err, sizeof(err)) >= 0) {
+				wait = 0;
+			} else {
+				wait = wait ? wait * 2 : 200;
+				if (wait > pub->max_backoff_ms)
+					wait = pub->max_backoff_ms;
+				retry_at = mono_ms() + wait;
+				log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying",
+				       "error=%s retry_ms=%ld", log_qs(err), wait);
+				publisher_reset(pub);
+				if (store_reconnect(pub->st, err, sizeof(err)) < 0)
+					log_kv(LOG_LVL_WARN, "PostgreSQL unavailable, retrying",
+					       "for=publisher error=%s retry_ms=%ld", log_qs(err),
+					       wait);
+			}
+		}
+		/* Waits for delivery reports, or idles between outbox reads. */
+		bool busy = pub->n_rows > 0 || pub->more;
+		kafka_poll(pub->k, busy && publisher_in_flight(pub) == 0 ? 0
+		                   : busy                                ? 5
+		                                                         : pub->idle_ms);
+	}
+	return NULL;
+}
+
+int
+publisher_start(publisher *pub, int idle_ms, long max_backoff_ms, char *err, size_t errsz)
+{
+	int rc;
+
+	pub->idle_ms = idle_ms > 0 ? idle_ms : 1;
+	pub->max_backoff_ms = max_backoff_ms > 200 ? max_backoff_ms : 200;
+	atomic_store(&pub->stop, false);
+	if ((rc = pthread_create(&pub->thread, NULL, run, pub)) != 0) {
+		snprintf(err, errsz, "could not start the publisher's thread: %s", strerror(rc));
+		return -1;
+	}
+	pub->started = true;
+	return 0;
+}
+
+void
+publisher_stop(publisher *pub, int timeout_ms)
+{
+	char err[1024];
+
+	if (pub == NULL || !pub->started)
+		return;
+	atomic_store(&pub->stop, true);
+	pthread_join(pub->thread, NULL);
+	pub->started = false;
+	int64_t deadline = mono_ms() + timeout_ms;
+	while (publisher_in_flight(pub) > 0 && mono_ms() < deadline)
+		kafka_poll(pub->k, 100);
+	if (publisher_finish(pub, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=%s", log_qs(err));
 }

@@ -6,7 +6,6 @@
 #define CREDSYNC_PUBLISHER_H
 
 #include <librdkafka/rdkafka.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "kafka.h"
@@ -34,9 +33,16 @@ int publisher_finish(publisher *pub, char *err, size_t errsz);
 /* Rows produced and not yet reported. */
 size_t publisher_in_flight(const publisher *pub);
 
-/* Whether the publisher has rows in flight or more unsent rows are likely waiting: the main
- * loop then does not block long on the consumer. */
-bool publisher_busy(const publisher *pub);
+/* Runs publisher_step on a thread of its own, so that reading and marking the outbox overlaps
+ * the pipeline's batches: it serves the producer's delivery reports (nothing else may poll
+ * the producer until publisher_stop), waits idle_ms between outbox reads when there is
+ * nothing to send, and retries a store failure with backoff capped at max_backoff_ms
+ * (reconnecting the store). Returns 0, or -1 with err. */
+int publisher_start(publisher *pub, int idle_ms, long max_backoff_ms, char *err, size_t errsz);
+
+/* Stops the thread (NULL or not started: nothing), waits up to timeout_ms for the reports of
+ * the rows in flight and marks the delivered ones sent. */
+void publisher_stop(publisher *pub, int timeout_ms);
 
 /* Forgets the lock after the store connection was re-established. */
 void publisher_reset(publisher *pub);
