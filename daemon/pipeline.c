@@ -38,7 +38,8 @@ struct item {
 	struct ack ack;
 	struct reject rej;
 	const char *outcome;
-	int rec; /* index into the batch's records, or -1 */
+	int rec;      /* index into the batch's records, or -1 */
+	size_t id_ix; /* an event's index into the batch's ids */
 };
 
 /* The batch's working set: the records its events touch, by key. */
@@ -65,6 +66,10 @@ struct batch {
 	size_t n_acks;
 	struct store_tp *offsets;
 	size_t n_offsets;
+	/* Hash indexes (slot: index + 1, 0 empty; HMASK + 1 slots, at least twice the batch):
+	 * lookups inside a batch of thousands stay constant-time. */
+	uint32_t *h_keys, *h_usccs, *h_seen, *h_done;
+	size_t hmask;
 };
 
 pipeline *
@@ -185,20 +190,92 @@ key_eq(const struct record_key *a, const struct record_key *b)
 	       strcmp(a->list, b->list) == 0 && strcmp(a->decision_no, b->decision_no) == 0;
 }
 
-/* The batch's index of key, adding it when new. Batches are small (batch.max_events), so a
- * linear search costs less than the round trip it saves. */
+/* FNV-1a over s and a separator, continuing from h. */
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	for (const unsigned char *u = (const unsigned char *)s; *u != '\0'; u++) {
+		h ^= *u;
+		h *= UINT64_C(1099511628211);
+	}
+	h ^= 0xff;
+	return h * UINT64_C(1099511628211);
+}
+
+#define HASH_SEED UINT64_C(14695981039346656037)
+
+static uint64_t
+hash_key(const struct record_key *k)
+{
+	uint64_t h = HASH_SEED ^ (uint64_t)k->kind;
+	return hash_str(hash_str(hash_str(h, k->uscc), k->list), k->decision_no);
+}
+
+/* The slot of the entry eq() finds, or the empty slot where it belongs (linear probing; the
+ * table never fills: it has twice the batch's slots). */
+static uint32_t *
+hslot(uint32_t *tab, size_t mask, uint64_t h,
+      bool (*eq)(const struct batch *, size_t, const void *), const struct batch *b,
+      const void *want)
+{
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask)
+		if (tab[i] == 0 || eq(b, tab[i] - 1, want))
+			return &tab[i];
+}
+
+static bool
+eq_key(const struct batch *b, size_t i, const void *want)
+{
+	return key_eq(&b->keys[i], want);
+}
+
+static bool
+eq_uscc(const struct batch *b, size_t i, const void *want)
+{
+	return strcmp(b->usccs[i], want) == 0;
+}
+
+static bool
+eq_id(const struct batch *b, size_t i, const void *want)
+{
+	return strcmp(b->ids[i], want) == 0;
+}
+
+/* The batch's index of key, adding it when new. */
 static int
 batch_key(struct batch *b, const struct record_key *key)
 {
-	for (size_t i = 0; i < b->n_keys; i++)
-		if (key_eq(&b->keys[i], key))
-			return (int)i;
+	uint32_t *slot = hslot(b->h_keys, b->hmask, hash_key(key), eq_key, b, key);
+	if (*slot != 0)
+		return (int)(*slot - 1);
 	b->keys[b->n_keys] = *key;
-	for (size_t i = 0; i < b->n_uscc; i++)
-		if (strcmp(b->usccs[i], key->uscc) == 0)
-			return (int)b->n_keys++;
-	memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
-	return (int)b->n_keys++;
+	*slot = (uint32_t)++b->n_keys;
+	slot = hslot(b->h_usccs, b->hmask, hash_str(HASH_SEED, key->uscc), eq_uscc, b, key->uscc);
+	if (*slot == 0) {
+		memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
+		*slot = (uint32_t)b->n_uscc;
+	}
+	return (int)(b->n_keys - 1);
+}
+
+/* Notes that ids[i] took effect (in the database: h_seen; in this batch: h_done). */
+static void
+id_note(struct batch *b, uint32_t *tab, size_t i)
+{
+	uint32_t *slot = hslot(tab, b->hmask, hash_str(HASH_SEED, b->ids[i]), eq_id, b, b->ids[i]);
+	if (*slot == 0)
+		*slot = (uint32_t)i + 1;
+}
+
+static bool
+id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
+{
+	for (size_t i = (size_t)hash_str(HASH_SEED, event_id) & b->hmask;; i = (i + 1) & b->hmask) {
+		if (tab[i] == 0)
+			return false;
+		if (strcmp(b->ids[tab[i] - 1], event_id) == 0)
+			return true;
+	}
 }
 
 static void
@@ -223,6 +300,10 @@ batch_free(struct batch *b)
 	free(b->out_topics);
 	free(b->acks);
 	free(b->offsets);
+	free(b->h_keys);
+	free(b->h_usccs);
+	free(b->h_seen);
+	free(b->h_done);
 }
 
 static int
@@ -247,9 +328,18 @@ batch_alloc(struct batch *b, size_t n)
 	b->out_topics = calloc(m * RECON_MAX_OBLIGATIONS, sizeof(*b->out_topics));
 	b->acks = calloc(m, sizeof(*b->acks));
 	b->offsets = calloc(m, sizeof(*b->offsets));
+	size_t slots = 16;
+	while (slots < 2 * m)
+		slots *= 2;
+	b->hmask = slots - 1;
+	b->h_keys = calloc(slots, sizeof(*b->h_keys));
+	b->h_usccs = calloc(slots, sizeof(*b->h_usccs));
+	b->h_seen = calloc(slots, sizeof(*b->h_seen));
+	b->h_done = calloc(slots, sizeof(*b->h_done));
 	if (!b->items || !b->keys || !b->recs || !b->found || !b->dirty || !b->usccs || !b->ids ||
 	    !b->seen || !b->in || !b->obl || !b->out || !b->payloads || !b->out_ids ||
-	    !b->out_topics || !b->acks || !b->offsets)
+	    !b->out_topics || !b->acks || !b->offsets || !b->h_keys || !b->h_usccs || !b->h_seen ||
+	    !b->h_done)
 		return -1;
 	return 0;
 }
@@ -296,6 +386,7 @@ classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n
 			}
 			it->kind = IT_EVENT;
 			it->rec = batch_key(b, &it->ev.key);
+			it->id_ix = b->n_ids;
 			memcpy(b->ids[b->n_ids++], it->ev.event_id, UUID_STRLEN);
 		} else if (site != NULL) {
 			it->kind = ack_parse(payload, msgs[i]->len, site, &it->ack, &it->rej) < 0
@@ -305,27 +396,6 @@ classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n
 			it->kind = IT_IGNORED;
 		}
 	}
-}
-
-static bool
-seen_in_batch(const struct batch *b, size_t upto, const char *event_id)
-{
-	for (size_t j = 0; j < upto; j++)
-		if (b->items[j].kind == IT_EVENT && b->items[j].outcome != NULL &&
-		    strcmp(b->items[j].outcome, "duplicate") != 0 &&
-		    strcmp(b->items[j].outcome, "rejected") != 0 &&
-		    strcmp(b->items[j].ev.event_id, event_id) == 0)
-			return true;
-	return false;
-}
-
-static bool
-was_seen(const struct batch *b, const char *event_id)
-{
-	for (size_t j = 0; j < b->n_ids; j++)
-		if (b->seen[j] && strcmp(b->ids[j], event_id) == 0)
-			return true;
-	return false;
 }
 
 static int
@@ -436,6 +506,9 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 	                      b.recs, b.found, (const char(*)[UUID_STRLEN])b.ids, b.n_ids, b.seen,
 	                      err, errsz) < 0)
 		goto out;
+	for (size_t i = 0; i < b.n_ids; i++)
+		if (b.seen[i])
+			id_note(&b, b.h_seen, i);
 
 	for (size_t i = 0; i < n; i++) {
 		const rd_kafka_message_t *msg = msgs[i];
@@ -452,8 +525,8 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 			b.acks[b.n_acks++] = it->ack;
 			it->outcome = "ack";
 			p->stats.acks++;
-		} else if (it->kind == IT_EVENT && (was_seen(&b, it->ev.event_id) ||
-		                                    seen_in_batch(&b, i, it->ev.event_id))) {
+		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
+		                                    id_in(&b, b.h_done, it->ev.event_id))) {
 			it->outcome = "duplicate";
 			p->stats.duplicates++;
 		} else if (it->kind == IT_EVENT) {
@@ -463,9 +536,12 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 				store_batch_rollback(p->st);
 				goto out;
 			}
-			if (r > 0)
+			/* Took effect: later copies in the batch are duplicates. */
+			if (r == 0)
+				id_note(&b, b.h_done, it->id_ix);
+			else
 				it->kind = IT_REJECT;
-			else if (track_app(p, it, err, errsz) < 0) {
+			if (r == 0 && track_app(p, it, err, errsz) < 0) {
 				store_batch_rollback(p->st);
 				goto out;
 			}
