@@ -372,6 +372,10 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	    "earliest",
 	    "topic.metadata.refresh.interval.ms",
 	    "10000",
+	    /* librdkafka prefetches up to 64 MiB by default: a backlog would fill it, and the
+	     * daemon's memory with it. 8 MiB keeps batches of thousands of events fed. */
+	    "queued.max.messages.kbytes",
+	    "8192",
 	    NULL,
 	};
 	/* Offsets live in PostgreSQL: Kafka's are written by kafka_commit_async only. */
