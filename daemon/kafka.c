@@ -667,6 +667,13 @@ kafka_poll(kafka *k, int timeout_ms)
 }
 
 void
+kafka_push(kafka *k, int timeout_ms)
+{
+	/* _TIMED_OUT only says that messages are still queued: their reports come later. */
+	(void)rd_kafka_flush(k->producer, timeout_ms);
+}
+
+void
 kafka_commit_async(kafka *k, const rd_kafka_topic_partition_list_t *offsets)
 {
 	rd_kafka_resp_err_t rerr;

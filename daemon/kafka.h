@@ -87,6 +87,11 @@ int kafka_produce(kafka *k, const char *topic, const char *key, const void *payl
 /* Serves the producer's events (delivery reports, errors), waiting up to timeout_ms. */
 void kafka_poll(kafka *k, int timeout_ms);
 
+/* As kafka_poll, but first wakes the producer's brokers to send what is queued now, without
+ * waiting for linger.ms or the broker thread's next tick (librdkafka's flush). Returns when
+ * nothing is in the producer's queue or after timeout_ms; delivered hooks run inside. */
+void kafka_push(kafka *k, int timeout_ms);
+
 /* Commits offsets (the next offsets to read) to Kafka's group offsets without waiting: only so
  * that kafka-consumer-groups and kcat show lag. PostgreSQL holds the real ones; these are
  * never read back. NULL or empty: nothing. A failure is logged at the next consume. */

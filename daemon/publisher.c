@@ -19,11 +19,16 @@ struct publisher {
 	kafka *k;
 	int batch;
 	bool locked;
-	struct outbox_row *rows; /* the rows in flight, owned */
+	/* The rows in flight (their strings owned), at most batch. A window: once half of them
+	 * are reported, the delivered ones are marked sent and more rows go out, so that one
+	 * slow delivery (librdkafka 2.0.2 holds a partition's first message up to a second)
+	 * does not hold up the others. */
+	struct outbox_row *rows;
 	enum slot_state *state;
+	uint64_t *ticket; /* each row's opaque: a late report for a dropped row finds none */
 	size_t n_rows, n_reported;
-	bool more;    /* the last fetch was full: more rows are likely waiting */
-	uint32_t gen; /* tells a late report of a dropped batch from one of the current batch */
+	uint64_t next_ticket;
+	bool more; /* the last fetch was full: more rows are likely waiting */
 	/* the thread of publisher_start */
 	pthread_t thread;
 	bool started;
@@ -31,13 +36,6 @@ struct publisher {
 	int idle_ms;
 	long max_backoff_ms;
 };
-
-/* A message's opaque: the batch generation and the row's index in it. */
-static void *
-opaque_of(uint32_t gen, size_t i)
-{
-	return (void *)(uintptr_t)(((uint64_t)gen << 32) | (uint32_t)i);
-}
 
 publisher *
 publisher_new(store *st, kafka *k, int batch)
@@ -48,16 +46,29 @@ publisher_new(store *st, kafka *k, int batch)
 	pub->st = st;
 	pub->k = k;
 	pub->batch = batch > 0 ? batch : 1;
+	pub->rows = calloc((size_t)pub->batch, sizeof(*pub->rows));
+	pub->state = calloc((size_t)pub->batch, sizeof(*pub->state));
+	pub->ticket = calloc((size_t)pub->batch, sizeof(*pub->ticket));
+	if (pub->rows == NULL || pub->state == NULL || pub->ticket == NULL) {
+		publisher_free(pub);
+		return NULL;
+	}
 	return pub;
+}
+
+static void
+free_row(struct outbox_row *row)
+{
+	free(row->key);
+	free(row->payload);
+	row->key = row->payload = NULL;
 }
 
 static void
 drop_rows(publisher *pub)
 {
-	store_outbox_free(pub->rows, pub->n_rows);
-	free(pub->state);
-	pub->rows = NULL;
-	pub->state = NULL;
+	for (size_t i = 0; i < pub->n_rows; i++)
+		free_row(&pub->rows[i]);
 	pub->n_rows = pub->n_reported = 0;
 }
 
@@ -66,7 +77,11 @@ publisher_free(publisher *pub)
 {
 	if (pub == NULL)
 		return;
-	drop_rows(pub);
+	if (pub->rows != NULL)
+		drop_rows(pub);
+	free(pub->rows);
+	free(pub->state);
+	free(pub->ticket);
 	free(pub);
 }
 
@@ -85,10 +100,12 @@ publisher_in_flight(const publisher *pub)
 void
 publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err)
 {
-	uint64_t v = (uint64_t)(uintptr_t)opaque;
-	size_t i = (size_t)(uint32_t)v;
+	uint64_t t = (uint64_t)(uintptr_t)opaque;
+	size_t i = 0;
 
-	if ((uint32_t)(v >> 32) != pub->gen || i >= pub->n_rows || pub->state[i] != SLOT_PENDING)
+	while (i < pub->n_rows && pub->ticket[i] != t)
+		i++;
+	if (i == pub->n_rows || pub->state[i] != SLOT_PENDING)
 		return; /* a report for rows already given up on */
 	pub->state[i] = err == RD_KAFKA_RESP_ERR_NO_ERROR ? SLOT_OK : SLOT_FAILED;
 	pub->n_reported++;
@@ -98,12 +115,13 @@ publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err)
 		       log_qs(rd_kafka_err2str(err)));
 }
 
-/* All reports are in: marks the delivered rows sent and forgets the batch. */
+/* Marks the delivered rows sent and forgets the reported ones (a failed row is read again,
+ * still unsent); the rows still pending stay. Returns the number marked, or -1. */
 static int
 settle(publisher *pub, char *err, size_t errsz)
 {
 	int64_t *seqs = malloc((pub->n_rows ? pub->n_rows : 1) * sizeof(*seqs));
-	size_t n = 0;
+	size_t n = 0, kept = 0;
 
 	if (seqs == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -115,17 +133,69 @@ settle(publisher *pub, char *err, size_t errsz)
 	int rc = n > 0 ? store_outbox_mark_sent(pub->st, seqs, n, err, errsz) : 0;
 	free(seqs);
 	if (rc < 0)
-		return -1; /* keep the batch: marking is retried on the next step */
-	drop_rows(pub);
+		return -1; /* keep the rows: marking is retried on the next step */
+	for (size_t i = 0; i < pub->n_rows; i++) {
+		if (pub->state[i] != SLOT_PENDING) {
+			free_row(&pub->rows[i]);
+			continue;
+		}
+		pub->rows[kept] = pub->rows[i];
+		pub->state[kept] = pub->state[i];
+		pub->ticket[kept] = pub->ticket[i];
+		kept++;
+	}
+	pub->n_rows = kept;
+	pub->n_reported = 0;
 	return (int)n;
 }
 
 int
 publisher_finish(publisher *pub, char *err, size_t errsz)
 {
-	if (!pub->locked || pub->n_rows == 0 || pub->n_reported < pub->n_rows)
+	if (!pub->locked || pub->n_rows == 0)
 		return 0;
 	return settle(pub, err, errsz);
+}
+
+/* Reads up to room more unsent rows (not those in flight) and produces them. */
+static int
+send_more(publisher *pub, size_t room, char *err, size_t errsz)
+{
+	int64_t *except = malloc((pub->n_rows ? pub->n_rows : 1) * sizeof(*except));
+	struct outbox_row *got = NULL;
+	size_t n = 0;
+
+	if (except == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < pub->n_rows; i++)
+		except[i] = pub->rows[i].seq;
+	int rc = store_outbox_fetch_except(pub->st, 0, except, pub->n_rows, (int)room, &got, &n,
+	                                   err, errsz);
+	free(except);
+	if (rc < 0)
+		return -1;
+	pub->more = n == room;
+	for (size_t j = 0; j < n; j++) {
+		size_t i = pub->n_rows++;
+		const struct outbox_row *row = &pub->rows[i];
+		char perr[256];
+
+		pub->rows[i] = got[j]; /* its strings move over */
+		pub->state[i] = SLOT_PENDING;
+		pub->ticket[i] = ++pub->next_ticket;
+		if (kafka_produce(pub->k, row->topic, row->key, row->payload, strlen(row->payload),
+		                  (void *)(uintptr_t)pub->ticket[i], perr, sizeof(perr)) < 0) {
+			/* Not queued (queue full, producer fenced): counts as a failed report. */
+			pub->state[i] = SLOT_FAILED;
+			pub->n_reported++;
+			log_kv(LOG_LVL_WARN, "could not produce, will retry",
+			       "id=%s topic=%s error=%s", row->id, row->topic, log_qs(perr));
+		}
+	}
+	free(got);
+	return 0;
 }
 
 int
@@ -146,40 +216,14 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 	}
 	int marked = 0;
 	if (pub->n_rows > 0) {
-		if (pub->n_reported < pub->n_rows)
+		if (publisher_in_flight(pub) > (size_t)pub->batch / 2)
 			return 0;
-		/* settled: the next rows go out in the same step, not a loop turn later */
 		if ((marked = settle(pub, err, errsz)) < 0)
 			return -1;
 	}
-	size_t n = 0;
-	if (store_outbox_fetch(pub->st, 0, pub->batch, &pub->rows, &n, err, errsz) < 0)
+	if ((size_t)pub->batch > pub->n_rows &&
+	    send_more(pub, (size_t)pub->batch - pub->n_rows, err, errsz) < 0)
 		return -1;
-	pub->n_rows = n;
-	pub->more = n == (size_t)pub->batch;
-	if (n == 0) {
-		drop_rows(pub);
-		return marked;
-	}
-	pub->state = calloc(n, sizeof(*pub->state));
-	if (pub->state == NULL) {
-		drop_rows(pub);
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	pub->gen++;
-	for (size_t i = 0; i < n; i++) {
-		const struct outbox_row *row = &pub->rows[i];
-		char perr[256];
-		if (kafka_produce(pub->k, row->topic, row->key, row->payload, strlen(row->payload),
-		                  opaque_of(pub->gen, i), perr, sizeof(perr)) < 0) {
-			/* Not queued (queue full, producer fenced): counts as a failed report. */
-			pub->state[i] = SLOT_FAILED;
-			pub->n_reported++;
-			log_kv(LOG_LVL_WARN, "could not produce, will retry",
-			       "id=%s topic=%s error=%s", row->id, row->topic, log_qs(perr));
-		}
-	}
 	return marked;
 }
 
@@ -221,11 +265,13 @@ run(void *arg)
 					       wait);
 			}
 		}
-		/* Waits for delivery reports, or idles between outbox reads. */
-		bool busy = pub->n_rows > 0 || pub->more;
-		kafka_poll(pub->k, busy && publisher_in_flight(pub) == 0 ? 0
-		                   : busy                                ? 5
-		                                                         : pub->idle_ms);
+		/* Waits for delivery reports (pushing the rows out: the publisher waits for all of
+		 * them, and librdkafka 2.0.2 may otherwise hold some for up to a second), or idles
+		 * between outbox reads. */
+		if (publisher_in_flight(pub) > 0)
+			kafka_push(pub->k, 5);
+		else
+			kafka_poll(pub->k, pub->more ? 0 : pub->idle_ms);
 	}
 	return NULL;
 }

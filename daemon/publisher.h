@@ -26,8 +26,8 @@ void publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err);
  * sent, or -1 on a store error (err; the caller reconnects the store and calls again). */
 int publisher_step(publisher *pub, char *err, size_t errsz);
 
-/* At shutdown: marks the rows sent when every report is in, produces nothing new. Returns
- * as publisher_step. */
+/* At shutdown: marks the delivered rows sent, produces nothing new. Returns as
+ * publisher_step. */
 int publisher_finish(publisher *pub, char *err, size_t errsz);
 
 /* Rows produced and not yet reported. */

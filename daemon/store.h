@@ -144,6 +144,11 @@ struct outbox_row {
  * about one subject always commit in seq order). Needs the outbox lock. */
 int store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret,
                        size_t *ret_n, char *err, size_t errsz);
+/* As store_outbox_fetch, leaving out the rows whose seq is in except[0..n_except) (rows in
+ * flight). */
+int store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *except, size_t n_except,
+                              int limit, struct outbox_row **ret, size_t *ret_n, char *err,
+                              size_t errsz);
 void store_outbox_free(struct outbox_row *rows, size_t n); /* NULL ok */
 
 /* Marks rows sent (and their obligations). Needs the outbox lock. */

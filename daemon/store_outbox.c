@@ -60,9 +60,34 @@ dup_value(const PGresult *res, int row, int col)
 	return s;
 }
 
+/* "{1,2,3}", a bigint[] literal (malloc'd), or NULL when out of memory. */
+static char *
+seq_list(const int64_t *seqs, size_t n)
+{
+	char *list = malloc(n * 21 + 3), *o;
+
+	if (list == NULL)
+		return NULL;
+	o = list;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++)
+		o += snprintf(o, 22, "%s%" PRId64, i > 0 ? "," : "", seqs[i]);
+	*o++ = '}';
+	*o = '\0';
+	return list;
+}
+
 int
 store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret, size_t *ret_n,
                    char *err, size_t errsz)
+{
+	return store_outbox_fetch_except(st, after_seq, NULL, 0, limit, ret, ret_n, err, errsz);
+}
+
+int
+store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *except, size_t n_except,
+                          int limit, struct outbox_row **ret, size_t *ret_n, char *err,
+                          size_t errsz)
 {
 	static const char what[] = "could not read the outbox";
 	struct sq_params p = {0};
@@ -77,12 +102,21 @@ store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **
 		return -1;
 	if (limit <= 0)
 		return 0;
+	char *ex = seq_list(except, n_except);
+	if (ex == NULL) {
+		snprintf(err, errsz, "%s: out of memory", what);
+		return -1;
+	}
 	sq_p_i64(&p, after_seq);
 	sq_p_i64(&p, limit);
-	if (sq_exec(st, what,
-	            "SELECT seq, id, topic, key, payload FROM credsync.outbox "
-	            "WHERE sent_at IS NULL AND seq > $1::bigint ORDER BY seq LIMIT $2::integer",
-	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+	sq_p_text(&p, ex);
+	int rc = sq_exec(st, what,
+	                 "SELECT seq, id, topic, key, payload FROM credsync.outbox "
+	                 "WHERE sent_at IS NULL AND seq > $1::bigint "
+	                 "AND NOT (seq = ANY ($3::bigint[])) ORDER BY seq LIMIT $2::integer",
+	                 &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz);
+	free(ex);
+	if (rc < 0)
 		return -1;
 	n = PQntuples(res);
 	if (n == 0) {
@@ -136,25 +170,19 @@ store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size
 {
 	static const char what[] = "could not mark outbox rows sent";
 	struct sq_params p = {0};
-	char *list, *o;
+	char *list;
 	int rc;
 
 	if (need_lock(st, what, err, errsz) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	/* "{1,2,3}": a bigint[] literal, one statement for all rows */
-	list = malloc(n * 21 + 3);
+	/* a bigint[] literal, one statement for all rows */
+	list = seq_list(seqs, n);
 	if (list == NULL) {
 		snprintf(err, errsz, "%s: out of memory", what);
 		return -1;
 	}
-	o = list;
-	*o++ = '{';
-	for (size_t i = 0; i < n; i++)
-		o += snprintf(o, 22, "%s%" PRId64, i > 0 ? "," : "", seqs[i]);
-	*o++ = '}';
-	*o = '\0';
 	sq_p_text(&p, list);
 	rc = sq_exec(st, what,
 	             "WITH sent AS (UPDATE credsync.outbox SET sent_at = now() "
