@@ -376,6 +376,11 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * daemon's memory with it. 8 MiB keeps batches of thousands of events fed. */
 	    "queued.max.messages.kbytes",
 	    "8192",
+	    /* librdkafka's 500 ms: a broker that does not answer a waiting fetch as soon as
+	     * data arrives (the development mock) added up to that much to each event's
+	     * latency. 50 ms costs an idle consumer a few more fetch requests. */
+	    "fetch.wait.max.ms",
+	    "50",
 	    NULL,
 	};
 	/* Offsets live in PostgreSQL: Kafka's are written by kafka_commit_async only. */
