@@ -283,11 +283,20 @@ void
 e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
                long long ts_ms)
 {
+	e2e_produce_bytes(e, topic, key, payload, strlen(payload), ts_ms);
+}
+
+void
+e2e_produce_bytes(struct e2e *e, const char *topic, const char *key, const void *payload,
+                  size_t len, long long ts_ms)
+{
 	rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-	char *copy = strdup(payload); /* producev wants a mutable pointer */
+	char *copy = malloc(len ? len : 1); /* producev wants a mutable pointer */
+	cr_assert_not_null(copy);
+	memcpy(copy, payload, len);
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_VALUE(copy, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
 	free(copy);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,

@@ -42,6 +42,9 @@ void e2e_produce(struct e2e *e, const char *topic, const char *key, const char *
 /* The same with the message's timestamp (Unix milliseconds; credsyncd's received_at). */
 void e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
                     long long ts_ms);
+/* The same with any bytes (NUL included) of length len; ts_ms 0: now. */
+void e2e_produce_bytes(struct e2e *e, const char *topic, const char *key, const void *payload,
+                       size_t len, long long ts_ms);
 /* Reads every message of a topic (all partitions) from the beginning until at least
  * min_count arrived (then a short quiet period) or timeout_ms passed; returns a JSON array of
  * the parsed messages (non-JSON payloads as strings), owned by the caller. */
