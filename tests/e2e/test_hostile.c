@@ -493,10 +493,23 @@ Test(hostile, corpus_rejected_nothing_changes_nothing_stops, .timeout = 600)
 	send_event(&e, "nm-court", e2e_id("after", 1), "list.added", "nm-court", USCC_B,
 	           "{\"list\": \"b1-01\", \"decision_no\": \"列〔2024〕99号\", \"listed_on\": "
 	           "\"2024-10-08\"}");
-	wait_quiet(&e, (long long)(4 + cp.n + 1));
+	/* ... and so is one of exactly 64 KiB, the limit (too-large is one byte more). */
+	char path[1024];
+	size_t len;
+	snprintf(path, sizeof(path), "%s/events/valid/size-at-limit/input",
+	         env_dir("CREDSYNC_FIXTURES"));
+	char *at_limit = slurp(path, &len);
+	cr_assert(at_limit != NULL && len == EVENT_MAX_BYTES, "%s: not %d bytes", path,
+	          EVENT_MAX_BYTES);
+	e2e_produce_bytes(&e, "credit.in.nm-tax", USCC_A, at_limit, len, 0);
+	free(at_limit);
+	wait_quiet(&e, (long long)(4 + cp.n + 2));
 	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.records WHERE decision_no = "
 	                             "'列〔2024〕99号' AND status = 'shown'"),
 	             1, "the valid event after the corpus was not applied");
+	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = "
+	                             "'applied' AND length(payload) = 65536"),
+	             1, "the event of exactly 64 KiB was not applied");
 	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0, "credsyncd did not stop cleanly");
 	corpus_free(&cp);
 	e2e_stop(&e);
