@@ -574,6 +574,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		if (kafka_check(d.cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "credsyncd: %s: %s\n", d.config_path, err);
+			config_free(d.cfg);
+			return 1;
+		}
 		config_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
