@@ -78,8 +78,9 @@ const char *e2e_id(const char *what, int i);
  * temporary directory) one file per process, <name>.<pid>.vg. The harness reads each log once its
  * process is gone (after e2e_run, e2e_daemon_stop and e2e_stop) and fails the test (cr_expect)
  * if it shows any error, or, for a process that ran to its end, any definitely lost byte; a
- * SIGKILLed process writes no leak summary, so only its errors count. Clean logs are removed,
- * failing ones are kept (renamed <name>.<pid>.vg.bad) and named in the failure.
+ * SIGKILLed process writes no leak summary, so only its errors count. Clean logs are removed
+ * (kept as <name>.<pid>.vg.ok with CREDSYNC_KEEP), failing ones are kept (renamed
+ * <name>.<pid>.vg.bad) and named in the failure.
  * CREDSYNC_TIME_SCALE (an integer from 1 to 1000, default 1) multiplies every timeout the
  * harness uses or is given (timeout_ms arguments included) and the Criterion .timeout of every
  * test; a test's own deadline loop uses e2e_ms. */
