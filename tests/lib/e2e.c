@@ -120,8 +120,18 @@ vg_dir(void)
 	const char *base = getenv("CREDSYNC_VALGRIND_DIR");
 	if (base == NULL || base[0] == '\0')
 		base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	/* made again after e2e_valgrind_check removed it empty */
-	cr_assert(mkdir(base, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", base, strerror(errno));
+	/* made again after e2e_valgrind_check removed it empty; base's parents too */
+	char parent[512];
+	snprintf(parent, sizeof(parent), "%s", base);
+	for (char *p = strchr(parent + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p != NULL)
+			*p = '\0';
+		cr_assert(mkdir(parent, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", parent,
+		          strerror(errno));
+		if (p == NULL)
+			break;
+		*p = '/';
+	}
 	if (dir[0] == '\0') /* the test process's: a child made by fork keeps it */
 		snprintf(dir, sizeof(dir), "%s/vg.%ld", base, (long)getpid());
 	cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
@@ -237,9 +247,8 @@ vg_error_reports(const char *text, char *first, size_t firstsz)
 	return count;
 }
 
-/* Whether a finished process's log is clean; if not, why in why. */
-static bool
-vg_log_clean(const char *path, char *why, size_t whysz)
+bool
+e2e_valgrind_log_clean(const char *path, char *why, size_t whysz)
 {
 	char *text = slurp(path);
 	if (text == NULL) {
@@ -289,7 +298,7 @@ e2e_valgrind_check(void)
 			continue;
 		char path[1024], bad[1100], why[512];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (vg_log_clean(path, why, sizeof(why))) {
+		if (e2e_valgrind_log_clean(path, why, sizeof(why))) {
 			snprintf(bad, sizeof(bad), "%s.ok", path); /* CREDSYNC_KEEP: to read */
 			if (getenv("CREDSYNC_KEEP") != NULL)
 				rename(path, bad);

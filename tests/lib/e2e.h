@@ -95,6 +95,9 @@ int e2e_ms(int ms);
 const char *e2e_shell_prefix(const char *name);
 /* Checks the valgrind logs of every process that has ended since the last call (see above). */
 void e2e_valgrind_check(void);
+/* Whether the memcheck log at path (of a process that has ended) is clean as above; if not,
+ * the reason in why (the counts and the first report's head). */
+bool e2e_valgrind_log_clean(const char *path, char *why, size_t whysz);
 
 /* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
  * "record" object as JSON text). Returns a malloc'd string. */
