@@ -495,6 +495,9 @@ e2e_daemon_stop(struct e2e *e, int idx, int sig)
 	kill(e->daemons[idx], sig);
 	waitpid(e->daemons[idx], &status, 0);
 	e->daemons[idx] = 0;
+	/* --error-exitcode: also when the log could not be written */
+	cr_expect(!e2e_valgrind() || !WIFEXITED(status) || WEXITSTATUS(status) != 99,
+	          "valgrind: credsyncd %d exited 99 (memory errors or leaks)", idx);
 	e2e_valgrind_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
