@@ -109,11 +109,15 @@ static const struct sq_stmt outbox_stmt = {
     4};
 
 /* The acknowledged rows are locked in id order first (as another instance would), then the
- * first acknowledgement of each (id, site) in the batch sets them. */
+ * first acknowledgement of each (id, site) in the batch sets them. Neither names
+ * "acked_at IS NULL" as such: with statistics that say no obligation is unacknowledged
+ * (after a bulk load, on a long-running instance) the planner then walked the whole partial
+ * index obligations_unacked instead of the primary key (EXPLAIN: 34 ms and 53 ms -> 6 ms and
+ * 22 ms per 500 acks with 50000 unacknowledged rows). */
 static const struct sq_stmt ack_lock_stmt = {
     STMT_ACK_LOCK, "credsync_acks_lock",
     "SELECT count(*) FROM (SELECT 1 FROM credsync.obligations WHERE id = ANY ($1::uuid[]) "
-    "AND acked_at IS NULL ORDER BY id FOR UPDATE) l",
+    "ORDER BY id FOR UPDATE) l",
     1};
 
 static const struct sq_stmt ack_stmt = {
@@ -121,7 +125,7 @@ static const struct sq_stmt ack_stmt = {
     "UPDATE credsync.obligations o SET acked_at = now(), ack_done_at = to_timestamp(a.done) "
     "FROM (SELECT DISTINCT ON (id, site) id, site, done FROM unnest($1::uuid[], $2::text[], "
     "$3::bigint[]) WITH ORDINALITY AS u(id, site, done, i) ORDER BY id, site, i) a "
-    "WHERE o.id = a.id AND o.site = a.site AND o.acked_at IS NULL",
+    "WHERE o.id = a.id AND o.site = a.site AND (o.acked_at + interval '0 s') IS NULL",
     3};
 
 /* --- enum names ------------------------------------------------------------------------ */
