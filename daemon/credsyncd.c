@@ -436,6 +436,12 @@ start(struct daemon *d, char *err, size_t errsz)
 	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
 	if (d->p == NULL || d->k == NULL)
 		return -1;
+	/* The sites' topics, before the first row goes out (a warning only: they may be
+	 * created later). */
+	static const char *const out_topics[] = {"credit.out.gsxt", "credit.out.creditchina"};
+	char perr[512];
+	if (kafka_prepare_topics(d->k, out_topics, 2, 5000, perr, sizeof(perr)) < 0)
+		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
 	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
 	if (d->pub == NULL || d->msgs == NULL) {

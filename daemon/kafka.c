@@ -30,6 +30,9 @@ struct kafka {
 	 * before the last rebalance (those belong to an assignment that is gone). */
 	size_t taken;
 	size_t cut;
+	/* The producer's topic handles of kafka_prepare_topics, kept until kafka_close. */
+	rd_kafka_topic_t *prepared[KAFKA_PREPARE_MAX];
+	size_t n_prepared;
 };
 
 /* Properties that belong to one side only (librdkafka 2.0.2 CONFIGURATION.md, scope C or P):
@@ -496,7 +499,9 @@ fail:
 	if (k->consumer != NULL)
 		rd_kafka_destroy(k->consumer);
 	if (k->producer != NULL)
-		rd_kafka_destroy(k->producer);
+		for (size_t i = 0; i < k->n_prepared; i++)
+			rd_kafka_topic_destroy(k->prepared[i]);
+	rd_kafka_destroy(k->producer);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 	return NULL;
@@ -689,6 +694,40 @@ void
 kafka_poll(kafka *k, int timeout_ms)
 {
 	rd_kafka_poll(k->producer, timeout_ms);
+}
+
+int
+kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_ms, char *err,
+                     size_t errsz)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_resp_err_t rerr;
+
+		if (k->n_prepared == KAFKA_PREPARE_MAX) {
+			snprintf(err, errsz, "could not prepare \"%s\": more than %d topics",
+			         topics[i], KAFKA_PREPARE_MAX);
+			return -1;
+		}
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->producer, topics[i], NULL);
+		if (rkt == NULL) {
+			snprintf(err, errsz, "could not prepare \"%s\": %s", topics[i],
+			         rd_kafka_err2str(rd_kafka_last_error()));
+			return -1;
+		}
+		k->prepared[k->n_prepared++] = rkt;
+		rerr = rd_kafka_metadata(k->producer, 0, rkt, &md, timeout_ms);
+		if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err)
+			rerr = md->topics[0].err;
+		if (md != NULL)
+			rd_kafka_metadata_destroy(md);
+		if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(err, errsz, "could not read the metadata of \"%s\": %s", topics[i],
+			         rd_kafka_err2str(rerr));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void
