@@ -242,6 +242,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	while (run) {
 		int rc = pipeline_apply(d->p, msgs, n, err, sizeof(err));
 		if (rc == 0) {
+			publisher_wake(d->pub); /* the batch may have written outbox rows */
 			commit_advisory(d);
 			return;
 		}

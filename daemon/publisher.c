@@ -35,6 +35,12 @@ struct publisher {
 	atomic_bool stop;
 	int idle_ms;
 	long max_backoff_ms;
+	/* publisher_wake: ends the thread's idle wait at once, so that rows committed by the
+	 * pipeline go out without waiting for the next idle_ms read. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool woken;
+	bool sync_ok; /* mu and cv initialised */
 };
 
 publisher *
@@ -53,6 +59,23 @@ publisher_new(store *st, kafka *k, int batch)
 		publisher_free(pub);
 		return NULL;
 	}
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) != 0) {
+		publisher_free(pub);
+		return NULL;
+	}
+	bool ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	          pthread_mutex_init(&pub->mu, NULL) == 0;
+	if (ok && pthread_cond_init(&pub->cv, &ca) != 0) {
+		pthread_mutex_destroy(&pub->mu);
+		ok = false;
+	}
+	pthread_condattr_destroy(&ca);
+	if (!ok) {
+		publisher_free(pub);
+		return NULL;
+	}
+	pub->sync_ok = true;
 	return pub;
 }
 
@@ -82,7 +105,43 @@ publisher_free(publisher *pub)
 	free(pub->rows);
 	free(pub->state);
 	free(pub->ticket);
+	if (pub->sync_ok) {
+		pthread_cond_destroy(&pub->cv);
+		pthread_mutex_destroy(&pub->mu);
+	}
 	free(pub);
+}
+
+void
+publisher_wake(publisher *pub)
+{
+	if (pub == NULL || !pub->sync_ok)
+		return;
+	pthread_mutex_lock(&pub->mu);
+	pub->woken = true;
+	pthread_cond_signal(&pub->cv);
+	pthread_mutex_unlock(&pub->mu);
+}
+
+/* Waits up to ms for publisher_wake (one already given counts). */
+static void
+wait_wake(publisher *pub, int ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pub->mu);
+	while (!pub->woken && !atomic_load(&pub->stop))
+		if (pthread_cond_timedwait(&pub->cv, &pub->mu, &until) != 0)
+			break; /* ETIMEDOUT: read the outbox anyway */
+	pub->woken = false;
+	pthread_mutex_unlock(&pub->mu);
 }
 
 void
@@ -290,10 +349,14 @@ run(void *arg)
 		/* Waits for delivery reports (pushing the rows out: the publisher waits for all of
 		 * them, and librdkafka 2.0.2 may otherwise hold some for up to a second), or idles
 		 * between outbox reads. */
-		if (publisher_in_flight(pub) > 0)
+		if (publisher_in_flight(pub) > 0) {
 			kafka_push(pub->k, 5);
-		else
-			kafka_poll(pub->k, pub->more ? 0 : pub->idle_ms);
+		} else if (pub->more) {
+			kafka_poll(pub->k, 0);
+		} else {
+			wait_wake(pub, pub->idle_ms);
+			kafka_poll(pub->k, 0);
+		}
 	}
 	return NULL;
 }
@@ -322,6 +385,7 @@ publisher_stop(publisher *pub, int timeout_ms)
 	if (pub == NULL || !pub->started)
 		return;
 	atomic_store(&pub->stop, true);
+	publisher_wake(pub);
 	pthread_join(pub->thread, NULL);
 	pub->started = false;
 	int64_t deadline = mono_ms() + timeout_ms;

@@ -44,6 +44,10 @@ int publisher_start(publisher *pub, int idle_ms, long max_backoff_ms, char *err,
  * the rows in flight and marks the delivered ones sent. */
 void publisher_stop(publisher *pub, int timeout_ms);
 
+/* Tells the thread of publisher_start that rows were committed to the outbox: it reads them
+ * now instead of after its idle wait. Any thread; NULL or not started: nothing. */
+void publisher_wake(publisher *pub);
+
 /* Forgets the lock after the store connection was re-established. */
 void publisher_reset(publisher *pub);
 
