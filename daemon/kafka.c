@@ -499,9 +499,7 @@ fail:
 	if (k->consumer != NULL)
 		rd_kafka_destroy(k->consumer);
 	if (k->producer != NULL)
-		for (size_t i = 0; i < k->n_prepared; i++)
-			rd_kafka_topic_destroy(k->prepared[i]);
-	rd_kafka_destroy(k->producer);
+		rd_kafka_destroy(k->producer);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 	return NULL;
@@ -816,6 +814,8 @@ kafka_close(kafka *k, int flush_timeout_ms)
 			rd_kafka_poll(k->producer, 100);
 	}
 	rd_kafka_destroy(k->consumer);
+	for (size_t i = 0; i < k->n_prepared; i++)
+		rd_kafka_topic_destroy(k->prepared[i]);
 	rd_kafka_destroy(k->producer);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
