@@ -702,3 +702,31 @@ Test(devbroker, serves_kafka_until_sigterm)
 	unlink(out);
 	unlink(file);
 }
+
+/* kafka_prepare_topics: the sites' topics are read at once and then take messages; the
+ * number of handles kept is bounded. */
+Test(kafka, prepare_topics_reads_metadata_and_is_bounded)
+{
+	static const char *const sites[] = {"credit.out.gsxt", "credit.out.creditchina"};
+	static const char *const many[KAFKA_PREPARE_MAX] = {"t.0", "t.1", "t.2", "t.3",
+	                                                    "t.4", "t.5", "t.6", "t.7"};
+	struct rec r = {0};
+	embedded *e = start_cluster(2);
+	kafka *k = start_member(e, "prepare", &r);
+	char err[512] = "";
+
+	cr_assert_eq(kafka_prepare_topics(k, sites, 2, 5000, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(kafka_produce(k, sites[0], "key", "v", 1, NULL, err, sizeof(err)), 0, "%s",
+	             err);
+	int64_t deadline = kafkatest_now_ms() + 10000;
+	while (r.delivered < 1 && kafkatest_now_ms() < deadline)
+		kafka_push(k, 100);
+	cr_assert_eq(r.delivered, 1);
+	cr_expect_eq(r.errs[0], RD_KAFKA_RESP_ERR_NO_ERROR, "%s", rd_kafka_err2str(r.errs[0]));
+	/* two kept already: the seventh of these is one too many */
+	cr_expect_eq(kafka_prepare_topics(k, many, KAFKA_PREPARE_MAX, 5000, err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "\"t.6\": more than 8 topics"), "%s", err);
+	kafka_close(k, 5000);
+	rec_free(&r);
+	embedded_stop(e);
+}
