@@ -467,14 +467,15 @@ class Faults:
             time.sleep(0.1)
         return False
 
-    def recovery(self, t0, before, timeout=120):
-        """Seconds from t0 until progress beyond before, or None if nothing was pending."""
+    def recovery(self, t0, before, timeout=120, inbound=False):
+        """Seconds from t0 until progress beyond before (inbound: a message consumed; else
+        that or an out message sent), None if nothing was pending, inf if never."""
         deadline = now() + timeout
         while now() < deadline:
             p = self.run.progress
-            if p[0] > before[0] or p[1] > before[1]:
+            if p[0] > before[0] or (not inbound and p[1] > before[1]):
                 return now() - t0
-            if not (self.run.producer.produced > p[0] or p[2] > 0):
+            if not (self.run.producer.produced > p[0] or (not inbound and p[2] > 0)):
                 # nothing to do: progress needs the next chunk, which this step holds back
                 return None
             time.sleep(0.05)
@@ -505,7 +506,8 @@ class Faults:
         d.stop(signal.SIGKILL)
         d.start()
         r = self.recovery(t0, before)
-        self.kills.append((how, r))
+        ri = self.recovery(t0, before, inbound=True)
+        self.kills.append((how, r, ri))
 
     def pg_restart(self, mode):
         before = self.run.progress
@@ -743,7 +745,7 @@ def main():
                     help="the ctest form: shorter pauses (events and kills as given)")
     ap.add_argument("--down-s", type=int, default=30)
     ap.add_argument("--freeze-s", type=int, default=8)
-    ap.add_argument("--zombie-s", type=int, default=15)
+    ap.add_argument("--zombie-s", type=int, default=20)
     ap.add_argument("--rtt-s", type=int, default=15)
     ap.add_argument("--statement-timeout-ms", type=int, default=2000)
     ap.add_argument("--kafka-timeout-ms", type=int, default=3000)
@@ -758,7 +760,7 @@ def main():
     a = ap.parse_args()
     if a.short:
         a.down_s, a.freeze_s, a.zombie_s, a.rtt_s = min(a.down_s, 8), min(a.freeze_s, 5), \
-            min(a.zombie_s, 10), min(a.rtt_s, 8)
+            min(a.zombie_s, 14), min(a.rtt_s, 8)
         a.chunks = min(a.chunks, 20)
         a.between = min(a.between, 100)
     a.bin = os.path.abspath(a.bin)
@@ -813,19 +815,22 @@ def main():
         run_s = now() - t0
 
         cmp = compare(ref_facts, got)
-        rec = [r for _, r in faults.kills if r is not None and r != float("inf")]
+        rec = [r for _, r, _ in faults.kills if r is not None and r != float("inf")]
         lines = [("events", total), ("reference run", "%.0fs" % ref_s),
                  ("faulted run", "%.0fs" % run_s)]
         lines += list(cmp.items())
         lines.append(("SIGKILLs of credsyncd", len(faults.kills)))
         lines.append(("  in the apply-and-commit window",
-                      sum(1 for h, _ in faults.kills if h == "in-transaction")))
+                      sum(1 for h, _, _ in faults.kills if h == "in-transaction")))
         lines.append(("  recovery kill -> next progress: min/median/max",
                       "%.1fs / %.1fs / %.1fs" % (min(rec), sorted(rec)[len(rec) // 2], max(rec))
                       if rec else "n/a"))
-        lines.append(("  kills with nothing pending", sum(1 for _, r in faults.kills if r is None)))
+        lines.append(("  recovery kill -> next message consumed: min/median/max",
+                      "%.1fs / %.1fs / %.1fs" % (min(reci), sorted(reci)[len(reci) // 2],
+                                                 max(reci)) if reci else "n/a"))
+        lines.append(("  kills with nothing pending", sum(1 for _, r, _ in faults.kills if r is None)))
         lines.append(("  kills never recovered",
-                      sum(1 for _, r in faults.kills if r == float("inf"))))
+                      sum(1 for _, r, _ in faults.kills if r == float("inf"))))
         for what, res in faults.notes:
             lines.append((what, res))
         lines.append(("longest stall", "%.1fs (during %s)" % run.longest_stall))
@@ -834,15 +839,16 @@ def main():
         print("-" * (width + 30))
         for k, v in lines:
             print("%-*s  %s" % (width, k, v))
-        for i, (how, r) in enumerate(faults.kills):
-            print("  kill %2d  %-22s recovery %s" % (i + 1, how, fmt_s(r)))
+        for i, (how, r, ri) in enumerate(faults.kills):
+            print("  kill %2d  %-22s next progress %-8s next consumed %s" %
+                  (i + 1, how, fmt_s(r), fmt_s(ri)))
         bad = (cmp["events lost (inbound rows missing)"] + cmp["events with another outcome"] +
                cmp["extra inbound rows"] + cmp["records differing"] +
                cmp["effects doubled (extra applied, obligations, outbox rows)"] +
                cmp["obligations lost (missing, unsent, not on the wire)"])
         failures = run.failures + (["lost/doubled/differing: %d" % bad] if bad else [])
         failures += ["a kill never recovered"] if any(
-            r == float("inf") for _, r in faults.kills) else []
+            r == float("inf") for _, r, _ in faults.kills) else []
         for f in failures:
             print("FAIL: " + f)
         rc = 1 if failures else 0
