@@ -62,13 +62,16 @@ parse_count(const char *s)
 	return (int)v;
 }
 
-/* A broker id from s (1..INT32_MAX, or "all": -1 when all is allowed), or -2. */
+/* A broker id from s (1..INT_MAX, or "all": -1 when all is allowed), or -2. */
 static int
 parse_broker(const char *s, bool all)
 {
+	int id;
+
 	if (all && strcmp(s, "all") == 0)
 		return -1;
-	return parse_count(s) < 0 ? -2 : parse_count(s);
+	id = parse_count(s);
+	return id < 0 ? -2 : id;
 }
 
 /* A non-negative int from s, or -1. */
