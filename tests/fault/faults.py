@@ -690,6 +690,48 @@ def fmt_s(v):
     return "%.1fs" % v
 
 
+def report(a, total, ref_s, run_s, cmp, faults, run):
+    """Prints the table; returns the failures."""
+    rec = [r for _, r, _ in faults.kills if r is not None and r != float("inf")]
+    reci = [r for _, _, r in faults.kills if r is not None and r != float("inf")]
+    lines = [("events", total), ("reference run", "%.0fs" % ref_s),
+             ("faulted run", "%.0fs" % run_s)]
+    lines += list(cmp.items())
+    lines.append(("SIGKILLs of credsyncd", len(faults.kills)))
+    lines.append(("  in the apply-and-commit window",
+                  sum(1 for h, _, _ in faults.kills if h == "in-transaction")))
+    lines.append(("  recovery kill -> next progress: min/median/max",
+                  "%.1fs / %.1fs / %.1fs" % (min(rec), sorted(rec)[len(rec) // 2], max(rec))
+                  if rec else "n/a"))
+    lines.append(("  recovery kill -> next message consumed: min/median/max",
+                  "%.1fs / %.1fs / %.1fs" % (min(reci), sorted(reci)[len(reci) // 2],
+                                             max(reci)) if reci else "n/a"))
+    lines.append(("  kills with nothing pending", sum(1 for _, r, _ in faults.kills if r is None)))
+    lines.append(("  kills never recovered",
+                  sum(1 for _, r, _ in faults.kills if r == float("inf"))))
+    for what, res in faults.notes:
+        lines.append((what, res))
+    lines.append(("longest stall", "%.1fs (during %s)" % run.longest_stall))
+    width = max(len(str(k)) for k, _ in lines)
+    print("%-*s  %s" % (width, "fault run (seed %d)" % a.seed, "result"))
+    print("-" * (width + 30))
+    for k, v in lines:
+        print("%-*s  %s" % (width, k, v))
+    for i, (how, r, ri) in enumerate(faults.kills):
+        print("  kill %2d  %-22s next progress %-8s next consumed %s" %
+              (i + 1, how, fmt_s(r), fmt_s(ri)))
+    bad = (cmp["events lost (inbound rows missing)"] + cmp["events with another outcome"] +
+           cmp["extra inbound rows"] + cmp["records differing"] +
+           cmp["effects doubled (extra applied, obligations, outbox rows)"] +
+           cmp["obligations lost (missing, unsent, not on the wire)"])
+    failures = run.failures + (["lost/doubled/differing: %d" % bad] if bad else [])
+    failures += ["a kill never recovered"] if any(
+        r == float("inf") or ri == float("inf") for _, r, ri in faults.kills) else []
+    for f in failures:
+        print("FAIL: " + f)
+    return failures
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -815,42 +857,10 @@ def main():
         run_s = now() - t0
 
         cmp = compare(ref_facts, got)
-        rec = [r for _, r, _ in faults.kills if r is not None and r != float("inf")]
-        lines = [("events", total), ("reference run", "%.0fs" % ref_s),
-                 ("faulted run", "%.0fs" % run_s)]
-        lines += list(cmp.items())
-        lines.append(("SIGKILLs of credsyncd", len(faults.kills)))
-        lines.append(("  in the apply-and-commit window",
-                      sum(1 for h, _, _ in faults.kills if h == "in-transaction")))
-        lines.append(("  recovery kill -> next progress: min/median/max",
-                      "%.1fs / %.1fs / %.1fs" % (min(rec), sorted(rec)[len(rec) // 2], max(rec))
-                      if rec else "n/a"))
-        lines.append(("  recovery kill -> next message consumed: min/median/max",
-                      "%.1fs / %.1fs / %.1fs" % (min(reci), sorted(reci)[len(reci) // 2],
-                                                 max(reci)) if reci else "n/a"))
-        lines.append(("  kills with nothing pending", sum(1 for _, r, _ in faults.kills if r is None)))
-        lines.append(("  kills never recovered",
-                      sum(1 for _, r, _ in faults.kills if r == float("inf"))))
-        for what, res in faults.notes:
-            lines.append((what, res))
-        lines.append(("longest stall", "%.1fs (during %s)" % run.longest_stall))
-        width = max(len(str(k)) for k, _ in lines)
-        print("%-*s  %s" % (width, "fault run (seed %d)" % a.seed, "result"))
-        print("-" * (width + 30))
-        for k, v in lines:
-            print("%-*s  %s" % (width, k, v))
-        for i, (how, r, ri) in enumerate(faults.kills):
-            print("  kill %2d  %-22s next progress %-8s next consumed %s" %
-                  (i + 1, how, fmt_s(r), fmt_s(ri)))
-        bad = (cmp["events lost (inbound rows missing)"] + cmp["events with another outcome"] +
-               cmp["extra inbound rows"] + cmp["records differing"] +
-               cmp["effects doubled (extra applied, obligations, outbox rows)"] +
-               cmp["obligations lost (missing, unsent, not on the wire)"])
-        failures = run.failures + (["lost/doubled/differing: %d" % bad] if bad else [])
-        failures += ["a kill never recovered"] if any(
-            r == float("inf") for _, r, _ in faults.kills) else []
-        for f in failures:
-            print("FAIL: " + f)
+        with open(os.path.join(a.work, "result.json"), "w") as f:
+            json.dump({"compare": cmp, "kills": faults.kills, "notes": faults.notes,
+                       "longest_stall": run.longest_stall}, f, indent=1, default=str)
+        failures = report(a, total, ref_s, run_s, cmp, faults, run)
         rc = 1 if failures else 0
         print("PASS" if rc == 0 else "FAIL")
     except (SetupError, RuntimeError, subprocess.TimeoutExpired) as e:
