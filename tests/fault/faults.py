@@ -501,16 +501,16 @@ class Faults:
                 how = "in-transaction(missed)"
         else:
             time.sleep(self.rng.uniform(0.1, 2.5))
-        before = self.run.progress
         t0 = now()
         d.stop(signal.SIGKILL)
+        before = self.fresh()  # the dead daemon does no more; its open transaction is gone
         d.start()
         r = self.recovery(t0, before)
         ri = self.recovery(t0, before, inbound=True)
         self.kills.append((how, r, ri))
 
     def pg_restart(self, mode):
-        before = self.run.progress
+        before = self.fresh()
         t0 = now()
         self.run.pg.restart(mode)
         r = self.recovery(t0, before)
@@ -518,7 +518,7 @@ class Faults:
 
     def backend_terminate(self):
         pids = self.backends()
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         self.run.pg.sql(self.run.pg.conninfo,
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                         "application_name = 'credsyncd' AND datname = '%s'" % self.run.dbname)
@@ -530,11 +530,16 @@ class Faults:
         if not pids:
             self.notes.append(("backend kill -9", "no backend found"))
             return
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         os.kill(self.rng.choice(pids), signal.SIGKILL)
         r = self.recovery(t0, before)
         self.notes.append(("backend kill -9 (postmaster resets all)",
                            "recovered %s" % fmt_s(r)))
+
+    def fresh(self):
+        """Progress now, from the database (the monitor's last sample may be 0.2 s old, and a
+        stale baseline would count work done before a fault as recovery after it)."""
+        return self.run.sample() or self.run.progress
 
     def wait_work(self, timeout=20):
         """Until the outbox has rows to publish (a Kafka fault then hits the publisher too)."""
@@ -550,7 +555,7 @@ class Faults:
             time.sleep(0.1)
             pids = self.backends()
         off = self.run.daemon.log_size()
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
@@ -572,7 +577,7 @@ class Faults:
 
     def brokers_down(self):
         self.wait_work()
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         self.run.broker.control("down all")
         time.sleep(self.a.down_s)
         self.run.broker.control("up all")
@@ -589,7 +594,7 @@ class Faults:
             for p in range(3):
                 self.run.broker.control("leader %s %d %d" % (topic, p, (p + 1) % 3 + 1))
                 moved += 1
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         r = self.recovery(t0, before)
         self.notes.append(("partition leaders moved x%d" % moved, "progress %s" % fmt_s(r)))
 
@@ -600,7 +605,7 @@ class Faults:
         self.run.broker.control("rtt all %d" % rtt)
         time.sleep(self.a.rtt_s)
         self.run.broker.control("rtt all 0")
-        before, t0 = self.run.progress, now()
+        before, t0 = self.fresh(), now()
         r = self.recovery(t0, before)
         text = self.run.daemon.log_since(off)
         self.notes.append(("broker rtt %d ms > request.timeout.ms %d for %ds" %
