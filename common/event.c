@@ -87,6 +87,23 @@ json_type_name(const json_t *v)
 
 /* ---- loading ---- */
 
+/* Copies s into buf (cut to fit) with control characters written as \xNN, so that text from
+ * the message cannot start a new line in a detail or a log. */
+static const char *
+one_line(const char *s, char *buf, size_t bufsz)
+{
+	size_t o = 0;
+	for (size_t i = 0; s[i] != '\0' && o + 5 < bufsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, bufsz - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int
 depth_of(json_t *v)
 {
@@ -128,11 +145,13 @@ load(const char *buf, size_t len, struct reject *rej)
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		/* jansson quotes the offending token, which may be invalid UTF-8 itself. */
+		/* jansson quotes the offending token, which may be invalid UTF-8 or hold line
+		 * ends and other control characters: the detail must stay one clean line. */
 		size_t n;
 		char *text = event_utf8_sanitize(jerr.text, strlen(jerr.text), &n);
+		char line[sizeof(rej->detail)];
 		fail(rej, REJ_MALFORMED_JSON, "line %d column %d: %s", jerr.line, jerr.column,
-		     text ? text : "not valid JSON");
+		     text ? one_line(text, line, sizeof(line)) : "not valid JSON");
 		free(text);
 		return NULL;
 	}

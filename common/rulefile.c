@@ -439,6 +439,22 @@ int
 rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset *rs, char *err,
               size_t errsz)
 {
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		struct rulefile_src src = {path, 0, err, errsz};
+		memset(rs, 0, sizeof(*rs));
+		rulefile_fail(&src, "could not open file: %s", strerror(errno));
+		return -1;
+	}
+	int rc = rulefile_read(r, fp, path, stem, rs, err, errsz);
+	fclose(fp);
+	return rc;
+}
+
+int
+rulefile_read(const rules *r, FILE *fp, const char *path, const char *stem, struct ruleset *rs,
+              char *err, size_t errsz)
+{
 	struct rulefile_src src = {path, 0, err, errsz};
 	struct seen seen = {NULL, 0};
 	char *line = NULL;
@@ -448,11 +464,6 @@ rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset
 	memset(rs, 0, sizeof(*rs));
 	rs->from = rs->to = DATE_NONE;
 	rs->light_fine_below_fen = -1;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		rulefile_fail(&src, "could not open file: %s", strerror(errno));
-		return -1;
-	}
 	while (getline(&line, &cap, fp) >= 0) {
 		src.line++;
 		char *s = rulefile_trim(line);
@@ -483,7 +494,6 @@ out:
 		free(seen.keys[i]);
 	free(seen.keys);
 	free(line);
-	fclose(fp);
 	if (rc < 0)
 		rulefile_free(rs);
 	return rc;

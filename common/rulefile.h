@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rules.h"
 
@@ -50,6 +51,10 @@ struct ruleset {
  * must equal it). r: the producers already loaded, for `channel.P` keys. Returns 0 (free with
  * rulefile_free), or -1 with "FILE:LINE: reason" or "FILE: reason" in err and nothing to free. */
 int rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset *ret,
+                  char *err, size_t errsz);
+/* The same from an open stream (read to its end, not closed); path names it in messages.
+ * For the fuzz target, which reads from memory. */
+int rulefile_read(const rules *r, FILE *fp, const char *path, const char *stem, struct ruleset *ret,
                   char *err, size_t errsz);
 void rulefile_free(struct ruleset *rs);
 

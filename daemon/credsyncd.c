@@ -492,27 +492,53 @@ stop(struct daemon *d)
 	config_free(d->cfg);
 }
 
+/* --migrate-only: the deployment step run as the schema's owner before credsyncd starts as
+ * the app role, which may not change the schema. One attempt, no retry: an operator is
+ * watching. Returns the exit status. */
+static int
+migrate_only(const config *cfg)
+{
+	char err[1024], sqldir[4096];
+	store *st = store_open(config_str(cfg, "pg.conninfo"),
+	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	if (st == NULL) {
+		log_kv(LOG_LVL_ERR, "could not connect to PostgreSQL", "error=%s", log_qs(err));
+		return 1;
+	}
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(cfg, "data.dir"));
+	int n = store_migrate(st, sqldir, err, sizeof(err));
+	store_close(st);
+	if (n < 0) {
+		log_kv(LOG_LVL_ERR, "could not migrate", "error=%s", log_qs(err));
+		return 1;
+	}
+	log_kv(LOG_LVL_NOTICE, "migrated", "applied=%d", n);
+	return 0;
+}
+
 static void
 usage(FILE *fp)
 {
-	fprintf(fp,
-	        "usage: credsyncd -c FILE [--check]\n"
-	        "  -c, --config FILE  the configuration file (see credsyncd.conf.example)\n"
-	        "      --check        validate FILE, print the effective settings, exit 0 or 1\n"
-	        "  -h, --help         this text\n"
-	        "  -V, --version      the version\n");
+	fprintf(
+	    fp,
+	    "usage: credsyncd -c FILE [--check | --migrate-only]\n"
+	    "  -c, --config FILE  the configuration file (see credsyncd.conf.example)\n"
+	    "      --check        validate FILE, print the effective settings, exit 0 or 1\n"
+	    "      --migrate-only apply the database migrations (as the schema's owner), exit 0\n"
+	    "                     or 1\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      the version\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-	                                     {"check", no_argument, NULL, 'n'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {"version", no_argument, NULL, 'V'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
+	    {"migrate-only", no_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
 	struct daemon d = {0};
-	bool check = false;
+	bool check = false, migrate = false;
 	char err[1024];
 	int c;
 
@@ -523,6 +549,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'm':
+			migrate = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -535,7 +564,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (d.config_path == NULL || optind != argc) {
+	if (d.config_path == NULL || optind != argc || (check && migrate)) {
 		usage(stderr);
 		return 2;
 	}
@@ -545,11 +574,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		if (kafka_check(d.cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "credsyncd: %s: %s\n", d.config_path, err);
+			config_free(d.cfg);
+			return 1;
+		}
 		config_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
 	}
 	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, "log.level")));
+	if (migrate) {
+		int rc = migrate_only(d.cfg);
+		config_free(d.cfg);
+		return rc;
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);

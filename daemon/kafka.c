@@ -535,6 +535,26 @@ kafka_new(const char *bootstrap, const config *cfg, const struct kafka_hooks *ho
 	return k;
 }
 
+int
+kafka_check(const config *cfg, char *err, size_t errsz)
+{
+	struct props p = {0};
+	rd_kafka_conf_t *conf;
+	int rc;
+
+	if (config_foreach_kafka(cfg, props_add, &p) != 0) {
+		free(p.kv);
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	conf = rd_kafka_conf_new();
+	static const char *const none[] = {NULL};
+	rc = conf_set_props(conf, p.kv, none, err, errsz);
+	rd_kafka_conf_destroy(conf);
+	free(p.kv);
+	return rc;
+}
+
 static void
 consumer_error(const rd_kafka_message_t *m)
 {

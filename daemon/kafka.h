@@ -63,6 +63,14 @@ kafka *kafka_new(const char *bootstrap, const config *cfg, const struct kafka_ho
 kafka *kafka_new_props(const char *bootstrap, const char *group, const char *const *props,
                        const struct kafka_hooks *hooks, char *err, size_t errsz);
 
+/* Hands cfg's kafka.* properties to librdkafka's configuration (rd_kafka_conf_set) without
+ * creating a handle (no I/O), for credsyncd --check: a value librdkafka refuses (an unknown
+ * security.protocol, say) is reported with librdkafka's reason naming the property, never
+ * the value (it may be a secret). What librdkafka checks only when a handle is made (that
+ * ssl.ca.location can be read, for one) is reported by kafka_new at start. Returns 0, or -1
+ * with err. */
+int kafka_check(const config *cfg, char *err, size_t errsz);
+
 /* Waits up to timeout_ms for a first message, then takes what is already there, up to max,
  * into ret. Rebalances (and so the assign and revoke hooks) happen inside; when one happens,
  * the messages taken before it are dropped, so every message returned belongs to the

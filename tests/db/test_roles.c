@@ -4,13 +4,16 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "e2e.h"
 #include "pgtest.h"
 #include "store.h"
 
@@ -518,4 +521,186 @@ Test(roles, the_operator_commands_run_as_the_app, .init = setup, .fini = teardow
 	cr_expect_eq(pgtest_int(pg, "SELECT count(*) FROM credsync.outbox WHERE id = '" OB1
 	                            "' AND sent_at IS NULL"),
 	             1, "resend marked the row unsent");
+}
+
+/* ---- end to end: credsyncd migrated by the owner, run as the app ---- */
+
+/* Every table's DELETE and TRUNCATE, every routine's DROP, refused to role (42501), with
+ * schema-level DDL: what the running daemon must never be able to do, whatever a migration
+ * added. */
+static void
+expect_app_cannot_change_anything(PGconn *super, const char *role)
+{
+	static const char *const schema_ddl[] = {
+	    "ALTER SCHEMA credsync RENAME TO credsync_x",
+	    "ALTER SCHEMA credsync OWNER TO credsync_app",
+	    "CREATE VIEW credsync.v AS SELECT 1 AS a",
+	    "CREATE SEQUENCE credsync.s",
+	    "CREATE TYPE credsync.t AS (a integer)",
+	    "COMMENT ON SCHEMA credsync IS 'x'",
+	    NULL,
+	};
+	PGresult *res = PQexec(super, "SELECT quote_ident(tablename) FROM pg_tables WHERE "
+	                              "schemaname = 'credsync' UNION ALL SELECT "
+	                              "'credsync.' || quote_ident(proname) || '(' || "
+	                              "pg_get_function_identity_arguments(oid) || ')' FROM "
+	                              "pg_proc WHERE pronamespace = 'credsync'::regnamespace");
+	cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(super));
+	long long tables = pgtest_int(super, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+	                                     "'credsync'");
+	cr_assert_geq(tables, 6);
+	size_t n = 0, cap = (size_t)PQntuples(res) * 5 + 1;
+	char **sqls = calloc(cap, sizeof(*sqls));
+	cr_assert(sqls != NULL);
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		/* each statement: before, the name, after */
+		static const char *const on_table[][2] = {
+		    {"DELETE FROM credsync.", ""},
+		    {"TRUNCATE credsync.", ""},
+		    {"DROP TABLE credsync.", ""},
+		    {"ALTER TABLE credsync.", " ADD COLUMN x integer"},
+		    {"ALTER TABLE credsync.", " OWNER TO credsync_app"},
+		};
+		static const char *const on_routine[][2] = {
+		    {"DROP ROUTINE ", ""},
+		    {"ALTER ROUTINE ", " OWNER TO credsync_app"},
+		    {"CREATE OR REPLACE FUNCTION ", " RETURNS integer LANGUAGE sql AS 'SELECT 1'"},
+		};
+		const char *const(*parts)[2] = i < tables ? on_table : on_routine;
+		size_t nparts = i < tables ? 5 : 3;
+		for (size_t f = 0; f < nparts; f++) {
+			size_t len = strlen(parts[f][0]) + strlen(name) + strlen(parts[f][1]) + 1;
+			sqls[n] = malloc(len);
+			cr_assert(sqls[n] != NULL);
+			snprintf(sqls[n++], len, "%s%s%s", parts[f][0], name, parts[f][1]);
+		}
+	}
+	PQclear(res);
+	expect_refused(role, (const char *const *)sqls);
+	expect_refused(role, schema_ddl);
+	for (size_t i = 0; i < n; i++)
+		free(sqls[i]);
+	free(sqls);
+}
+
+/* $CREDSYNC_BIN/name (static buffer, one at a time). */
+static const char *
+bin_path(const char *name)
+{
+	static char path[4096];
+
+	cr_assert(getenv("CREDSYNC_BIN") != NULL, "CREDSYNC_BIN is not set");
+	snprintf(path, sizeof path, "%s/%s", getenv("CREDSYNC_BIN"), name);
+	return path;
+}
+
+/* A penalty a few months old (still disclosed), as nm-tax publishes it. */
+static void
+send_penalty(struct e2e *e)
+{
+	char rec[512], day[16];
+	time_t t = time(NULL) - 100 * 86400;
+	struct tm tm;
+	cr_assert(gmtime_r(&t, &tm) != NULL && strftime(day, sizeof day, "%Y-%m-%d", &tm) > 0);
+	snprintf(rec, sizeof rec,
+	         "{\"decision_no\": \"呼税罚〔2026〕7号\", \"decided_on\": \"%s\", \"categories\": "
+	         "[\"fine\"], \"fine_yuan\": \"200000.00\", \"field\": \"other\", \"issuer\": "
+	         "{\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	         day);
+	char *ev = e2e_event(e2e_id("roles", 1), "penalty.issued", "nm-tax", "91150102MA0N123408",
+	                     "2026-05-06T10:15:00+08:00", rec);
+	e2e_produce(e, "credit.in.nm-tax", "91150102MA0N123408", ev);
+	free(ev);
+}
+
+/* The deployment the README describes: roles.sql by the DBA, credsyncd --migrate-only as
+ * credsync_owner, then credsyncd as credsync_app, which does its whole job with every one of
+ * its sessions as that role, and which can change neither the schema nor the history. */
+Test(roles, credsyncd_migrated_by_the_owner_runs_as_the_app, .timeout = 240, .fini = e2e_cleanup)
+{
+	static struct e2e e;
+	char cfg[4400], *out, *super_conninfo, *sql;
+	PGconn *super;
+	FILE *f;
+
+	e = (struct e2e){0};
+	e2e_start(&e);
+	super_conninfo = e.conninfo;
+	db = super_conninfo; /* for as_role and expect_refused */
+	super = pgtest_connect(super_conninfo);
+	PQsetNoticeProcessor(super, quiet, NULL);
+	snprintf(cfg, sizeof cfg, "%s/roles.sql", sqldir());
+	sql = read_all(cfg);
+	pgtest_exec(super, sql);
+	free(sql);
+
+	/* the app cannot migrate: credsyncd as the app refuses to start on an empty schema */
+	snprintf(cfg, sizeof cfg, "%s/app.conf", e.dir);
+	f = fopen(cfg, "w");
+	cr_assert(f != NULL);
+	fprintf(f, "kafka.bootstrap.servers = %s\npg.conninfo = %s user=credsync_app\n",
+	        e.bootstrap, super_conninfo);
+	fclose(f);
+	const char *app_argv[] = {bin_path("credsyncd"), "-c", cfg, "--migrate-only", NULL};
+	cr_expect_eq(e2e_run(&out, app_argv, true), 1, "%s", out);
+	cr_expect(strstr(out, "permission denied") != NULL, "%s", out);
+	free(out);
+
+	snprintf(cfg, sizeof cfg, "%s/owner.conf", e.dir);
+	f = fopen(cfg, "w");
+	cr_assert(f != NULL);
+	fprintf(f, "kafka.bootstrap.servers = %s\npg.conninfo = %s user=credsync_owner\n",
+	        e.bootstrap, super_conninfo);
+	fclose(f);
+	const char *owner_argv[] = {bin_path("credsyncd"), "-c", cfg, "--migrate-only", NULL};
+	cr_assert_eq(e2e_run(&out, owner_argv, true), 0, "%s", out);
+	cr_expect(strstr(out, "msg=migrated applied=") != NULL, "%s", out);
+	cr_expect(strstr(out, "applied=0") == NULL, "%s", out);
+	free(out);
+	cr_assert_eq(e2e_run(&out, owner_argv, true), 0, "%s", out);
+	cr_expect(strstr(out, "msg=migrated applied=0") != NULL, "again, nothing: %s", out);
+	free(out);
+
+	/* the daemon, as the app; the harness's checks read as the app too */
+	size_t len = strlen(super_conninfo) + 32;
+	e.conninfo = malloc(len);
+	cr_assert(e.conninfo != NULL);
+	snprintf(e.conninfo, len, "%s user=credsync_app", super_conninfo);
+	e2e_daemon_start(&e, 0);
+	send_penalty(&e);
+	cr_expect(e2e_wait_sql(&e,
+	                       "SELECT count(*) FROM credsync.inbound WHERE outcome = "
+	                       "'applied'",
+	                       1, 60000));
+	cr_expect(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NOT NULL",
+	                       2, 60000),
+	          "published to both sites");
+	/* the harness's own sessions as the app come and go: wait for only the daemon's */
+	long long sessions = -1;
+	for (time_t until = time(NULL) + e2e_ms(20000) / 1000; time(NULL) < until;) {
+		sessions =
+		    pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+		                      "current_database() AND usename = 'credsync_app'");
+		if (sessions == 2)
+			break;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	cr_expect_eq(sessions, 2, "the daemon's two sessions, as credsync_app");
+	cr_expect_eq(pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	                               "current_database() AND pid <> pg_backend_pid() AND "
+	                               "backend_type = 'client backend' AND usename <> "
+	                               "'credsync_app'"),
+	             0, "no session of another role");
+	expect_app_cannot_change_anything(super, "credsync_app");
+	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
+	cr_expect_eq(pgtest_int(super, "SELECT count(*) FROM credsync.inbound"), 1,
+	             "the refused statements changed nothing");
+
+	PQfinish(super);
+	free(e.conninfo);
+	e.conninfo = super_conninfo; /* dropped as the superuser that made it */
+	db = NULL;
+	e2e_stop(&e);
 }

@@ -128,7 +128,7 @@ notes_find(const struct notes *ns, size_t from, const char *s, bool prefix)
 static long
 notes_wait(struct notes *ns, size_t from, const char *s, bool prefix, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + e2e_ms(timeout_ms);
 	long i;
 	while ((i = notes_find(ns, from, s, prefix)) < 0 && now_ms() < deadline)
 		notes_read(ns, 100);
@@ -230,7 +230,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
 
 	kill(e.daemons[0], SIGHUP);
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = now_ms() + e2e_ms(WAIT_MS);
 	while (!e2e_log_has(&e, 0, "msg=reloaded"))
 		cr_assert(now_ms() < deadline, "no msg=reloaded after SIGHUP");
 
@@ -315,7 +315,7 @@ Test(ops, kcat_sees_advisory_commits, .timeout = 240)
 		         "topic = 'credit.in.nm-tax' AND partition = %d), -1001)",
 		         p);
 		long long want = e2e_sql_int(&e, sql), got = -2;
-		long long deadline = now_ms() + WAIT_MS;
+		long long deadline = now_ms() + e2e_ms(WAIT_MS);
 		while ((got = e2e_committed(&e, "credsyncd", "credit.in.nm-tax", p)) != want)
 			cr_assert(now_ms() < deadline, "partition %d: Kafka %lld, PostgreSQL %lld",
 			          p, got, want);
@@ -456,7 +456,7 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 	burst_penalties(&e, burst);
 
 	struct progress pr;
-	long long deadline = now_ms() + 120000;
+	long long deadline = now_ms() + e2e_ms(120000);
 	for (;;) {
 		progress_read(&e, "credit.in.nm-tax", &pr);
 		long long unacked =

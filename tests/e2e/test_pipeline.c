@@ -105,7 +105,7 @@ applied(struct e2e *e)
 static void
 wait_applied(struct e2e *e, long long n)
 {
-	time_t deadline = time(NULL) + WAIT_MS / 1000;
+	time_t deadline = time(NULL) + e2e_ms(WAIT_MS) / 1000;
 	while (applied(e) < n)
 		cr_assert(time(NULL) < deadline, "fewer than %lld messages applied in time", n);
 }
@@ -625,7 +625,7 @@ Test(pipeline, sighup_reloads_all_or_nothing, .timeout = 240)
 	fclose(fp);
 	free(text);
 	kill(e.daemons[0], SIGHUP);
-	long long deadline = now_ms() + 10000;
+	long long deadline = now_ms() + e2e_ms(10000);
 	while (!e2e_log_has(&e, 0, "msg=reloaded") && now_ms() < deadline)
 		;
 	cr_expect(e2e_log_has(&e, 0, "msg=reloaded"));

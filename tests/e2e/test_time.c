@@ -161,13 +161,15 @@ ts_ms_of(const char *rfc3339)
 static json_t *
 ctl_json(const char *args)
 {
-	char cmd[2048];
+	char cmd[4096];
 	json_error_t jerr;
-	snprintf(cmd, sizeof(cmd), "'%s/credsyncctl' %s", getenv("CREDSYNC_BIN"), args);
+	snprintf(cmd, sizeof(cmd), "%s'%s/credsyncctl' %s", e2e_shell_prefix("credsyncctl"),
+	         getenv("CREDSYNC_BIN"), args);
 	FILE *fp = popen(cmd, "r");
 	cr_assert(fp != NULL);
 	json_t *j = json_loadf(fp, 0, &jerr);
 	pclose(fp);
+	e2e_valgrind_check();
 	cr_assert(j != NULL, "%s: %s", cmd, jerr.text);
 	return j;
 }
@@ -201,7 +203,7 @@ log_count(const struct e2e *e, int idx, const char *needle)
 static bool
 wait_backlog(const struct e2e *e, int idx, const char *const *needles)
 {
-	time_t deadline = time(NULL) + WAIT_MS / 1000;
+	time_t deadline = time(NULL) + e2e_ms(WAIT_MS) / 1000;
 	for (;;) {
 		char *text = slurp_log(e, idx);
 		char *last = NULL;
@@ -813,7 +815,7 @@ reload_with_data(struct e2e *e, int idx, const char *dir, int count)
 	fclose(fp);
 	free(text);
 	kill(e->daemons[idx], SIGHUP);
-	time_t deadline = time(NULL) + 20;
+	time_t deadline = time(NULL) + e2e_ms(20000) / 1000;
 	while (log_count(e, idx, "msg=reloaded") < count)
 		cr_assert(time(NULL) < deadline, "no reload %d", count);
 }

@@ -2,6 +2,9 @@
 #include "e2e.h"
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/internal/ordered-set.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -9,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +59,261 @@ slurp(const char *path)
 	return buf;
 }
 
+/* ---- memcheck (see e2e.h) ---- */
+
+bool
+e2e_valgrind(void)
+{
+	const char *v = getenv("CREDSYNC_VALGRIND");
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+static int
+time_scale(void)
+{
+	const char *v = getenv("CREDSYNC_TIME_SCALE");
+	if (v == NULL || v[0] == '\0')
+		return 1;
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	cr_assert(errno == 0 && *end == '\0' && n >= 1 && n <= 1000,
+	          "CREDSYNC_TIME_SCALE must be an integer from 1 to 1000, not \"%s\"", v);
+	return (int)n;
+}
+
+int
+e2e_ms(int ms)
+{
+	long long scaled = (long long)ms * time_scale();
+	return scaled > 2000000000LL ? 2000000000 : (int)scaled;
+}
+
+/* Criterion reads each test's .timeout in the runner after this hook: a slower run (valgrind)
+ * gets proportionally more time instead of each test being edited. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	int scale = time_scale();
+	if (scale == 1)
+		return;
+	FOREACH_SET(struct criterion_suite_set * s, set->suites)
+	{
+		if (s->suite.data != NULL && s->suite.data->timeout > 0)
+			s->suite.data->timeout *= scale;
+		FOREACH_SET(struct criterion_test * t, s->tests)
+		{
+			if (t->data != NULL && t->data->timeout > 0)
+				t->data->timeout *= scale;
+		}
+	}
+}
+
+/* This test process's directory of valgrind logs (created on first use), or NULL when
+ * valgrind is off. Per process: each Criterion test runs in its own process and reads only
+ * the logs of its own children. */
+static const char *
+vg_dir(void)
+{
+	static char dir[512];
+	if (!e2e_valgrind())
+		return NULL;
+	const char *base = getenv("CREDSYNC_VALGRIND_DIR");
+	if (base == NULL || base[0] == '\0')
+		base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	/* made again after e2e_valgrind_check removed it empty; base's parents too */
+	char parent[512];
+	snprintf(parent, sizeof(parent), "%s", base);
+	for (char *p = strchr(parent + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p != NULL)
+			*p = '\0';
+		cr_assert(mkdir(parent, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", parent,
+		          strerror(errno));
+		if (p == NULL)
+			break;
+		*p = '/';
+	}
+	if (dir[0] == '\0') /* the test process's: a child made by fork keeps it */
+		snprintf(dir, sizeof(dir), "%s/vg.%ld", base, (long)getpid());
+	cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+	return dir;
+}
+
+/* Whether path is one of our binaries (under CREDSYNC_BIN): only those run under valgrind. */
+static bool
+ours(const char *path)
+{
+	const char *dir = getenv("CREDSYNC_BIN");
+	size_t n = dir ? strlen(dir) : 0;
+	return n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* valgrind's arguments before the program's, into args (NULL-terminated); returns how many. */
+static size_t
+vg_args(const char *program, char **args, size_t cap)
+{
+	static char logarg[700], supparg[1100];
+	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program;
+	const char *fixed[] = {"/usr/bin/valgrind",
+	                       "--tool=memcheck",
+	                       "--error-exitcode=99",
+	                       "--leak-check=full",
+	                       "--errors-for-leak-kinds=definite",
+	                       "--show-leak-kinds=definite",
+	                       "--track-origins=no",
+	                       "--num-callers=30",
+	                       "--child-silent-after-fork=yes"};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && n + 1 < cap; i++)
+		args[n++] = strdup(fixed[i]);
+	snprintf(logarg, sizeof(logarg), "--log-file=%s/%s.%%p.vg", vg_dir(), name);
+	args[n++] = strdup(logarg);
+	const char *src = getenv("CREDSYNC_SOURCE");
+	if (src != NULL) {
+		snprintf(supparg, sizeof(supparg), "%s/tests/valgrind.supp", src);
+		if (access(supparg, R_OK) == 0) {
+			snprintf(supparg, sizeof(supparg), "--suppressions=%s/tests/valgrind.supp",
+			         src);
+			args[n++] = strdup(supparg);
+		}
+	}
+	args[n] = NULL;
+	return n;
+}
+
+/* argv made ready for execv in a child: copies (exec wants mutable strings; the child's copies
+ * are free to give), behind valgrind's arguments when it is on and argv[0] is ours. */
+static void
+exec_args(const char *const argv[], char **args, size_t cap)
+{
+	size_t n = 0;
+	if (e2e_valgrind() && ours(argv[0]))
+		n = vg_args(argv[0], args, cap - 1);
+	for (size_t i = 0; argv[i] != NULL && n + 1 < cap; i++)
+		args[n++] = strdup(argv[i]);
+	args[n] = NULL;
+}
+
+const char *
+e2e_shell_prefix(const char *name)
+{
+	static char prefix[2048];
+	prefix[0] = '\0';
+	if (!e2e_valgrind())
+		return prefix;
+	char *args[16];
+	size_t n = vg_args(name, args, 16), len = 0;
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(prefix + len, sizeof(prefix) - len, "'%s' ", args[i]);
+		cr_assert(len < sizeof(prefix));
+		free(args[i]);
+	}
+	return prefix;
+}
+
+/* The number of memcheck error reports in a log (their first lines), for a process that was
+ * killed before valgrind could write its summary. */
+static int
+vg_error_reports(const char *text, char *first, size_t firstsz)
+{
+	static const char *const heads[] = {"Invalid read",        "Invalid write",
+	                                    "Invalid free",        "Mismatched free",
+	                                    "Conditional jump",    "Use of uninitialised",
+	                                    "Syscall param",       "Source and destination overlap",
+	                                    "Argument '",          "Jump to the invalid",
+	                                    "Invalid alignment",   "Process terminating",
+	                                    "realloc() with size", "Illegal memory pool",
+	                                    "Invalid memory pool", "Fishy value"};
+	int count = 0;
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *eol = strchr(line, '\n');
+		/* "==<pid>== " then the report's head */
+		if (line[0] == '=' && line[1] == '=') {
+			const char *p = strstr(line + 2, "== ");
+			if (p != NULL && (eol == NULL || p < eol)) {
+				p += 3;
+				for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+					if (strncmp(p, heads[i], strlen(heads[i])) == 0) {
+						if (count++ == 0)
+							snprintf(
+							    first, firstsz, "%.*s",
+							    (int)(eol ? eol - p : (long)strlen(p)),
+							    p);
+						break;
+					}
+			}
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return count;
+}
+
+bool
+e2e_valgrind_log_clean(const char *path, char *why, size_t whysz)
+{
+	char *text = slurp(path);
+	if (text == NULL) {
+		snprintf(why, whysz, "could not read the log: %s", strerror(errno));
+		return false;
+	}
+	char first[300] = "";
+	int reports = vg_error_reports(text, first, sizeof(first));
+	const char *summary = strstr(text, "ERROR SUMMARY: ");
+	const char *lost = strstr(text, "definitely lost: ");
+	long errors = summary ? strtol(summary + strlen("ERROR SUMMARY: "), NULL, 10) : 0;
+	long lost_bytes = lost ? strtol(lost + strlen("definitely lost: "), NULL, 10) : 0;
+	bool clean = true;
+	if (summary != NULL && (errors != 0 || lost_bytes != 0)) {
+		snprintf(why, whysz, "%ld errors, %ld bytes definitely lost%s%s", errors,
+		         lost_bytes, first[0] ? "; first: " : "", first);
+		clean = false;
+	} else if (reports > 0) {
+		/* no summary: SIGKILLed, leaks unknown and not counted */
+		snprintf(why, whysz, "%d error reports%s; first: %s", reports,
+		         summary ? "" : " (killed)", first);
+		clean = false;
+	}
+	free(text);
+	return clean;
+}
+
+void
+e2e_valgrind_check(void)
+{
+	const char *dir = vg_dir();
+	if (dir == NULL)
+		return;
+	DIR *d = opendir(dir);
+	cr_assert(d != NULL, "opendir %s: %s", dir, strerror(errno));
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len < 4 || strcmp(de->d_name + len - 3, ".vg") != 0)
+			continue;
+		/* <name>.<pid>.vg: read once the process is gone (a zombie still answers kill 0) */
+		const char *dot = de->d_name + len - 4;
+		while (dot > de->d_name && *dot != '.')
+			dot--;
+		long pid = strtol(dot + 1, NULL, 10);
+		if (pid > 0 && kill((pid_t)pid, 0) == 0)
+			continue;
+		char path[1024], bad[1100], why[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (e2e_valgrind_log_clean(path, why, sizeof(why))) {
+			snprintf(bad, sizeof(bad), "%s.ok", path); /* CREDSYNC_KEEP: to read */
+			if (getenv("CREDSYNC_KEEP") != NULL)
+				rename(path, bad);
+			else
+				unlink(path);
+		} else {
+			snprintf(bad, sizeof(bad), "%s.bad", path);
+			rename(path, bad);
+			cr_expect(false, "valgrind: %s: %s", bad, why);
+		}
+	}
+	closedir(d);
+	rmdir(dir); /* fails, as it should, while a log is left */
+}
+
 /* credit.in.<code> and credit.reject.<code> of every producer in authorities.tsv, comma
  * separated: made up front, the daemon's subscription does not rebalance as each first writes. */
 static char *
@@ -81,6 +340,8 @@ producer_topics(void)
 static pid_t
 spawn(const char *const argv[], const char *log_path)
 {
+	if (e2e_valgrind() && ours(argv[0]))
+		vg_dir(); /* made before the fork: the child cannot assert */
 	pid_t pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -89,12 +350,8 @@ spawn(const char *const argv[], const char *log_path)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		/* exec wants mutable strings; the child's copies are free to give. */
-		char *args[16];
-		size_t i = 0;
-		for (; argv[i] != NULL && i < 15; i++)
-			args[i] = strdup(argv[i]);
-		args[i] = NULL;
+		char *args[48];
+		exec_args(argv, args, 48);
 		execv(args[0], args);
 		_exit(127);
 	}
@@ -151,7 +408,7 @@ e2e_start(struct e2e *e)
 	                      NULL};
 	e->broker = spawn(argv, logp);
 	free(topics);
-	long long deadline = now_ms() + 20000;
+	long long deadline = now_ms() + e2e_ms(20000);
 	char *boot = NULL;
 	while ((boot = slurp(path)) == NULL || boot[0] == '\0') {
 		free(boot);
@@ -213,7 +470,7 @@ e2e_daemon_start(struct e2e *e, int idx)
 	const char *argv[] = {bin("credsyncd"), "-c", cfgpath, NULL};
 	e->daemons[idx] = spawn(argv, log);
 
-	long long deadline = now_ms() + 30000;
+	long long deadline = now_ms() + e2e_ms(30000);
 	for (;;) {
 		char *text = slurp(log);
 		bool up = text != NULL && (long)strlen(text) > before &&
@@ -238,6 +495,10 @@ e2e_daemon_stop(struct e2e *e, int idx, int sig)
 	kill(e->daemons[idx], sig);
 	waitpid(e->daemons[idx], &status, 0);
 	e->daemons[idx] = 0;
+	/* --error-exitcode: also when the log could not be written */
+	cr_expect(!e2e_valgrind() || !WIFEXITED(status) || WEXITSTATUS(status) != 99,
+	          "valgrind: credsyncd %d exited 99 (memory errors or leaks)", idx);
+	e2e_valgrind_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -251,7 +512,7 @@ e2e_stop(struct e2e *e)
 		if (e->daemons[i] > 0)
 			e2e_daemon_stop(e, i, SIGTERM);
 	if (e->producer != NULL) {
-		rd_kafka_flush(e->producer, 5000);
+		rd_kafka_flush(e->producer, e2e_ms(5000));
 		rd_kafka_destroy(e->producer);
 		e->producer = NULL;
 	}
@@ -260,6 +521,7 @@ e2e_stop(struct e2e *e)
 		waitpid(e->broker, NULL, 0);
 		e->broker = 0;
 	}
+	e2e_valgrind_check();
 	if (e->conninfo != NULL) {
 		pgtest_drop_db(e->conninfo);
 		free(e->conninfo);
@@ -283,16 +545,25 @@ void
 e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
                long long ts_ms)
 {
+	e2e_produce_bytes(e, topic, key, payload, strlen(payload), ts_ms);
+}
+
+void
+e2e_produce_bytes(struct e2e *e, const char *topic, const char *key, const void *payload,
+                  size_t len, long long ts_ms)
+{
 	rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-	char *copy = strdup(payload); /* producev wants a mutable pointer */
+	char *copy = malloc(len ? len : 1); /* producev wants a mutable pointer */
+	cr_assert_not_null(copy);
+	memcpy(copy, payload, len);
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 	    e->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-	    RD_KAFKA_V_VALUE(copy, strlen(copy)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_VALUE(copy, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(&result), RD_KAFKA_V_END);
 	free(copy);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
 	          rd_kafka_err2str(err));
-	long long deadline = now_ms() + 30000;
+	long long deadline = now_ms() + e2e_ms(30000);
 	while (result == RD_KAFKA_RESP_ERR__IN_PROGRESS && now_ms() < deadline)
 		rd_kafka_poll(e->producer, 50);
 	cr_assert(result == RD_KAFKA_RESP_ERR_NO_ERROR, "delivery to %s: %s", topic,
@@ -311,7 +582,7 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	cr_assert(c != NULL, "consumer: %s", err);
 
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + e2e_ms(timeout_ms);
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(c, topic, NULL);
 	int parts = 0;
@@ -344,7 +615,7 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 				json_array_append_new(all,
 				                      j ? j : json_stringn(m->payload, m->len));
 				if (json_array_size(all) >= min_count && quiet_until < 0)
-					quiet_until = now_ms() + 500;
+					quiet_until = now_ms() + e2e_ms(500);
 			}
 			rd_kafka_message_destroy(m);
 		}
@@ -388,7 +659,7 @@ e2e_sql_text(struct e2e *e, const char *sql)
 bool
 e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + e2e_ms(timeout_ms);
 	for (;;) {
 		/* The schema appears once a daemon ran its migrations. */
 		long long got =
@@ -461,7 +732,7 @@ e2e_committed(struct e2e *e, const char *group, const char *topic, int partition
 	cr_assert(c != NULL, "consumer: %s", err);
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, topic, partition);
-	rd_kafka_resp_err_t rerr = rd_kafka_committed(c, l, 10000);
+	rd_kafka_resp_err_t rerr = rd_kafka_committed(c, l, e2e_ms(10000));
 	long long off = rerr == RD_KAFKA_RESP_ERR_NO_ERROR ? (long long)l->elems[0].offset : -2;
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_destroy(c);
@@ -473,14 +744,13 @@ e2e_run(char **ret_out, const char *const *argv, bool with_stderr)
 {
 	int fds[2];
 	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	if (e2e_valgrind() && ours(argv[0]))
+		vg_dir(); /* made before the fork: the child cannot assert */
 	pid_t pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		char *args[32];
-		size_t n = 0;
-		for (; argv[n] != NULL && n < 31; n++)
-			args[n] = strdup(argv[n]); /* exec wants mutable strings */
-		args[n] = NULL;
+		char *args[48];
+		exec_args(argv, args, 48);
 		dup2(fds[1], 1);
 		if (with_stderr)
 			dup2(fds[1], 2);
@@ -503,6 +773,7 @@ e2e_run(char **ret_out, const char *const *argv, bool with_stderr)
 	int status;
 	cr_assert(waitpid(pid, &status, 0) == pid);
 	*ret_out = out;
+	e2e_valgrind_check();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

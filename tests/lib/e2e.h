@@ -42,6 +42,9 @@ void e2e_produce(struct e2e *e, const char *topic, const char *key, const char *
 /* The same with the message's timestamp (Unix milliseconds; credsyncd's received_at). */
 void e2e_produce_at(struct e2e *e, const char *topic, const char *key, const char *payload,
                     long long ts_ms);
+/* The same with any bytes (NUL included) of length len; ts_ms 0: now. */
+void e2e_produce_bytes(struct e2e *e, const char *topic, const char *key, const void *payload,
+                       size_t len, long long ts_ms);
 /* Reads every message of a topic (all partitions) from the beginning until at least
  * min_count arrived (then a short quiet period) or timeout_ms passed; returns a JSON array of
  * the parsed messages (non-JSON payloads as strings), owned by the caller. */
@@ -71,6 +74,33 @@ bool e2e_log_has(const struct e2e *e, int idx, const char *needle);
 /* A readable, valid event id derived from a name and a number (FNV-1a of the name); the
  * string lives until eight more calls. */
 const char *e2e_id(const char *what, int i);
+
+/* ---- memcheck ----
+ * With CREDSYNC_VALGRIND=1 every credsyncd, credsyncctl and credsync-devbroker the harness
+ * starts runs under valgrind memcheck, logging to CREDSYNC_VALGRIND_DIR (default the system's
+ * temporary directory) one file per process, <name>.<pid>.vg. The harness reads each log once its
+ * process is gone (after e2e_run, e2e_daemon_stop and e2e_stop) and fails the test (cr_expect)
+ * if it shows any error, or, for a process that ran to its end, any definitely lost byte; a
+ * SIGKILLed process writes no leak summary, so only its errors count. Clean logs are removed
+ * (kept as <name>.<pid>.vg.ok with CREDSYNC_KEEP), failing ones are kept (renamed
+ * <name>.<pid>.vg.bad) and named in the failure.
+ * CREDSYNC_TIME_SCALE (an integer from 1 to 1000, default 1) multiplies every timeout the
+ * harness uses or is given (timeout_ms arguments included) and the Criterion .timeout of every
+ * test; a test's own deadline loop uses e2e_ms. */
+
+/* Whether CREDSYNC_VALGRIND=1. */
+bool e2e_valgrind(void);
+/* ms times CREDSYNC_TIME_SCALE. */
+int e2e_ms(int ms);
+/* The words to put before the path of one of our binaries in a shell command so that it runs
+ * as e2e_run would run it (valgrind or nothing); name is the binary's base name. A static
+ * buffer, shell-quoted, "" without CREDSYNC_VALGRIND, ending with a space otherwise. */
+const char *e2e_shell_prefix(const char *name);
+/* Checks the valgrind logs of every process that has ended since the last call (see above). */
+void e2e_valgrind_check(void);
+/* Whether the memcheck log at path (of a process that has ended) is clean as above; if not,
+ * the reason in why (the counts and the first report's head). */
+bool e2e_valgrind_log_clean(const char *path, char *why, size_t whysz);
 
 /* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
  * "record" object as JSON text). Returns a malloc'd string. */

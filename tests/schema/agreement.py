@@ -55,6 +55,12 @@ SCHEMA_CANNOT_SEE = {
     "events/invalid/invalid-occurred-at-nonexistent": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
     "events/invalid/invalid-decided-on-nonexistent": ("a date that does not exist, without a date format checker", when_unchecked("date")),
     "events/invalid/list-added-invalid-listed-on": ("a date that does not exist, without a date format checker", when_unchecked("date")),
+    "events/invalid/hostile-forged-producer-creditchina": ("the producer must match the topic, which is not in the message", always),
+    "events/invalid/hostile-forged-producer-samr-on-tax": ("the producer must match the topic, which is not in the message", always),
+    "events/invalid/hostile-nesting-objects-in-record": ("nesting deeper than 8 inside an unknown member, which may hold anything", always),
+    "events/invalid/hostile-occurred-at-2026-02-29": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
+    "events/invalid/hostile-sqli-list": ("list codes are data (lists.tsv)", always),
+    "acks/invalid/hostile-done-at-2026-02-29": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
     "acks/invalid/site-mismatch": ("the site must match the topic, which is not in the message", always),
 }
 
@@ -117,6 +123,9 @@ def schema_verdict(validator, data):
         doc = load_ijson(data)
     except (NotIJSON, ValueError) as e:
         return False, f"not I-JSON: {e}"
+    except RecursionError:
+        # Python's parser stops at its recursion limit; credsyncd refuses far less deep.
+        return False, "not loadable: nested deeper than Python's recursion limit"
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is None:
         return True, "valid"
