@@ -32,13 +32,15 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	        "usage: credsync-devbroker [--brokers N] [--partitions N] "
-	        "[--bootstrap-file FILE] [--topics a,b,c] [--control]\n"
+	        "[--bootstrap-file FILE] [--topics a,b,c] [--topic-partitions N] [--control]\n"
 	        "  --brokers N            brokers in the cluster (default 1)\n"
 	        "  --partitions N         partitions of the sites' topics (default 3; --topics\n"
 	        "                         and topics a producer creates get the mock's 4)\n"
 	        "  --bootstrap-file FILE  also write the bootstrap servers to FILE\n"
 	        "                         (removed again at exit)\n"
 	        "  --topics a,b,c         topics to create besides the sites' credit.*\n"
+	        "  --topic-partitions N   give the --topics N partitions each (slower to create,\n"
+	        "                         one at a time; the mock keeps only ~5 MiB a partition)\n"
 	        "  --control              read fault commands from stdin, one a line, and answer\n"
 	        "                         each with \"ok\" or \"error: REASON\" on stdout:\n"
 	        "                           down BROKER | up BROKER | rtt BROKER MS |\n"
@@ -184,9 +186,10 @@ control_poll(embedded *e, char *buf, size_t bufsz, size_t *len, int ms)
 	return true;
 }
 
-/* Creates each topic of the comma-separated list. */
+/* Creates each topic of the comma-separated list: with the mock's default partition count in
+ * one request when partitions is 0, else one at a time with that many. */
 static int
-create_topics(embedded *e, const char *list, char *err, size_t errsz)
+create_topics(embedded *e, const char *list, int partitions, char *err, size_t errsz)
 {
 	const char *topics[1024];
 	char names[1024][250];
@@ -208,7 +211,12 @@ create_topics(embedded *e, const char *list, char *err, size_t errsz)
 		if (*p == ',')
 			p++;
 	}
-	return embedded_create_topics(e, topics, n, err, errsz);
+	if (partitions == 0)
+		return embedded_create_topics(e, topics, n, err, errsz);
+	for (size_t i = 0; i < n; i++)
+		if (embedded_create_topic(e, topics[i], partitions, err, errsz) < 0)
+			return -1;
+	return 0;
 }
 
 int
@@ -218,11 +226,12 @@ main(int argc, char **argv)
 	                                     {"partitions", required_argument, NULL, 'p'},
 	                                     {"bootstrap-file", required_argument, NULL, 'f'},
 	                                     {"topics", required_argument, NULL, 't'},
+	                                     {"topic-partitions", required_argument, NULL, 'P'},
 	                                     {"control", no_argument, NULL, 'c'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *file = NULL, *topics = NULL;
-	int brokers = 1, partitions = 3, c;
+	int brokers = 1, partitions = 3, topic_partitions = 0, c;
 	bool control = false;
 	char cbuf[1024];
 	size_t clen = 0;
@@ -230,7 +239,7 @@ main(int argc, char **argv)
 	char err[1024];
 	embedded *e;
 
-	while ((c = getopt_long(argc, argv, "b:p:f:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:p:f:t:P:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if ((brokers = parse_count(optarg)) < 0) {
@@ -242,6 +251,14 @@ main(int argc, char **argv)
 		case 'p':
 			if ((partitions = parse_count(optarg)) < 0) {
 				fprintf(stderr, "credsync-devbroker: invalid --partitions \"%s\"\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if ((topic_partitions = parse_count(optarg)) < 0) {
+				fprintf(stderr,
+				        "credsync-devbroker: invalid --topic-partitions \"%s\"\n",
 				        optarg);
 				return 2;
 			}
@@ -276,7 +293,7 @@ main(int argc, char **argv)
 
 	if ((e = embedded_start(brokers, partitions, err, sizeof(err))) == NULL)
 		fatalx("could not start: %s", err);
-	if (topics != NULL && create_topics(e, topics, err, sizeof(err)) < 0) {
+	if (topics != NULL && create_topics(e, topics, topic_partitions, err, sizeof(err)) < 0) {
 		embedded_stop(e);
 		fatalx("could not start: %s", err);
 	}
