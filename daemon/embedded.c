@@ -191,6 +191,12 @@ embedded_create_topics(embedded *e, const char *const *topics, size_t n, char *e
 	return rc;
 }
 
+struct rd_kafka_mock_cluster_s *
+embedded_mock(embedded *e)
+{
+	return e->mcluster;
+}
+
 void
 embedded_stop(embedded *e)
 {

@@ -51,6 +51,10 @@ int embedded_create_topics(embedded *e, const char *const *topics, size_t n, cha
  * with the reason in err. */
 int embedded_write_bootstrap_file(const embedded *e, const char *path, char *err, size_t errsz);
 
+/* The mock cluster itself (librdkafka's rd_kafka_mock_cluster_t), for fault injection by
+ * credsync-devbroker --control; lives as long as e. */
+struct rd_kafka_mock_cluster_s *embedded_mock(embedded *e);
+
 /* Stops the brokers (clients connected to it see them go down) and frees e. NULL is fine. */
 void embedded_stop(embedded *e);
 
