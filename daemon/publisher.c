@@ -174,29 +174,39 @@ publisher_delivered(publisher *pub, void *opaque, rd_kafka_resp_err_t err)
 		       log_qs(rd_kafka_err2str(err)));
 }
 
-/* The lowest seq of a failed row in the window, or INT64_MAX when none failed. */
-static int64_t
-lowest_failed(const publisher *pub)
+/* Whether any row in the window failed: then nothing new goes out until every row in flight
+ * is reported, so that the resends come in seq order. */
+static bool
+any_failed(const publisher *pub)
 {
-	int64_t low = INT64_MAX;
-
 	for (size_t i = 0; i < pub->n_rows; i++)
-		if (pub->state[i] == SLOT_FAILED && pub->rows[i].seq < low)
-			low = pub->rows[i].seq;
-	return low;
+		if (pub->state[i] == SLOT_FAILED)
+			return true;
+	return false;
+}
+
+/* Whether row i must wait for a failed row of its own subject (the same key, a lower seq). */
+static bool
+behind_failed(const publisher *pub, size_t i)
+{
+	for (size_t j = 0; j < pub->n_rows; j++)
+		if (pub->state[j] == SLOT_FAILED && pub->rows[j].seq < pub->rows[i].seq &&
+		    strcmp(pub->rows[j].key, pub->rows[i].key) == 0)
+			return true;
+	return false;
 }
 
 /* Marks the delivered rows sent and forgets the reported ones (a failed row is read again,
- * still unsent); the rows still pending stay. A row above a failed one is not marked even
- * when delivered: it may be a later event of the same subject (a takedown after the
- * disclosure that failed), and it must reach the site again after the failed row's resend,
- * so all of them are read again and re-sent in seq order (the same ids: duplicates are
- * allowed, reordering is not). Returns the number marked, or -1. */
+ * still unsent); the rows still pending stay. A row behind a failed row of its own subject is
+ * not marked even when delivered (a takedown after the disclosure that failed): it must
+ * reach the site again after the failed row's resend, so both are read again and re-sent in
+ * seq order (the same ids: duplicates are allowed, reordering is not). Other subjects' rows
+ * are marked, so a row that keeps failing holds up its subject only. Returns the number
+ * marked, or -1. */
 static int
 settle(publisher *pub, char *err, size_t errsz)
 {
 	int64_t *seqs = malloc((pub->n_rows ? pub->n_rows : 1) * sizeof(*seqs));
-	int64_t barrier = lowest_failed(pub);
 	size_t n = 0, kept = 0;
 
 	if (seqs == NULL) {
@@ -204,7 +214,7 @@ settle(publisher *pub, char *err, size_t errsz)
 		return -1;
 	}
 	for (size_t i = 0; i < pub->n_rows; i++)
-		if (pub->state[i] == SLOT_OK && pub->rows[i].seq < barrier)
+		if (pub->state[i] == SLOT_OK && !behind_failed(pub, i))
 			seqs[n++] = pub->rows[i].seq;
 	int rc = n > 0 ? store_outbox_mark_sent(pub->st, seqs, n, err, errsz) : 0;
 	free(seqs);
@@ -295,9 +305,9 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 		if (publisher_in_flight(pub) > (size_t)pub->batch / 2)
 			return 0;
 		/* After a failure, nothing goes out until every row in flight is reported: a row
-		 * above the failed one, delivered later, must not be marked sent, and the resend
-		 * of the failed row must come before the resend of the rows after it. */
-		if (publisher_in_flight(pub) > 0 && lowest_failed(pub) != INT64_MAX)
+		 * of the failed row's subject, delivered later, must not be marked sent, and the
+		 * resend of the failed row must come before the resend of the rows after it. */
+		if (publisher_in_flight(pub) > 0 && any_failed(pub))
 			return 0;
 		if ((marked = settle(pub, err, errsz)) < 0)
 			return -1;
