@@ -20,14 +20,6 @@ TestSuite(ctl_ops, .fini = e2e_cleanup);
 static const char subject[] = "91150102MA0N123408";
 static const char other_subject[] = "91150105MA0Q7K3D2H"; /* valid, never mentioned */
 
-static const char *
-days_ago(int n)
-{
-	static char buf[4][DATE_STRLEN];
-	static int k;
-	return date_format(date_beijing((int64_t)time(NULL)) - n, buf[k++ % 4]);
-}
-
 /* Runs credsyncctl with args (NULL-terminated, without the program), its standard output
  * into *ret_out (malloc'd, NUL-terminated); returns its exit status. */
 static int
@@ -75,7 +67,7 @@ send_penalty(struct e2e *e, const char *id, const char *uscc, const char *decisi
 	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
 	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         decision, days_ago(200));
+	         decision, e2e_days_ago(200));
 	char *ev =
 	    e2e_event(id, "penalty.issued", "nm-tax", uscc, "2024-05-06T10:15:00+08:00", rec);
 	e2e_produce(e, "credit.in.nm-tax", uscc, ev);
@@ -89,7 +81,7 @@ send_repair(struct e2e *e, const char *id, const char *uscc, const char *decisio
 	snprintf(rec, sizeof(rec),
 	         "{\"decision_no\": \"%s\", \"repaired_on\": \"%s\", \"repair_decision_no\": "
 	         "\"修〔2024〕1号\"}",
-	         decision, days_ago(10));
+	         decision, e2e_days_ago(10));
 	char *ev = e2e_event(id, "penalty.repaired", "creditchina", uscc,
 	                     "2024-10-08T10:00:00+08:00", rec);
 	e2e_produce(e, "credit.in.creditchina", uscc, ev);
@@ -295,7 +287,7 @@ Test(ctl_ops, status_history_and_rejects_match_the_database, .timeout = 180)
 		long long total;
 	} filters[] = {{"--producer", "nm-hrss", 1},
 	               {"--producer", "nm-tax", 0},
-	               {"--since", days_ago(1), 1},
+	               {"--since", e2e_days_ago(1), 1},
 	               {"--since", "2999-01-01", 0}};
 	for (size_t k = 0; k < sizeof(filters) / sizeof(filters[0]); k++) {
 		cr_expect_eq(ctl_json(&rj, (const char *[]){"rejects", "-c", conf(&e), "--json",

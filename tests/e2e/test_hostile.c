@@ -196,16 +196,6 @@ corpus_load_fixtures(struct corpus *cp)
 	free(names);
 }
 
-/* A date n days before today (Beijing), so that periods hold whatever day the tests run. */
-static const char *
-days_ago(int n)
-{
-	static char buf[8][DATE_STRLEN];
-	static int k;
-	char *b = buf[k++ % 8];
-	return date_format(date_beijing((int64_t)time(NULL)) - n, b);
-}
-
 static char *
 penalty_record(const char *decision_no, const char *decided_on, const char *categories)
 {
@@ -231,9 +221,9 @@ send_event(struct e2e *e, const char *topic_producer, const char *id, const char
 static void
 setup_state(struct e2e *e)
 {
-	char *r1 = penalty_record("罚〔2024〕1号", days_ago(200), "[\"fine\"]");
-	char *r2 = penalty_record("罚〔2024〕2号", days_ago(200), "[\"warning\"]");
-	char *r3 = penalty_record("罚〔2024〕3号", days_ago(20), "[\"fine\"]");
+	char *r1 = penalty_record("罚〔2024〕1号", e2e_days_ago(200), "[\"fine\"]");
+	char *r2 = penalty_record("罚〔2024〕2号", e2e_days_ago(200), "[\"warning\"]");
+	char *r3 = penalty_record("罚〔2024〕3号", e2e_days_ago(20), "[\"fine\"]");
 	send_event(e, "nm-tax", e2e_id("setup", 1), "penalty.issued", "nm-tax", USCC_A, r1);
 	send_event(e, "nm-tax", e2e_id("setup", 2), "penalty.issued", "nm-tax", USCC_B, r2);
 	send_event(e, "nm-tax", e2e_id("setup", 3), "penalty.issued", "nm-tax", USCC_C, r3);
@@ -281,17 +271,17 @@ corpus_add_stateful(struct corpus *cp)
 	/* Repairs: through the system that does not decide this penalty's repairs, before the
 	 * minimum period, of a penalty that cannot be repaired, and by the authority itself. */
 	snprintf(rec, sizeof(rec), "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"%s\"}",
-	         days_ago(10));
+	         e2e_days_ago(10));
 	corpus_add_event(cp, "state-repair-wrong-channel", "gsxt", "penalty.repaired", "gsxt",
 	                 USCC_A, rec, "wrong_channel");
 	corpus_add_event(cp, "state-repair-by-the-authority", "nm-tax", "penalty.repaired",
 	                 "nm-tax", USCC_A, rec, "wrong_channel");
 	snprintf(rec, sizeof(rec), "{\"decision_no\": \"罚〔2024〕3号\", \"repaired_on\": \"%s\"}",
-	         days_ago(1));
+	         e2e_days_ago(1));
 	corpus_add_event(cp, "state-repair-before-minimum-period", "creditchina",
 	                 "penalty.repaired", "creditchina", USCC_C, rec, "before_minimum_period");
 	snprintf(rec, sizeof(rec), "{\"decision_no\": \"罚〔2024〕2号\", \"repaired_on\": \"%s\"}",
-	         days_ago(10));
+	         e2e_days_ago(10));
 	corpus_add_event(cp, "state-repair-not-repairable", "creditchina", "penalty.repaired",
 	                 "creditchina", USCC_B, rec, "not_repairable");
 	/* Forged producers: another authority writes the penalty's producer in the field, and
@@ -301,7 +291,7 @@ corpus_add_stateful(struct corpus *cp)
 	                 "{\"decision_no\": \"罚〔2024〕1号\", \"revoked_on\": \"2024-10-08\"}",
 	                 "producer_mismatch");
 	snprintf(rec, sizeof(rec), "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"%s\"}",
-	         days_ago(10));
+	         e2e_days_ago(10));
 	corpus_add_event(cp, "state-forged-producer-repair", "nm-tax", "penalty.repaired",
 	                 "creditchina", USCC_A, rec, "producer_mismatch");
 }
@@ -535,9 +525,9 @@ valid_hostile(const char *name, int i, const char *decision_no, char **ret_value
 	if (strcmp(name, "hostile-sqli-decision-no") != 0)
 		json_object_set_new(rec, "decision_no", json_string(decision_no));
 	if (strcmp(type, "penalty.issued") == 0)
-		json_object_set_new(rec, "decided_on", json_string(days_ago(200)));
+		json_object_set_new(rec, "decided_on", json_string(e2e_days_ago(200)));
 	if (strcmp(type, "penalty.repaired") == 0)
-		json_object_set_new(rec, "repaired_on", json_string(days_ago(10)));
+		json_object_set_new(rec, "repaired_on", json_string(e2e_days_ago(10)));
 	/* Later than the setup penalty's event, so that a repair of it is not stale. */
 	json_object_set_new(root, "occurred_at", json_string("2025-01-01T10:00:00+08:00"));
 	/* The hostile value under test, for the verbatim checks. */
@@ -565,7 +555,7 @@ Test(hostile, sql_text_in_free_text_fields_is_stored_verbatim, .timeout = 300)
 	e2e_daemon_start(&e, 0);
 
 	/* The penalty the hostile repair decides. */
-	char *r = penalty_record("HR〔2024〕1号", days_ago(200), "[\"fine\"]");
+	char *r = penalty_record("HR〔2024〕1号", e2e_days_ago(200), "[\"fine\"]");
 	send_event(&e, "nm-tax", e2e_id("setup", 1), "penalty.issued", "nm-tax", USCC_A, r);
 	free(r);
 	wait_quiet(&e, 1);

@@ -37,14 +37,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *
-days_ago(int n)
-{
-	static char buf[4][DATE_STRLEN];
-	static int k;
-	return date_format(date_beijing((int64_t)time(NULL)) - n, buf[k++ % 4]);
-}
-
 /* A valid penalty.issued from nm-tax, number i (fixed event id and decision number). */
 static void
 send_penalty(struct e2e *e, int i)
@@ -55,7 +47,7 @@ send_penalty(struct e2e *e, int i)
 	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
 	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         no, days_ago(200));
+	         no, e2e_days_ago(200));
 	snprintf(id, sizeof(id), "0b5e0000-0000-4000-8000-%012d", i);
 	char *ev = e2e_event(id, "penalty.issued", "nm-tax", "91150102MA0N123408",
 	                     "2024-05-06T10:15:00+08:00", rec);
@@ -417,7 +409,7 @@ burst_penalties(struct e2e *e, int n)
 		         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": "
 		         "[\"fine\"], \"fine_yuan\": \"200000.00\", \"field\": \"other\","
 		         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-		         no, days_ago(200));
+		         no, e2e_days_ago(200));
 		snprintf(id, sizeof(id), "0b5e0000-0000-4000-8000-%012d", i + 1);
 		char *ev = e2e_event(id, "penalty.issued", "nm-tax", "91150102MA0N123408",
 		                     "2024-05-06T10:15:00+08:00", rec);
@@ -624,7 +616,7 @@ Test(ops, status_and_history_match_golden_files, .timeout = 180)
 	snprintf(rec, sizeof(rec),
 	         "{\"decision_no\": \"罚〔2024〕1号\", \"repaired_on\": \"%s\","
 	         " \"repair_decision_no\": \"修〔2024〕1号\"}",
-	         days_ago(10));
+	         e2e_days_ago(10));
 	char *ev = e2e_event("0b5e0000-0000-4000-8000-100000000001", "penalty.repaired",
 	                     "creditchina", "91150102MA0N123408", "2024-10-08T10:00:00+08:00", rec);
 	e2e_produce(&e, "credit.in.creditchina", "91150102MA0N123408", ev);

@@ -19,17 +19,6 @@ static const char *const usccs[] = {"91150102MA0N123408", "91150105MA0Q7K3D2H",
                                     "91150203MA0R5T8L6F", "92150602MA0P3W9X1U",
                                     "91150702MA0N8H2C4Q", "91150402MA0M6F1B9H"};
 
-/* A date n days before today (Beijing), so that periods measured from decision dates hold
- * whatever day the tests run. */
-static const char *
-days_ago(int n)
-{
-	static char buf[8][DATE_STRLEN];
-	static int k;
-	char *b = buf[k++ % 8];
-	return date_format(date_beijing((int64_t)time(NULL)) - n, b);
-}
-
 static void
 send_event(struct e2e *e, const char *topic_producer, const char *id, const char *type,
            const char *producer, const char *uscc, const char *when, const char *record)
@@ -121,16 +110,16 @@ Test(pipeline, each_event_type_reaches_both_sites, .timeout = 180)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
-	send_penalty(&e, "nm-tax", 1, days_ago(200), "[\"fine\"]");
-	send_penalty(&e, "nm-samr", 2, days_ago(200), "[\"fine\"]");
-	send_penalty(&e, "nm-tax", 3, days_ago(200), "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 1, e2e_days_ago(200), "[\"fine\"]");
+	send_penalty(&e, "nm-samr", 2, e2e_days_ago(200), "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 3, e2e_days_ago(200), "[\"fine\"]");
 	send_list(&e, "list.added", "nm-samr", "abnormal-enterprise", 4,
 	          "2024-04-02T10:00:00+08:00");
 	send_list(&e, "list.added", "nm-court", "b1-01", 5, "2024-04-02T10:00:00+08:00");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 5, WAIT_MS));
 
-	send_repair(&e, "creditchina", 1, days_ago(10)); /* nm-tax: creditchina decides */
-	send_repair(&e, "gsxt", 2, days_ago(10));        /* nm-samr: gsxt decides */
+	send_repair(&e, "creditchina", 1, e2e_days_ago(10)); /* nm-tax: creditchina decides */
+	send_repair(&e, "gsxt", 2, e2e_days_ago(10));        /* nm-samr: gsxt decides */
 	send_event(&e, "nm-tax", e2e_id("revoked", 3), "penalty.revoked", "nm-tax", usccs[3],
 	           "2024-06-01T10:00:00+08:00",
 	           "{\"decision_no\": \"罚〔2024〕3号\", \"revoked_on\": \"2024-06-01\"}");
@@ -206,8 +195,8 @@ Test(pipeline, every_reject_reason_on_the_right_reject_topic, .timeout = 180)
 	e2e_daemon_start(&e, 0);
 
 	/* State for the stateful reasons: a tax penalty, a warning-only penalty, a b2-02 entry. */
-	send_penalty(&e, "nm-tax", 1, days_ago(200), "[\"fine\"]");
-	send_penalty(&e, "nm-tax", 2, days_ago(200), "[\"warning\"]");
+	send_penalty(&e, "nm-tax", 1, e2e_days_ago(200), "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 2, e2e_days_ago(200), "[\"warning\"]");
 	send_list(&e, "list.added", "nm-drc", "b2-02", 3, "2024-04-02T10:00:00+08:00");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
 
@@ -345,8 +334,9 @@ Test(pipeline, duplicates_reordering_and_removal_before_add, .timeout = 180)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
-	send_penalty(&e, "nm-tax", 1, days_ago(200), "[\"fine\"]");
-	send_penalty(&e, "nm-tax", 1, days_ago(200), "[\"fine\"]"); /* the same event_id again */
+	send_penalty(&e, "nm-tax", 1, e2e_days_ago(200), "[\"fine\"]");
+	send_penalty(&e, "nm-tax", 1, e2e_days_ago(200),
+	             "[\"fine\"]"); /* the same event_id again */
 	/* The removal arrives before its add: never shown. */
 	send_list(&e, "list.removed", "nm-tax", "b1-04", 2, "2024-10-09T10:00:00+08:00");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
@@ -388,10 +378,10 @@ workload_adds(struct e2e *e)
 	for (int i = 0; i < N_RECORDS; i++) {
 		switch (i % 4) {
 		case 0:
-			send_penalty(e, "nm-tax", i, days_ago(200), "[\"fine\"]");
+			send_penalty(e, "nm-tax", i, e2e_days_ago(200), "[\"fine\"]");
 			break;
 		case 1:
-			send_penalty(e, "nm-samr", i, days_ago(200),
+			send_penalty(e, "nm-samr", i, e2e_days_ago(200),
 			             "[\"fine\", \"confiscation\"]");
 			break;
 		case 2:
@@ -418,10 +408,10 @@ workload_ends(struct e2e *e)
 			continue;
 		switch (i % 4) {
 		case 0:
-			send_repair(e, "creditchina", i, days_ago(10));
+			send_repair(e, "creditchina", i, e2e_days_ago(10));
 			break;
 		case 1:
-			send_repair(e, "gsxt", i, days_ago(10));
+			send_repair(e, "gsxt", i, e2e_days_ago(10));
 			break;
 		case 2:
 			send_list(e, "list.removed", "nm-samr", "abnormal-enterprise", i,

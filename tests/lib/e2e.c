@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "pgtest.h"
 
 static long long
@@ -788,4 +789,12 @@ e2e_id(const char *what, int i)
 	char *b = buf[k++ % 8];
 	snprintf(b, 37, "%08x-0000-4000-8000-%012d", h, i);
 	return b;
+}
+
+const char *
+e2e_days_ago(int n)
+{
+	static char buf[8][DATE_STRLEN];
+	static int k;
+	return date_format(date_beijing((int64_t)time(NULL)) - n, buf[k++ % 8]);
 }

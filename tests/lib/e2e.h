@@ -75,6 +75,10 @@ bool e2e_log_has(const struct e2e *e, int idx, const char *needle);
  * string lives until eight more calls. */
 const char *e2e_id(const char *what, int i);
 
+/* The date n days before today in Beijing (YYYY-MM-DD), so that periods measured from
+ * decision dates hold whatever day the tests run; the string lives until eight more calls. */
+const char *e2e_days_ago(int n);
+
 /* ---- memcheck ----
  * With CREDSYNC_VALGRIND=1 every credsyncd, credsyncctl and credsync-devbroker the harness
  * starts runs under valgrind memcheck, logging to CREDSYNC_VALGRIND_DIR (default the system's
