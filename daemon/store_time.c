@@ -1,4 +1,5 @@
-/* store_time: late obligations and applications, deadline counts, daily summaries. */
+/* store_time: expiring records, late obligations and applications, deadline counts, daily
+ * summaries. */
 #include "store_time.h"
 
 #include <stdio.h>
@@ -374,4 +375,55 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
 		PQclear(res);
 	}
 	return rc;
+}
+
+/* --- expiry ---------------------------------------------------------------------------- */
+
+int
+store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_keys, size_t *ret_n,
+               char *err, size_t errsz)
+{
+	static const char what[] = "could not read expiring records";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+	int n;
+
+	*ret_n = 0;
+	if (max == 0)
+		return 0;
+	sq_p_date(&p, today);
+	sq_p_i64(&p, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	/* 'shown' as a literal, so that the partial index records_expiry applies. */
+	if (sq_exec(st, what,
+	            "SELECT uscc, kind, list, decision_no FROM credsync.records "
+	            "WHERE status = 'shown' AND disclose_until < date '1970-01-01' + $1::integer "
+	            "ORDER BY disclose_until, uscc LIMIT $2",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	n = PQntuples(res);
+	for (int i = 0; i < n && (size_t)i < max; i++) {
+		struct record_key *k = &ret_keys[i];
+		int kind = sq_kind_parse(PQgetvalue(res, i, 1));
+
+		if (kind < 0) {
+			snprintf(ebuf, sizeof ebuf, "unknown record kind \"%s\"",
+			         PQgetvalue(res, i, 1));
+			goto bad;
+		}
+		k->kind = (enum record_kind)kind;
+		if (sq_get_str(res, i, 0, k->uscc, sizeof k->uscc, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 2, k->list, sizeof k->list, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, i, 3, k->decision_no, sizeof k->decision_no, ebuf,
+		               sizeof ebuf) < 0)
+			goto bad;
+		(*ret_n)++;
+	}
+	PQclear(res);
+	return 0;
+bad:
+	snprintf(err, errsz, "%s: %s", what, ebuf);
+	PQclear(res);
+	*ret_n = 0;
+	return -1;
 }
