@@ -42,7 +42,7 @@ fi
 rm -f "$dest.log"
 
 root=$dest
-for f in "$sbindir/credsyncd" "$sbindir/credsync-devbroker" "$bindir/credsyncctl" \
+for f in "$sbindir/credsyncd" "$bindir/credsyncctl" \
 	"$unitdir/credsyncd.service" "$sysusersdir/credsync.conf" "$confdir/credsyncd.conf.example" \
 	"$datadir/sql/001_init.sql" "$datadir/sql/roles.sql" "$datadir/rules/seed-2024.rules" \
 	"$datadir/rules/national-2026.rules" "$datadir/data/calendar-cn.txt" \
@@ -51,8 +51,12 @@ for f in "$sbindir/credsyncd" "$sbindir/credsync-devbroker" "$bindir/credsyncctl
 	"$datadir/json/ack.schema.json" "$datadir/json/reject.schema.json" "$docdir/README.md"; do
 	if [ -f "$root$f" ]; then ok "installed $f"; else not_ok "installed $f" "missing"; fi
 done
-for f in "$sbindir/credsyncd" "$sbindir/credsync-devbroker" "$bindir/credsyncctl"; do
+for f in "$sbindir/credsyncd" "$bindir/credsyncctl"; do
 	if [ -x "$root$f" ]; then ok "executable $f"; else not_ok "executable $f"; fi
+done
+# The development broker is a test tool, not a product program.
+for f in "$sbindir/credsync-devbroker" "$bindir/credsync-devbroker"; do
+	if [ -e "$root$f" ]; then not_ok "not installed: $f" "present"; else ok "not installed: $f"; fi
 done
 
 # The installed tools answer from the installed data. credsyncd's compiled-in data directory

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "embedded.h"
 #include "deadlines.h"
+#include "due.h"
 #include "expiry.h"
 #include "kafka.h"
 #include "log.h"
@@ -369,7 +370,7 @@ log_progress(struct daemon *d)
 	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
 	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
 	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
-	       (long long)dl.breach, breach, (long long)(deadlines_afternoon(now) ? dl.at_risk : 0),
+	       (long long)dl.breach, breach, (long long)(due_afternoon(now) ? dl.at_risk : 0),
 	       (long long)dl.apps_overdue);
 	char what[128];
 	if (clock_test_active())

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deadlines.h"
+#include "due.h"
 #include "event.h"
 #include "log.h"
 #include "reconcile.h"
+#include "store_time.h"
 #include "uuid5.h"
 
 #define IN_PREFIX  "credit.in."
@@ -466,7 +467,7 @@ track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
 	    !(ev->type == EV_PENALTY_REPAIRED && strcmp(it->outcome, "applied") == 0))
 		return 0;
 	int unknown = 0;
-	cs_date due = deadlines_app_due(ev, p->r, p->cal, &unknown);
+	cs_date due = due_application(ev, p->r, p->cal, &unknown);
 	if (unknown)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", unknown, ev->event_id);

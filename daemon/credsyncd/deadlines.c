@@ -3,17 +3,10 @@
 
 #include <stdio.h>
 
+#include "due.h"
 #include "log.h"
 
 #define TAKE_MAX 64
-
-bool
-deadlines_afternoon(int64_t now)
-{
-	int64_t local = now + BEIJING_OFFSET_MIN * 60;
-	int64_t sec_of_day = ((local % 86400) + 86400) % 86400;
-	return sec_of_day >= DEADLINES_AT_RISK_HOUR * 3600;
-}
 
 static void
 log_late(enum store_late_kind kind, const struct store_late *l)
@@ -42,7 +35,7 @@ deadlines_run(store *st, int64_t now, char *err, size_t errsz)
 	cs_date today = date_beijing(now);
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		if (kinds[k] == STORE_LATE_AT_RISK && !deadlines_afternoon(now))
+		if (kinds[k] == STORE_LATE_AT_RISK && !due_afternoon(now))
 			continue;
 		size_t n;
 		do {
@@ -54,24 +47,4 @@ deadlines_run(store *st, int64_t now, char *err, size_t errsz)
 		} while (n == TAKE_MAX);
 	}
 	return 0;
-}
-
-cs_date
-deadlines_app_due(const struct event *ev, const rules *r, const calendar *cal,
-                  int *ret_unknown_year)
-{
-	struct deadlines dl;
-	cs_date due = DATE_NONE;
-	int channel = site_parse(ev->producer);
-
-	*ret_unknown_year = 0;
-	if (channel < 0 || ev->app_at == 0 ||
-	    (ev->type != EV_REPAIR_APPLIED && ev->type != EV_REPAIR_ACCEPTED))
-		return DATE_NONE;
-	rules_deadlines(r, date_beijing(ev->app_at), &dl);
-	int n = ev->type == EV_REPAIR_APPLIED ? dl.accept_workdays[channel]
-	                                      : dl.decide_workdays[channel];
-	/* a year the calendar lacks gives an estimate, named in *ret_unknown_year */
-	calendar_due_date(cal, ev->app_at, n, &due, ret_unknown_year);
-	return due;
 }

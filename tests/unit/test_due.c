@@ -1,0 +1,98 @@
+/* test_due: the at-risk hour and repair application due dates by channel. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "due.h"
+#include "domain.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static rules *r;
+static calendar *cal;
+
+static void
+setup(void)
+{
+	r = testlib_rules();
+	cal = testlib_calendar();
+}
+
+static void
+teardown(void)
+{
+	rules_free(r);
+	calendar_free(cal);
+}
+
+TestSuite(due, .init = setup, .fini = teardown);
+
+static int64_t
+T(const char *s)
+{
+	int64_t t;
+	int off;
+	cr_assert_eq(time_parse_rfc3339(s, &t, &off), 0, "bad instant %s", s);
+	return t;
+}
+
+Test(due, at_risk_from_noon_beijing)
+{
+	static const struct {
+		const char *at;
+		bool afternoon;
+	} cases[] = {
+	    {"2026-12-02T00:00:00+08:00", false}, {"2026-12-02T11:59:59+08:00", false},
+	    {"2026-12-02T12:00:00+08:00", true},  {"2026-12-02T23:59:59+08:00", true},
+	    {"2026-12-02T04:00:00Z", true},       {"2026-12-02T03:59:59Z", false},
+	    {"2026-12-01T16:00:00Z", false}, /* midnight in Beijing */
+	    {"1969-12-31T12:00:00+08:00", true},
+	};
+	for (size_t i = 0; i < N_ELEMS(cases); i++)
+		cr_expect_eq(due_afternoon(T(cases[i].at)), cases[i].afternoon, "%s", cases[i].at);
+}
+
+Test(due, application_due_by_channel)
+{
+	static const struct {
+		enum event_type type;
+		const char *producer, *at, *want;
+	} cases[] = {
+	    /* RULES.md section 3: gsxt accepts within 5, decides within 10 of acceptance */
+	    {EV_REPAIR_APPLIED, "gsxt", "2026-11-20T10:00:00+08:00", "2026-11-27"},
+	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-14"},
+	    /* creditchina: 3 and 7 */
+	    {EV_REPAIR_APPLIED, "creditchina", "2026-11-30T10:00:00+08:00", "2026-12-03"},
+	    {EV_REPAIR_ACCEPTED, "creditchina", "2026-11-06T10:00:00+08:00", "2026-11-17"},
+	    /* across National Day: applied 2026-09-30, 3 working days: 10-08, 10-09, 10-10 */
+	    {EV_REPAIR_APPLIED, "creditchina", "2026-09-30T10:00:00+08:00", "2026-10-10"},
+	    /* no next step to be due */
+	    {EV_REPAIR_DECLINED, "gsxt", "2026-11-20T10:00:00+08:00", NULL},
+	    {EV_REPAIR_DENIED, "creditchina", "2026-11-20T10:00:00+08:00", NULL},
+	    /* not a disclosure system */
+	    {EV_REPAIR_APPLIED, "nm-tax", "2026-11-20T10:00:00+08:00", NULL},
+	};
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct event ev = {.type = cases[i].type, .app_at = T(cases[i].at)};
+		snprintf(ev.producer, sizeof(ev.producer), "%s", cases[i].producer);
+		int unknown = -1;
+		cs_date due = due_application(&ev, r, cal, &unknown);
+		char got[DATE_STRLEN] = "none";
+		if (due != DATE_NONE)
+			date_format(due, got);
+		cr_expect_str_eq(got, cases[i].want ? cases[i].want : "none", "case %zu (%s %s)", i,
+		                 cases[i].producer, cases[i].at);
+		cr_expect_eq(unknown, 0, "case %zu", i);
+	}
+}
+
+Test(due, application_due_in_an_unknown_year_is_named)
+{
+	struct event ev = {.type = EV_REPAIR_ACCEPTED, .app_at = T("2027-03-01T10:00:00+08:00")};
+	snprintf(ev.producer, sizeof(ev.producer), "gsxt");
+	int unknown = 0;
+	cr_expect_neq(due_application(&ev, r, cal, &unknown), DATE_NONE);
+	cr_expect_eq(unknown, 2027);
+}
