@@ -96,8 +96,20 @@ set_clock(const config *cfg, char *err, size_t errsz)
 		return -1;
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
-		       "override=%s", clock_test_describe(what, sizeof(what)));
+		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
 	return 0;
+}
+
+/* As libpq does for ~/.pgpass: a password in a file others can read is said once per load. */
+static void
+warn_exposed(const config *cfg)
+{
+	unsigned mode;
+	if (config_exposes_password(cfg, &mode))
+		log_kv(LOG_LVL_WARN,
+		       "the configuration file holds a password and others can read it",
+		       "file=%s mode=%04o hint=%s", log_qs(config_name(cfg)), mode,
+		       log_qs("chmod 0600, or 0640 with the daemon's group"));
 }
 
 /* Loads the rules and the calendar the configuration names. */
@@ -148,7 +160,7 @@ reconnect(store *st, const config *cfg, const char *what)
 	while (run && store_reconnect(st, err, sizeof(err)) < 0) {
 		wait = backoff(wait, cfg);
 		log_kv(LOG_LVL_WARN, "PostgreSQL unavailable, retrying",
-		       "for=%s error=%s retry_ms=%ld", what, log_qs(err), wait);
+		       "for=%s error=%s retry_ms=%ld", log_qs(what), log_qs(err), wait);
 		nap(wait);
 	}
 }
@@ -303,6 +315,7 @@ do_reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	warn_exposed(cfg);
 	pipeline_set_rules(d->p, r, cal);
 	rules_free(d->r);
 	calendar_free(d->cal);
@@ -315,7 +328,8 @@ do_reload(struct daemon *d)
 		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
 	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
-	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
+	       "config=%s note=\"kafka.* and pg.* changes need a restart\"",
+	       log_qs(d->config_path));
 	notify_ready();
 }
 
@@ -375,7 +389,7 @@ log_progress(struct daemon *d)
 	char what[128];
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
-		       "override=%s", clock_test_describe(what, sizeof(what)));
+		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
 	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
 }
@@ -423,7 +437,7 @@ start(struct daemon *d, char *err, size_t errsz)
 			return -1;
 		bootstrap = embedded_bootstraps(d->emb);
 		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
-		       "bootstrap=%s", bootstrap);
+		       "bootstrap=%s", log_qs(bootstrap));
 		if (create_producer_topics(d, err, errsz) < 0)
 			return -1;
 		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
@@ -513,6 +527,18 @@ usage(FILE *fp)
 	    "  -V, --version      the version\n");
 }
 
+/* A command-line mistake, as a log line (stderr carries nothing else); exit status 2. */
+static int
+usage_error(const char *what, const char *arg)
+{
+	if (arg != NULL)
+		log_kv(LOG_LVL_ERR, what, "arg=%s hint=%s", log_qs(arg),
+		       log_qs("see credsyncd --help"));
+	else
+		log_kv(LOG_LVL_ERR, what, "hint=%s", log_qs("see credsyncd --help"));
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -525,7 +551,11 @@ main(int argc, char **argv)
 	char err[1024];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
+	/* Every line on stderr is a log line, even before the configuration is read: getopt's
+	 * own messages are replaced by ours. */
+	log_init(LOG_LVL_INFO);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:nhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -542,26 +572,30 @@ main(int argc, char **argv)
 		case 'V':
 			printf("credsyncd %s\n", CREDSYNC_VERSION);
 			return 0;
+		case ':':
+			return usage_error("an option is missing its argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
-	if (d.config_path == NULL || optind != argc || (check && migrate)) {
-		usage(stderr);
-		return 2;
-	}
-	log_init(LOG_LVL_INFO);
+	if (optind != argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (check && migrate)
+		return usage_error("--check and --migrate-only exclude each other", NULL);
+	if (d.config_path == NULL)
+		return usage_error("missing -c FILE: the configuration file", NULL);
 	if ((d.cfg = config_load(d.config_path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "credsyncd: %s\n", err);
+		log_kv(LOG_LVL_ERR, "could not load the configuration", "error=%s", log_qs(err));
+		return 1;
+	}
+	warn_exposed(d.cfg);
+	/* kafka.* names its file and line here; --migrate-only does not use Kafka */
+	if (!migrate && kafka_check(d.cfg, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_ERR, "invalid configuration", "error=%s", log_qs(err));
+		config_free(d.cfg);
 		return 1;
 	}
 	if (check) {
-		if (kafka_check(d.cfg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "credsyncd: %s: %s\n", d.config_path, err);
-			config_free(d.cfg);
-			return 1;
-		}
 		config_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
@@ -585,7 +619,8 @@ main(int argc, char **argv)
 		stop(&d);
 		return 1;
 	}
-	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", CREDSYNC_VERSION, d.member);
+	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", log_qs(CREDSYNC_VERSION),
+	       log_qs(d.member));
 	notify_ready();
 
 	int64_t next_progress = 0;

@@ -503,6 +503,31 @@ e2e_daemon_stop(struct e2e *e, int idx, int sig)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* With CREDSYNC_E2E_LOGS set, each credsyncd log of this run is kept there (as
+ * <run>-credsyncd-<idx>.log) for tests/logfmt/check.py, which reads every line strictly. */
+static void
+keep_daemon_logs(const struct e2e *e)
+{
+	const char *keep = getenv("CREDSYNC_E2E_LOGS");
+	const char *run = strrchr(e->dir, '/');
+
+	if (keep == NULL || *keep == '\0' || run == NULL)
+		return;
+	for (int i = 0; i < E2E_MAX_DAEMONS; i++) {
+		char *text = slurp(e2e_daemon_log(e, i)), path[1024];
+		if (text == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s-credsyncd-%d.log", keep, run + 1, i);
+		FILE *fp = fopen(path, "w");
+		cr_expect(fp != NULL, "could not keep %s: %s", path, strerror(errno));
+		if (fp != NULL) {
+			fputs(text, fp);
+			cr_expect(fclose(fp) == 0, "could not write %s", path);
+		}
+		free(text);
+	}
+}
+
 void
 e2e_stop(struct e2e *e)
 {
@@ -523,6 +548,7 @@ e2e_stop(struct e2e *e)
 		e->broker = 0;
 	}
 	e2e_valgrind_check();
+	keep_daemon_logs(e);
 	if (e->conninfo != NULL) {
 		pgtest_drop_db(e->conninfo);
 		free(e->conninfo);
