@@ -70,6 +70,9 @@ static const struct key_def keys[] = {
      "least important level logged: err, warn, notice, info or debug"},
     {"log.lag_interval_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
      "seconds between msg=lag and msg=backlog log lines"},
+    {"metrics.textfile", KT_STRING, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
+     "Prometheus text file of the same counters, replaced every log.lag_interval_s, for "
+     "node_exporter's textfile collector (default: none)"},
     {"batch.max_events", KT_INT, 0, "500", NULL, 1, 100000, NULL,
      "most inbound events applied in one database transaction"},
     {"batch.max_wait_ms", KT_DURATION_MS, 0, "100", NULL, 0, 60000, NULL,

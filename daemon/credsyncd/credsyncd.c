@@ -18,6 +18,7 @@
 #include "expiry.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "pipeline.h"
 #include "publisher.h"
@@ -47,6 +48,7 @@ struct daemon {
 	int64_t expiry_at; /* no clock jobs before (monotonic ms) */
 	long expiry_wait;
 	rd_kafka_message_t **msgs;
+	metrics *met;
 };
 
 static void
@@ -255,6 +257,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	while (run) {
 		int rc = pipeline_apply(d->p, msgs, n, err, sizeof(err));
 		if (rc == 0) {
+			metrics_observe(d->met, msgs, n);
 			publisher_wake(d->pub); /* the batch may have written outbox rows */
 			commit_advisory(d);
 			return;
@@ -266,6 +269,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 			rewind_held(d);
 			return;
 		}
+		metrics_batch_failed(d->met);
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
 		       "error=%s messages=%zu retry_ms=%ld", log_qs(err), n, wait);
@@ -333,8 +337,18 @@ do_reload(struct daemon *d)
 	notify_ready();
 }
 
+/* metrics.textfile, when set: the same numbers as the lines of log_progress. */
+static void
+write_metrics(struct daemon *d, const struct metrics_view *v)
+{
+	const char *path = config_str(d->cfg, "metrics.textfile");
+	char err[1024];
+	if (path != NULL && metrics_write(d->met, v, path, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "could not write the metrics file", "error=%s", log_qs(err));
+}
+
 /* msg=lag per held partition, msg=applied (counters since start) and msg=backlog: what
- * operators alert on. */
+ * operators alert on; and the metrics file. */
 static void
 log_progress(struct daemon *d)
 {
@@ -349,6 +363,10 @@ log_progress(struct daemon *d)
 	       (unsigned long long)ps.rejected, (unsigned long long)ps.acks,
 	       (unsigned long long)ps.obligations);
 	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
+	struct metrics_partition *parts = NULL;
+	struct metrics_view v = {.ps = &ps};
+	if (as != NULL && as->cnt > 0)
+		parts = calloc((size_t)as->cnt, sizeof(*parts)); /* NULL: lag lines only */
 	for (int i = 0; as != NULL && i < as->cnt; i++) {
 		const char *topic = as->elems[i].topic;
 		int32_t part = as->elems[i].partition;
@@ -358,7 +376,10 @@ log_progress(struct daemon *d)
 		log_kv(LOG_LVL_INFO, "lag", "topic=%s partition=%d high=%lld next=%lld lag=%lld",
 		       topic, (int)part, (long long)high, (long long)next,
 		       (long long)(high > next ? high - next : 0));
+		if (parts != NULL)
+			parts[v.nparts++] = (struct metrics_partition){topic, part, high, next};
 	}
+	v.parts = parts;
 	struct store_backlog bl;
 	char err[512], due[DATE_STRLEN] = "none";
 	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
@@ -367,6 +388,8 @@ log_progress(struct daemon *d)
 		 * batch came in meanwhile to reconnect the pipeline's session. */
 		if (store_reconnect(d->st, err, sizeof(err)) < 0)
 			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
+		write_metrics(d, &v);
+		free(parts);
 		return;
 	}
 	struct store_deadlines dl;
@@ -374,44 +397,30 @@ log_progress(struct daemon *d)
 	int64_t now = clock_now();
 	if (store_deadlines(d->st, date_beijing(now), &dl, err, sizeof(err)) < 0) {
 		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		write_metrics(d, &v);
+		free(parts);
 		return;
 	}
 	if (bl.oldest_due != DATE_NONE)
 		date_format(bl.oldest_due, due);
 	if (dl.oldest_breach != DATE_NONE)
 		date_format(dl.oldest_breach, breach);
+	v.bl = &bl;
+	v.dl = &dl;
+	v.at_risk = due_afternoon(now) ? dl.at_risk : 0;
 	log_kv(LOG_LVL_INFO, "backlog",
 	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
 	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
 	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
-	       (long long)dl.breach, breach, (long long)(due_afternoon(now) ? dl.at_risk : 0),
-	       (long long)dl.apps_overdue);
+	       (long long)dl.breach, breach, (long long)v.at_risk, (long long)dl.apps_overdue);
+	write_metrics(d, &v);
+	free(parts);
 	char what[128];
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
 		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
 	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
-}
-
-/* In embedded mode every known producer's topics exist from the start, so the subscription
- * does not rebalance each time a producer first writes. */
-static int
-create_producer_topics(struct daemon *d, char *err, size_t errsz)
-{
-	char names[512][128];
-	const char *topics[512];
-	const char *code;
-	size_t n = 0;
-
-	for (size_t i = 0; (code = rules_producer_at(d->r, i)) != NULL && n + 2 <= 512; i++) {
-		snprintf(names[n], sizeof(names[n]), "credit.in.%s", code);
-		snprintf(names[n + 1], sizeof(names[n + 1]), "credit.reject.%s", code);
-		topics[n] = names[n];
-		topics[n + 1] = names[n + 1];
-		n += 2;
-	}
-	return embedded_create_topics(d->emb, topics, n, err, errsz);
 }
 
 static int
@@ -438,7 +447,8 @@ start(struct daemon *d, char *err, size_t errsz)
 		bootstrap = embedded_bootstraps(d->emb);
 		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
 		       "bootstrap=%s", log_qs(bootstrap));
-		if (create_producer_topics(d, err, errsz) < 0)
+		/* every known producer's topics exist from the start */
+		if (embedded_create_producer_topics(d->emb, d->r, err, errsz) < 0)
 			return -1;
 		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
@@ -460,7 +470,8 @@ start(struct daemon *d, char *err, size_t errsz)
 		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
 	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
-	if (d->pub == NULL || d->msgs == NULL) {
+	d->met = metrics_new();
+	if (d->pub == NULL || d->msgs == NULL || d->met == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
@@ -486,6 +497,7 @@ stop(struct daemon *d)
 	rules_free(d->r);
 	calendar_free(d->cal);
 	free(d->msgs);
+	metrics_free(d->met);
 	config_free(d->cfg);
 }
 
