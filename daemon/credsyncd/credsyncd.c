@@ -531,7 +531,7 @@ usage(FILE *fp)
 	fprintf(
 	    fp,
 	    "usage: credsyncd -c FILE [--check | --migrate-only]\n"
-	    "  -c, --config FILE  the configuration file (see credsyncd.conf.example)\n"
+	    "  -c, --config FILE  the configuration file (credsyncd.conf(5))\n"
 	    "      --check        validate FILE, print the effective settings, exit 0 or 1\n"
 	    "      --migrate-only apply the database migrations (as the schema's owner), exit 0\n"
 	    "                     or 1\n"
