@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "log.h"
@@ -68,6 +70,9 @@ static const struct key_def keys[] = {
      "least important level logged: err, warn, notice, info or debug"},
     {"log.lag_interval_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
      "seconds between msg=lag and msg=backlog log lines"},
+    {"metrics.textfile", KT_STRING, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
+     "Prometheus text file of the same counters, replaced every log.lag_interval_s, for "
+     "node_exporter's textfile collector (default: none)"},
     {"batch.max_events", KT_INT, 0, "500", NULL, 1, 100000, NULL,
      "most inbound events applied in one database transaction"},
     {"batch.max_wait_ms", KT_DURATION_MS, 0, "100", NULL, 0, 60000, NULL,
@@ -99,6 +104,10 @@ struct kafka_prop {
 };
 
 struct config {
+	char *name;       /* the file, as messages name it */
+	bool stat_known;  /* config_load: the file's mode and group when it was read */
+	mode_t file_mode; /* permission bits */
+	gid_t file_gid;
 	struct setting set[NKEYS];
 	struct kafka_prop *kafka; /* passthrough keys in file order */
 	size_t nkafka, kafkacap;
@@ -334,6 +343,7 @@ config_free(config *cfg)
 		free(cfg->kafka[i].value);
 	}
 	free(cfg->kafka);
+	free(cfg->name);
 	free(cfg);
 }
 
@@ -504,7 +514,7 @@ config_parse(const char *text, const char *name, char *err, size_t errsz)
 	char *p, *nl, why[512];
 	int line = 0;
 
-	if (cfg == NULL || copy == NULL) {
+	if (cfg == NULL || copy == NULL || (cfg->name = strdup(name)) == NULL) {
 		seterr(err, errsz, "%s: out of memory", name);
 		goto fail;
 	}
@@ -572,6 +582,12 @@ config_load(const char *path, char *err, size_t errsz)
 		goto done;
 	}
 	cfg = config_parse(text, path, err, errsz);
+	struct stat st;
+	if (cfg != NULL && fstat(fileno(fp), &st) == 0) {
+		cfg->stat_known = true;
+		cfg->file_mode = st.st_mode & 07777;
+		cfg->file_gid = st.st_gid;
+	}
 done:
 	free(text);
 	fclose(fp);
@@ -674,4 +690,55 @@ config_key_info(size_t i, struct config_keyinfo *ret)
 	ret->max = keys[i].max;
 	ret->doc = keys[i].doc;
 	return true;
+}
+
+const char *
+config_name(const config *cfg)
+{
+	return cfg->name;
+}
+
+int
+config_key_line(const config *cfg, const char *key)
+{
+	size_t index;
+
+	if (key_find(key, &index) != NULL)
+		return cfg->set[index].line;
+	if (strncmp(key, "kafka.", 6) == 0)
+		for (size_t i = 0; i < cfg->nkafka; i++)
+			if (strcmp(cfg->kafka[i].prop, key + 6) == 0)
+				return cfg->kafka[i].line;
+	return 0;
+}
+
+/* Whether the file sets a password: in pg.conninfo (keyword or URI) or a secret kafka.* key. */
+static bool
+holds_password(const config *cfg)
+{
+	size_t index;
+
+	if (key_find("pg.conninfo", &index) != NULL && cfg->set[index].value != NULL) {
+		char red[4096];
+		const char *v = cfg->set[index].value;
+		/* the redaction masks exactly what libpq would read as a password */
+		if (strcmp(log_redact_conninfo(red, sizeof(red), v), v) != 0)
+			return true;
+	}
+	for (size_t i = 0; i < cfg->nkafka; i++)
+		if (kafka_prop_is_secret(cfg->kafka[i].prop))
+			return true;
+	return false;
+}
+
+bool
+config_exposes_password(const config *cfg, unsigned *ret_mode)
+{
+	if (!cfg->stat_known || !holds_password(cfg))
+		return false;
+	*ret_mode = (unsigned)cfg->file_mode;
+	if (cfg->file_mode & S_IROTH)
+		return true;
+	/* root:credsync 0640 is how the daemon's own group reads it (deploy/README.md) */
+	return (cfg->file_mode & S_IRGRP) && cfg->file_gid != getegid();
 }

@@ -30,6 +30,17 @@ long long config_int(const config *cfg, const char *key);
 int config_foreach_kafka(const config *cfg,
                          int (*fn)(const char *prop, const char *value, void *arg), void *arg);
 
+/* The file's name as given to config_load (or config_parse's name); lives as long as cfg. */
+const char *config_name(const config *cfg);
+/* The line of the file that set key (a known key or kafka.<property>); 0 when the file did
+ * not set it. */
+int config_key_line(const config *cfg, const char *key);
+
+/* Whether the file config_load read holds a password (in pg.conninfo or a secret kafka.*
+ * key) and is readable by others, or by a group other than this process's own (the way
+ * libpq warns about ~/.pgpass); *ret_mode is then its permission bits. */
+bool config_exposes_password(const config *cfg, unsigned *ret_mode);
+
 /* Prints every effective setting, one "key = value" line each, secrets masked. */
 void config_print(const config *cfg, FILE *fp);
 

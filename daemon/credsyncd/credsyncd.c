@@ -18,6 +18,7 @@
 #include "expiry.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "pipeline.h"
 #include "publisher.h"
@@ -47,6 +48,7 @@ struct daemon {
 	int64_t expiry_at; /* no clock jobs before (monotonic ms) */
 	long expiry_wait;
 	rd_kafka_message_t **msgs;
+	metrics *met;
 };
 
 static void
@@ -96,8 +98,20 @@ set_clock(const config *cfg, char *err, size_t errsz)
 		return -1;
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
-		       "override=%s", clock_test_describe(what, sizeof(what)));
+		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
 	return 0;
+}
+
+/* As libpq does for ~/.pgpass: a password in a file others can read is said once per load. */
+static void
+warn_exposed(const config *cfg)
+{
+	unsigned mode;
+	if (config_exposes_password(cfg, &mode))
+		log_kv(LOG_LVL_WARN,
+		       "the configuration file holds a password and others can read it",
+		       "file=%s mode=%04o hint=%s", log_qs(config_name(cfg)), mode,
+		       log_qs("chmod 0600, or 0640 with the daemon's group"));
 }
 
 /* Loads the rules and the calendar the configuration names. */
@@ -148,7 +162,7 @@ reconnect(store *st, const config *cfg, const char *what)
 	while (run && store_reconnect(st, err, sizeof(err)) < 0) {
 		wait = backoff(wait, cfg);
 		log_kv(LOG_LVL_WARN, "PostgreSQL unavailable, retrying",
-		       "for=%s error=%s retry_ms=%ld", what, log_qs(err), wait);
+		       "for=%s error=%s retry_ms=%ld", log_qs(what), log_qs(err), wait);
 		nap(wait);
 	}
 }
@@ -243,6 +257,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	while (run) {
 		int rc = pipeline_apply(d->p, msgs, n, err, sizeof(err));
 		if (rc == 0) {
+			metrics_observe(d->met, msgs, n);
 			publisher_wake(d->pub); /* the batch may have written outbox rows */
 			commit_advisory(d);
 			return;
@@ -254,6 +269,7 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 			rewind_held(d);
 			return;
 		}
+		metrics_batch_failed(d->met);
 		wait = backoff(wait, d->cfg);
 		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
 		       "error=%s messages=%zu retry_ms=%ld", log_qs(err), n, wait);
@@ -303,6 +319,7 @@ do_reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	warn_exposed(cfg);
 	pipeline_set_rules(d->p, r, cal);
 	rules_free(d->r);
 	calendar_free(d->cal);
@@ -315,12 +332,23 @@ do_reload(struct daemon *d)
 		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
 	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
-	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
+	       "config=%s note=\"kafka.* and pg.* changes need a restart\"",
+	       log_qs(d->config_path));
 	notify_ready();
 }
 
+/* metrics.textfile, when set: the same numbers as the lines of log_progress. */
+static void
+write_metrics(struct daemon *d, const struct metrics_view *v)
+{
+	const char *path = config_str(d->cfg, "metrics.textfile");
+	char err[1024];
+	if (path != NULL && metrics_write(d->met, v, path, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "could not write the metrics file", "error=%s", log_qs(err));
+}
+
 /* msg=lag per held partition, msg=applied (counters since start) and msg=backlog: what
- * operators alert on. */
+ * operators alert on; and the metrics file. */
 static void
 log_progress(struct daemon *d)
 {
@@ -335,6 +363,10 @@ log_progress(struct daemon *d)
 	       (unsigned long long)ps.rejected, (unsigned long long)ps.acks,
 	       (unsigned long long)ps.obligations);
 	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
+	struct metrics_partition *parts = NULL;
+	struct metrics_view v = {.ps = &ps};
+	if (as != NULL && as->cnt > 0)
+		parts = calloc((size_t)as->cnt, sizeof(*parts)); /* NULL: lag lines only */
 	for (int i = 0; as != NULL && i < as->cnt; i++) {
 		const char *topic = as->elems[i].topic;
 		int32_t part = as->elems[i].partition;
@@ -344,7 +376,10 @@ log_progress(struct daemon *d)
 		log_kv(LOG_LVL_INFO, "lag", "topic=%s partition=%d high=%lld next=%lld lag=%lld",
 		       topic, (int)part, (long long)high, (long long)next,
 		       (long long)(high > next ? high - next : 0));
+		if (parts != NULL)
+			parts[v.nparts++] = (struct metrics_partition){topic, part, high, next};
 	}
+	v.parts = parts;
 	struct store_backlog bl;
 	char err[512], due[DATE_STRLEN] = "none";
 	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
@@ -353,6 +388,8 @@ log_progress(struct daemon *d)
 		 * batch came in meanwhile to reconnect the pipeline's session. */
 		if (store_reconnect(d->st, err, sizeof(err)) < 0)
 			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
+		write_metrics(d, &v);
+		free(parts);
 		return;
 	}
 	struct store_deadlines dl;
@@ -360,44 +397,30 @@ log_progress(struct daemon *d)
 	int64_t now = clock_now();
 	if (store_deadlines(d->st, date_beijing(now), &dl, err, sizeof(err)) < 0) {
 		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
+		write_metrics(d, &v);
+		free(parts);
 		return;
 	}
 	if (bl.oldest_due != DATE_NONE)
 		date_format(bl.oldest_due, due);
 	if (dl.oldest_breach != DATE_NONE)
 		date_format(dl.oldest_breach, breach);
+	v.bl = &bl;
+	v.dl = &dl;
+	v.at_risk = due_afternoon(now) ? dl.at_risk : 0;
 	log_kv(LOG_LVL_INFO, "backlog",
 	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
 	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
 	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
-	       (long long)dl.breach, breach, (long long)(due_afternoon(now) ? dl.at_risk : 0),
-	       (long long)dl.apps_overdue);
+	       (long long)dl.breach, breach, (long long)v.at_risk, (long long)dl.apps_overdue);
+	write_metrics(d, &v);
+	free(parts);
 	char what[128];
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
-		       "override=%s", clock_test_describe(what, sizeof(what)));
+		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
 	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
 	              (long long)bl.unacknowledged, (long long)bl.overdue);
-}
-
-/* In embedded mode every known producer's topics exist from the start, so the subscription
- * does not rebalance each time a producer first writes. */
-static int
-create_producer_topics(struct daemon *d, char *err, size_t errsz)
-{
-	char names[512][128];
-	const char *topics[512];
-	const char *code;
-	size_t n = 0;
-
-	for (size_t i = 0; (code = rules_producer_at(d->r, i)) != NULL && n + 2 <= 512; i++) {
-		snprintf(names[n], sizeof(names[n]), "credit.in.%s", code);
-		snprintf(names[n + 1], sizeof(names[n + 1]), "credit.reject.%s", code);
-		topics[n] = names[n];
-		topics[n + 1] = names[n + 1];
-		n += 2;
-	}
-	return embedded_create_topics(d->emb, topics, n, err, errsz);
 }
 
 static int
@@ -423,8 +446,9 @@ start(struct daemon *d, char *err, size_t errsz)
 			return -1;
 		bootstrap = embedded_bootstraps(d->emb);
 		log_kv(LOG_LVL_NOTICE, "embedded Kafka cluster started (development only)",
-		       "bootstrap=%s", bootstrap);
-		if (create_producer_topics(d, err, errsz) < 0)
+		       "bootstrap=%s", log_qs(bootstrap));
+		/* every known producer's topics exist from the start */
+		if (embedded_create_producer_topics(d->emb, d->r, err, errsz) < 0)
 			return -1;
 		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
@@ -446,7 +470,8 @@ start(struct daemon *d, char *err, size_t errsz)
 		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
 	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
-	if (d->pub == NULL || d->msgs == NULL) {
+	d->met = metrics_new();
+	if (d->pub == NULL || d->msgs == NULL || d->met == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
@@ -472,6 +497,7 @@ stop(struct daemon *d)
 	rules_free(d->r);
 	calendar_free(d->cal);
 	free(d->msgs);
+	metrics_free(d->met);
 	config_free(d->cfg);
 }
 
@@ -505,12 +531,24 @@ usage(FILE *fp)
 	fprintf(
 	    fp,
 	    "usage: credsyncd -c FILE [--check | --migrate-only]\n"
-	    "  -c, --config FILE  the configuration file (see credsyncd.conf.example)\n"
+	    "  -c, --config FILE  the configuration file (credsyncd.conf(5))\n"
 	    "      --check        validate FILE, print the effective settings, exit 0 or 1\n"
 	    "      --migrate-only apply the database migrations (as the schema's owner), exit 0\n"
 	    "                     or 1\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      the version\n");
+}
+
+/* A command-line mistake, as a log line (stderr carries nothing else); exit status 2. */
+static int
+usage_error(const char *what, const char *arg)
+{
+	if (arg != NULL)
+		log_kv(LOG_LVL_ERR, what, "arg=%s hint=%s", log_qs(arg),
+		       log_qs("see credsyncd --help"));
+	else
+		log_kv(LOG_LVL_ERR, what, "hint=%s", log_qs("see credsyncd --help"));
+	return 2;
 }
 
 int
@@ -525,7 +563,11 @@ main(int argc, char **argv)
 	char err[1024];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
+	/* Every line on stderr is a log line, even before the configuration is read: getopt's
+	 * own messages are replaced by ours. */
+	log_init(LOG_LVL_INFO);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:nhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -542,26 +584,30 @@ main(int argc, char **argv)
 		case 'V':
 			printf("credsyncd %s\n", CREDSYNC_VERSION);
 			return 0;
+		case ':':
+			return usage_error("an option is missing its argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
-	if (d.config_path == NULL || optind != argc || (check && migrate)) {
-		usage(stderr);
-		return 2;
-	}
-	log_init(LOG_LVL_INFO);
+	if (optind != argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (check && migrate)
+		return usage_error("--check and --migrate-only exclude each other", NULL);
+	if (d.config_path == NULL)
+		return usage_error("missing -c FILE: the configuration file", NULL);
 	if ((d.cfg = config_load(d.config_path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "credsyncd: %s\n", err);
+		log_kv(LOG_LVL_ERR, "could not load the configuration", "error=%s", log_qs(err));
+		return 1;
+	}
+	warn_exposed(d.cfg);
+	/* kafka.* names its file and line here; --migrate-only does not use Kafka */
+	if (!migrate && kafka_check(d.cfg, err, sizeof(err)) < 0) {
+		log_kv(LOG_LVL_ERR, "invalid configuration", "error=%s", log_qs(err));
+		config_free(d.cfg);
 		return 1;
 	}
 	if (check) {
-		if (kafka_check(d.cfg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "credsyncd: %s: %s\n", d.config_path, err);
-			config_free(d.cfg);
-			return 1;
-		}
 		config_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
@@ -585,7 +631,8 @@ main(int argc, char **argv)
 		stop(&d);
 		return 1;
 	}
-	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", CREDSYNC_VERSION, d.member);
+	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", log_qs(CREDSYNC_VERSION),
+	       log_qs(d.member));
 	notify_ready();
 
 	int64_t next_progress = 0;

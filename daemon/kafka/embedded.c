@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "log.h"
+#include "rules.h"
 
 struct embedded {
 	rd_kafka_t *host;
@@ -206,4 +207,27 @@ embedded_stop(embedded *e)
 		rd_kafka_mock_cluster_destroy(e->mcluster);
 	rd_kafka_destroy(e->host);
 	free(e);
+}
+
+int
+embedded_create_producer_topics(embedded *e, const rules *r, char *err, size_t errsz)
+{
+	char names[512][128];
+	const char *topics[512];
+	const char *code;
+	size_t n = 0;
+
+	for (size_t i = 0; (code = rules_producer_at(r, i)) != NULL; i++) {
+		if (n + 2 > sizeof(topics) / sizeof(topics[0])) {
+			snprintf(err, errsz, "more than %zu producers",
+			         sizeof(topics) / sizeof(topics[0]) / 2);
+			return -1;
+		}
+		snprintf(names[n], sizeof(names[n]), "credit.in.%s", code);
+		snprintf(names[n + 1], sizeof(names[n + 1]), "credit.reject.%s", code);
+		topics[n] = names[n];
+		topics[n + 1] = names[n + 1];
+		n += 2;
+	}
+	return embedded_create_topics(e, topics, n, err, errsz);
 }

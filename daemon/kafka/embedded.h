@@ -46,6 +46,14 @@ int embedded_create_topic(embedded *e, const char *topic, int partitions, char *
 int embedded_create_topics(embedded *e, const char *const *topics, size_t n, char *err,
                            size_t errsz);
 
+struct rules;
+/* Creates credit.in.<producer> and credit.reject.<producer> for every producer of the rules'
+ * authorities.tsv (embedded_create_topics: one request, the mock's default partitions), so
+ * that a consumer's subscription does not rebalance, and a producer does not wait for a
+ * metadata refresh, when a producer first writes. credsyncd's embedded mode and
+ * credsync-devbroker both call it. Returns 0, or -1 with the reason in err. */
+int embedded_create_producer_topics(embedded *e, const struct rules *r, char *err, size_t errsz);
+
 /* Writes the bootstrap servers and a newline to path, atomically (a temporary file in the
  * same directory, then rename), so a reader never sees a partial address. Returns 0, or -1
  * with the reason in err. */

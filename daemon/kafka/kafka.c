@@ -547,22 +547,35 @@ kafka_new(const char *bootstrap, const config *cfg, const struct kafka_hooks *ho
 	return k;
 }
 
+/* One property at a time, so that the one librdkafka refuses is named with its line. */
 int
 kafka_check(const config *cfg, char *err, size_t errsz)
 {
 	struct props p = {0};
-	rd_kafka_conf_t *conf;
-	int rc;
+	char why[1024], key[512];
+	int rc = 0;
 
 	if (config_foreach_kafka(cfg, props_add, &p) != 0) {
 		free(p.kv);
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	conf = rd_kafka_conf_new();
-	static const char *const none[] = {NULL};
-	rc = conf_set_props(conf, p.kv, none, err, errsz);
-	rd_kafka_conf_destroy(conf);
+	for (size_t i = 0; rc == 0 && p.kv != NULL && p.kv[i] != NULL; i += 2) {
+		const char *one[] = {p.kv[i], p.kv[i + 1], NULL};
+		static const char *const none[] = {NULL};
+		rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+		rc = conf_set_props(conf, one, none, why, sizeof(why));
+		rd_kafka_conf_destroy(conf);
+		if (rc == 0)
+			continue;
+		snprintf(key, sizeof(key), "kafka.%s", p.kv[i]);
+		int line = config_key_line(cfg, key);
+		if (line > 0)
+			snprintf(err, errsz, "%s:%d: %s", config_name(cfg), line, why);
+		else
+			snprintf(err, errsz, "%s: %s", config_name(cfg), why);
+	}
 	free(p.kv);
 	return rc;
 }

@@ -68,7 +68,7 @@ kafka *kafka_new_props(const char *bootstrap, const char *group, const char *con
  * security.protocol, say) is reported with librdkafka's reason naming the property, never
  * the value (it may be a secret). What librdkafka checks only when a handle is made (that
  * ssl.ca.location can be read, for one) is reported by kafka_new at start. Returns 0, or -1
- * with err. */
+ * with "FILE:LINE: reason" in err (the line that set the property). */
 int kafka_check(const config *cfg, char *err, size_t errsz);
 
 /* Waits up to timeout_ms for a first message, then takes what is already there, up to max,

@@ -640,3 +640,93 @@ Test(ops, status_and_history_match_golden_files, .timeout = 180)
 	json_decref(history);
 	e2e_stop(&e);
 }
+
+/* The development broker creates every producer's topics at start, as embedded mode does
+ * (issue 15): listing all topics creates none in the mock, so each found was pre-created,
+ * and a producer's first event does not wait for a metadata refresh and a rebalance. */
+Test(ops, devbroker_creates_every_producers_topics, .timeout = 120)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	const struct rd_kafka_metadata *md = NULL;
+	cr_assert_eq(rd_kafka_metadata(e.producer, 1, NULL, &md, e2e_ms(10000)),
+	             RD_KAFKA_RESP_ERR_NO_ERROR, "could not list the broker's topics");
+	char path[1024], line[1024];
+	snprintf(path, sizeof(path), "%s/data/authorities.tsv", getenv("CREDSYNC_SCHEMAS"));
+	FILE *fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	int producers = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\t\n")] = '\0';
+		producers++;
+		static const char *const kinds[] = {"credit.in.", "credit.reject."};
+		for (size_t k = 0; k < 2; k++) {
+			char topic[1100];
+			bool found = false;
+			snprintf(topic, sizeof(topic), "%s%s", kinds[k], line);
+			for (int i = 0; i < md->topic_cnt; i++)
+				found = found || (strcmp(md->topics[i].topic, topic) == 0 &&
+				                  md->topics[i].partition_cnt > 0);
+			cr_expect(found, "%s was not created at start", topic);
+		}
+	}
+	fclose(fp);
+	cr_expect_gt(producers, 10, "authorities.tsv names only %d producers", producers);
+	rd_kafka_metadata_destroy(md);
+	e2e_stop(&e);
+}
+
+/* metrics.textfile (issue 15): after a few events the file holds the counters, lag and
+ * backlog in Prometheus's text format, as python3-prometheus-client's parser reads it (the
+ * parser node_exporter's users have at hand; tests/metrics/scrape.py). */
+Test(ops, metrics_textfile_is_prometheus_text, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	char path[600], conf[700], script[1024];
+	snprintf(path, sizeof(path), "%s/credsync.prom", e.dir);
+	snprintf(conf, sizeof(conf), "metrics.textfile = %s\n", path);
+	snprintf(script, sizeof(script), "%s/tests/metrics/scrape.py", getenv("CREDSYNC_SOURCE"));
+	e.extra_config = conf;
+	e2e_daemon_start(&e, 0);
+	for (int i = 1; i <= 3; i++)
+		send_penalty(&e, i);
+	const char *argv[] = {"/usr/bin/python3", script, path, NULL};
+	char *out = NULL;
+	int rc = -1;
+	long long deadline = now_ms() + e2e_ms(WAIT_MS);
+	for (;;) {
+		free(out);
+		out = NULL;
+		rc = access(path, R_OK) == 0 ? e2e_run(&out, argv, true) : -1;
+		if (rc == 0 && strstr(out, "credsync_events_total{outcome=applied} 3\n") != NULL &&
+		    strstr(out, "credsync_backlog_up{} 1\n") != NULL)
+			break;
+		cr_assert(now_ms() < deadline, "no metrics with 3 applied (exit %d):\n%s", rc,
+		          out != NULL ? out : "(no file)");
+		struct timespec ts = {0, 200000000L};
+		nanosleep(&ts, NULL);
+	}
+	static const char *const want[] = {
+	    "credsync_partition_lag{partition=0,topic=credit.in.nm-tax} ",
+	    "credsync_batches_failed_total{} 0\n",
+	    "credsync_events_total{outcome=rejected} 0\n",
+	    "credsync_backlog_unsent{} ",
+	    "credsync_breaches{} 0\n",
+	    "credsync_at_risk{} ",
+	    "credsync_repair_overdue{} 0\n",
+	    "credsync_last_event_timestamp_seconds{source=nm-tax,topic_kind=in} ",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect(strstr(out, want[i]) != NULL, "no \"%s\" in:\n%s", want[i], out);
+	free(out);
+	/* replaced by rename: no temporary file is left beside it */
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -c 'credsync.prom.'", e.dir);
+	cr_expect_neq(system(cmd), 0, "a temporary metrics file was left in %s", e.dir);
+	e2e_stop(&e);
+}

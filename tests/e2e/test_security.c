@@ -69,8 +69,9 @@ Test(security, tls_and_sasl_settings_are_accepted_and_the_password_masked, .time
 	e2e_stop(&e);
 }
 
-/* Each refused by librdkafka with its own reason naming the property, at --check (the
- * configuration) or at start (the handle: the CA file is read then). */
+/* Each refused by librdkafka with its own reason naming the property and the file's line, at
+ * --check (the configuration) or at start (the handle: the CA file is read then). The reason
+ * is a quoted logfmt value: its quotes come escaped. */
 Test(security, a_kafka_setting_librdkafka_refuses_is_named, .timeout = 180)
 {
 	static struct e2e e;
@@ -80,15 +81,15 @@ Test(security, a_kafka_setting_librdkafka_refuses_is_named, .timeout = 180)
 		const char *lines, *arg, *want;
 	} cases[] = {
 	    {"kafka.security.protocol = TLS-please\n", "--check",
-	     "invalid Kafka property \"security.protocol\": Invalid value \"TLS-please\" for "
-	     "configuration property \"security.protocol\""},
+	     ".conf:4: invalid Kafka property \\\"security.protocol\\\": Invalid value "
+	     "\\\"TLS-please\\\" for configuration property \\\"security.protocol\\\""},
 	    {"kafka.sasl.mechanisms = PLAIN\nkafka.sasl.username = u\n"
 	     "kafka.sasl.password = p4ss-s3cret\nkafka.ssl.ca.location = " CA_FILE "\n"
 	     "kafka.security.protocol = SASL_PLAINTEXT\nkafka.ssl.endpoint.identification."
 	     "algorithm = sideways\n",
 	     "--check",
-	     "invalid Kafka property \"ssl.endpoint.identification.algorithm\": Invalid value "
-	     "\"sideways\""},
+	     ".conf:9: invalid Kafka property \\\"ssl.endpoint.identification.algorithm\\\": "
+	     "Invalid value \\\"sideways\\\""},
 	    {"kafka.security.protocol = SSL\nkafka.ssl.ca.location = /nonexistent/ca.pem\n", NULL,
 	     "ssl.ca.location failed"},
 	};

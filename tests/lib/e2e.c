@@ -315,29 +315,6 @@ e2e_valgrind_check(void)
 	rmdir(dir); /* fails, as it should, while a log is left */
 }
 
-/* credit.in.<code> and credit.reject.<code> of every producer in authorities.tsv, comma
- * separated: made up front, the daemon's subscription does not rebalance as each first writes. */
-static char *
-producer_topics(void)
-{
-	char path[1024], line[1024];
-	size_t cap = 16384, len = 0;
-	char *list = calloc(1, cap);
-	snprintf(path, sizeof(path), "%s/data/authorities.tsv", getenv("CREDSYNC_SCHEMAS"));
-	FILE *fp = fopen(path, "r");
-	cr_assert(fp != NULL, "could not open %s", path);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		line[strcspn(line, "\t\n")] = '\0';
-		len += (size_t)snprintf(list + len, cap - len, "%scredit.in.%s,credit.reject.%s",
-		                        len ? "," : "", line, line);
-		cr_assert(len < cap);
-	}
-	fclose(fp);
-	return list;
-}
-
 static pid_t
 spawn(const char *const argv[], const char *log_path)
 {
@@ -398,17 +375,10 @@ e2e_start(struct e2e *e)
 	snprintf(path, sizeof(path), "%s/bootstrap", e->dir);
 	char logp[512];
 	snprintf(logp, sizeof(logp), "%s/devbroker.log", e->dir);
-	char *topics = producer_topics();
-	const char *argv[] = {bin("credsync-devbroker"),
-	                      "--partitions",
-	                      "3",
-	                      "--bootstrap-file",
-	                      path,
-	                      "--topics",
-	                      topics,
-	                      NULL};
+	/* it creates every producer's topics itself, from $CREDSYNC_SCHEMAS's authorities.tsv */
+	const char *argv[] = {bin("credsync-devbroker"), "--partitions", "3",
+	                      "--bootstrap-file",        path,           NULL};
 	e->broker = spawn(argv, logp);
-	free(topics);
 	long long deadline = now_ms() + e2e_ms(20000);
 	char *boot = NULL;
 	while ((boot = slurp(path)) == NULL || boot[0] == '\0') {
@@ -503,6 +473,31 @@ e2e_daemon_stop(struct e2e *e, int idx, int sig)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* With CREDSYNC_E2E_LOGS set, each credsyncd log of this run is kept there (as
+ * <run>-credsyncd-<idx>.log) for tests/logfmt/check.py, which reads every line strictly. */
+static void
+keep_daemon_logs(const struct e2e *e)
+{
+	const char *keep = getenv("CREDSYNC_E2E_LOGS");
+	const char *run = strrchr(e->dir, '/');
+
+	if (keep == NULL || *keep == '\0' || run == NULL)
+		return;
+	for (int i = 0; i < E2E_MAX_DAEMONS; i++) {
+		char *text = slurp(e2e_daemon_log(e, i)), path[1024];
+		if (text == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s-credsyncd-%d.log", keep, run + 1, i);
+		FILE *fp = fopen(path, "w");
+		cr_expect(fp != NULL, "could not keep %s: %s", path, strerror(errno));
+		if (fp != NULL) {
+			fputs(text, fp);
+			cr_expect(fclose(fp) == 0, "could not write %s", path);
+		}
+		free(text);
+	}
+}
+
 void
 e2e_stop(struct e2e *e)
 {
@@ -523,6 +518,7 @@ e2e_stop(struct e2e *e)
 		e->broker = 0;
 	}
 	e2e_valgrind_check();
+	keep_daemon_logs(e);
 	if (e->conninfo != NULL) {
 		pgtest_drop_db(e->conninfo);
 		free(e->conninfo);

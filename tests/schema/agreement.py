@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """agreement: the JSON Schemas of schemas/json and credsync's C validator give the same verdict.
 
-usage: agreement.py SCHEMADIR FIXTURESDIR CREDSYNCCTL
+usage: agreement.py SCHEMADIR FIXTURESDIR CREDSYNCCTL NODE_MODULES
 
 For every fixture under FIXTURESDIR/events/{valid,invalid} the verdict of event.schema.json
 (valid or not) must equal the verdict of `CREDSYNCCTL check-event --json FILE` (exit 0 accepted,
@@ -14,8 +14,14 @@ compared byte for byte with the encoders by test_event) must be valid by their s
 
 A schema is applied to the message as I-JSON (RFC 7493) would read it: UTF-8 only, no
 duplicate member names, no lone surrogates, no NaN or Infinity; a message failing that is
-schema-invalid, as it is malformed_json to credsyncd. Prints one line per fixture and ends with
-"N passed, N failed"; exits 1 on any disagreement.
+schema-invalid, as it is malformed_json to credsyncd.
+
+Beside python3-jsonschema, ajv 8 (the validator of the JavaScript world, in strict mode, with
+ajv-formats; NODE_MODULES is where scripts/bootstrap installed it) judges every fixture the
+I-JSON reading accepts (ajv_verdicts.js), and must give jsonschema's verdict: producers using
+either see the same contract. Every schema must compile in ajv's strict mode.
+
+Prints one line per fixture and ends with "N passed, N failed"; exits 1 on any disagreement.
 """
 
 import json
@@ -32,7 +38,10 @@ FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 def when_unchecked(fmt):
     """A reason that holds only when this jsonschema cannot check the format `fmt`."""
-    return lambda: fmt not in FORMAT_CHECKER.checkers
+    def applies():
+        return fmt not in FORMAT_CHECKER.checkers
+    applies.format = fmt  # ajv-formats checks it: there ajv must give the folder's verdict
+    return applies
 
 
 def always():
@@ -117,8 +126,12 @@ def load_ijson(data):
     return doc
 
 
-def schema_verdict(validator, data):
-    """(valid, why) by the schema."""
+# (name, schema, the message's text, jsonschema's verdict) for ajv_verdicts.js, filled by schema_verdict.
+AJV_QUEUE = []
+
+
+def schema_verdict(validator, data, name=None, schema=None):
+    """(valid, why) by the schema; queues the document for ajv when name is given."""
     try:
         doc = load_ijson(data)
     except (NotIJSON, ValueError) as e:
@@ -126,6 +139,9 @@ def schema_verdict(validator, data):
     except RecursionError:
         # Python's parser stops at its recursion limit; credsyncd refuses far less deep.
         return False, "not loadable: nested deeper than Python's recursion limit"
+    valid = jsonschema.exceptions.best_match(validator.iter_errors(doc)) is None
+    if name is not None:
+        AJV_QUEUE.append((name, schema, data.decode("utf-8"), valid))
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is None:
         return True, "valid"
@@ -156,6 +172,22 @@ def c_verdict(ctl, path, topic):
     return False, f"{answer.get('reason')}: {answer.get('detail')}"
 
 
+def ajv_verdicts(modules, schemadir):
+    """ajv's (valid, why) for each queued document, in order; raises RuntimeError."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ajv_verdicts.js")
+    if not os.path.isdir(os.path.join(modules, "ajv")):
+        raise RuntimeError(f"no ajv in {modules}: run scripts/bootstrap")
+    requests = "".join(json.dumps({"schema": s, "text": t}) + "\n" for _, s, t, _ in AJV_QUEUE)
+    run = subprocess.run(["node", script, modules, schemadir], input=requests.encode(),
+                         capture_output=True, timeout=300)
+    if run.returncode != 0:
+        raise RuntimeError(f"ajv: {run.stderr.decode(errors='replace').strip()}")
+    answers = [json.loads(line) for line in run.stdout.decode().splitlines()]
+    if len(answers) != len(AJV_QUEUE):
+        raise RuntimeError(f"ajv answered {len(answers)} of {len(AJV_QUEUE)}")
+    return [(a["valid"], a["why"]) for a in answers]
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -178,10 +210,10 @@ def topic_of(folder):
 
 
 def main(argv):
-    if len(argv) != 4:
+    if len(argv) != 5:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
-    schemadir, fixtures, ctl = argv[1:]
+    schemadir, fixtures, ctl, modules = argv[1:]
 
     def validator(name):
         with open(os.path.join(schemadir, f"{name}.schema.json"), encoding="utf-8") as f:
@@ -205,7 +237,7 @@ def main(argv):
         seen.add(name)
         data = read(os.path.join(folder, "input"))
         want = "/valid/" in name
-        s_ok, s_why = schema_verdict(event_v, data)
+        s_ok, s_why = schema_verdict(event_v, data, name, "event")
         c_ok, c_why = c_verdict(ctl, os.path.join(folder, "input"), topic_of(folder))
         blind = SCHEMA_CANNOT_SEE.get(name)
         if c_ok is None:
@@ -222,7 +254,7 @@ def main(argv):
     for name, folder in cases(fixtures, "acks"):
         seen.add(name)
         want = "/valid/" in name
-        s_ok, s_why = schema_verdict(ack_v, read(os.path.join(folder, "input")))
+        s_ok, s_why = schema_verdict(ack_v, read(os.path.join(folder, "input")), name, "ack")
         blind = SCHEMA_CANNOT_SEE.get(name)
         if blind and blind[1]():
             report(s_ok, name, f"schema cannot see this ({blind[0]}): schema {s_why}")
@@ -235,8 +267,26 @@ def main(argv):
             continue
         name = f"encoded/{file}"
         schema = file.split("-")[0].removesuffix(".json")
-        s_ok, s_why = schema_verdict(validator(schema), read(os.path.join(encoded, file)))
+        s_ok, s_why = schema_verdict(validator(schema), read(os.path.join(encoded, file)), name,
+                                     schema)
         report(s_ok, name, f"{schema}.schema.json: {s_why}")
+
+    try:
+        verdicts = ajv_verdicts(modules, schemadir)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        report(False, "ajv", str(e))
+        verdicts = []
+    for (name, schema, _, py_ok), (a_ok, a_why) in zip(AJV_QUEUE, verdicts):
+        blind = SCHEMA_CANNOT_SEE.get(name)
+        if blind and hasattr(blind[1], "format") and blind[1]():
+            # this jsonschema lacks the format checker that ajv-formats has
+            want = "/valid/" in name
+            report(a_ok == want, f"ajv {name}",
+                   f"ajv checks format {blind[1].format}: {a_why}")
+            continue
+        report(a_ok == py_ok, f"ajv {name}",
+               f"both {'accept' if a_ok else 'reject'}" if a_ok == py_ok else
+               f"disagree: jsonschema {'accepts' if py_ok else 'rejects'}; ajv {a_why}")
 
     for name in sorted(set(SCHEMA_CANNOT_SEE) - seen):
         report(False, name, "listed in SCHEMA_CANNOT_SEE but there is no such fixture")

@@ -17,6 +17,8 @@
 
 #include "embedded.h"
 #include "log.h"
+#include "paths.h"
+#include "rules.h"
 
 static volatile sig_atomic_t run = 1;
 
@@ -33,12 +35,14 @@ usage(FILE *fp)
 	fprintf(fp,
 	        "usage: credsync-devbroker [--brokers N] [--partitions N] "
 	        "[--bootstrap-file FILE] [--topics a,b,c] [--topic-partitions N] [--control]\n"
+	        "       [--data-dir DIR]\n"
 	        "  --brokers N            brokers in the cluster (default 1)\n"
 	        "  --partitions N         partitions of the sites' topics (default 3; --topics\n"
 	        "                         and topics a producer creates get the mock's 4)\n"
 	        "  --bootstrap-file FILE  also write the bootstrap servers to FILE\n"
 	        "                         (removed again at exit)\n"
-	        "  --topics a,b,c         topics to create besides the sites' credit.*\n"
+	        "  --topics a,b,c         topics to create besides the sites' credit.* and the\n"
+	        "                         producers' credit.in.* and credit.reject.*\n"
 	        "  --topic-partitions N   give the --topics N partitions each (slower to create,\n"
 	        "                         one at a time; the mock keeps only ~5 MiB a partition)\n"
 	        "  --control              read fault commands from stdin, one a line, and answer\n"
@@ -47,6 +51,8 @@ usage(FILE *fp)
 	        "                           leader TOPIC PARTITION BROKER\n"
 	        "                         (BROKER: an id from 1, or \"all\"); end of input stops\n"
 	        "                         reading, not the cluster\n"
+	        "  --data-dir DIR         where authorities.tsv names the producers (default:\n"
+	        "                         $CREDSYNC_SCHEMAS, else the data directory)\n"
 	        "Prints \"bootstrap=<servers>\" on stdout and runs until SIGTERM or SIGINT.\n");
 }
 
@@ -228,9 +234,10 @@ main(int argc, char **argv)
 	                                     {"topics", required_argument, NULL, 't'},
 	                                     {"topic-partitions", required_argument, NULL, 'P'},
 	                                     {"control", no_argument, NULL, 'c'},
+	                                     {"data-dir", required_argument, NULL, 'd'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *file = NULL, *topics = NULL;
+	const char *file = NULL, *topics = NULL, *datadir = NULL;
 	int brokers = 1, partitions = 3, topic_partitions = 0, c;
 	bool control = false;
 	char cbuf[1024];
@@ -272,6 +279,9 @@ main(int argc, char **argv)
 		case 'c':
 			control = true;
 			break;
+		case 'd':
+			datadir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -297,6 +307,15 @@ main(int argc, char **argv)
 		embedded_stop(e);
 		fatalx("could not start: %s", err);
 	}
+	/* As credsyncd's embedded mode does: every producer's topics, from authorities.tsv,
+	 * after --topics so that --topic-partitions applies to those it names. */
+	rules *r = rules_load(datadir != NULL ? datadir : paths_datadir(), NULL, err, sizeof(err));
+	if (r == NULL || embedded_create_producer_topics(e, r, err, sizeof(err)) < 0) {
+		rules_free(r);
+		embedded_stop(e);
+		fatalx("could not start: %s", err);
+	}
+	rules_free(r);
 	if (printf("bootstrap=%s\n", embedded_bootstraps(e)) < 0 || fflush(stdout) != 0) {
 		embedded_stop(e);
 		fatal("could not write to stdout");

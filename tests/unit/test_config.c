@@ -275,6 +275,7 @@ Test(config, unset_keys_have_the_documented_defaults)
 	    {"rules.sets", "seed-2024", 0},
 	    {"log.level", "info", 0},
 	    {"log.lag_interval_s", "10", 10},
+	    {"metrics.textfile", NULL, 0},
 	    {"batch.max_events", "500", 500},
 	    {"batch.max_wait_ms", "100", 100},
 	    {"outbox.batch", "500", 500},
@@ -414,6 +415,7 @@ Test(config, print_shows_every_key_and_masks_secrets)
 	                   "rules.sets = seed-2024 # (default)\n"
 	                   "log.level = debug\n"
 	                   "log.lag_interval_s = 10 # (default)\n"
+	                   "metrics.textfile = # (default: none)\n"
 	                   "batch.max_events = 500 # (default)\n"
 	                   "batch.max_wait_ms = 2000\n"
 	                   "outbox.batch = 500 # (default)\n"
