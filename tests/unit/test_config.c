@@ -258,7 +258,8 @@ Test(config, required_keys_take_their_values)
 
 Test(config, unset_keys_have_the_documented_defaults)
 {
-	/* From the brief and INTERFACE.md; a key added to the table must be added here too. */
+	/* From the brief and the README's configuration keys; a key added to the table must be
+	 * added here too. */
 	static const struct {
 		const char *key;
 		const char *str; /* NULL: none */

@@ -135,7 +135,7 @@ Test(rules, worked_examples_of_the_disclosure_periods)
 	    /* Decided before the seed: past its maximum period long ago, an answer all the same. */
 	    {"2020-03-02, expired", NULL, "2020-03-02", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2020-06-03", "2023-03-02", SITE_CREDITCHINA, SEED},
-	    /* The example event of INTERFACE.md: nm-tax, fine 20000.00, other field: light. */
+	    /* The example event of docs/CONTRACT.md: nm-tax, fine 20000.00, other field: light. */
 	    {"interface example", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
 	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
 	};
