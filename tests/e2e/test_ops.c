@@ -24,18 +24,11 @@
 
 #include "date.h"
 #include "e2e.h"
+#include "testlib.h"
 
 #define WAIT_MS 60000
 
 TestSuite(ops, .fini = e2e_cleanup);
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A valid penalty.issued from nm-tax, number i (fixed event id and decision number). */
 static void
@@ -87,9 +80,9 @@ struct notes {
 static void
 notes_read(struct notes *ns, int ms)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = testlib_now_ms() + ms;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - testlib_now_ms();
 		struct pollfd pfd = {.fd = ns->fd, .events = POLLIN};
 		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (r <= 0)
@@ -101,7 +94,7 @@ notes_read(struct notes *ns, int ms)
 		buf[got] = '\0';
 		cr_assert(ns->n < MAX_NOTES, "too many notifications");
 		ns->text[ns->n] = strdup(buf);
-		ns->at[ns->n++] = now_ms();
+		ns->at[ns->n++] = testlib_now_ms();
 	}
 }
 
@@ -120,9 +113,9 @@ notes_find(const struct notes *ns, size_t from, const char *s, bool prefix)
 static long
 notes_wait(struct notes *ns, size_t from, const char *s, bool prefix, int timeout_ms)
 {
-	long long deadline = now_ms() + e2e_ms(timeout_ms);
+	long long deadline = testlib_now_ms() + e2e_ms(timeout_ms);
 	long i;
-	while ((i = notes_find(ns, from, s, prefix)) < 0 && now_ms() < deadline)
+	while ((i = notes_find(ns, from, s, prefix)) < 0 && testlib_now_ms() < deadline)
 		notes_read(ns, 100);
 	return i;
 }
@@ -161,7 +154,7 @@ Test(ops, sd_notify_sequence, .timeout = 180)
 	cr_expect(strstr(ns.text[status], "overdue=") != NULL, "%s", ns.text[status]);
 
 	/* Watchdog pings keep coming, at most about once a second. */
-	long long window_start = now_ms();
+	long long window_start = testlib_now_ms();
 	notes_read(&ns, 3500);
 	size_t pings = 0;
 	long long first = -1, last = -1;
@@ -222,9 +215,9 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
 
 	kill(e.daemons[0], SIGHUP);
-	long long deadline = now_ms() + e2e_ms(WAIT_MS);
+	long long deadline = testlib_now_ms() + e2e_ms(WAIT_MS);
 	while (!e2e_log_has(&e, 0, "msg=reloaded"))
-		cr_assert(now_ms() < deadline, "no msg=reloaded after SIGHUP");
+		cr_assert(testlib_now_ms() < deadline, "no msg=reloaded after SIGHUP");
 
 	/* A PostgreSQL error path: every session cut, the daemon reconnects. */
 	e2e_pg_restart();
@@ -307,10 +300,10 @@ Test(ops, kcat_sees_advisory_commits, .timeout = 240)
 		         "topic = 'credit.in.nm-tax' AND partition = %d), -1001)",
 		         p);
 		long long want = e2e_sql_int(&e, sql), got = -2;
-		long long deadline = now_ms() + e2e_ms(WAIT_MS);
+		long long deadline = testlib_now_ms() + e2e_ms(WAIT_MS);
 		while ((got = e2e_committed(&e, "credsyncd", "credit.in.nm-tax", p)) != want)
-			cr_assert(now_ms() < deadline, "partition %d: Kafka %lld, PostgreSQL %lld",
-			          p, got, want);
+			cr_assert(testlib_now_ms() < deadline,
+			          "partition %d: Kafka %lld, PostgreSQL %lld", p, got, want);
 	}
 	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
 
@@ -448,7 +441,7 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 	burst_penalties(&e, burst);
 
 	struct progress pr;
-	long long deadline = now_ms() + e2e_ms(120000);
+	long long deadline = testlib_now_ms() + e2e_ms(120000);
 	for (;;) {
 		progress_read(&e, "credit.in.nm-tax", &pr);
 		long long unacked =
@@ -468,7 +461,7 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 		if (caught_up && pr.max_messages >= burst && pr.last_unsent == 0 &&
 		    pr.last_unacked == unacked)
 			break;
-		cr_assert(now_ms() < deadline,
+		cr_assert(testlib_now_ms() < deadline,
 		          "progress lines did not settle: %d of %d partitions behind, messages "
 		          "%lld, unsent %lld, unacknowledged %lld (SQL %lld)",
 		          behind, seen, pr.max_messages, pr.last_unsent, pr.last_unacked, unacked);

@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "paths.h"
+#include "testlib.h"
 
 /* ---- fixtures: tests/fixtures/events/{valid,invalid}/<case>/{input,error,topic} ---- */
 
@@ -597,14 +598,6 @@ Test(event_encode, ack_round_trip)
 
 /* ---- obligations and out messages ---- */
 
-static cs_date
-ymd(int y, int m, int d)
-{
-	cs_date date;
-	cr_assert(date_from_ymd(y, m, d, &date));
-	return date;
-}
-
 static struct obligation
 sample_obligation(void)
 {
@@ -624,7 +617,7 @@ sample_obligation(void)
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "0b7e4c7a-3f0d-4c55-8a51-2d9e6f3a1c20");
 	ob.received_at = 1726210800; /* 2024-09-13T15:00:00+08:00 */
-	ob.due_date = ymd(2024, 9, 14);
+	ob.due_date = testlib_ymd(2024, 9, 14);
 	obligation_set_id(&ob);
 	return ob;
 }
@@ -694,8 +687,9 @@ Test(event_encode, out_disclose)
 		ob.reason = TD_NONE;
 		ob.key.kind = cases[i].kind;
 		snprintf(ob.key.list, sizeof(ob.key.list), "%s", cases[i].list);
-		ob.disclose_until = cases[i].until_in == DATE_NONE ? DATE_NONE : ymd(2027, 5, 6);
-		ob.repairable_from = cases[i].repairable ? ymd(2024, 8, 7) : DATE_NONE;
+		ob.disclose_until =
+		    cases[i].until_in == DATE_NONE ? DATE_NONE : testlib_ymd(2027, 5, 6);
+		ob.repairable_from = cases[i].repairable ? testlib_ymd(2024, 8, 7) : DATE_NONE;
 		ob.source_event_id[0] = '\0';
 		obligation_set_id(&ob);
 		char *json = out_encode(&ob);
@@ -746,7 +740,7 @@ Test(event_encode, out_mutual_recognition)
 		snprintf(ob.rec_decision_no, sizeof(ob.rec_decision_no), "%s", ob.key.decision_no);
 		snprintf(ob.rec_repair_decision_no, sizeof(ob.rec_repair_decision_no), "%s",
 		         cases[i].repair_no);
-		ob.rec_repaired_on = cases[i].repaired_on ? ymd(2024, 9, 13) : DATE_NONE;
+		ob.rec_repaired_on = cases[i].repaired_on ? testlib_ymd(2024, 9, 13) : DATE_NONE;
 		obligation_set_id(&ob);
 		char *json = out_encode(&ob);
 		cr_assert_not_null(json);
@@ -927,9 +921,9 @@ golden_out_disclose_penalty(void)
 	ob.type = OUT_DISCLOSE;
 	ob.reason = TD_NONE;
 	ob.received_at = 1714961700; /* 2024-05-06T10:15:00+08:00 */
-	ob.due_date = ymd(2024, 5, 7);
-	ob.repairable_from = ymd(2024, 8, 7);
-	ob.disclose_until = ymd(2027, 5, 6);
+	ob.due_date = testlib_ymd(2024, 5, 7);
+	ob.repairable_from = testlib_ymd(2024, 8, 7);
+	ob.disclose_until = testlib_ymd(2027, 5, 6);
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10");
 	obligation_set_id(&ob);
@@ -950,7 +944,7 @@ golden_out_disclose_list(void)
 	snprintf(ob.producer, sizeof(ob.producer), "nm-court");
 	snprintf(ob.subject_name, sizeof(ob.subject_name), "乌海某某建材有限公司");
 	ob.received_at = 1712736000; /* 2024-04-10T16:00:00+08:00 */
-	ob.due_date = ymd(2024, 4, 11);
+	ob.due_date = testlib_ymd(2024, 4, 11);
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "c3d4e5f6-a7b8-4c9d-8e1f-2a3b4c5d6e7f");
 	obligation_set_id(&ob);
@@ -965,7 +959,7 @@ golden_out_takedown_expired(void)
 	ob.reason = TD_LIGHT_EXPIRED;
 	ob.source_event_id[0] = '\0';
 	ob.received_at = 1723046400; /* 2024-08-08T00:00:00+08:00 */
-	ob.due_date = ymd(2024, 8, 9);
+	ob.due_date = testlib_ymd(2024, 8, 9);
 	obligation_set_id(&ob);
 	return out_encode(&ob);
 }
@@ -980,7 +974,7 @@ golden_out_mutual_recognition(void)
 	snprintf(ob.rec_decision_no, sizeof(ob.rec_decision_no), "%s", ob.key.decision_no);
 	snprintf(ob.rec_repair_decision_no, sizeof(ob.rec_repair_decision_no),
 	         "内信修〔2024〕0913号");
-	ob.rec_repaired_on = ymd(2024, 9, 13);
+	ob.rec_repaired_on = testlib_ymd(2024, 9, 13);
 	obligation_set_id(&ob);
 	return out_encode(&ob);
 }
