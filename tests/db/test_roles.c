@@ -26,24 +26,6 @@
 static char *db;   /* this test's database, as the superuser that created it */
 static PGconn *pg; /* a superuser connection to it, for checks */
 
-static char *
-read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long len;
-
-	cr_assert(f != NULL, "could not open \"%s\": %s", path, strerror(errno));
-	cr_assert(fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	          fseek(f, 0, SEEK_SET) == 0);
-	buf = malloc((size_t)len + 1);
-	cr_assert(buf != NULL);
-	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len, "could not read \"%s\"", path);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Runs roles.sql as the superuser, as the DBA does with psql. */
 static void
 apply_roles(void)
@@ -52,7 +34,7 @@ apply_roles(void)
 	char *sql;
 
 	snprintf(path, sizeof path, "%s/roles.sql", storetest_sqldir());
-	sql = read_all(path);
+	sql = testlib_must_read(path);
 	pgtest_exec(pg, sql);
 	free(sql);
 }
@@ -125,22 +107,12 @@ teardown(void)
 static void
 run_the_daemon_as(const char *role)
 {
-	static const char payload[] = "{\"schema\":\"credsync.event/1\"}";
 	char err[512];
 	store *st = open_as(role), *pst = open_as(role);
 	struct store_tp tp = {.topic = TOPIC, .partition = 0};
 	struct record rec = storetest_penalty(USCC_A, "呼税罚〔2024〕12号"), got;
 	struct obligation ob = storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2024, 5, 7));
-	struct store_inbound in = {.topic = TOPIC,
-	                           .partition = 0,
-	                           .offset = 0,
-	                           .event_id = EV1,
-	                           .producer = "nm-tax",
-	                           .uscc = USCC_A,
-	                           .kafka_ts_ms = 1714961700123,
-	                           .outcome = "applied",
-	                           .payload = payload,
-	                           .payload_len = sizeof payload - 1};
+	struct store_inbound in = storetest_inbound(0, EV1, "applied");
 	struct store_outrow out = {OB1, "credit.out.gsxt", USCC_A, "{\"n\":1}"};
 	struct store_batch b = {.in = &in,
 	                        .n_in = 1,
@@ -553,7 +525,7 @@ Test(roles, credsyncd_migrated_by_the_owner_runs_as_the_app, .timeout = 240, .fi
 	super = pgtest_connect(super_conninfo);
 	PQsetNoticeProcessor(super, quiet, NULL);
 	snprintf(cfg, sizeof cfg, "%s/roles.sql", storetest_sqldir());
-	sql = read_all(cfg);
+	sql = testlib_must_read(cfg);
 	pgtest_exec(super, sql);
 	free(sql);
 

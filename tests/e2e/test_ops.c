@@ -48,23 +48,6 @@ send_penalty(struct e2e *e, int i)
 	free(ev);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	cr_assert(fp != NULL, "could not open %s", path);
-	size_t cap = 1 << 16, len = 0, got;
-	char *buf = malloc(cap);
-	while ((got = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
-		len += got;
-		if (cap - len < 4096)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 /* ---- sd_notify ---- */
 
 #define MAX_NOTES 4096
@@ -225,7 +208,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
 	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
 
-	char *log = slurp(e2e_daemon_log(&e, 0));
+	char *log = testlib_must_read(e2e_daemon_log(&e, 0));
 	cr_expect(strstr(log, "msg=reloaded") != NULL);
 	cr_expect(strstr(log, "s3cr3t-pg") == NULL, "the PostgreSQL password is in the log");
 	cr_expect(strstr(log, "s3cr3t-kafka") == NULL, "the Kafka password is in the log");
@@ -235,7 +218,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
 	snprintf(bin, sizeof(bin), "%s/credsyncd", getenv("CREDSYNC_BIN"));
 	/* The daemon was given both secrets. */
-	char *text = slurp(conf);
+	char *text = testlib_must_read(conf);
 	cr_expect(strstr(text, "password=s3cr3t-pg") != NULL, "%s", text);
 	cr_expect(strstr(text, "kafka.sasl.password = s3cr3t-kafka") != NULL, "%s", text);
 	free(text);
@@ -342,7 +325,7 @@ field(const char *line, const char *key)
 static void
 progress_read(const struct e2e *e, const char *topic, struct progress *pr)
 {
-	char *log = slurp(e2e_daemon_log(e, 0)), want[160];
+	char *log = testlib_must_read(e2e_daemon_log(e, 0)), want[160];
 	snprintf(want, sizeof(want), "topic=%s ", topic);
 	*pr = (struct progress){.last_unacked = -1, .last_unsent = -1};
 	for (char *line = log, *next; line != NULL && *line; line = next) {
@@ -564,7 +547,7 @@ golden(const char *name, json_t *answer, const char *bootstrap)
 		fprintf(fp, "%s\n", got);
 		cr_assert(fclose(fp) == 0);
 	} else {
-		char *want = slurp(path);
+		char *want = testlib_must_read(path);
 		size_t n = strlen(want);
 		if (n > 0 && want[n - 1] == '\n')
 			want[n - 1] = '\0';

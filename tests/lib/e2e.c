@@ -40,19 +40,6 @@ bin(const char *name)
 	return p;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL)
-		return NULL;
-	char *buf = calloc(1, 1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 /* ---- memcheck (see e2e.h) ---- */
 
 bool
@@ -244,7 +231,7 @@ vg_error_reports(const char *text, char *first, size_t firstsz)
 bool
 e2e_valgrind_log_clean(const char *path, char *why, size_t whysz)
 {
-	char *text = slurp(path);
+	char *text = testlib_read_file(path, NULL);
 	if (text == NULL) {
 		snprintf(why, whysz, "could not read the log: %s", strerror(errno));
 		return false;
@@ -404,7 +391,7 @@ e2e_start(struct e2e *e)
 	free(topics);
 	long long deadline = testlib_now_ms() + e2e_ms(20000);
 	char *boot = NULL;
-	while ((boot = slurp(path)) == NULL || boot[0] == '\0') {
+	while ((boot = testlib_read_file(path, NULL)) == NULL || boot[0] == '\0') {
 		free(boot);
 		boot = NULL;
 		cr_assert(testlib_now_ms() < deadline, "devbroker did not write %s", path);
@@ -456,7 +443,7 @@ e2e_daemon_start(struct e2e *e, int idx)
 
 	const char *log = e2e_daemon_log(e, idx);
 	long before = 0;
-	char *old = slurp(log);
+	char *old = testlib_read_file(log, NULL);
 	if (old != NULL) {
 		before = (long)strlen(old);
 		free(old);
@@ -466,7 +453,7 @@ e2e_daemon_start(struct e2e *e, int idx)
 
 	long long deadline = testlib_now_ms() + e2e_ms(30000);
 	for (;;) {
-		char *text = slurp(log);
+		char *text = testlib_read_file(log, NULL);
 		bool up = text != NULL && (long)strlen(text) > before &&
 		          strstr(text + before, "msg=started") != NULL;
 		free(text);
@@ -696,7 +683,7 @@ e2e_pg_restart(void)
 	const char *state = getenv("CREDSYNC_PGSTATE");
 	cr_assert(state != NULL, "CREDSYNC_PGSTATE is not set");
 	snprintf(path, sizeof(path), "%s/pgdata", state);
-	char *dir = slurp(path);
+	char *dir = testlib_read_file(path, NULL);
 	cr_assert(dir != NULL, "no %s", path);
 	dir[strcspn(dir, "\n")] = '\0';
 	/* pg_ctl restart keeps the server's options (port, socket directory) */
@@ -711,7 +698,7 @@ e2e_pg_restart(void)
 bool
 e2e_log_has(const struct e2e *e, int idx, const char *needle)
 {
-	char *text = slurp(e2e_daemon_log(e, idx));
+	char *text = testlib_read_file(e2e_daemon_log(e, idx), NULL);
 	bool found = text != NULL && strstr(text, needle) != NULL;
 	free(text);
 	return found;

@@ -2,6 +2,10 @@
 #include "testlib.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int64_t
@@ -39,4 +43,57 @@ testlib_instant(const char *s)
 
 	cr_assert_eq(time_parse_rfc3339(s, &t, &off), 0, "test instant \"%s\" does not parse", s);
 	return t;
+}
+
+const char *
+testlib_fixtures_dir(void)
+{
+	const char *dir = getenv("CREDSYNC_FIXTURES");
+
+	return dir != NULL && dir[0] != '\0' ? dir : CREDSYNC_SRC_SCHEMAS "/../tests/fixtures";
+}
+
+const char *
+testlib_schemas_dir(void)
+{
+	const char *dir = getenv("CREDSYNC_SCHEMAS");
+
+	return dir != NULL && dir[0] != '\0' ? dir : CREDSYNC_SRC_SCHEMAS;
+}
+
+char *
+testlib_read_file(const char *path, size_t *ret_len)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t cap = 0, len = 0, n;
+	char *buf = NULL;
+
+	if (fp == NULL) {
+		cr_assert(errno == ENOENT, "could not open \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 4096) {
+			cap += 65536;
+			buf = realloc(buf, cap + 1);
+			cr_assert_not_null(buf);
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	cr_assert(!ferror(fp), "could not read \"%s\"", path);
+	fclose(fp);
+	buf[len] = '\0';
+	if (ret_len != NULL)
+		*ret_len = len;
+	return buf;
+}
+
+char *
+testlib_must_read(const char *path)
+{
+	char *text = testlib_read_file(path, NULL);
+
+	cr_assert_not_null(text, "\"%s\" does not exist", path);
+	return text;
 }

@@ -2,6 +2,7 @@
 #ifndef CREDSYNC_TESTLIB_H
 #define CREDSYNC_TESTLIB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "date.h"
@@ -17,5 +18,17 @@ cs_date testlib_date(const char *s);
 
 /* The Unix time of the RFC 3339 instant s, which must parse. */
 int64_t testlib_instant(const char *s);
+
+/* The folders ctest names ($CREDSYNC_FIXTURES, $CREDSYNC_SCHEMAS); by hand, without them,
+ * the source tree's. */
+const char *testlib_fixtures_dir(void);
+const char *testlib_schemas_dir(void);
+
+/* The whole of a file, any bytes, NUL-terminated (malloc'd; free() it), its length in
+ * *ret_len (NULL ok); NULL when path does not exist, an assertion failure on any other error. */
+char *testlib_read_file(const char *path, size_t *ret_len);
+
+/* testlib_read_file of a file that must exist. */
+char *testlib_must_read(const char *path);
 
 #endif

@@ -13,42 +13,6 @@
 
 /* ---- fixtures: tests/fixtures/events/{valid,invalid}/<case>/{input,error,topic} ---- */
 
-static const char *
-fixtures_dir(void)
-{
-	const char *dir = getenv("CREDSYNC_FIXTURES");
-	return dir && dir[0] ? dir : CREDSYNC_SRC_SCHEMAS "/../tests/fixtures";
-}
-
-/* Reads a whole file; NULL when it does not exist. */
-static char *
-slurp(const char *path, size_t *ret_len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL) {
-		cr_assert(errno == ENOENT, "could not open \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	cr_assert_not_null(buf);
-	size_t n;
-	while ((n = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
-		len += n;
-		if (cap - len < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-	}
-	cr_assert(!ferror(fp), "could not read \"%s\"", path);
-	fclose(fp);
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
-
 static void
 chomp(char *s)
 {
@@ -68,7 +32,7 @@ static char **
 case_names(const char *group, const char *kind, size_t *ret_n)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s/%s", fixtures_dir(), group, kind);
+	snprintf(path, sizeof(path), "%s/%s/%s", testlib_fixtures_dir(), group, kind);
 	DIR *d = opendir(path);
 	cr_assert_not_null(d, "could not open \"%s\": %s", path, strerror(errno));
 	size_t n = 0, cap = 16;
@@ -114,15 +78,18 @@ fixture_load(const char *group, const char *kind, const char *name, struct fixtu
 	const char *prefix = strcmp(group, "acks") == 0 ? "credit.ack." : "credit.in.";
 	char path[4096];
 	memset(fx, 0, sizeof(*fx));
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/input", fixtures_dir(), group, kind, name);
-	fx->input = slurp(path, &fx->len);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/input", testlib_fixtures_dir(), group, kind,
+	         name);
+	fx->input = testlib_read_file(path, &fx->len);
 	cr_assert_not_null(fx->input, "%s/%s/%s: no input", group, kind, name);
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/error", fixtures_dir(), group, kind, name);
-	fx->error = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/error", testlib_fixtures_dir(), group, kind,
+	         name);
+	fx->error = testlib_read_file(path, NULL);
 	if (fx->error)
 		chomp(fx->error);
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/topic", fixtures_dir(), group, kind, name);
-	char *topic = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/topic", testlib_fixtures_dir(), group, kind,
+	         name);
+	char *topic = testlib_read_file(path, NULL);
 	if (topic) {
 		chomp(topic);
 		cr_assert(strncmp(topic, prefix, strlen(prefix)) == 0, "%s: topic \"%s\"", name,
@@ -1015,8 +982,9 @@ Test(event_encode, golden_messages)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/encoded/%s", fixtures_dir(), cases[i].file);
-		char *want = slurp(path, NULL);
+		snprintf(path, sizeof(path), "%s/encoded/%s", testlib_fixtures_dir(),
+		         cases[i].file);
+		char *want = testlib_read_file(path, NULL);
 		char *got = cases[i].encode();
 		cr_assert_not_null(got);
 		if (getenv("CREDSYNC_WRITE_GOLDEN")) {

@@ -11,18 +11,11 @@
 #include "rules.h"
 #include "testlib.h"
 
-static const char *
-schemas(void)
-{
-	const char *dir = getenv("CREDSYNC_SCHEMAS");
-	return dir != NULL && *dir != '\0' ? dir : CREDSYNC_SRC_SCHEMAS;
-}
-
 static rules *
 load_real(const char *enabled)
 {
 	char err[512];
-	rules *r = rules_load(schemas(), enabled, err, sizeof(err));
+	rules *r = rules_load(testlib_schemas_dir(), enabled, err, sizeof(err));
 	cr_assert(r != NULL, "rules_load(%s): %s", enabled ? enabled : "NULL", err);
 	return r;
 }
