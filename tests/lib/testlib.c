@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +97,48 @@ testlib_must_read(const char *path)
 
 	cr_assert_not_null(text, "\"%s\" does not exist", path);
 	return text;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+testlib_list_dir(const char *dir, const char *suffix, size_t *ret_n)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0, cap = 16, slen = strlen(suffix);
+	char **names = malloc(cap * sizeof(*names));
+	struct dirent *de;
+
+	cr_assert_not_null(d, "could not open \"%s\": %s", dir, strerror(errno));
+	cr_assert_not_null(names);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= slen ||
+		    strcmp(de->d_name + len - slen, suffix) != 0)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			names = realloc(names, cap * sizeof(*names));
+			cr_assert_not_null(names);
+		}
+		names[n] = strdup(de->d_name);
+		cr_assert_not_null(names[n++]);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	*ret_n = n;
+	return names;
+}
+
+void
+testlib_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

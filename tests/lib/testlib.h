@@ -31,4 +31,9 @@ char *testlib_read_file(const char *path, size_t *ret_len);
 /* testlib_read_file of a file that must exist. */
 char *testlib_must_read(const char *path);
 
+/* The names in dir that do not start with '.' and end with suffix ("" for any), sorted;
+ * *ret_n of them. Free with testlib_free_names. */
+char **testlib_list_dir(const char *dir, const char *suffix, size_t *ret_n);
+void testlib_free_names(char **names, size_t n);
+
 #endif

@@ -461,36 +461,6 @@ Test(config, load_reports_what_stops_reading)
 	unlink(tmpl);
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.conf names in dir, sorted; *ret_n of them. */
-static char **
-list_confs(const char *dir, size_t *ret_n)
-{
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-
-	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		cr_assert_not_null(names);
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
-	*ret_n = n;
-	return names;
-}
-
 /* Strips one trailing newline (fixture files end with one). */
 static void
 chomp(char *s)
@@ -510,7 +480,7 @@ Test(config, invalid_fixtures_fail_with_their_error)
 
 	snprintf(dir, sizeof(dir), "%s/config", testlib_fixtures_dir());
 	snprintf(sub, sizeof(sub), "%s/invalid", dir);
-	names = list_confs(sub, &n);
+	names = testlib_list_dir(sub, ".conf", &n);
 	cr_assert_gt(n, 0, "no fixtures in %s", sub);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);
@@ -540,7 +510,7 @@ Test(config, valid_fixtures_print_as_saved)
 	char **names;
 
 	snprintf(sub, sizeof(sub), "%s/config/valid", testlib_fixtures_dir());
-	names = list_confs(sub, &n);
+	names = testlib_list_dir(sub, ".conf", &n);
 	cr_assert_gt(n, 0, "no fixtures in %s", sub);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);

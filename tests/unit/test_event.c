@@ -21,46 +21,13 @@ chomp(char *s)
 		s[--n] = '\0';
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The case folders of <group>/<kind>, sorted; *ret_n of them. Free with free_names. */
+/* The case folders of <group>/<kind>, sorted; *ret_n of them. Free with testlib_free_names. */
 static char **
 case_names(const char *group, const char *kind, size_t *ret_n)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s/%s", testlib_fixtures_dir(), group, kind);
-	DIR *d = opendir(path);
-	cr_assert_not_null(d, "could not open \"%s\": %s", path, strerror(errno));
-	size_t n = 0, cap = 16;
-	char **names = malloc(cap * sizeof(*names));
-	cr_assert_not_null(names);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			names = realloc(names, cap * sizeof(*names));
-			cr_assert_not_null(names);
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
-	*ret_n = n;
-	return names;
-}
-
-static void
-free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	return testlib_list_dir(path, "", ret_n);
 }
 
 struct fixture {
@@ -151,7 +118,7 @@ check_valid(const char *group)
 		             reject_reason_name(rej.reason), rej.detail);
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	rules_free(r);
 }
 
@@ -176,7 +143,7 @@ check_invalid(const char *group)
 		                 group, names[i], got, fx.error);
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	rules_free(r);
 }
 
@@ -223,7 +190,7 @@ Test(event, invalid_fixtures_cover_every_parser_reason)
 		seen[reason] = true;
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	for (size_t i = 0; i < sizeof(parser_reasons) / sizeof(parser_reasons[0]); i++)
 		cr_expect(seen[parser_reasons[i]], "no invalid fixture for %s",
 		          reject_reason_name(parser_reasons[i]));
