@@ -1,4 +1,4 @@
-/* config: the "key = value" configuration file of INTERFACE.md, driven by one table of
+/* config: the "key = value" configuration file (README, "Running it"), driven by one table of
  * known keys (defaults, validation, printing); kafka.* keys pass through to librdkafka. */
 #ifndef CREDSYNC_CONFIG_H
 #define CREDSYNC_CONFIG_H

@@ -1,4 +1,4 @@
-/* event: parsing and validating inbound events and acks (INTERFACE.md) into typed values. */
+/* event: parsing and validating inbound events and acks (docs/CONTRACT.md) into typed values. */
 #include "event.h"
 
 #include <jansson.h>

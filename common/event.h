@@ -1,4 +1,4 @@
-/* event: the inbound event of INTERFACE.md parsed and validated into a typed value, or a
+/* event: the inbound event of docs/CONTRACT.md parsed and validated into a typed value, or a
  * reject reason with a one-line detail naming the field; the acknowledgement message; and
  * encoders for the outbound, ack and reject messages. Pure: no I/O. */
 #ifndef CREDSYNC_EVENT_H
@@ -44,7 +44,7 @@ enum event_type {
 const char *event_type_name(enum event_type t);
 int event_type_parse(const char *s); /* enum event_type, or -1 */
 
-/* Reject reasons of INTERFACE.md; the names are a contract. */
+/* Reject reasons (docs/CONTRACT.md, "Reject"); the names are a contract. */
 enum reject_reason {
 	REJ_NONE = 0,
 	REJ_MALFORMED_JSON,
@@ -125,7 +125,7 @@ struct event {
  * EVENT_MAX_DEPTH levels of objects and arrays, the message itself being level 1); "schema"
  * (missing_field, unsupported_schema); the envelope's fields (event_id, type, producer,
  * occurred_at, subject, subject.uscc, subject.name, record: missing_field, invalid_field);
- * unknown_type; the record's fields in INTERFACE.md order; invalid_uscc (subject.uscc, then
+ * unknown_type; the record's fields in the contract's order; invalid_uscc (subject.uscc, then
  * record.issuer.uscc); producer_mismatch; unknown_list; not_list_owner; wrong_channel
  * (penalty.repaired or repair.* not from a disclosure system). A field whose value is JSON null
  * counts as absent. Unknown members are ignored. */

@@ -1,4 +1,4 @@
-/* event_encode: the outbound, ack and reject messages of INTERFACE.md as compact JSON, and
+/* event_encode: the outbound, ack and reject messages of docs/CONTRACT.md as compact JSON, and
  * the deterministic obligation id. */
 #include "event.h"
 

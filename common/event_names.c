@@ -1,5 +1,5 @@
 /* event_names: the names of event types, reject reasons, record kinds, out message types and
- * takedown reasons, which are a contract (INTERFACE.md), and their parsing. */
+ * takedown reasons, which are a contract (docs/CONTRACT.md), and their parsing. */
 #include <string.h>
 
 #include "event.h"

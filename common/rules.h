@@ -11,7 +11,7 @@
 
 #include "date.h"
 
-/* Penalty categories (INTERFACE.md), as bits of a mask. */
+/* Penalty categories (docs/CONTRACT.md, "Inbound event"), as bits of a mask. */
 enum category {
 	CAT_WARNING = 1u << 0,
 	CAT_CRITICISM = 1u << 1,

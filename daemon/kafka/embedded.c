@@ -20,7 +20,7 @@ struct embedded {
 	int replication;
 };
 
-/* The sites of INTERFACE.md: each has all four topic kinds (a site is a producer too). */
+/* The sites of docs/CONTRACT.md: each has all four topic kinds (a site is a producer too). */
 static const char *const site_topics[] = {
     "credit.in.creditchina",     "credit.in.gsxt",         "credit.ack.creditchina",
     "credit.ack.gsxt",           "credit.out.creditchina", "credit.out.gsxt",

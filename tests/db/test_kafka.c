@@ -16,6 +16,7 @@
 #include "kafka.h"
 #include "kafkatest.h"
 #include "log.h"
+#include "testlib.h"
 
 /* Fast groups: the mock answers a rebalance after session.timeout.ms - 1 s. */
 static const char *const fast[] = {
@@ -157,10 +158,10 @@ produce(embedded *e, const char *topic, const char *key, const char *value)
 static size_t
 consume(kafka *k, rd_kafka_message_t **msgs, size_t want, int timeout_ms)
 {
-	int64_t deadline = kafkatest_now_ms() + timeout_ms;
+	int64_t deadline = testlib_now_ms() + timeout_ms;
 	size_t n = 0;
 
-	while (n < want && kafkatest_now_ms() < deadline)
+	while (n < want && testlib_now_ms() < deadline)
 		n += kafka_consume_batch(k, msgs + n, want - n, 100);
 	return n;
 }
@@ -177,12 +178,12 @@ destroy_msgs(rd_kafka_message_t **msgs, size_t n)
 static void
 wait_assigned(kafka *k, int min, int timeout_ms)
 {
-	int64_t deadline = kafkatest_now_ms() + timeout_ms;
+	int64_t deadline = testlib_now_ms() + timeout_ms;
 	rd_kafka_message_t *msgs[16];
 
 	while (kafka_assignment(k)->cnt < min) {
-		cr_assert_lt(kafkatest_now_ms(), deadline,
-		             "no assignment of %d partitions in %d ms", min, timeout_ms);
+		cr_assert_lt(testlib_now_ms(), deadline, "no assignment of %d partitions in %d ms",
+		             min, timeout_ms);
 		destroy_msgs(msgs, kafka_consume_batch(k, msgs, 16, 100));
 	}
 }
@@ -228,8 +229,8 @@ Test(kafka, produce_consume_round_trip_with_delivery_reports)
 		                           strlen(cases[i].value), (void *)(uintptr_t)&cases[i],
 		                           err, sizeof(err)),
 		             0, "%s", err);
-	int64_t deadline = kafkatest_now_ms() + 10000;
-	while (r.delivered < (int)n && kafkatest_now_ms() < deadline)
+	int64_t deadline = testlib_now_ms() + 10000;
+	while (r.delivered < (int)n && testlib_now_ms() < deadline)
 		kafka_poll(k, 100);
 	cr_assert_eq(r.delivered, (int)n, "delivery reports: %d of %zu", r.delivered, n);
 	for (size_t i = 0; i < n; i++) {
@@ -279,8 +280,8 @@ Test(kafka, regex_subscription_picks_up_new_topics)
 	produce(e, "credit.out.gsxt", NULL, "not ours");
 	produce(e, "credit.ack.gsxt", NULL, "ack");
 	cr_assert_eq(regcomp(&re, "^credit\\.(in|ack)\\.", REG_EXTENDED | REG_NOSUB), 0);
-	int64_t deadline = kafkatest_now_ms() + 30000;
-	while ((!new_seen || !ack_seen) && kafkatest_now_ms() < deadline) {
+	int64_t deadline = testlib_now_ms() + 30000;
+	while ((!new_seen || !ack_seen) && testlib_now_ms() < deadline) {
 		size_t n = kafka_consume_batch(k, msgs, 16, 100);
 		for (size_t i = 0; i < n; i++) {
 			const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
@@ -334,8 +335,8 @@ Test(kafka, assign_hook_offsets_are_honoured)
 	for (size_t c = 0; c < nc; c++)
 		cr_assert_eq(produce(e, cases[c].topic, NULL, "marker"), 5);
 	k = start_member(e, "offsets", &r);
-	int64_t deadline = kafkatest_now_ms() + 20000;
-	while (done < nc && kafkatest_now_ms() < deadline) {
+	int64_t deadline = testlib_now_ms() + 20000;
+	while (done < nc && testlib_now_ms() < deadline) {
 		size_t n = kafka_consume_batch(k, msgs, 64, 100);
 		for (size_t i = 0; i < n; i++) {
 			const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
@@ -422,9 +423,9 @@ Test(kafka, two_members_split_topics_and_one_takes_over)
 		create_topic(e, topics[i], 1);
 	a = start_member(e, "pair", &ra);
 	b = start_member(e, "pair", &rb);
-	int64_t deadline = kafkatest_now_ms() + 30000;
+	int64_t deadline = testlib_now_ms() + 30000;
 	while (!split_complete(kafka_assignment(a), kafka_assignment(b), topics, nt)) {
-		cr_assert_lt(kafkatest_now_ms(), deadline, "no split: a holds %d, b holds %d",
+		cr_assert_lt(testlib_now_ms(), deadline, "no split: a holds %d, b holds %d",
 		             kafka_assignment(a)->cnt, kafka_assignment(b)->cnt);
 		destroy_msgs(msgs, kafka_consume_batch(a, msgs, 16, 50));
 		destroy_msgs(msgs, kafka_consume_batch(b, msgs, 16, 50));
@@ -446,9 +447,9 @@ Test(kafka, two_members_split_topics_and_one_takes_over)
 	cr_expect_eq(rb.last_revoke->cnt, b_held, "b's revoke hook got %d partitions",
 	             rb.last_revoke->cnt);
 
-	deadline = kafkatest_now_ms() + 20000;
+	deadline = testlib_now_ms() + 20000;
 	while (!all_of(kafka_assignment(a), topics, nt)) {
-		cr_assert_lt(kafkatest_now_ms(), deadline, "a holds %d of %d after b left",
+		cr_assert_lt(testlib_now_ms(), deadline, "a holds %d of %d after b left",
 		             kafka_assignment(a)->cnt, nt);
 		destroy_msgs(msgs, kafka_consume_batch(a, msgs, 16, 100));
 	}
@@ -481,8 +482,8 @@ Test(kafka, advisory_commit_is_visible_in_kafka)
 	rd_kafka_topic_partition_list_add(l, "credit.in.nm-tax", 0)->offset = 3;
 	kafka_commit_async(k, l);
 	rd_kafka_topic_partition_list_destroy(l);
-	int64_t deadline = kafkatest_now_ms() + 10000;
-	while (committed != 3 && kafkatest_now_ms() < deadline) {
+	int64_t deadline = testlib_now_ms() + 10000;
+	while (committed != 3 && testlib_now_ms() < deadline) {
 		destroy_msgs(msgs, kafka_consume_batch(k, msgs, 4, 100));
 		cr_assert_eq(kafkatest_committed(embedded_bootstraps(e), "advisory",
 		                                 "credit.in.nm-tax", 0, &committed, err,
@@ -540,10 +541,10 @@ Test(kafka, close_reports_what_it_could_not_deliver)
 		cr_assert_eq(kafka_produce(k, "credit.out.gsxt", "91150102MA0N123408", "x", 1,
 		                           &tags[i], err, sizeof(err)),
 		             0, "%s", err);
-	int64_t start = kafkatest_now_ms();
+	int64_t start = testlib_now_ms();
 	kafka_close(k, 300);
-	cr_expect_lt(kafkatest_now_ms() - start, 5000, "close took %lld ms",
-	             (long long)(kafkatest_now_ms() - start));
+	cr_expect_lt(testlib_now_ms() - start, 5000, "close took %lld ms",
+	             (long long)(testlib_now_ms() - start));
 	cr_assert_eq(r.delivered, 2, "reports: %d", r.delivered);
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(r.opaques[i], &tags[i]);
@@ -627,7 +628,7 @@ Test(embedded, creates_site_topics_and_auto_creates_others)
 static int
 wait_exit(pid_t pid, int timeout_ms)
 {
-	int64_t deadline = kafkatest_now_ms() + timeout_ms;
+	int64_t deadline = testlib_now_ms() + timeout_ms;
 	int status;
 
 	do {
@@ -637,7 +638,7 @@ wait_exit(pid_t pid, int timeout_ms)
 		cr_assert_eq(got, 0, "waitpid: %s", strerror(errno));
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
-	} while (kafkatest_now_ms() < deadline);
+	} while (testlib_now_ms() < deadline);
 	return -1;
 }
 
@@ -718,8 +719,8 @@ Test(kafka, prepare_topics_reads_metadata_and_is_bounded)
 	cr_assert_eq(kafka_prepare_topics(k, sites, 2, 5000, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(kafka_produce(k, sites[0], "key", "v", 1, NULL, err, sizeof(err)), 0, "%s",
 	             err);
-	int64_t deadline = kafkatest_now_ms() + 10000;
-	while (r.delivered < 1 && kafkatest_now_ms() < deadline)
+	int64_t deadline = testlib_now_ms() + 10000;
+	while (r.delivered < 1 && testlib_now_ms() < deadline)
 		kafka_push(k, 100);
 	cr_assert_eq(r.delivered, 1);
 	cr_expect_eq(r.errs[0], RD_KAFKA_RESP_ERR_NO_ERROR, "%s", rd_kafka_err2str(r.errs[0]));

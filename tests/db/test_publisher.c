@@ -13,30 +13,22 @@
 #include "pgtest.h"
 #include "publisher.h"
 #include "store.h"
+#include "storetest.h"
+#include "testlib.h"
 
-#define TIMEOUT_MS 5000
 #define SITE_TOPIC "credit.out.gsxt"
 #define MAX_ROWS   16
 
-static char *db;
-static store *st;
-static PGconn *pg;
 static embedded *cluster;
 
+/* A migrated store (storetest) and a one-broker mock cluster. */
 static void
 setup(void)
 {
 	char err[512];
-	const char *s = getenv("CREDSYNC_SCHEMAS");
-	char sql[4096];
 
 	log_init(LOG_LVL_ERR);
-	snprintf(sql, sizeof sql, "%s/sql", s != NULL ? s : CREDSYNC_SRC_SCHEMAS);
-	db = pgtest_fresh_db("publisher");
-	st = store_open(db, TIMEOUT_MS, err, sizeof err);
-	cr_assert_not_null(st, "store_open: %s", err);
-	cr_assert(store_migrate(st, sql, err, sizeof err) >= 1, "store_migrate: %s", err);
-	pg = pgtest_connect(db);
+	storetest_setup();
 	cluster = embedded_start(1, 4, err, sizeof err);
 	cr_assert_not_null(cluster, "embedded_start: %s", err);
 }
@@ -46,13 +38,7 @@ teardown(void)
 {
 	embedded_stop(cluster);
 	cluster = NULL;
-	PQfinish(pg);
-	pg = NULL;
-	store_close(st);
-	st = NULL;
-	pgtest_drop_db(db);
-	free(db);
-	db = NULL;
+	storetest_teardown();
 }
 
 TestSuite(publisher, .init = setup, .fini = teardown);
@@ -83,9 +69,10 @@ on_delivered(void *arg, void *opaque, rd_kafka_resp_err_t err)
 static long long
 sql_int(const char *sql)
 {
-	PGresult *r = PQexec(pg, sql);
+	PGresult *r = PQexec(storetest_pg, sql);
 
-	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(pg));
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql,
+	             PQerrorMessage(storetest_pg));
 	long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return v;
@@ -132,18 +119,18 @@ publish_with_fault(int window, uintptr_t fail_ticket)
 		out[i] = (struct store_outrow){ids[i], SITE_TOPIC, rows[i].key, rows[i].payload};
 	}
 	struct store_batch b = {.out = out, .n_out = N_ROWS};
-	cr_assert_eq(store_batch_commit(st, &b, err, sizeof err), 0, "commit: %s", err);
+	cr_assert_eq(store_batch_commit(storetest_st, &b, err, sizeof err), 0, "commit: %s", err);
 
 	kafka *k = kafka_new_props(embedded_bootstraps(cluster), "publisher-test", props, &hooks,
 	                           err, sizeof err);
 	cr_assert_not_null(k, "kafka_new_props: %s", err);
-	publisher *pub = publisher_new(st, k, window);
+	publisher *pub = publisher_new(storetest_st, k, window);
 	cr_assert_not_null(pub);
 	f.pub = pub;
 
-	int64_t deadline = kafkatest_now_ms() + 20000;
+	int64_t deadline = testlib_now_ms() + 20000;
 	long long unsent = N_ROWS;
-	while (kafkatest_now_ms() < deadline) {
+	while (testlib_now_ms() < deadline) {
 		cr_assert_geq(publisher_step(pub, err, sizeof err), 0, "publisher_step: %s", err);
 		kafka_push(k, 5);
 		if (publisher_in_flight(pub) == 0 && publisher_finish(pub, err, sizeof err) >= 0 &&

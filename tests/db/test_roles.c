@@ -16,52 +16,15 @@
 #include "e2e.h"
 #include "pgtest.h"
 #include "store.h"
+#include "storetest.h"
+#include "testlib.h"
 
 #define TIMEOUT_MS 5000
-#define USCC_A     "91350100M000100Y43"
-#define TOPIC      "credit.in.nm-tax"
-#define EV1        "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10"
-#define OB1        "1b4e28ba-2fa1-5d2c-8e6f-3f7a9c1d2e40"
 #define GROUP      "credsyncd"
 #define MEMBER     "host/1/1"
 
 static char *db;   /* this test's database, as the superuser that created it */
 static PGconn *pg; /* a superuser connection to it, for checks */
-
-static const char *
-schemas_dir(void)
-{
-	const char *s = getenv("CREDSYNC_SCHEMAS");
-
-	return s != NULL && s[0] != '\0' ? s : CREDSYNC_SRC_SCHEMAS;
-}
-
-static const char *
-sqldir(void)
-{
-	static char buf[4096];
-
-	snprintf(buf, sizeof buf, "%s/sql", schemas_dir());
-	return buf;
-}
-
-static char *
-read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long len;
-
-	cr_assert(f != NULL, "could not open \"%s\": %s", path, strerror(errno));
-	cr_assert(fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	          fseek(f, 0, SEEK_SET) == 0);
-	buf = malloc((size_t)len + 1);
-	cr_assert(buf != NULL);
-	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len, "could not read \"%s\"", path);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 /* Runs roles.sql as the superuser, as the DBA does with psql. */
 static void
@@ -70,8 +33,8 @@ apply_roles(void)
 	char path[4400];
 	char *sql;
 
-	snprintf(path, sizeof path, "%s/roles.sql", sqldir());
-	sql = read_all(path);
+	snprintf(path, sizeof path, "%s/roles.sql", storetest_sqldir());
+	sql = testlib_must_read(path);
 	pgtest_exec(pg, sql);
 	free(sql);
 }
@@ -138,88 +101,18 @@ teardown(void)
 	db = NULL;
 }
 
-static cs_date
-ymd(int y, int m, int d)
-{
-	cs_date ret;
-
-	cr_assert(date_from_ymd(y, m, d, &ret));
-	return ret;
-}
-
-static struct record
-penalty(void)
-{
-	struct record r;
-
-	memset(&r, 0, sizeof r);
-	r.key.kind = KIND_PENALTY;
-	snprintf(r.key.uscc, sizeof r.key.uscc, "%s", USCC_A);
-	snprintf(r.key.decision_no, sizeof r.key.decision_no, "呼税罚〔2024〕12号");
-	r.status = REC_SHOWN;
-	r.added = true;
-	snprintf(r.producer, sizeof r.producer, "nm-tax");
-	snprintf(r.subject_name, sizeof r.subject_name, "呼和浩特某某商贸有限公司");
-	r.added_at = 1714961700;
-	snprintf(r.add_event_id, sizeof r.add_event_id, EV1);
-	r.decided_on = ymd(2024, 5, 6);
-	r.categories = CAT_FINE;
-	r.field = FIELD_OTHER;
-	r.has_fine = true;
-	r.fine_fen = 2000000;
-	r.severity = SEV_NONE;
-	r.channel = SITE_CREDITCHINA;
-	r.repairable_from = ymd(2024, 8, 6);
-	r.disclose_until = ymd(2025, 5, 6);
-	r.end_reason = TD_NONE;
-	r.ended_on = DATE_NONE;
-	return r;
-}
-
-static struct obligation
-obligation(const struct record *r)
-{
-	struct obligation ob;
-
-	memset(&ob, 0, sizeof ob);
-	snprintf(ob.id, sizeof ob.id, OB1);
-	ob.site = SITE_GSXT;
-	ob.type = OUT_DISCLOSE;
-	ob.reason = TD_NONE;
-	ob.key = r->key;
-	snprintf(ob.producer, sizeof ob.producer, "nm-tax");
-	snprintf(ob.subject_name, sizeof ob.subject_name, "%s", r->subject_name);
-	ob.disclose_until = r->disclose_until;
-	ob.repairable_from = r->repairable_from;
-	ob.rec_repaired_on = DATE_NONE;
-	snprintf(ob.source_event_id, sizeof ob.source_event_id, EV1);
-	ob.received_at = 1714961700;
-	ob.due_date = ymd(2024, 5, 7);
-	return ob;
-}
-
 /* What credsyncd does with its connections, each step through the store API as role:
  * migrations (none left), a claim, a batch with its subject lock, an expiry scan, the
  * outbox, an ack, the backlog. */
 static void
 run_the_daemon_as(const char *role)
 {
-	static const char payload[] = "{\"schema\":\"credsync.event/1\"}";
 	char err[512];
 	store *st = open_as(role), *pst = open_as(role);
 	struct store_tp tp = {.topic = TOPIC, .partition = 0};
-	struct record rec = penalty(), got;
-	struct obligation ob = obligation(&rec);
-	struct store_inbound in = {.topic = TOPIC,
-	                           .partition = 0,
-	                           .offset = 0,
-	                           .event_id = EV1,
-	                           .producer = "nm-tax",
-	                           .uscc = USCC_A,
-	                           .kafka_ts_ms = 1714961700123,
-	                           .outcome = "applied",
-	                           .payload = payload,
-	                           .payload_len = sizeof payload - 1};
+	struct record rec = storetest_penalty(USCC_A, "呼税罚〔2024〕12号"), got;
+	struct obligation ob = storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2024, 5, 7));
+	struct store_inbound in = storetest_inbound(0, EV1, "applied");
 	struct store_outrow out = {OB1, "credit.out.gsxt", USCC_A, "{\"n\":1}"};
 	struct store_batch b = {.in = &in,
 	                        .n_in = 1,
@@ -242,7 +135,8 @@ run_the_daemon_as(const char *role)
 	bool found, seen, locked;
 	size_t n;
 
-	cr_assert_eq(store_migrate(st, sqldir(), err, sizeof err), 0, "store_migrate: %s", err);
+	cr_assert_eq(store_migrate(st, storetest_sqldir(), err, sizeof err), 0, "store_migrate: %s",
+	             err);
 	cr_assert_eq(store_claim(st, GROUP, MEMBER, &tp, 1, err, sizeof err), 0, "store_claim: %s",
 	             err);
 	cr_assert_eq(store_batch_begin(st, usccs, 1, &rec.key, 1, &got, &found, ids, 1, &seen, err,
@@ -251,7 +145,7 @@ run_the_daemon_as(const char *role)
 	cr_assert(!found && !seen);
 	tp.offset = 1;
 	cr_assert_eq(store_batch_commit(st, &b, err, sizeof err), 0, "store_batch_commit: %s", err);
-	cr_assert_eq(store_expiring(st, ymd(2030, 1, 1), 8, keys, &n, err, sizeof err), 0,
+	cr_assert_eq(store_expiring(st, testlib_ymd(2030, 1, 1), 8, keys, &n, err, sizeof err), 0,
 	             "store_expiring: %s", err);
 	cr_assert_eq(n, 1);
 
@@ -328,7 +222,7 @@ Test(roles, the_app_runs_the_daemon_after_a_superuser_migrated, .init = setup, .
 
 	st = store_open(db, TIMEOUT_MS, err, sizeof err);
 	cr_assert(st != NULL, "%s", err);
-	cr_assert_geq(store_migrate(st, sqldir(), err, sizeof err), 1, "%s", err);
+	cr_assert_geq(store_migrate(st, storetest_sqldir(), err, sizeof err), 1, "%s", err);
 	store_close(st);
 	apply_roles();
 	apply_roles(); /* any number of times */
@@ -348,7 +242,7 @@ Test(roles, the_app_runs_the_daemon_after_a_superuser_migrated, .init = setup, .
 Test(roles, the_owner_migrates_when_the_roles_come_first, .init = setup, .fini = teardown)
 {
 	apply_roles();
-	migrate_as("credsync_owner", sqldir(), -1);
+	migrate_as("credsync_owner", storetest_sqldir(), -1);
 	cr_assert_eq(pgtest_int(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = "
 	                            "'credsync' AND tableowner <> 'credsync_owner'"),
 	             0);
@@ -366,13 +260,13 @@ link_migrations(const char *dir)
 {
 	char from[4400], to[4400];
 	struct dirent *de;
-	DIR *d = opendir(sqldir());
+	DIR *d = opendir(storetest_sqldir());
 
-	cr_assert(d != NULL, "could not open \"%s\": %s", sqldir(), strerror(errno));
+	cr_assert(d != NULL, "could not open \"%s\": %s", storetest_sqldir(), strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(from, sizeof from, "%s/%s", sqldir(), de->d_name);
+		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), de->d_name);
 		snprintf(to, sizeof to, "%s/%s", dir, de->d_name);
 		cr_assert_eq(symlink(from, to), 0, "symlink %s: %s", to, strerror(errno));
 	}
@@ -409,7 +303,7 @@ Test(roles, a_new_migration_needs_the_owner, .init = setup, .fini = teardown)
 	PGconn *conn;
 
 	apply_roles();
-	migrate_as("credsync_owner", sqldir(), -1);
+	migrate_as("credsync_owner", storetest_sqldir(), -1);
 	cr_assert(mkdtemp(dir) != NULL);
 	link_migrations(dir);
 	snprintf(path, sizeof path, "%s/999_extra.sql", dir);
@@ -500,7 +394,7 @@ Test(roles, the_operator_commands_run_as_the_app, .init = setup, .fini = teardow
 	FILE *f;
 
 	apply_roles();
-	migrate_as("credsync_owner", sqldir(), -1);
+	migrate_as("credsync_owner", storetest_sqldir(), -1);
 	run_the_daemon_as("credsync_app");
 	fd = mkstemp(conf);
 	cr_assert(fd >= 0 && (f = fdopen(fd, "w")) != NULL, "%s: %s", conf, strerror(errno));
@@ -630,8 +524,8 @@ Test(roles, credsyncd_migrated_by_the_owner_runs_as_the_app, .timeout = 240, .fi
 	db = super_conninfo; /* for as_role and expect_refused */
 	super = pgtest_connect(super_conninfo);
 	PQsetNoticeProcessor(super, quiet, NULL);
-	snprintf(cfg, sizeof cfg, "%s/roles.sql", sqldir());
-	sql = read_all(cfg);
+	snprintf(cfg, sizeof cfg, "%s/roles.sql", storetest_sqldir());
+	sql = testlib_must_read(cfg);
 	pgtest_exec(super, sql);
 	free(sql);
 

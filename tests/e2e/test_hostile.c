@@ -15,6 +15,7 @@
 #include "date.h"
 #include "e2e.h"
 #include "event.h"
+#include "testlib.h"
 
 #define WAIT_MS 90000
 
@@ -66,40 +67,13 @@ env_dir(const char *name)
 	return dir;
 }
 
-static char *
-slurp(const char *path, size_t *ret_len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap += 65536;
-			buf = realloc(buf, cap + 1);
-			cr_assert_not_null(buf);
-		}
-		size_t n = fread(buf + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	cr_assert(!ferror(fp), "could not read \"%s\"", path);
-	fclose(fp);
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
-
 /* Whether code is a producer of authorities.tsv (only those have an inbound topic here). */
 static bool
 known_producer(const char *code)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/data/authorities.tsv", env_dir("CREDSYNC_SCHEMAS"));
-	char *tsv = slurp(path, NULL);
+	char *tsv = testlib_read_file(path, NULL);
 	cr_assert_not_null(tsv, "could not read \"%s\"", path);
 	bool found = false;
 	size_t n = strlen(code);
@@ -165,17 +139,17 @@ corpus_load_fixtures(struct corpus *cp)
 		char path[1200], producer[PRODUCER_MAX + 1] = "nm-tax", reason[40];
 		size_t len;
 		snprintf(path, sizeof(path), "%s/%s/input", dir, names[i]);
-		char *input = slurp(path, &len);
+		char *input = testlib_read_file(path, &len);
 		cr_assert_not_null(input, "no input in %s", names[i]);
 		snprintf(path, sizeof(path), "%s/%s/error", dir, names[i]);
-		char *error = slurp(path, NULL);
+		char *error = testlib_read_file(path, NULL);
 		cr_assert_not_null(error, "no error in %s", names[i]);
 		size_t r = strcspn(error, ":");
 		cr_assert(r < sizeof(reason), "%s: error is not \"reason: detail\"", names[i]);
 		memcpy(reason, error, r);
 		reason[r] = '\0';
 		snprintf(path, sizeof(path), "%s/%s/topic", dir, names[i]);
-		char *topic = slurp(path, NULL);
+		char *topic = testlib_read_file(path, NULL);
 		if (topic != NULL) {
 			topic[strcspn(topic, "\r\n")] = '\0';
 			cr_assert(strncmp(topic, "credit.in.", 10) == 0, "%s: topic", names[i]);
@@ -488,7 +462,7 @@ Test(hostile, corpus_rejected_nothing_changes_nothing_stops, .timeout = 600)
 	size_t len;
 	snprintf(path, sizeof(path), "%s/events/valid/size-at-limit/input",
 	         env_dir("CREDSYNC_FIXTURES"));
-	char *at_limit = slurp(path, &len);
+	char *at_limit = testlib_read_file(path, &len);
 	cr_assert(at_limit != NULL && len == EVENT_MAX_BYTES, "%s: not %d bytes", path,
 	          EVENT_MAX_BYTES);
 	e2e_produce_bytes(&e, "credit.in.nm-tax", USCC_A, at_limit, len, 0);
@@ -514,7 +488,7 @@ valid_hostile(const char *name, int i, const char *decision_no, char **ret_value
 	size_t len;
 	snprintf(path, sizeof(path), "%s/events/valid/%s/input", env_dir("CREDSYNC_FIXTURES"),
 	         name);
-	char *input = slurp(path, &len);
+	char *input = testlib_read_file(path, &len);
 	cr_assert_not_null(input, "no %s", path);
 	json_t *root = json_loadb(input, len, 0, NULL);
 	cr_assert_not_null(root, "%s is not JSON", path);

@@ -24,18 +24,11 @@
 
 #include "date.h"
 #include "e2e.h"
+#include "testlib.h"
 
 #define WAIT_MS 60000
 
 TestSuite(ops, .fini = e2e_cleanup);
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A valid penalty.issued from nm-tax, number i (fixed event id and decision number). */
 static void
@@ -55,23 +48,6 @@ send_penalty(struct e2e *e, int i)
 	free(ev);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	cr_assert(fp != NULL, "could not open %s", path);
-	size_t cap = 1 << 16, len = 0, got;
-	char *buf = malloc(cap);
-	while ((got = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
-		len += got;
-		if (cap - len < 4096)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 /* ---- sd_notify ---- */
 
 #define MAX_NOTES 4096
@@ -87,9 +63,9 @@ struct notes {
 static void
 notes_read(struct notes *ns, int ms)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = testlib_now_ms() + ms;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - testlib_now_ms();
 		struct pollfd pfd = {.fd = ns->fd, .events = POLLIN};
 		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (r <= 0)
@@ -101,7 +77,7 @@ notes_read(struct notes *ns, int ms)
 		buf[got] = '\0';
 		cr_assert(ns->n < MAX_NOTES, "too many notifications");
 		ns->text[ns->n] = strdup(buf);
-		ns->at[ns->n++] = now_ms();
+		ns->at[ns->n++] = testlib_now_ms();
 	}
 }
 
@@ -120,9 +96,9 @@ notes_find(const struct notes *ns, size_t from, const char *s, bool prefix)
 static long
 notes_wait(struct notes *ns, size_t from, const char *s, bool prefix, int timeout_ms)
 {
-	long long deadline = now_ms() + e2e_ms(timeout_ms);
+	long long deadline = testlib_now_ms() + e2e_ms(timeout_ms);
 	long i;
-	while ((i = notes_find(ns, from, s, prefix)) < 0 && now_ms() < deadline)
+	while ((i = notes_find(ns, from, s, prefix)) < 0 && testlib_now_ms() < deadline)
 		notes_read(ns, 100);
 	return i;
 }
@@ -161,7 +137,7 @@ Test(ops, sd_notify_sequence, .timeout = 180)
 	cr_expect(strstr(ns.text[status], "overdue=") != NULL, "%s", ns.text[status]);
 
 	/* Watchdog pings keep coming, at most about once a second. */
-	long long window_start = now_ms();
+	long long window_start = testlib_now_ms();
 	notes_read(&ns, 3500);
 	size_t pings = 0;
 	long long first = -1, last = -1;
@@ -222,9 +198,9 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
 
 	kill(e.daemons[0], SIGHUP);
-	long long deadline = now_ms() + e2e_ms(WAIT_MS);
+	long long deadline = testlib_now_ms() + e2e_ms(WAIT_MS);
 	while (!e2e_log_has(&e, 0, "msg=reloaded"))
-		cr_assert(now_ms() < deadline, "no msg=reloaded after SIGHUP");
+		cr_assert(testlib_now_ms() < deadline, "no msg=reloaded after SIGHUP");
 
 	/* A PostgreSQL error path: every session cut, the daemon reconnects. */
 	e2e_pg_restart();
@@ -232,7 +208,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 3, WAIT_MS));
 	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
 
-	char *log = slurp(e2e_daemon_log(&e, 0));
+	char *log = testlib_must_read(e2e_daemon_log(&e, 0));
 	cr_expect(strstr(log, "msg=reloaded") != NULL);
 	cr_expect(strstr(log, "s3cr3t-pg") == NULL, "the PostgreSQL password is in the log");
 	cr_expect(strstr(log, "s3cr3t-kafka") == NULL, "the Kafka password is in the log");
@@ -242,7 +218,7 @@ Test(ops, no_secret_in_logs, .timeout = 180)
 	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
 	snprintf(bin, sizeof(bin), "%s/credsyncd", getenv("CREDSYNC_BIN"));
 	/* The daemon was given both secrets. */
-	char *text = slurp(conf);
+	char *text = testlib_must_read(conf);
 	cr_expect(strstr(text, "password=s3cr3t-pg") != NULL, "%s", text);
 	cr_expect(strstr(text, "kafka.sasl.password = s3cr3t-kafka") != NULL, "%s", text);
 	free(text);
@@ -307,10 +283,10 @@ Test(ops, kcat_sees_advisory_commits, .timeout = 240)
 		         "topic = 'credit.in.nm-tax' AND partition = %d), -1001)",
 		         p);
 		long long want = e2e_sql_int(&e, sql), got = -2;
-		long long deadline = now_ms() + e2e_ms(WAIT_MS);
+		long long deadline = testlib_now_ms() + e2e_ms(WAIT_MS);
 		while ((got = e2e_committed(&e, "credsyncd", "credit.in.nm-tax", p)) != want)
-			cr_assert(now_ms() < deadline, "partition %d: Kafka %lld, PostgreSQL %lld",
-			          p, got, want);
+			cr_assert(testlib_now_ms() < deadline,
+			          "partition %d: Kafka %lld, PostgreSQL %lld", p, got, want);
 	}
 	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
 
@@ -349,7 +325,7 @@ field(const char *line, const char *key)
 static void
 progress_read(const struct e2e *e, const char *topic, struct progress *pr)
 {
-	char *log = slurp(e2e_daemon_log(e, 0)), want[160];
+	char *log = testlib_must_read(e2e_daemon_log(e, 0)), want[160];
 	snprintf(want, sizeof(want), "topic=%s ", topic);
 	*pr = (struct progress){.last_unacked = -1, .last_unsent = -1};
 	for (char *line = log, *next; line != NULL && *line; line = next) {
@@ -448,7 +424,7 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 	burst_penalties(&e, burst);
 
 	struct progress pr;
-	long long deadline = now_ms() + e2e_ms(120000);
+	long long deadline = testlib_now_ms() + e2e_ms(120000);
 	for (;;) {
 		progress_read(&e, "credit.in.nm-tax", &pr);
 		long long unacked =
@@ -468,7 +444,7 @@ Test(ops, lag_and_backlog_lines_follow_a_burst, .timeout = 240)
 		if (caught_up && pr.max_messages >= burst && pr.last_unsent == 0 &&
 		    pr.last_unacked == unacked)
 			break;
-		cr_assert(now_ms() < deadline,
+		cr_assert(testlib_now_ms() < deadline,
 		          "progress lines did not settle: %d of %d partitions behind, messages "
 		          "%lld, unsent %lld, unacknowledged %lld (SQL %lld)",
 		          behind, seen, pr.max_messages, pr.last_unsent, pr.last_unacked, unacked);
@@ -571,7 +547,7 @@ golden(const char *name, json_t *answer, const char *bootstrap)
 		fprintf(fp, "%s\n", got);
 		cr_assert(fclose(fp) == 0);
 	} else {
-		char *want = slurp(path);
+		char *want = testlib_must_read(path);
 		size_t n = strlen(want);
 		if (n > 0 && want[n - 1] == '\n')
 			want[n - 1] = '\0';

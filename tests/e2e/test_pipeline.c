@@ -10,6 +10,7 @@
 
 #include "date.h"
 #include "e2e.h"
+#include "testlib.h"
 
 #define WAIT_MS 60000
 
@@ -527,14 +528,6 @@ Test(pipeline, two_instances_one_stopped_midway_equal_one, .timeout = 400)
 	e2e_stop(&e);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 Test(pipeline, sigterm_stops_within_10s_losing_nothing, .timeout = 240)
 {
 	static struct e2e e;
@@ -543,9 +536,9 @@ Test(pipeline, sigterm_stops_within_10s_losing_nothing, .timeout = 240)
 	e2e_daemon_start(&e, 0);
 	workload_adds(&e);
 	wait_applied(&e, 10);
-	long long t0 = now_ms();
+	long long t0 = testlib_now_ms();
 	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0, "SIGTERM is a clean exit");
-	cr_expect_lt(now_ms() - t0, 10000, "stopped in %lld ms", now_ms() - t0);
+	cr_expect_lt(testlib_now_ms() - t0, 10000, "stopped in %lld ms", testlib_now_ms() - t0);
 	cr_expect(e2e_log_has(&e, 0, "msg=stopped"));
 	e2e_daemon_start(&e, 0);
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", N_RECORDS, WAIT_MS));
@@ -615,8 +608,8 @@ Test(pipeline, sighup_reloads_all_or_nothing, .timeout = 240)
 	fclose(fp);
 	free(text);
 	kill(e.daemons[0], SIGHUP);
-	long long deadline = now_ms() + e2e_ms(10000);
-	while (!e2e_log_has(&e, 0, "msg=reloaded") && now_ms() < deadline)
+	long long deadline = testlib_now_ms() + e2e_ms(10000);
+	while (!e2e_log_has(&e, 0, "msg=reloaded") && testlib_now_ms() < deadline)
 		;
 	cr_expect(e2e_log_has(&e, 0, "msg=reloaded"));
 	send_list(&e, "list.added", "nm-court", "b1-01", 2, "2024-04-02T10:00:00+08:00");

@@ -19,14 +19,7 @@
 
 #include "date.h"
 #include "pgtest.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "testlib.h"
 
 static void
 pause_ms(int ms)
@@ -45,19 +38,6 @@ bin(const char *name)
 	char *p = path[i++ % 4];
 	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
 	return p;
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL)
-		return NULL;
-	char *buf = calloc(1, 1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /* ---- memcheck (see e2e.h) ---- */
@@ -251,7 +231,7 @@ vg_error_reports(const char *text, char *first, size_t firstsz)
 bool
 e2e_valgrind_log_clean(const char *path, char *why, size_t whysz)
 {
-	char *text = slurp(path);
+	char *text = testlib_read_file(path, NULL);
 	if (text == NULL) {
 		snprintf(why, whysz, "could not read the log: %s", strerror(errno));
 		return false;
@@ -379,12 +359,12 @@ e2e_start(struct e2e *e)
 	const char *argv[] = {bin("credsync-devbroker"), "--partitions", "3",
 	                      "--bootstrap-file",        path,           NULL};
 	e->broker = spawn(argv, logp);
-	long long deadline = now_ms() + e2e_ms(20000);
+	long long deadline = testlib_now_ms() + e2e_ms(20000);
 	char *boot = NULL;
-	while ((boot = slurp(path)) == NULL || boot[0] == '\0') {
+	while ((boot = testlib_read_file(path, NULL)) == NULL || boot[0] == '\0') {
 		free(boot);
 		boot = NULL;
-		cr_assert(now_ms() < deadline, "devbroker did not write %s", path);
+		cr_assert(testlib_now_ms() < deadline, "devbroker did not write %s", path);
 		pause_ms(50);
 	}
 	boot[strcspn(boot, "\r\n")] = '\0';
@@ -433,7 +413,7 @@ e2e_daemon_start(struct e2e *e, int idx)
 
 	const char *log = e2e_daemon_log(e, idx);
 	long before = 0;
-	char *old = slurp(log);
+	char *old = testlib_read_file(log, NULL);
 	if (old != NULL) {
 		before = (long)strlen(old);
 		free(old);
@@ -441,9 +421,9 @@ e2e_daemon_start(struct e2e *e, int idx)
 	const char *argv[] = {bin("credsyncd"), "-c", cfgpath, NULL};
 	e->daemons[idx] = spawn(argv, log);
 
-	long long deadline = now_ms() + e2e_ms(30000);
+	long long deadline = testlib_now_ms() + e2e_ms(30000);
 	for (;;) {
-		char *text = slurp(log);
+		char *text = testlib_read_file(log, NULL);
 		bool up = text != NULL && (long)strlen(text) > before &&
 		          strstr(text + before, "msg=started") != NULL;
 		free(text);
@@ -452,7 +432,8 @@ e2e_daemon_start(struct e2e *e, int idx)
 		int status;
 		cr_assert(waitpid(e->daemons[idx], &status, WNOHANG) == 0,
 		          "credsyncd %d exited while starting (log %s)", idx, log);
-		cr_assert(now_ms() < deadline, "credsyncd %d did not start (log %s)", idx, log);
+		cr_assert(testlib_now_ms() < deadline, "credsyncd %d did not start (log %s)", idx,
+		          log);
 		pause_ms(50);
 	}
 }
@@ -484,7 +465,7 @@ keep_daemon_logs(const struct e2e *e)
 	if (keep == NULL || *keep == '\0' || run == NULL)
 		return;
 	for (int i = 0; i < E2E_MAX_DAEMONS; i++) {
-		char *text = slurp(e2e_daemon_log(e, i)), path[1024];
+		char *text = testlib_read_file(e2e_daemon_log(e, i), NULL), path[1024];
 		if (text == NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s-credsyncd-%d.log", keep, run + 1, i);
@@ -560,8 +541,8 @@ e2e_produce_bytes(struct e2e *e, const char *topic, const char *key, const void 
 	free(copy);
 	cr_assert(err == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s: %s", topic,
 	          rd_kafka_err2str(err));
-	long long deadline = now_ms() + e2e_ms(30000);
-	while (result == RD_KAFKA_RESP_ERR__IN_PROGRESS && now_ms() < deadline)
+	long long deadline = testlib_now_ms() + e2e_ms(30000);
+	while (result == RD_KAFKA_RESP_ERR__IN_PROGRESS && testlib_now_ms() < deadline)
 		rd_kafka_poll(e->producer, 50);
 	cr_assert(result == RD_KAFKA_RESP_ERR_NO_ERROR, "delivery to %s: %s", topic,
 	          rd_kafka_err2str(result));
@@ -579,11 +560,11 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	cr_assert(c != NULL, "consumer: %s", err);
 
-	long long deadline = now_ms() + e2e_ms(timeout_ms);
+	long long deadline = testlib_now_ms() + e2e_ms(timeout_ms);
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(c, topic, NULL);
 	int parts = 0;
-	while (now_ms() < deadline) {
+	while (testlib_now_ms() < deadline) {
 		if (rd_kafka_metadata(c, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			if (md->topic_cnt == 1 && md->topics[0].err == 0)
 				parts = md->topics[0].partition_cnt;
@@ -602,7 +583,8 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 		rd_kafka_assign(c, l);
 		rd_kafka_topic_partition_list_destroy(l);
 		long long quiet_until = -1;
-		while (now_ms() < deadline && (quiet_until < 0 || now_ms() < quiet_until)) {
+		while (testlib_now_ms() < deadline &&
+		       (quiet_until < 0 || testlib_now_ms() < quiet_until)) {
 			rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
 			if (m == NULL)
 				continue;
@@ -612,7 +594,7 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 				json_array_append_new(all,
 				                      j ? j : json_stringn(m->payload, m->len));
 				if (json_array_size(all) >= min_count && quiet_until < 0)
-					quiet_until = now_ms() + e2e_ms(500);
+					quiet_until = testlib_now_ms() + e2e_ms(500);
 			}
 			rd_kafka_message_destroy(m);
 		}
@@ -656,7 +638,7 @@ e2e_sql_text(struct e2e *e, const char *sql)
 bool
 e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms)
 {
-	long long deadline = now_ms() + e2e_ms(timeout_ms);
+	long long deadline = testlib_now_ms() + e2e_ms(timeout_ms);
 	for (;;) {
 		/* The schema appears once a daemon ran its migrations. */
 		long long got =
@@ -666,7 +648,7 @@ e2e_wait_sql(struct e2e *e, const char *sql, long long want, int timeout_ms)
 		        : -2;
 		if (got == want)
 			return true;
-		if (now_ms() >= deadline) {
+		if (testlib_now_ms() >= deadline) {
 			fprintf(stderr, "e2e: %s gave %lld, wanted %lld\n", sql, got, want);
 			return false;
 		}
@@ -697,7 +679,7 @@ e2e_pg_restart(void)
 	const char *state = getenv("CREDSYNC_PGSTATE");
 	cr_assert(state != NULL, "CREDSYNC_PGSTATE is not set");
 	snprintf(path, sizeof(path), "%s/pgdata", state);
-	char *dir = slurp(path);
+	char *dir = testlib_read_file(path, NULL);
 	cr_assert(dir != NULL, "no %s", path);
 	dir[strcspn(dir, "\n")] = '\0';
 	/* pg_ctl restart keeps the server's options (port, socket directory) */
@@ -712,7 +694,7 @@ e2e_pg_restart(void)
 bool
 e2e_log_has(const struct e2e *e, int idx, const char *needle)
 {
-	char *text = slurp(e2e_daemon_log(e, idx));
+	char *text = testlib_read_file(e2e_daemon_log(e, idx), NULL);
 	bool found = text != NULL && strstr(text, needle) != NULL;
 	free(text);
 	return found;

@@ -106,7 +106,7 @@ void e2e_valgrind_check(void);
  * the reason in why (the counts and the first report's head). */
 bool e2e_valgrind_log_clean(const char *path, char *why, size_t whysz);
 
-/* A canonical inbound event, as INTERFACE.md shows it, with the given fields (record_json: the
+/* A canonical inbound event, as docs/CONTRACT.md shows it, with the given fields (record_json: the
  * "record" object as JSON text). Returns a malloc'd string. */
 char *e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
                 const char *occurred_at, const char *record_json);

@@ -1,5 +1,6 @@
 /* kafkatest: independent librdkafka clients for checking what the code under test did. */
 #include "kafkatest.h"
+#include "testlib.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,15 +8,6 @@
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
-
-int64_t
-kafkatest_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A handle of type with bootstrap and the pairs of kv (NULL-terminated), or NULL. */
 static rd_kafka_t *
@@ -71,7 +63,7 @@ kafkatest_produce(const char *bootstrap, const char *topic, int32_t partition, c
 	struct delivery d = {0, RD_KAFKA_RESP_ERR_NO_ERROR, -1};
 	rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap, NULL, on_delivery, err, errsz);
 	rd_kafka_resp_err_t rerr;
-	int64_t deadline = kafkatest_now_ms() + 10000;
+	int64_t deadline = testlib_now_ms() + 10000;
 
 	size_t keylen = key != NULL ? strlen(key) : 0, len = value != NULL ? strlen(value) : 0;
 	void *payload = (void *)(uintptr_t)value;
@@ -88,7 +80,7 @@ kafkatest_produce(const char *bootstrap, const char *topic, int32_t partition, c
 		rd_kafka_destroy(rk);
 		return -1;
 	}
-	while (!d.done && kafkatest_now_ms() < deadline)
+	while (!d.done && testlib_now_ms() < deadline)
 		rd_kafka_poll(rk, 50);
 	rd_kafka_destroy(rk);
 	if (!d.done) {
@@ -166,7 +158,7 @@ kafkatest_consume(const char *bootstrap, const char *topic, size_t want, int tim
 	static const char *const kv[] = {"group.id", "kafkatest-reader", NULL};
 	rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, kv, NULL, err, errsz);
 	rd_kafka_topic_partition_list_t *parts;
-	int64_t deadline = kafkatest_now_ms() + timeout_ms;
+	int64_t deadline = testlib_now_ms() + timeout_ms;
 	size_t n = 0;
 	int cnt;
 
@@ -187,7 +179,7 @@ kafkatest_consume(const char *bootstrap, const char *topic, size_t want, int tim
 		return (size_t)-1;
 	}
 	rd_kafka_topic_partition_list_destroy(parts);
-	while (n < want && kafkatest_now_ms() < deadline) {
+	while (n < want && testlib_now_ms() < deadline) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 		if (m == NULL)
 			continue;
@@ -247,7 +239,7 @@ kafkatest_committed(const char *bootstrap, const char *group, const char *topic,
 int
 kafkatest_wait_line(const char *path, int timeout_ms, char *buf, size_t bufsz)
 {
-	int64_t deadline = kafkatest_now_ms() + timeout_ms;
+	int64_t deadline = testlib_now_ms() + timeout_ms;
 
 	do {
 		FILE *fp = fopen(path, "r");
@@ -262,6 +254,6 @@ kafkatest_wait_line(const char *path, int timeout_ms, char *buf, size_t bufsz)
 		}
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
-	} while (kafkatest_now_ms() < deadline);
+	} while (testlib_now_ms() < deadline);
 	return -1;
 }

@@ -7,9 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Monotonic milliseconds, for deadlines. */
-int64_t kafkatest_now_ms(void);
-
 /* Produces one message to topic (partition -1: librdkafka's partitioner chooses; key NULL:
  * none) and waits up to 10 s for its delivery. Creates the topic when it does not exist and
  * the cluster auto-creates. Returns the message's offset, or -1 with the reason in err. */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""agreement: the JSON Schemas of schemas/json and credsync's C validator give the same verdict.
+"""agreement: the JSON Schemas of schemas/json, credsync's C validator and the contract agree.
 
-usage: agreement.py SCHEMADIR FIXTURESDIR CREDSYNCCTL NODE_MODULES
+usage: agreement.py SCHEMADIR FIXTURESDIR CREDSYNCCTL CONTRACT NODE_MODULES
 
 For every fixture under FIXTURESDIR/events/{valid,invalid} the verdict of event.schema.json
 (valid or not) must equal the verdict of `CREDSYNCCTL check-event --json FILE` (exit 0 accepted,
@@ -21,7 +21,13 @@ ajv-formats; NODE_MODULES is where scripts/bootstrap installed it) judges every 
 I-JSON reading accepts (ajv_verdicts.js), and must give jsonschema's verdict: producers using
 either see the same contract. Every schema must compile in ajv's strict mode.
 
-Prints one line per fixture and ends with "N passed, N failed"; exits 1 on any disagreement.
+The contract document CONTRACT (docs/CONTRACT.md) lists the codes in markdown tables whose
+first header cell names them (CONTRACT_TABLES below: "reject reason", "event type", ...), one
+backticked code at the start of each row. Each table must name exactly the values of its schema
+enums, both ways: a code gained by the document or by a schema fails.
+
+Prints one line per fixture and table and ends with "N passed, N failed"; exits 1 on any
+disagreement.
 """
 
 import json
@@ -72,6 +78,95 @@ SCHEMA_CANNOT_SEE = {
     "acks/invalid/hostile-done-at-2026-02-29": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
     "acks/invalid/site-mismatch": ("the site must match the topic, which is not in the message", always),
 }
+
+
+# first header cell of a table in the contract -> where its values are in the schemas:
+# (schema name, JSON pointer to an "enum" or a "const"); the values of all places together.
+CONTRACT_TABLES = {
+    "schema": [(name, "/properties/schema/const")
+               for name in ("event", "out", "daily_summary", "ack", "reject")],
+    "event type": [("event", "/properties/type/enum")],
+    "message type": [("out", "/properties/type/enum"), ("daily_summary", "/properties/type/const")],
+    "takedown reason": [("out", "/properties/reason/enum")],
+    "record kind": [("out", "/properties/record/properties/kind/enum")],
+    "site": [("out", "/$defs/site/enum"), ("ack", "/properties/site/enum"),
+             ("daily_summary", "/properties/site/enum")],
+    "reject reason": [("reject", "/properties/reason/enum")],
+    "penalty category": [("event", "/$defs/record_penalty_issued/properties/categories/items/enum")],
+    "field": [("event", "/$defs/record_penalty_issued/properties/field/enum")],
+    "severity": [("event", "/$defs/record_penalty_issued/properties/severity/enum")],
+}
+
+
+def pointer(doc, path):
+    """The value at a JSON pointer (RFC 6901) of doc; KeyError when there is none."""
+    for part in path.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def schema_values(schemas, places):
+    """The strings of the enums and consts at places (null, which means absent, left out)."""
+    values = set()
+    for name, path in places:
+        v = pointer(schemas[name], path)
+        values.update(x for x in (v if path.endswith("/enum") else [v]) if x is not None)
+    return values
+
+
+ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|")
+
+
+def contract_tables(text):
+    """{first header cell (lower case): [the backticked code opening each row]} of every
+    markdown table of text, and the header cells seen more than once."""
+    tables, twice, lines, i = {}, set(), text.splitlines(), 0
+    while i < len(lines):
+        if (lines[i].startswith("|") and i + 1 < len(lines)
+                and re.match(r"^\|[-|: ]+\|\s*$", lines[i + 1])):
+            head = lines[i].strip("|").split("|")[0].strip().lower()
+            rows, i = [], i + 2
+            while i < len(lines) and lines[i].startswith("|"):
+                m = ROW.match(lines[i])
+                rows.append(m.group(1) if m else None)
+                i += 1
+            if head in tables:
+                twice.add(head)
+            tables[head] = rows
+        else:
+            i += 1
+    return tables, twice
+
+
+def check_contract(path, schemadir, report):
+    """Every CONTRACT_TABLES table of the document equals its schema values, both ways."""
+    schemas = {}
+    for name in ("event", "out", "daily_summary", "ack", "reject"):
+        with open(os.path.join(schemadir, f"{name}.schema.json"), encoding="utf-8") as f:
+            schemas[name] = json.load(f)
+    with open(path, encoding="utf-8") as f:
+        tables, twice = contract_tables(f.read())
+    for head, places in CONTRACT_TABLES.items():
+        name = f"contract/{head.replace(' ', '-')}"
+        if head not in tables:
+            report(False, name, f"no table whose first header cell is {head!r} in {path}")
+            continue
+        rows = tables[head]
+        if head in twice:
+            report(False, name, f"more than one table {head!r} in {path}")
+            continue
+        if None in rows or not rows:
+            report(False, name, f"a row of table {head!r} does not open with a `code`")
+            continue
+        doc, want = set(rows), schema_values(schemas, places)
+        dups = sorted({r for r in rows if rows.count(r) > 1})
+        only_doc, only_schema = sorted(doc - want), sorted(want - doc)
+        if only_doc or only_schema or dups:
+            report(False, name, f"document only: {only_doc}; schemas only: {only_schema}; "
+                   f"listed twice: {dups}")
+        else:
+            report(True, name, f"{len(doc)} codes, the same in the document and the schemas")
 
 
 def ecma_pattern(validator, pattern, instance, schema):
@@ -210,10 +305,10 @@ def topic_of(folder):
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) != 6:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
-    schemadir, fixtures, ctl, modules = argv[1:]
+    schemadir, fixtures, ctl, contract, modules = argv[1:]
 
     def validator(name):
         with open(os.path.join(schemadir, f"{name}.schema.json"), encoding="utf-8") as f:
@@ -287,6 +382,8 @@ def main(argv):
         report(a_ok == py_ok, f"ajv {name}",
                f"both {'accept' if a_ok else 'reject'}" if a_ok == py_ok else
                f"disagree: jsonschema {'accepts' if py_ok else 'rejects'}; ajv {a_why}")
+
+    check_contract(contract, schemadir, report)
 
     for name in sorted(set(SCHEMA_CANNOT_SEE) - seen):
         report(False, name, "listed in SCHEMA_CANNOT_SEE but there is no such fixture")

@@ -9,6 +9,7 @@
 
 #include "calendar.h"
 #include "date.h"
+#include "testlib.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -29,23 +30,6 @@ load_real(void)
 	return cal;
 }
 
-static cs_date
-D(const char *s)
-{
-	cs_date d;
-	cr_assert_eq(date_parse(s, &d), 0, "test date \"%s\" does not parse", s);
-	return d;
-}
-
-static int64_t
-T(const char *s)
-{
-	int64_t t;
-	int off;
-	cr_assert_eq(time_parse_rfc3339(s, &t, &off), 0, "test instant \"%s\" does not parse", s);
-	return t;
-}
-
 #include "due_cases.h" /* due_cases[]: shared with the e2e test of due dates */
 
 static void
@@ -56,7 +40,7 @@ check_due_cases(const calendar *cal, const char *tz)
 		cs_date due = 0;
 		int unknown = -1;
 		char got[DATE_STRLEN];
-		int rc = calendar_due_date(cal, T(c->received), c->n, &due, &unknown);
+		int rc = calendar_due_date(cal, testlib_instant(c->received), c->n, &due, &unknown);
 		date_format(due, got);
 		cr_expect_eq(rc, 0, "%s +%d (%s): not covered (year %d) [TZ=%s]", c->received, c->n,
 		             c->why, unknown, tz);
@@ -114,9 +98,9 @@ Test(calendar, day_kinds)
 	};
 	calendar *cal = load_real();
 	for (size_t i = 0; i < N_ELEMS(cases); i++)
-		cr_expect_eq(calendar_day(cal, D(cases[i].day)), cases[i].kind,
+		cr_expect_eq(calendar_day(cal, testlib_date(cases[i].day)), cases[i].kind,
 		             "%s: got %d, want %d", cases[i].day,
-		             calendar_day(cal, D(cases[i].day)), cases[i].kind);
+		             calendar_day(cal, testlib_date(cases[i].day)), cases[i].kind);
 	calendar_free(cal);
 }
 
@@ -152,7 +136,8 @@ Test(calendar, working_days_per_year)
 Test(calendar, due_date_properties)
 {
 	calendar *cal = load_real();
-	for (cs_date from = D("2024-01-01"); from <= D("2026-12-20"); from++) {
+	for (cs_date from = testlib_date("2024-01-01"); from <= testlib_date("2026-12-20");
+	     from++) {
 		cs_date due1, due2, due3;
 		int unknown;
 		cr_assert_eq(calendar_add_workdays(cal, from, 1, &due1, &unknown), 0);
@@ -201,7 +186,8 @@ Test(calendar, unknown_year_is_estimated_and_reported)
 		cs_date due = 0;
 		int unknown = -1;
 		char got[DATE_STRLEN];
-		int rc = calendar_due_date(cal, T(cases[i].received), cases[i].n, &due, &unknown);
+		int rc = calendar_due_date(cal, testlib_instant(cases[i].received), cases[i].n,
+		                           &due, &unknown);
 		cr_expect_eq(rc, cases[i].rc, "%s +%d: rc %d", cases[i].received, cases[i].n, rc);
 		cr_expect_eq(unknown, cases[i].unknown_year, "%s +%d: unknown year %d",
 		             cases[i].received, cases[i].n, unknown);
@@ -210,7 +196,7 @@ Test(calendar, unknown_year_is_estimated_and_reported)
 	}
 	/* ret_unknown_year may be NULL */
 	cs_date due;
-	cr_expect_eq(calendar_add_workdays(cal, D("2026-12-31"), 1, &due, NULL), 1);
+	cr_expect_eq(calendar_add_workdays(cal, testlib_date("2026-12-31"), 1, &due, NULL), 1);
 	calendar_free(cal);
 }
 
@@ -226,16 +212,17 @@ Test(calendar, gap_year_is_unknown)
 	cr_expect_eq(first, 2024);
 	cr_expect_eq(last, 2026);
 	cr_expect_not(calendar_covers_year(cal, 2025));
-	cr_expect_eq(calendar_day(cal, D("2025-01-01")), CAL_UNKNOWN);
-	cr_expect_eq(calendar_day(cal, D("2024-12-31")), CAL_OFF);
+	cr_expect_eq(calendar_day(cal, testlib_date("2025-01-01")), CAL_UNKNOWN);
+	cr_expect_eq(calendar_day(cal, testlib_date("2024-12-31")), CAL_OFF);
 
 	cs_date due;
 	int unknown;
-	cr_expect_eq(calendar_add_workdays(cal, D("2024-12-30"), 1, &due, &unknown), 1);
-	cr_expect_eq(due, D("2025-01-01"));
+	cr_expect_eq(calendar_add_workdays(cal, testlib_date("2024-12-30"), 1, &due, &unknown), 1);
+	cr_expect_eq(due, testlib_date("2025-01-01"));
 	cr_expect_eq(unknown, 2025);
 	/* walks through 2025 into 2026: still 2025 reported */
-	cr_expect_eq(calendar_add_workdays(cal, D("2024-12-30"), 270, &due, &unknown), 1);
+	cr_expect_eq(calendar_add_workdays(cal, testlib_date("2024-12-30"), 270, &due, &unknown),
+	             1);
 	cr_expect_eq(unknown, 2025);
 	cr_expect_eq(date_year(due), 2026);
 	calendar_free(cal);
@@ -268,8 +255,8 @@ Test(calendar, parse_accepts)
 		char err[256] = "";
 		calendar *cal = calendar_parse(cases[i].text, "t", err, sizeof(err));
 		cr_assert_not_null(cal, "case %zu rejected: %s", i, err);
-		cr_expect_eq(calendar_day(cal, D(cases[i].day)), cases[i].kind, "case %zu: %s", i,
-		             cases[i].day);
+		cr_expect_eq(calendar_day(cal, testlib_date(cases[i].day)), cases[i].kind,
+		             "case %zu: %s", i, cases[i].day);
 		calendar_free(cal);
 	}
 
@@ -282,8 +269,8 @@ Test(calendar, parse_accepts)
 	cr_expect_eq(last, 0);
 	cs_date due;
 	int unknown;
-	cr_expect_eq(calendar_add_workdays(cal, D("2024-09-13"), 1, &due, &unknown), 1);
-	cr_expect_eq(due, D("2024-09-16"));
+	cr_expect_eq(calendar_add_workdays(cal, testlib_date("2024-09-13"), 1, &due, &unknown), 1);
+	cr_expect_eq(due, testlib_date("2024-09-16"));
 	cr_expect_eq(unknown, 2024);
 	calendar_free(cal);
 	calendar_free(NULL);

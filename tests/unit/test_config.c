@@ -12,43 +12,16 @@
 #include "config.h"
 #include "log.h"
 #include "paths.h"
+#include "testlib.h"
 
 /* The two required keys, so a case can add one line after them (line 3). */
 #define BASE "kafka.bootstrap.servers = b1:9092\npg.conninfo = dbname=credsync\n"
-
-/* ctest sets these; running the binary by hand falls back to the source tree. */
-static const char *
-fixtures_dir(void)
-{
-	const char *env = getenv("CREDSYNC_FIXTURES");
-	return env != NULL ? env : CREDSYNC_SRC_SCHEMAS "/../tests/fixtures";
-}
 
 static const char *
 source_dir(void)
 {
 	const char *env = getenv("CREDSYNC_SOURCE");
 	return env != NULL ? env : CREDSYNC_SRC_SCHEMAS "/..";
-}
-
-/* The whole of a file, or NULL; free() it. */
-static char *
-read_all(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-
-	if (fp == NULL)
-		return NULL;
-	FILE *mem = open_memstream(&text, &len);
-	cr_assert_not_null(mem);
-	int c;
-	while ((c = fgetc(fp)) != EOF)
-		fputc(c, mem);
-	fclose(mem);
-	fclose(fp);
-	return text;
 }
 
 static char *
@@ -258,7 +231,8 @@ Test(config, required_keys_take_their_values)
 
 Test(config, unset_keys_have_the_documented_defaults)
 {
-	/* From the brief and INTERFACE.md; a key added to the table must be added here too. */
+	/* From the brief and the README's configuration keys; a key added to the table must be
+	 * added here too. */
 	static const struct {
 		const char *key;
 		const char *str; /* NULL: none */
@@ -474,7 +448,7 @@ Test(config, load_reports_what_stops_reading)
 	cr_expect_str_eq(err,
 	                 "/nonexistent/credsyncd.conf: could not open: No such file or directory");
 
-	snprintf(path, sizeof(path), "%s/config", fixtures_dir());
+	snprintf(path, sizeof(path), "%s/config", testlib_fixtures_dir());
 	cr_expect_null(config_load(path, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: could not read: Is a directory", path);
 	cr_expect_str_eq(err, want);
@@ -487,36 +461,6 @@ Test(config, load_reports_what_stops_reading)
 	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", tmpl);
 	cr_expect_str_eq(err, want);
 	unlink(tmpl);
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.conf names in dir, sorted; *ret_n of them. */
-static char **
-list_confs(const char *dir, size_t *ret_n)
-{
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-
-	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		cr_assert_not_null(names);
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
-	*ret_n = n;
-	return names;
 }
 
 /* Strips one trailing newline (fixture files end with one). */
@@ -536,14 +480,14 @@ Test(config, invalid_fixtures_fail_with_their_error)
 	size_t n;
 	char **names;
 
-	snprintf(dir, sizeof(dir), "%s/config", fixtures_dir());
+	snprintf(dir, sizeof(dir), "%s/config", testlib_fixtures_dir());
 	snprintf(sub, sizeof(sub), "%s/invalid", dir);
-	names = list_confs(sub, &n);
+	names = testlib_list_dir(sub, ".conf", &n);
 	cr_assert_gt(n, 0, "no fixtures in %s", sub);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);
 		snprintf(path, sizeof(path), "%s/%.*s.err", sub, (int)(len - 5), names[i]);
-		char *want = read_all(path);
+		char *want = testlib_read_file(path, NULL);
 		cr_assert_not_null(want, "%s: %s", path, strerror(errno));
 		chomp(want);
 		snprintf(path, sizeof(path), "%s/%s", sub, names[i]);
@@ -567,13 +511,13 @@ Test(config, valid_fixtures_print_as_saved)
 	size_t n;
 	char **names;
 
-	snprintf(sub, sizeof(sub), "%s/config/valid", fixtures_dir());
-	names = list_confs(sub, &n);
+	snprintf(sub, sizeof(sub), "%s/config/valid", testlib_fixtures_dir());
+	names = testlib_list_dir(sub, ".conf", &n);
 	cr_assert_gt(n, 0, "no fixtures in %s", sub);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);
 		snprintf(path, sizeof(path), "%s/%.*s.print", sub, (int)(len - 5), names[i]);
-		char *want = read_all(path);
+		char *want = testlib_read_file(path, NULL);
 		cr_assert_not_null(want, "%s: %s", path, strerror(errno));
 		snprintf(path, sizeof(path), "%s/%s", sub, names[i]);
 		config *cfg = config_load(path, err, sizeof(err));
@@ -611,7 +555,7 @@ Test(config, the_shipped_example_loads)
 Test(config, the_shipped_example_documents_every_key_with_its_default)
 {
 	char path[4096], want[512], doc[1024];
-	char *text = read_all(example_path(path, sizeof(path)));
+	char *text = testlib_read_file(example_path(path, sizeof(path)), NULL);
 	struct config_keyinfo info;
 
 	cr_assert_not_null(text, "%s: %s", path, strerror(errno));

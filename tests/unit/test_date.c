@@ -5,16 +5,9 @@
 #include <time.h>
 
 #include "date.h"
+#include "testlib.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-static cs_date
-D(const char *s)
-{
-	cs_date d;
-	cr_assert_eq(date_parse(s, &d), 0, "test date \"%s\" does not parse", s);
-	return d;
-}
 
 Test(date, add_months_month_end)
 {
@@ -55,7 +48,7 @@ Test(date, add_months_month_end)
 	};
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		char got[DATE_STRLEN];
-		date_format(date_add_months(D(cases[i].start), cases[i].months), got);
+		date_format(date_add_months(testlib_date(cases[i].start), cases[i].months), got);
 		cr_expect_str_eq(got, cases[i].want, "%s + %d months: got %s, want %s",
 		                 cases[i].start, cases[i].months, got, cases[i].want);
 	}
@@ -104,8 +97,8 @@ Test(date, parse_accepts_and_round_trips)
 		cr_expect_str_eq(date_format(d, buf), good[i]);
 	}
 	/* Every day over several years round-trips through ymd and text, one day apart. */
-	cs_date prev = D("1999-12-31");
-	for (cs_date d = prev + 1; d <= D("2030-12-31"); d++) {
+	cs_date prev = testlib_date("1999-12-31");
+	for (cs_date d = prev + 1; d <= testlib_date("2030-12-31"); d++) {
 		int y, m, dd;
 		cs_date back, parsed;
 		char buf[DATE_STRLEN];
@@ -118,9 +111,9 @@ Test(date, parse_accepts_and_round_trips)
 		cr_assert_eq(d - prev, 1);
 		prev = d;
 	}
-	cr_expect_eq(D("1970-01-01"), 0);
-	cr_expect_eq(D("1970-01-02"), 1);
-	cr_expect_eq(D("1969-12-31"), -1);
+	cr_expect_eq(testlib_date("1970-01-01"), 0);
+	cr_expect_eq(testlib_date("1970-01-02"), 1);
+	cr_expect_eq(testlib_date("1969-12-31"), -1);
 }
 
 Test(date, from_ymd_rejects)
@@ -147,11 +140,11 @@ Test(date, weekday)
 	    {"2024-02-29", 4}, {"2000-01-01", 6}, {"2027-01-01", 5}, {"0001-01-01", 1},
 	};
 	for (size_t i = 0; i < N_ELEMS(cases); i++)
-		cr_expect_eq(date_weekday(D(cases[i].date)), cases[i].weekday,
-		             "%s: got %d, want %d", cases[i].date, date_weekday(D(cases[i].date)),
-		             cases[i].weekday);
+		cr_expect_eq(date_weekday(testlib_date(cases[i].date)), cases[i].weekday,
+		             "%s: got %d, want %d", cases[i].date,
+		             date_weekday(testlib_date(cases[i].date)), cases[i].weekday);
 	/* The weekday advances by one every day, before and after the epoch. */
-	for (cs_date d = D("1960-01-01"); d < D("1980-01-01"); d++)
+	for (cs_date d = testlib_date("1960-01-01"); d < testlib_date("1980-01-01"); d++)
 		cr_assert_eq(date_weekday(d + 1), date_weekday(d) % 7 + 1);
 }
 

@@ -7,6 +7,7 @@
 
 #include "due.h"
 #include "domain.h"
+#include "testlib.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -29,15 +30,6 @@ teardown(void)
 
 TestSuite(due, .init = setup, .fini = teardown);
 
-static int64_t
-T(const char *s)
-{
-	int64_t t;
-	int off;
-	cr_assert_eq(time_parse_rfc3339(s, &t, &off), 0, "bad instant %s", s);
-	return t;
-}
-
 Test(due, at_risk_from_noon_beijing)
 {
 	static const struct {
@@ -51,7 +43,8 @@ Test(due, at_risk_from_noon_beijing)
 	    {"1969-12-31T12:00:00+08:00", true},
 	};
 	for (size_t i = 0; i < N_ELEMS(cases); i++)
-		cr_expect_eq(due_afternoon(T(cases[i].at)), cases[i].afternoon, "%s", cases[i].at);
+		cr_expect_eq(due_afternoon(testlib_instant(cases[i].at)), cases[i].afternoon, "%s",
+		             cases[i].at);
 }
 
 Test(due, application_due_by_channel)
@@ -75,7 +68,7 @@ Test(due, application_due_by_channel)
 	    {EV_REPAIR_APPLIED, "nm-tax", "2026-11-20T10:00:00+08:00", NULL},
 	};
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
-		struct event ev = {.type = cases[i].type, .app_at = T(cases[i].at)};
+		struct event ev = {.type = cases[i].type, .app_at = testlib_instant(cases[i].at)};
 		snprintf(ev.producer, sizeof(ev.producer), "%s", cases[i].producer);
 		int unknown = -1;
 		cs_date due = due_application(&ev, r, cal, &unknown);
@@ -90,7 +83,8 @@ Test(due, application_due_by_channel)
 
 Test(due, application_due_in_an_unknown_year_is_named)
 {
-	struct event ev = {.type = EV_REPAIR_ACCEPTED, .app_at = T("2027-03-01T10:00:00+08:00")};
+	struct event ev = {.type = EV_REPAIR_ACCEPTED,
+	                   .app_at = testlib_instant("2027-03-01T10:00:00+08:00")};
 	snprintf(ev.producer, sizeof(ev.producer), "gsxt");
 	int unknown = 0;
 	cr_expect_neq(due_application(&ev, r, cal, &unknown), DATE_NONE);

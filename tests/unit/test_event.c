@@ -9,44 +9,9 @@
 
 #include "event.h"
 #include "paths.h"
+#include "testlib.h"
 
 /* ---- fixtures: tests/fixtures/events/{valid,invalid}/<case>/{input,error,topic} ---- */
-
-static const char *
-fixtures_dir(void)
-{
-	const char *dir = getenv("CREDSYNC_FIXTURES");
-	return dir && dir[0] ? dir : CREDSYNC_SRC_SCHEMAS "/../tests/fixtures";
-}
-
-/* Reads a whole file; NULL when it does not exist. */
-static char *
-slurp(const char *path, size_t *ret_len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL) {
-		cr_assert(errno == ENOENT, "could not open \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	cr_assert_not_null(buf);
-	size_t n;
-	while ((n = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
-		len += n;
-		if (cap - len < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-	}
-	cr_assert(!ferror(fp), "could not read \"%s\"", path);
-	fclose(fp);
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
 
 static void
 chomp(char *s)
@@ -56,46 +21,13 @@ chomp(char *s)
 		s[--n] = '\0';
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The case folders of <group>/<kind>, sorted; *ret_n of them. Free with free_names. */
+/* The case folders of <group>/<kind>, sorted; *ret_n of them. Free with testlib_free_names. */
 static char **
 case_names(const char *group, const char *kind, size_t *ret_n)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s/%s", fixtures_dir(), group, kind);
-	DIR *d = opendir(path);
-	cr_assert_not_null(d, "could not open \"%s\": %s", path, strerror(errno));
-	size_t n = 0, cap = 16;
-	char **names = malloc(cap * sizeof(*names));
-	cr_assert_not_null(names);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			names = realloc(names, cap * sizeof(*names));
-			cr_assert_not_null(names);
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
-	*ret_n = n;
-	return names;
-}
-
-static void
-free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	snprintf(path, sizeof(path), "%s/%s/%s", testlib_fixtures_dir(), group, kind);
+	return testlib_list_dir(path, "", ret_n);
 }
 
 struct fixture {
@@ -113,15 +45,18 @@ fixture_load(const char *group, const char *kind, const char *name, struct fixtu
 	const char *prefix = strcmp(group, "acks") == 0 ? "credit.ack." : "credit.in.";
 	char path[4096];
 	memset(fx, 0, sizeof(*fx));
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/input", fixtures_dir(), group, kind, name);
-	fx->input = slurp(path, &fx->len);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/input", testlib_fixtures_dir(), group, kind,
+	         name);
+	fx->input = testlib_read_file(path, &fx->len);
 	cr_assert_not_null(fx->input, "%s/%s/%s: no input", group, kind, name);
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/error", fixtures_dir(), group, kind, name);
-	fx->error = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/error", testlib_fixtures_dir(), group, kind,
+	         name);
+	fx->error = testlib_read_file(path, NULL);
 	if (fx->error)
 		chomp(fx->error);
-	snprintf(path, sizeof(path), "%s/%s/%s/%s/topic", fixtures_dir(), group, kind, name);
-	char *topic = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/topic", testlib_fixtures_dir(), group, kind,
+	         name);
+	char *topic = testlib_read_file(path, NULL);
 	if (topic) {
 		chomp(topic);
 		cr_assert(strncmp(topic, prefix, strlen(prefix)) == 0, "%s: topic \"%s\"", name,
@@ -183,7 +118,7 @@ check_valid(const char *group)
 		             reject_reason_name(rej.reason), rej.detail);
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	rules_free(r);
 }
 
@@ -208,7 +143,7 @@ check_invalid(const char *group)
 		                 group, names[i], got, fx.error);
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	rules_free(r);
 }
 
@@ -255,7 +190,7 @@ Test(event, invalid_fixtures_cover_every_parser_reason)
 		seen[reason] = true;
 		fixture_free(&fx);
 	}
-	free_names(names, n);
+	testlib_free_names(names, n);
 	for (size_t i = 0; i < sizeof(parser_reasons) / sizeof(parser_reasons[0]); i++)
 		cr_expect(seen[parser_reasons[i]], "no invalid fixture for %s",
 		          reject_reason_name(parser_reasons[i]));
@@ -597,14 +532,6 @@ Test(event_encode, ack_round_trip)
 
 /* ---- obligations and out messages ---- */
 
-static cs_date
-ymd(int y, int m, int d)
-{
-	cs_date date;
-	cr_assert(date_from_ymd(y, m, d, &date));
-	return date;
-}
-
 static struct obligation
 sample_obligation(void)
 {
@@ -624,7 +551,7 @@ sample_obligation(void)
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "0b7e4c7a-3f0d-4c55-8a51-2d9e6f3a1c20");
 	ob.received_at = 1726210800; /* 2024-09-13T15:00:00+08:00 */
-	ob.due_date = ymd(2024, 9, 14);
+	ob.due_date = testlib_ymd(2024, 9, 14);
 	obligation_set_id(&ob);
 	return ob;
 }
@@ -694,8 +621,9 @@ Test(event_encode, out_disclose)
 		ob.reason = TD_NONE;
 		ob.key.kind = cases[i].kind;
 		snprintf(ob.key.list, sizeof(ob.key.list), "%s", cases[i].list);
-		ob.disclose_until = cases[i].until_in == DATE_NONE ? DATE_NONE : ymd(2027, 5, 6);
-		ob.repairable_from = cases[i].repairable ? ymd(2024, 8, 7) : DATE_NONE;
+		ob.disclose_until =
+		    cases[i].until_in == DATE_NONE ? DATE_NONE : testlib_ymd(2027, 5, 6);
+		ob.repairable_from = cases[i].repairable ? testlib_ymd(2024, 8, 7) : DATE_NONE;
 		ob.source_event_id[0] = '\0';
 		obligation_set_id(&ob);
 		char *json = out_encode(&ob);
@@ -746,7 +674,7 @@ Test(event_encode, out_mutual_recognition)
 		snprintf(ob.rec_decision_no, sizeof(ob.rec_decision_no), "%s", ob.key.decision_no);
 		snprintf(ob.rec_repair_decision_no, sizeof(ob.rec_repair_decision_no), "%s",
 		         cases[i].repair_no);
-		ob.rec_repaired_on = cases[i].repaired_on ? ymd(2024, 9, 13) : DATE_NONE;
+		ob.rec_repaired_on = cases[i].repaired_on ? testlib_ymd(2024, 9, 13) : DATE_NONE;
 		obligation_set_id(&ob);
 		char *json = out_encode(&ob);
 		cr_assert_not_null(json);
@@ -927,9 +855,9 @@ golden_out_disclose_penalty(void)
 	ob.type = OUT_DISCLOSE;
 	ob.reason = TD_NONE;
 	ob.received_at = 1714961700; /* 2024-05-06T10:15:00+08:00 */
-	ob.due_date = ymd(2024, 5, 7);
-	ob.repairable_from = ymd(2024, 8, 7);
-	ob.disclose_until = ymd(2027, 5, 6);
+	ob.due_date = testlib_ymd(2024, 5, 7);
+	ob.repairable_from = testlib_ymd(2024, 8, 7);
+	ob.disclose_until = testlib_ymd(2027, 5, 6);
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10");
 	obligation_set_id(&ob);
@@ -950,7 +878,7 @@ golden_out_disclose_list(void)
 	snprintf(ob.producer, sizeof(ob.producer), "nm-court");
 	snprintf(ob.subject_name, sizeof(ob.subject_name), "乌海某某建材有限公司");
 	ob.received_at = 1712736000; /* 2024-04-10T16:00:00+08:00 */
-	ob.due_date = ymd(2024, 4, 11);
+	ob.due_date = testlib_ymd(2024, 4, 11);
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "c3d4e5f6-a7b8-4c9d-8e1f-2a3b4c5d6e7f");
 	obligation_set_id(&ob);
@@ -965,7 +893,7 @@ golden_out_takedown_expired(void)
 	ob.reason = TD_LIGHT_EXPIRED;
 	ob.source_event_id[0] = '\0';
 	ob.received_at = 1723046400; /* 2024-08-08T00:00:00+08:00 */
-	ob.due_date = ymd(2024, 8, 9);
+	ob.due_date = testlib_ymd(2024, 8, 9);
 	obligation_set_id(&ob);
 	return out_encode(&ob);
 }
@@ -980,7 +908,7 @@ golden_out_mutual_recognition(void)
 	snprintf(ob.rec_decision_no, sizeof(ob.rec_decision_no), "%s", ob.key.decision_no);
 	snprintf(ob.rec_repair_decision_no, sizeof(ob.rec_repair_decision_no),
 	         "内信修〔2024〕0913号");
-	ob.rec_repaired_on = ymd(2024, 9, 13);
+	ob.rec_repaired_on = testlib_ymd(2024, 9, 13);
 	obligation_set_id(&ob);
 	return out_encode(&ob);
 }
@@ -1021,8 +949,9 @@ Test(event_encode, golden_messages)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/encoded/%s", fixtures_dir(), cases[i].file);
-		char *want = slurp(path, NULL);
+		snprintf(path, sizeof(path), "%s/encoded/%s", testlib_fixtures_dir(),
+		         cases[i].file);
+		char *want = testlib_read_file(path, NULL);
 		char *got = cases[i].encode();
 		cr_assert_not_null(got);
 		if (getenv("CREDSYNC_WRITE_GOLDEN")) {

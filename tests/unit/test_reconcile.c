@@ -8,6 +8,7 @@
 #include "reconcile.h"
 #include "rules.h"
 #include "domain.h"
+#include "testlib.h"
 
 static rules *r;
 static calendar *cal;
@@ -27,23 +28,6 @@ teardown(void)
 }
 
 TestSuite(reconcile, .init = setup, .fini = teardown);
-
-static int64_t
-at(const char *rfc3339)
-{
-	int64_t t;
-	int off;
-	cr_assert_eq(time_parse_rfc3339(rfc3339, &t, &off), 0, "bad time %s", rfc3339);
-	return t;
-}
-
-static cs_date
-day(const char *s)
-{
-	cs_date d;
-	cr_assert_eq(date_parse(s, &d), 0, "bad date %s", s);
-	return d;
-}
 
 static const char *
 fmt(cs_date d)
@@ -67,7 +51,7 @@ ev_make(enum event_type type, const char *producer, const char *decision, const 
 	snprintf(ev.event_id, sizeof(ev.event_id), "%s", id);
 	ev.type = type;
 	snprintf(ev.producer, sizeof(ev.producer), "%s", producer);
-	ev.occurred_at = at(when);
+	ev.occurred_at = testlib_instant(when);
 	ev.occurred_offset = 480;
 	snprintf(ev.subject_name, sizeof(ev.subject_name), "呼和浩特某某商贸有限公司");
 	ev.key.kind = KIND_PENALTY;
@@ -81,7 +65,7 @@ static struct event
 issued(const char *producer, const char *decided, unsigned cats, const char *when, const char *id)
 {
 	struct event ev = ev_make(EV_PENALTY_ISSUED, producer, "罚〔2024〕12号", when, id);
-	ev.decided_on = day(decided);
+	ev.decided_on = testlib_date(decided);
 	ev.categories = cats;
 	ev.field = FIELD_OTHER;
 	return ev;
@@ -91,7 +75,7 @@ static struct event
 repaired(const char *producer, const char *on, const char *when, const char *id)
 {
 	struct event ev = ev_make(EV_PENALTY_REPAIRED, producer, "罚〔2024〕12号", when, id);
-	ev.effective_on = day(on);
+	ev.effective_on = testlib_date(on);
 	snprintf(ev.repair_decision_no, sizeof(ev.repair_decision_no), "修复〔2024〕1号");
 	return ev;
 }
@@ -103,7 +87,7 @@ listed(enum event_type type, const char *producer, const char *list, const char 
 	struct event ev = ev_make(type, producer, "列〔2024〕3号", when, id);
 	ev.key.kind = strncmp(list, "abnormal-", 9) == 0 ? KIND_ABNORMAL : KIND_SERIOUS;
 	snprintf(ev.key.list, sizeof(ev.key.list), "%s", list);
-	ev.effective_on = day(on);
+	ev.effective_on = testlib_date(on);
 	return ev;
 }
 
@@ -115,7 +99,7 @@ static struct record
 apply_ok(const struct record *cur, const struct event *ev, const char *received, int n_obl)
 {
 	struct recon_result res;
-	reconcile_event(cur, ev, at(received), r, cal, &res);
+	reconcile_event(cur, ev, testlib_instant(received), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_APPLIED, "outcome %s (%s: %s)",
 	             recon_outcome_name(res.outcome), reject_reason_name(res.rej.reason),
 	             res.rej.detail);
@@ -127,7 +111,7 @@ static void
 assert_rejected(const struct record *cur, const struct event *ev, enum reject_reason reason)
 {
 	struct recon_result res;
-	reconcile_event(cur, ev, at("2024-12-02T10:00:00+08:00"), r, cal, &res);
+	reconcile_event(cur, ev, testlib_instant("2024-12-02T10:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_REJECTED, "outcome %s", recon_outcome_name(res.outcome));
 	cr_assert_eq(res.rej.reason, reason, "reason %s, expected %s (%s)",
 	             reject_reason_name(res.rej.reason), reject_reason_name(reason),
@@ -141,7 +125,7 @@ Test(reconcile, issued_penalty_is_disclosed_on_both_sites_with_its_periods)
 	struct event ev =
 	    issued("nm-tax", "2024-05-06", CAT_FINE, "2024-05-06T10:15:00+08:00", ID1);
 	struct recon_result res;
-	reconcile_event(NULL, &ev, at("2024-05-07T09:00:00+08:00"), r, cal, &res);
+	reconcile_event(NULL, &ev, testlib_instant("2024-05-07T09:00:00+08:00"), r, cal, &res);
 
 	cr_assert_eq(res.outcome, RO_APPLIED);
 	cr_assert_eq(res.rec.status, REC_SHOWN);
@@ -167,7 +151,7 @@ Test(reconcile, creditchina_repair_is_a_takedown_there_and_mutual_recognition_on
 	struct record rec = apply_ok(NULL, &add, "2024-05-06T11:00:00+08:00", 2);
 	struct event rep = repaired("creditchina", "2024-09-13", "2024-09-13T14:00:00+08:00", ID2);
 	struct recon_result res;
-	reconcile_event(&rec, &rep, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	reconcile_event(&rec, &rep, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
 
 	cr_assert_eq(res.outcome, RO_APPLIED);
 	cr_assert_eq(res.rec.status, REC_DOWN);
@@ -194,7 +178,7 @@ Test(reconcile, samr_penalty_is_repaired_on_gsxt_and_recognised_by_creditchina)
 	cr_assert_eq(rec.channel, SITE_GSXT);
 	struct event rep = repaired("gsxt", "2024-06-03", "2024-06-03T09:00:00+08:00", ID2);
 	struct recon_result res;
-	reconcile_event(&rec, &rep, at("2024-06-03T09:30:00+08:00"), r, cal, &res);
+	reconcile_event(&rec, &rep, testlib_instant("2024-06-03T09:30:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_APPLIED);
 	cr_assert_eq(res.n_obl, 2);
 	cr_assert_eq(res.obl[0].site, SITE_GSXT);
@@ -223,7 +207,7 @@ Test(reconcile, stateful_rejects)
 
 	struct event revoke = ev_make(EV_PENALTY_REVOKED, "nm-hrss", "罚〔2024〕12号",
 	                              "2024-09-01T10:00:00+08:00", ID3);
-	revoke.effective_on = day("2024-09-01");
+	revoke.effective_on = testlib_date("2024-09-01");
 	assert_rejected(&rec, &revoke, REJ_NOT_ENTRY_OWNER);
 
 	struct event warn =
@@ -238,7 +222,7 @@ Test(reconcile, warning_only_is_never_shown_and_both_sites_are_told)
 	struct event warn =
 	    issued("nm-tax", "2024-05-06", CAT_WARNING, "2024-05-06T10:15:00+08:00", ID1);
 	struct recon_result res;
-	reconcile_event(NULL, &warn, at("2024-05-06T11:00:00+08:00"), r, cal, &res);
+	reconcile_event(NULL, &warn, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.rec.status, REC_NEVER);
 	cr_assert_eq(res.n_obl, 2);
 	for (int i = 0; i < 2; i++) {
@@ -252,7 +236,7 @@ Test(reconcile, penalty_arriving_after_its_maximum_period_is_never_shown)
 	struct event old =
 	    issued("nm-tax", "2020-03-02", CAT_FINE, "2020-03-02T10:00:00+08:00", ID1);
 	struct recon_result res;
-	reconcile_event(NULL, &old, at("2024-05-06T11:00:00+08:00"), r, cal, &res);
+	reconcile_event(NULL, &old, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_APPLIED);
 	cr_assert_eq(res.rec.status, REC_NEVER);
 	for (int i = 0; i < res.n_obl; i++)
@@ -271,7 +255,7 @@ Test(reconcile, list_entry_added_and_removed_by_its_owner)
 	struct event rm = listed(EV_LIST_REMOVED, "nm-tax", "b1-04", "2024-06-03",
 	                         "2024-06-03T10:00:00+08:00", ID2);
 	struct recon_result res;
-	reconcile_event(&rec, &rm, at("2024-06-03T10:01:00+08:00"), r, cal, &res);
+	reconcile_event(&rec, &rm, testlib_instant("2024-06-03T10:01:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_APPLIED);
 	cr_assert_eq(res.rec.status, REC_DOWN);
 	cr_assert_eq(res.n_obl, 2);
@@ -318,14 +302,14 @@ Test(reconcile, an_older_event_never_overrides_a_newer_state)
 	struct event rm = listed(EV_LIST_REMOVED, "nm-samr", "abnormal-enterprise", "2024-06-03",
 	                         "2024-06-03T10:00:00+08:00", ID2);
 	struct recon_result res;
-	reconcile_event(&rec, &rm, at("2024-07-02T10:00:00+08:00"), r, cal, &res);
+	reconcile_event(&rec, &rm, testlib_instant("2024-07-02T10:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_STALE);
 	cr_assert_eq(res.n_obl, 0);
 
 	/* The same add again (a resend under a new id) changes nothing. */
 	struct event again = add;
 	snprintf(again.event_id, sizeof(again.event_id), ID3);
-	reconcile_event(&rec, &again, at("2024-07-02T10:00:00+08:00"), r, cal, &res);
+	reconcile_event(&rec, &again, testlib_instant("2024-07-02T10:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_NOOP);
 	cr_assert_eq(res.n_obl, 0);
 }
@@ -337,12 +321,12 @@ Test(reconcile, an_end_after_the_end_changes_nothing)
 	struct record rec = apply_ok(NULL, &add, "2024-05-06T11:00:00+08:00", 2);
 	struct event rev = ev_make(EV_PENALTY_REVOKED, "nm-tax", "罚〔2024〕12号",
 	                           "2024-06-01T10:00:00+08:00", ID2);
-	rev.effective_on = day("2024-06-01");
+	rev.effective_on = testlib_date("2024-06-01");
 	struct record down = apply_ok(&rec, &rev, "2024-06-01T10:01:00+08:00", 2);
 	cr_assert_eq(down.end_reason, TD_REVOKED);
 	struct event rep = repaired("creditchina", "2024-09-13", "2024-09-13T14:00:00+08:00", ID3);
 	struct recon_result res;
-	reconcile_event(&down, &rep, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	reconcile_event(&down, &rep, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_NOOP);
 	cr_assert_eq(res.n_obl, 0);
 }
@@ -352,10 +336,10 @@ Test(reconcile, obligation_ids_are_deterministic)
 	struct event add =
 	    issued("nm-tax", "2024-05-06", CAT_FINE, "2024-05-06T10:15:00+08:00", ID1);
 	struct recon_result a, b, c;
-	reconcile_event(NULL, &add, at("2024-05-06T11:00:00+08:00"), r, cal, &a);
-	reconcile_event(NULL, &add, at("2024-05-06T11:00:00+08:00"), r, cal, &b);
+	reconcile_event(NULL, &add, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &a);
+	reconcile_event(NULL, &add, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &b);
 	snprintf(add.event_id, sizeof(add.event_id), ID2);
-	reconcile_event(NULL, &add, at("2024-05-06T11:00:00+08:00"), r, cal, &c);
+	reconcile_event(NULL, &add, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &c);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_str_eq(a.obl[i].id, b.obl[i].id);
 		cr_assert_str_neq(a.obl[i].id, c.obl[i].id);
@@ -369,18 +353,18 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	struct record rec = apply_ok(NULL, &add, "2024-05-06T11:00:00+08:00", 2);
 	struct recon_result res;
 	/* Disclosed through 2027-05-06, taken down automatically on 2027-05-07. */
-	cr_assert(!reconcile_expiry(&rec, day("2027-05-06"), at("2027-05-06T23:00:00+08:00"), r,
-	                            cal, &res));
-	cr_assert(reconcile_expiry(&rec, day("2027-05-07"), at("2027-05-07T00:05:00+08:00"), r, cal,
-	                           &res));
+	cr_assert(!reconcile_expiry(&rec, testlib_date("2027-05-06"),
+	                            testlib_instant("2027-05-06T23:00:00+08:00"), r, cal, &res));
+	cr_assert(reconcile_expiry(&rec, testlib_date("2027-05-07"),
+	                           testlib_instant("2027-05-07T00:05:00+08:00"), r, cal, &res));
 	cr_assert_eq(res.rec.status, REC_DOWN);
 	cr_assert_eq(res.n_obl, 2);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(res.obl[i].type, OUT_TAKEDOWN);
 		cr_assert_eq(res.obl[i].reason, TD_EXPIRED);
 	}
-	cr_assert(!reconcile_expiry(&res.rec, day("2027-05-08"), at("2027-05-08T00:05:00+08:00"), r,
-	                            cal, &res),
+	cr_assert(!reconcile_expiry(&res.rec, testlib_date("2027-05-08"),
+	                            testlib_instant("2027-05-08T00:05:00+08:00"), r, cal, &res),
 	          "an expired record expires once");
 
 	struct event light =
@@ -388,7 +372,7 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	struct record lrec = apply_ok(NULL, &light, "2024-05-06T11:00:00+08:00", 2);
 	cr_assert(lrec.light);
 	cr_assert_str_eq(fmt(lrec.disclose_until), "2024-08-06");
-	cr_assert(reconcile_expiry(&lrec, day("2024-08-07"), at("2024-08-07T00:05:00+08:00"), r,
-	                           cal, &res));
+	cr_assert(reconcile_expiry(&lrec, testlib_date("2024-08-07"),
+	                           testlib_instant("2024-08-07T00:05:00+08:00"), r, cal, &res));
 	cr_assert_eq(res.obl[0].reason, TD_LIGHT_EXPIRED);
 }

@@ -9,29 +9,15 @@
 #include <unistd.h>
 
 #include "rules.h"
-
-static const char *
-schemas(void)
-{
-	const char *dir = getenv("CREDSYNC_SCHEMAS");
-	return dir != NULL && *dir != '\0' ? dir : CREDSYNC_SRC_SCHEMAS;
-}
+#include "testlib.h"
 
 static rules *
 load_real(const char *enabled)
 {
 	char err[512];
-	rules *r = rules_load(schemas(), enabled, err, sizeof(err));
+	rules *r = rules_load(testlib_schemas_dir(), enabled, err, sizeof(err));
 	cr_assert(r != NULL, "rules_load(%s): %s", enabled ? enabled : "NULL", err);
 	return r;
-}
-
-static cs_date
-day(const char *s)
-{
-	cs_date d;
-	cr_assert_eq(date_parse(s, &d), 0, "bad date %s", s);
-	return d;
 }
 
 static const char *
@@ -80,7 +66,7 @@ static void
 check_case(const rules *r, const struct pcase *c)
 {
 	struct penalty_facts pf = {
-	    .decided_on = day(c->decided),
+	    .decided_on = testlib_date(c->decided),
 	    .categories = mask(c->cats),
 	    .field = c->field,
 	    .has_fine = c->fine != NULL,
@@ -135,7 +121,7 @@ Test(rules, worked_examples_of_the_disclosure_periods)
 	    /* Decided before the seed: past its maximum period long ago, an answer all the same. */
 	    {"2020-03-02, expired", NULL, "2020-03-02", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2020-06-03", "2023-03-02", SITE_CREDITCHINA, SEED},
-	    /* The example event of INTERFACE.md: nm-tax, fine 20000.00, other field: light. */
+	    /* The example event of docs/CONTRACT.md: nm-tax, fine 20000.00, other field: light. */
 	    {"interface example", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
 	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
 	};
@@ -235,15 +221,15 @@ Test(rules, channel_by_producer)
 	rules *r = load_real(NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *p = cases[i].producer;
-		cr_expect_eq(rules_channel(r, p, day("2024-05-06")), cases[i].site, "%s",
+		cr_expect_eq(rules_channel(r, p, testlib_date("2024-05-06")), cases[i].site, "%s",
 		             p ? p : "NULL");
 		/* Also for a date no rule set covers: the default set answers. */
-		cr_expect_eq(rules_channel(r, p, day("2010-01-01")), cases[i].site, "%s",
+		cr_expect_eq(rules_channel(r, p, testlib_date("2010-01-01")), cases[i].site, "%s",
 		             p ? p : "NULL");
 	}
 	cr_expect_str_eq(rules_repair_url(r, SITE_GSXT), "http://nm.gsxt.gov.cn");
 	cr_expect_str_eq(rules_repair_url(r, SITE_CREDITCHINA), "http://fgw.nmg.gov.cn/xynmg/");
-	cr_expect_str_eq(rules_repair_url_on(r, SITE_GSXT, day("2024-05-06")),
+	cr_expect_str_eq(rules_repair_url_on(r, SITE_GSXT, testlib_date("2024-05-06")),
 	                 "http://nm.gsxt.gov.cn");
 	rules_free(r);
 }
@@ -263,7 +249,7 @@ Test(rules, deadlines_by_rule_set)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		rules *r = load_real(cases[i].enabled);
 		struct deadlines dl;
-		rules_deadlines(r, day(cases[i].on), &dl);
+		rules_deadlines(r, testlib_date(cases[i].on), &dl);
 		cr_expect_eq(dl.obligation_workdays, cases[i].obligation, "%s", cases[i].on);
 		cr_expect_eq(dl.accept_workdays[SITE_CREDITCHINA], cases[i].acc_cc, "%s",
 		             cases[i].on);
@@ -323,7 +309,7 @@ Test(rules, periods_errors)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		rules *r = load_real(cases[i].enabled);
-		struct penalty_facts pf = {.decided_on = day(cases[i].decided),
+		struct penalty_facts pf = {.decided_on = testlib_date(cases[i].decided),
 		                           .categories = mask(cases[i].cats),
 		                           .severity = cases[i].sev};
 		struct periods p;
@@ -333,7 +319,7 @@ Test(rules, periods_errors)
 		rules_free(r);
 	}
 	rules *r = load_real(NULL);
-	struct penalty_facts none = {.decided_on = day("2024-05-06"), .categories = 0};
+	struct penalty_facts none = {.decided_on = testlib_date("2024-05-06"), .categories = 0};
 	struct periods p;
 	char err[256];
 	cr_expect_eq(rules_periods(r, &none, &p, err, sizeof(err)), -1);
@@ -601,7 +587,8 @@ Test(rules, rule_set_info)
 	rules *r = load_real(BOTH);
 	struct rule_set_info info;
 	char err[256];
-	cr_assert_eq(rules_rule_set(r, day("2024-05-06"), &info, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rules_rule_set(r, testlib_date("2024-05-06"), &info, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_expect_str_eq(info.name, SEED);
 	cr_expect(!info.by_severity);
 	cr_expect_eq(info.min_months, 3);
@@ -610,10 +597,11 @@ Test(rules, rule_set_info)
 	cr_expect_eq(info.field_min_months[FIELD_OTHER], 0);
 	cr_expect_eq(info.effective_to, DATE_NONE);
 	cr_expect(strstr(info.notice_basis, "第58号") != NULL);
-	cr_assert_eq(rules_rule_set(r, day("2026-04-01"), &info, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rules_rule_set(r, testlib_date("2026-04-01"), &info, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_expect_str_eq(info.name, NAT);
 	cr_expect(info.by_severity);
-	cr_expect_eq(rules_rule_set(r, day("2015-09-30"), &info, err, sizeof(err)), -1);
+	cr_expect_eq(rules_rule_set(r, testlib_date("2015-09-30"), &info, err, sizeof(err)), -1);
 	rules_free(r);
 }
 

@@ -13,7 +13,7 @@ Test(uscc, valid)
 	static const char *const good[] = {
 	    "91350100M000100Y43", /* RULES.md section 6 */
 	    "91110108551385082Q", /* RULES.md section 6 */
-	    "91150102MA0N123408", /* the subject of INTERFACE.md's example event */
+	    "91150102MA0N123408", /* the subject of docs/CONTRACT.md's example event */
 	    "000000000000000000", /* every value 0: S = 0, check alphabet[0] */
 	};
 	for (size_t i = 0; i < N_ELEMS(good); i++) {
@@ -32,7 +32,7 @@ Test(uscc, invalid_with_reason)
 	    {"91350100M000100Y44", "check character expected '3', found '4'"},
 	    {"91110108551385082R", "check character expected 'Q', found 'R'"},
 	    {"91150102MA0N123409", "check character expected '8', found '9'"},
-	    /* the issuer code in INTERFACE.md's example event is not a valid USCC */
+	    /* the issuer code in version 1's example event is not a valid USCC */
 	    {"11150100MB0123456X", "check character expected 'P', found 'X'"},
 	    {"", "length is 0, expected 18 characters"},
 	    {"91350100M000100Y4", "length is 17, expected 18 characters"},

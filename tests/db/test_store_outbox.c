@@ -1,0 +1,153 @@
+/* test_store_outbox: store_outbox.c: the outbox is read in order and sent once by one publisher;
+ * obligations are sent, acknowledged and counted in the backlog. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgtest.h"
+#include "store.h"
+#include "storetest.h"
+#include "testlib.h"
+
+Test(store_outbox, obligations_are_sent_acknowledged_and_counted, FRESH)
+{
+	struct obligation ob[3] = {
+	    storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2020, 1, 2)),
+	    storetest_obligation(OB2, SITE_CREDITCHINA, testlib_ymd(2099, 1, 1)),
+	    storetest_obligation(OB3, SITE_CREDITCHINA, testlib_ymd(2099, 1, 1))};
+	struct store_outrow out = {OB1, "credit.out.gsxt", USCC_A, "{}"};
+	struct store_batch b = {.obl = ob, .n_obl = 3, .out = &out, .n_out = 1};
+	struct ack wrong_site = {OB1, SITE_CREDITCHINA, 1726300000};
+	struct ack right = {OB1, SITE_GSXT, 1726300000};
+	struct ack later = {OB1, SITE_GSXT, 1726400000};
+	struct ack unknown = {"not-a-uuid", SITE_GSXT, 1726400000};
+	struct store_backlog bl;
+	struct outbox_row *rows;
+	size_t n;
+	bool got;
+	char err[512];
+
+	ob[2].type = OUT_MUTUAL_RECOGNITION;
+	ob[2].reason = TD_REPAIRED;
+	ob[2].rec_system = SITE_GSXT;
+	snprintf(ob[2].rec_decision_no, sizeof ob[2].rec_decision_no, "呼税罚〔2024〕12号");
+	snprintf(ob[2].rec_repair_decision_no, sizeof ob[2].rec_repair_decision_no, "修1");
+	ob[2].rec_repaired_on = testlib_ymd(2024, 9, 13);
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b); /* the same ids again: no new rows */
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligations"), 3);
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.obligations WHERE id = '" OB3
+	                        "' AND type = 'mutual_recognition' AND reason = 'repaired' "
+	                        "AND rec_system = 'gsxt' AND rec_repaired_on = '2024-09-13' "
+	                        "AND due_date = '2099-01-01' AND site = 'creditchina'"),
+	             1);
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.obligations WHERE id = '" OB1
+	                        "' AND reason IS NULL AND rec_system IS NULL"),
+	             1);
+
+	cr_assert_eq(store_backlog(storetest_st, &bl, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(bl.unsent, 3);
+	cr_assert_eq(bl.unacknowledged, 3);
+	cr_assert_eq(bl.overdue, 1);
+	cr_assert_eq(bl.oldest_due, testlib_ymd(2020, 1, 2));
+
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &rows[0].seq, 1, err, sizeof err), 0,
+	             "%s", err);
+	store_outbox_free(rows, n);
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.obligations WHERE sent_at IS "
+	                        "NOT NULL"),
+	             1);
+
+	b = (struct store_batch){.acks = &wrong_site, .n_acks = 1};
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.obligations WHERE acked_at IS "
+	                        "NOT NULL"),
+	             0);
+	b.acks = &right;
+	storetest_commit(storetest_st, &b);
+	b.acks = &later;
+	storetest_commit(storetest_st, &b);
+	b.acks = &unknown;
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT extract(epoch FROM ack_done_at)::bigint FROM "
+	                                      "credsync.obligations WHERE acked_at IS NOT NULL"),
+	             1726300000);
+
+	cr_assert_eq(store_backlog(storetest_st, &bl, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(bl.unsent, 2);
+	cr_assert_eq(bl.unacknowledged, 2);
+	cr_assert_eq(bl.overdue, 0);
+	cr_assert_eq(bl.oldest_due, testlib_ymd(2099, 1, 1));
+}
+
+Test(store_outbox, outbox_in_order_sent_once_one_publisher, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000003",
+	                                  "00000000-0000-4000-8000-000000000001",
+	                                  "00000000-0000-4000-8000-000000000002"};
+	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
+	                              {ids[1], "credit.out.creditchina", USCC_A, "{\"n\":1}"},
+	                              {ids[2], "credit.reject.nm-tax", NULL, "{\"n\":\"税\"}"}};
+	struct store_outrow again = {ids[1], "credit.out.creditchina", USCC_A, "{\"n\":99}"};
+	struct store_batch b = {.out = out, .n_out = 3}, b2 = {.out = &again, .n_out = 1};
+	store *other = storetest_open(storetest_db, STORETEST_TIMEOUT_MS);
+	struct outbox_row *rows;
+	int64_t seqs[2];
+	size_t n;
+	bool got;
+	char err[512];
+
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b2); /* an id already there is left as it is */
+
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), -1);
+	cr_assert_str_eq(err, "could not read the outbox: this session does not hold the outbox "
+	                      "lock");
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got, "taking it again keeps it");
+	cr_assert_eq(store_outbox_lock(other, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(!got, "a second publisher");
+
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(rows[i].seq, (int64_t)i + 1);
+		cr_assert_str_eq(rows[i].id, out[i].id);
+		cr_assert_str_eq(rows[i].topic, out[i].topic);
+		cr_assert_str_eq(rows[i].key, out[i].key != NULL ? out[i].key : "");
+		cr_assert_str_eq(rows[i].payload, out[i].payload);
+	}
+	seqs[0] = rows[0].seq;
+	seqs[1] = rows[1].seq;
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, seqs, 2, err, sizeof err), 0, "%s", err);
+	store_outbox_free(rows, n);
+
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rows[0].seq, 3);
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 3, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 0);
+	cr_assert_null(rows);
+
+	/* the lock goes with the connection */
+	cr_assert_eq(store_reconnect(storetest_st, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_outbox_lock(other, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got, "the lock was released with the old connection");
+	store_close(other);
+}
