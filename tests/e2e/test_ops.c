@@ -674,7 +674,7 @@ Test(ops, metrics_textfile_is_prometheus_text, .timeout = 180)
 	const char *argv[] = {"/usr/bin/python3", script, path, NULL};
 	char *out = NULL;
 	int rc = -1;
-	long long deadline = now_ms() + e2e_ms(WAIT_MS);
+	long long deadline = testlib_now_ms() + e2e_ms(WAIT_MS);
 	for (;;) {
 		free(out);
 		out = NULL;
@@ -682,8 +682,8 @@ Test(ops, metrics_textfile_is_prometheus_text, .timeout = 180)
 		if (rc == 0 && strstr(out, "credsync_events_total{outcome=applied} 3\n") != NULL &&
 		    strstr(out, "credsync_backlog_up{} 1\n") != NULL)
 			break;
-		cr_assert(now_ms() < deadline, "no metrics with 3 applied (exit %d):\n%s", rc,
-		          out != NULL ? out : "(no file)");
+		cr_assert(testlib_now_ms() < deadline, "no metrics with 3 applied (exit %d):\n%s",
+		          rc, out != NULL ? out : "(no file)");
 		struct timespec ts = {0, 200000000L};
 		nanosleep(&ts, NULL);
 	}
