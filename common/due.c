@@ -10,8 +10,7 @@ due_afternoon(int64_t now)
 }
 
 cs_date
-due_application(const struct event *ev, const rules *r, const calendar *cal,
-                int *ret_unknown_year)
+due_application(const struct event *ev, const rules *r, const calendar *cal, int *ret_unknown_year)
 {
 	struct deadlines dl;
 	cs_date due = DATE_NONE;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "yuan.h"
 
 #define SYNOPSIS                                                                                   \
 	"usage: credsyncctl periods --decided-on DATE --categories LIST [--field F]\n"             \
@@ -125,7 +126,7 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
 			        cmd);
 			return -1;
 		}
-		if (rules_parse_yuan(args->fine_yuan, &ret->fine_fen) < 0) {
+		if (yuan_parse(args->fine_yuan, &ret->fine_fen) < 0) {
 			fprintf(
 			    stderr,
 			    "credsyncctl %s: --fine-yuan \"%s\" is not an amount of yuan (such as "

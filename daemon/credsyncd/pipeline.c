@@ -38,7 +38,7 @@ struct item {
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
-	const char *outcome;
+	enum inbound_outcome outcome;
 	int rec;      /* index into the batch's records, or -1 */
 	size_t id_ix; /* an event's index into the batch's ids */
 };
@@ -409,7 +409,7 @@ reject_item(struct batch *b, struct item *it, const char *topic, const char *pro
 	uuid5(name, id);
 	char out_topic[300];
 	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", producer);
-	it->outcome = "rejected";
+	it->outcome = INB_REJECTED;
 	const char *event_id = it->ev.event_id[0] ? it->ev.event_id : NULL;
 	return add_out(b, id, out_topic, it->ev.key.uscc,
 	               reject_encode(event_id, producer, &it->rej, topic, msg->partition,
@@ -426,7 +426,7 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	if (res.unknown_year)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", res.unknown_year, it->ev.event_id);
-	it->outcome = recon_outcome_name(res.outcome);
+	it->outcome = inbound_outcome_of(res.outcome);
 	switch (res.outcome) {
 	case RO_APPLIED:
 		b->recs[it->rec] = res.rec;
@@ -463,8 +463,8 @@ track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
 	const struct event *ev = &it->ev;
 	bool app = ev->type == EV_REPAIR_APPLIED || ev->type == EV_REPAIR_ACCEPTED ||
 	           ev->type == EV_REPAIR_DECLINED || ev->type == EV_REPAIR_DENIED;
-	if (!(app && strcmp(it->outcome, "noop") == 0) &&
-	    !(ev->type == EV_PENALTY_REPAIRED && strcmp(it->outcome, "applied") == 0))
+	if (!(app && it->outcome == INB_NOOP) &&
+	    !(ev->type == EV_PENALTY_REPAIRED && it->outcome == INB_APPLIED))
 		return 0;
 	int unknown = 0;
 	cs_date due = due_application(ev, p->r, p->cal, &unknown);
@@ -521,14 +521,14 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 
 		note_offset(p, &b, topic, msg->partition, msg->offset);
 		if (it->kind == IT_IGNORED) {
-			it->outcome = "ignored";
+			it->outcome = INB_IGNORED;
 		} else if (it->kind == IT_ACK) {
 			b.acks[b.n_acks++] = it->ack;
-			it->outcome = "ack";
+			it->outcome = INB_ACK;
 			p->stats.acks++;
 		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
 		                                    id_in(&b, b.h_done, it->ev.event_id))) {
-			it->outcome = "duplicate";
+			it->outcome = INB_DUPLICATE;
 			p->stats.duplicates++;
 		} else if (it->kind == IT_EVENT) {
 			int r = reconcile_item(p, &b, it, ts_ms >= 0 ? ts_ms / 1000 : 0);
@@ -568,7 +568,7 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 		    .producer = producer ? producer : topic_suffix(topic, ACK_PREFIX),
 		    .uscc = it->kind == IT_EVENT ? it->ev.key.uscc : NULL,
 		    .kafka_ts_ms = ts_ms,
-		    .outcome = it->outcome,
+		    .outcome = inbound_outcome_name(it->outcome),
 		    .reason = it->kind == IT_REJECT ? reject_reason_name(it->rej.reason) : NULL,
 		    .detail = it->kind == IT_REJECT ? it->rej.detail : NULL,
 		    .payload = msg->payload,

@@ -128,45 +128,22 @@ static const struct sq_stmt ack_stmt = {
     "WHERE o.id = a.id AND o.site = a.site AND (o.acked_at + interval '0 s') IS NULL",
     3};
 
-/* --- enum names ------------------------------------------------------------------------ */
-
-int
-sq_kind_parse(const char *s)
-{
-	static const enum record_kind kinds[] = {KIND_PENALTY, KIND_ABNORMAL, KIND_SERIOUS};
-
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strcmp(record_kind_name(kinds[i]), s) == 0)
-			return (int)kinds[i];
-	return -1;
-}
+/* --- category masks as PostgreSQL text arrays ------------------------------------------- */
 
 /* "{fine,warning}" of a category mask; -1 when a bit has no name. */
 static int
 categories_format(unsigned mask, char *buf, size_t bufsz)
 {
-	size_t o = 0;
+	int n;
 
-	buf[o++] = '{';
-	for (int i = 0; i < 32; i++) {
-		unsigned bit = 1u << i;
-		const char *name;
-		int w;
-
-		if ((mask & bit) == 0)
-			continue;
-		name = i < CAT_COUNT ? category_name((enum category)bit) : NULL;
-		if (name == NULL)
-			return -1;
-		w = snprintf(buf + o, bufsz - o, "%s%s", o > 1 ? "," : "", name);
-		if (w < 0 || (size_t)w >= bufsz - o)
-			return -1;
-		o += (size_t)w;
-	}
-	if (o + 2 > bufsz)
+	if (bufsz < 3)
 		return -1;
-	buf[o++] = '}';
-	buf[o] = '\0';
+	buf[0] = '{';
+	n = category_mask_format(mask, buf + 1, bufsz - 2);
+	if (n < 0)
+		return -1;
+	buf[n + 1] = '}';
+	buf[n + 2] = '\0';
 	return 0;
 }
 
@@ -174,26 +151,11 @@ static int
 categories_parse(const char *s, unsigned *ret)
 {
 	size_t len = strlen(s);
-	char name[64];
 
 	*ret = 0;
 	if (len < 2 || s[0] != '{' || s[len - 1] != '}')
 		return -1;
-	for (size_t i = 1; i < len - 1;) {
-		size_t n = strcspn(s + i, ",}");
-		int bit;
-
-		if (n == 0 || n >= sizeof name)
-			return -1;
-		memcpy(name, s + i, n);
-		name[n] = '\0';
-		bit = category_parse(name);
-		if (bit <= 0)
-			return -1;
-		*ret |= (unsigned)bit;
-		i += n + 1;
-	}
-	return 0;
+	return category_mask_parse(s + 1, len - 2, ret);
 }
 
 /* --- reading records ------------------------------------------------------------------- */

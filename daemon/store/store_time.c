@@ -404,7 +404,7 @@ store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_keys
 	n = PQntuples(res);
 	for (int i = 0; i < n && (size_t)i < max; i++) {
 		struct record_key *k = &ret_keys[i];
-		int kind = sq_kind_parse(PQgetvalue(res, i, 1));
+		int kind = record_kind_parse(PQgetvalue(res, i, 1));
 
 		if (kind < 0) {
 			snprintf(ebuf, sizeof ebuf, "unknown record kind \"%s\"",

@@ -41,6 +41,12 @@ count_kafka(const char *prop, const char *value, void *arg)
 	return 0;
 }
 
+static bool
+fuzz_producer_known(const void *ctx, const char *producer)
+{
+	return rules_producer_known(ctx, producer);
+}
+
 static void
 fuzz_rulefile(const uint8_t *data, size_t size)
 {
@@ -52,7 +58,8 @@ fuzz_rulefile(const uint8_t *data, size_t size)
 	FILE *fp = fmemopen((void *)(uintptr_t)data, size, "r");
 	if (fp == NULL)
 		return;
-	if (rulefile_read(fuzz_rules, fp, "fuzz.rules", "fuzz", &rs, err, sizeof(err)) == 0)
+	const struct rulefile_producers pr = {fuzz_producer_known, fuzz_rules};
+	if (rulefile_read(&pr, fp, "fuzz.rules", "fuzz", &rs, err, sizeof(err)) == 0)
 		rulefile_free(&rs);
 	fclose(fp);
 }
