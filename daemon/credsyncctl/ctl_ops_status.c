@@ -6,6 +6,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_ops.h"
 #include "date.h"
@@ -117,15 +118,6 @@ find_bootstrap(const config *cfg, struct kafka_state *ks)
 	return true;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Fills high[i] (-1 when unknown) for each partition row of parts (topic column 1, partition
  * column 2). An unreachable cluster is not an error: ks says so. */
 static void
@@ -164,10 +156,10 @@ query_watermarks(const config *cfg, const PGresult *parts, int64_t *high, struct
 		return;
 	}
 	/* rd_kafka_new took conf */
-	int64_t deadline = mono_ms() + KAFKA_BUDGET_MS;
+	int64_t deadline = clock_mono_ms() + KAFKA_BUDGET_MS;
 	int answered = 0;
 	for (int i = 0; i < n; i++) {
-		int64_t left = deadline - mono_ms(), low;
+		int64_t left = deadline - clock_mono_ms(), low;
 		if (left <= 0) {
 			snprintf(ks->note, sizeof(ks->note),
 			         "the brokers did not answer for every partition within %d ms",

@@ -47,11 +47,7 @@ help(FILE *fp)
 	    fp);
 }
 
-static void
-usage_hint(void)
-{
-	fputs(SYNOPSIS "Try 'credsyncctl periods --help' for more.\n", stderr);
-}
+static const struct ctl_cmd this_cmd = {"periods", SYNOPSIS, help, 0};
 
 /* "fine, criticism" -> mask; prints the unknown name and returns -1. */
 static int
@@ -87,6 +83,35 @@ parse_categories(const char *cmd, const char *list, unsigned *ret)
 	}
 	*ret = mask;
 	return 0;
+}
+
+bool
+ctl_penalty_opt(struct ctl_penalty_args *args, int c)
+{
+	switch (c) {
+	case 'd':
+		args->decided_on = optarg;
+		return true;
+	case 'c':
+		args->categories = optarg;
+		return true;
+	case 'f':
+		args->field = optarg;
+		return true;
+	case 'y':
+		args->fine_yuan = optarg;
+		return true;
+	case 'p':
+		args->producer = optarg;
+		return true;
+	case 's':
+		args->severity = optarg;
+		return true;
+	case 'r':
+		args->rule_sets = optarg;
+		return true;
+	}
+	return false;
 }
 
 int
@@ -229,62 +254,25 @@ ctl_periods(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_penalty_args args = {0};
-	const char *rule_sets = NULL;
 	bool json = false;
-	int c, rc = 1;
+	int c, rc = 1, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			args.decided_on = optarg;
-			break;
-		case 'c':
-			args.categories = optarg;
-			break;
-		case 'f':
-			args.field = optarg;
-			break;
-		case 'y':
-			args.fine_yuan = optarg;
-			break;
-		case 'p':
-			args.producer = optarg;
-			break;
-		case 's':
-			args.severity = optarg;
-			break;
-		case 'r':
-			rule_sets = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("periods", argv, c);
-			usage_hint();
-			return 2;
-		}
+	while ((c = ctl_getopt(&this_cmd, argc, argv, ":h", options, &json, &status)) != -1) {
+		ctl_penalty_opt(&args, c);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "credsyncctl periods: unexpected argument \"%s\"\n", argv[optind]);
-		usage_hint();
-		return 2;
-	}
+	if (status >= 0)
+		return status;
 
-	rules *r = ctl_load_rules(rule_sets);
+	rules *r = ctl_load_rules(args.rule_sets);
 	if (r == NULL)
 		return 1;
 	struct penalty_facts pf;
 	struct periods p;
 	char err[256];
 	if (ctl_penalty_facts("periods", r, &args, &pf) < 0) {
-		usage_hint();
-		rc = 2;
+		rc = ctl_usage(&this_cmd);
 		goto out;
 	}
 	if (rules_periods(r, &pf, &p, err, sizeof(err)) < 0) {

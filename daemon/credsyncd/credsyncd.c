@@ -58,14 +58,6 @@ on_signal(int sig)
 		run = 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps up to ms, waking early on shutdown. Retrying is the daemon at work, not hung: the
  * systemd watchdog is fed here too, or an outage longer than WatchdogSec would kill it. */
 static void
@@ -271,21 +263,21 @@ time_jobs(struct daemon *d)
 {
 	char err[1024];
 	size_t n = 0;
-	if (now_ms() < d->expiry_at)
+	if (clock_mono_ms() < d->expiry_at)
 		return;
 	int64_t now = clock_now();
 	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
 	    deadlines_run(d->st, now, err, sizeof(err)) < 0 ||
 	    summary_run(d->st, now, err, sizeof(err)) < 0) {
 		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
-		d->expiry_at = now_ms() + d->expiry_wait;
+		d->expiry_at = clock_mono_ms() + d->expiry_wait;
 		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",
 		       "error=%s retry_ms=%ld", log_qs(err), d->expiry_wait);
 		reconnect(d->st, d->cfg, "clock jobs");
 		return;
 	}
 	d->expiry_wait = 0;
-	d->expiry_at = now_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
+	d->expiry_at = clock_mono_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
 }
 
 /* Reload: all or nothing. Settings that need a restart are named. */
@@ -602,9 +594,10 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			rd_kafka_message_destroy(d.msgs[i]);
 		time_jobs(&d);
-		if (now_ms() >= next_progress) {
+		if (clock_mono_ms() >= next_progress) {
 			log_progress(&d);
-			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
+			next_progress =
+			    clock_mono_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
 		}
 		notify_watchdog();
 	}

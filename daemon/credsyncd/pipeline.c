@@ -7,6 +7,7 @@
 
 #include "due.h"
 #include "event.h"
+#include "fnv.h"
 #include "log.h"
 #include "reconcile.h"
 #include "store_time.h"
@@ -195,20 +196,13 @@ key_eq(const struct record_key *a, const struct record_key *b)
 static uint64_t
 hash_str(uint64_t h, const char *s)
 {
-	for (const unsigned char *u = (const unsigned char *)s; *u != '\0'; u++) {
-		h ^= *u;
-		h *= UINT64_C(1099511628211);
-	}
-	h ^= 0xff;
-	return h * UINT64_C(1099511628211);
+	return fnv1a64_byte(fnv1a64_str(h, s), 0xff);
 }
-
-#define HASH_SEED UINT64_C(14695981039346656037)
 
 static uint64_t
 hash_key(const struct record_key *k)
 {
-	uint64_t h = HASH_SEED ^ (uint64_t)k->kind;
+	uint64_t h = FNV1A64_SEED ^ (uint64_t)k->kind;
 	return hash_str(hash_str(hash_str(h, k->uscc), k->list), k->decision_no);
 }
 
@@ -251,7 +245,8 @@ batch_key(struct batch *b, const struct record_key *key)
 		return (int)(*slot - 1);
 	b->keys[b->n_keys] = *key;
 	*slot = (uint32_t)++b->n_keys;
-	slot = hslot(b->h_usccs, b->hmask, hash_str(HASH_SEED, key->uscc), eq_uscc, b, key->uscc);
+	slot =
+	    hslot(b->h_usccs, b->hmask, hash_str(FNV1A64_SEED, key->uscc), eq_uscc, b, key->uscc);
 	if (*slot == 0) {
 		memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
 		*slot = (uint32_t)b->n_uscc;
@@ -263,7 +258,8 @@ batch_key(struct batch *b, const struct record_key *key)
 static void
 id_note(struct batch *b, uint32_t *tab, size_t i)
 {
-	uint32_t *slot = hslot(tab, b->hmask, hash_str(HASH_SEED, b->ids[i]), eq_id, b, b->ids[i]);
+	uint32_t *slot =
+	    hslot(tab, b->hmask, hash_str(FNV1A64_SEED, b->ids[i]), eq_id, b, b->ids[i]);
 	if (*slot == 0)
 		*slot = (uint32_t)i + 1;
 }
@@ -271,7 +267,8 @@ id_note(struct batch *b, uint32_t *tab, size_t i)
 static bool
 id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
 {
-	for (size_t i = (size_t)hash_str(HASH_SEED, event_id) & b->hmask;; i = (i + 1) & b->hmask) {
+	for (size_t i = (size_t)hash_str(FNV1A64_SEED, event_id) & b->hmask;;
+	     i = (i + 1) & b->hmask) {
 		if (tab[i] == 0)
 			return false;
 		if (strcmp(b->ids[tab[i] - 1], event_id) == 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* How long kafka_produce serves delivery reports waiting for room in a full queue. */
@@ -107,15 +108,6 @@ in_list(const char *const *list, const char *name)
 		if (strcmp(list[i], name) == 0)
 			return true;
 	return false;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* librdkafka levels are syslog levels. */
@@ -584,7 +576,7 @@ consumer_error(const rd_kafka_message_t *m)
 size_t
 kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	size_t n = 0;
 
 	if (k->pending != NULL)
@@ -592,7 +584,7 @@ kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_
 	k->taken = 0;
 	k->cut = 0;
 	while (n < max) {
-		int64_t left = n == 0 ? deadline - now_ms() : 0;
+		int64_t left = n == 0 ? deadline - clock_mono_ms() : 0;
 		int wait = left > 0 ? (int)left : 0;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, wait);
 
@@ -667,7 +659,7 @@ kafka_produce(kafka *k, const char *topic, const char *key, const void *payload,
 {
 	size_t keylen = key != NULL ? strlen(key) : 0;
 	const void *keyp = keylen > 0 ? key : NULL;
-	int64_t deadline = now_ms() + PRODUCE_FULL_WAIT_MS;
+	int64_t deadline = clock_mono_ms() + PRODUCE_FULL_WAIT_MS;
 	rd_kafka_resp_err_t rerr;
 
 	for (;;) {
@@ -676,7 +668,7 @@ kafka_produce(kafka *k, const char *topic, const char *key, const void *payload,
 		    k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		    RD_KAFKA_V_KEY(keyp, keylen), RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len),
 		    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
+		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || clock_mono_ms() >= deadline)
 			break;
 		rd_kafka_poll(k->producer, 100);
 	}
@@ -805,12 +797,12 @@ kafka_close(kafka *k, int flush_timeout_ms)
 	drop_pending(k);
 	if (rd_kafka_flush(k->producer, flush_timeout_ms > 0 ? flush_timeout_ms : 0) ==
 	    RD_KAFKA_RESP_ERR__TIMED_OUT) {
-		int64_t deadline = now_ms() + PURGE_REPORT_MS;
+		int64_t deadline = clock_mono_ms() + PURGE_REPORT_MS;
 		log_kv(LOG_LVL_WARN, "Kafka messages still undelivered at shutdown", "messages=%d",
 		       rd_kafka_outq_len(k->producer));
 		/* Purged messages get a delivery report with a __PURGE_* error. */
 		rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		while (rd_kafka_outq_len(k->producer) > 0 && now_ms() < deadline)
+		while (rd_kafka_outq_len(k->producer) > 0 && clock_mono_ms() < deadline)
 			rd_kafka_poll(k->producer, 100);
 	}
 	rd_kafka_destroy(k->consumer);

@@ -8,17 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pgutil.h"
 #include "store_int.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Forgets the connection; cancel: ask the server to stop what it is running first (it may
  * be stuck, and its locks would otherwise outlive us until statement_timeout). */
@@ -83,7 +75,7 @@ result_error(store *st, const PGresult *res, const char *what, char *err, size_t
 static int
 wait_ready(PGconn *conn, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd;
@@ -100,7 +92,7 @@ wait_ready(PGconn *conn, int timeout_ms)
 		pfd.revents = 0;
 		if (pfd.fd < 0)
 			return -1;
-		left = deadline - now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -2;
 		r = poll(&pfd, 1, (int)left);
@@ -113,7 +105,7 @@ wait_ready(PGconn *conn, int timeout_ms)
 			return -2;
 		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && !PQconsumeInput(conn))
 			return -1;
-		deadline = now_ms() + timeout_ms;
+		deadline = clock_mono_ms() + timeout_ms;
 	}
 }
 
@@ -398,7 +390,7 @@ conn_open(store *st, char *err, size_t errsz)
 	const char *val[] = {"1",         "30",         "10",   "3", "30000",
 	                     "credsyncd", st->conninfo, "UTF8", NULL};
 	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-	int64_t deadline = now_ms() + st->timeout_ms;
+	int64_t deadline = clock_mono_ms() + st->timeout_ms;
 	PGconn *conn;
 
 	if (pgutil_check_conninfo(st->conninfo, err, errsz) < 0)
@@ -410,7 +402,7 @@ conn_open(store *st, char *err, size_t errsz)
 	}
 	while (ps != PGRES_POLLING_OK) {
 		struct pollfd pfd;
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		int r;
 
 		if (ps == PGRES_POLLING_FAILED || PQstatus(conn) == CONNECTION_BAD) {
@@ -530,8 +522,8 @@ claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	return 0;
 }
 
-static int
-tp_cmp(const void *a, const void *b)
+int
+store_tp_ptr_cmp(const void *a, const void *b)
 {
 	const struct store_tp *x = *(const struct store_tp *const *)a;
 	const struct store_tp *y = *(const struct store_tp *const *)b;
@@ -565,7 +557,7 @@ store_claim(store *st, const char *grp, const char *member, struct store_tp *tps
 	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = &tps[i];
-	qsort(order, n, sizeof *order, tp_cmp);
+	qsort(order, n, sizeof *order, store_tp_ptr_cmp);
 	if (sq_pipe_begin(st, what, err, errsz) < 0) {
 		free(order);
 		return -1;

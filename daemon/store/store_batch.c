@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "store_int.h"
 
 /* The columns of struct record, as store_batch_begin reads them back. */
@@ -311,13 +312,7 @@ begin_result(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 static uint64_t
 subject_key(const char *uscc)
 {
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (const unsigned char *s = (const unsigned char *)uscc; *s != '\0'; s++) {
-		h ^= *s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
+	return fnv1a64_str(FNV1A64_SEED, uscc);
 }
 
 static int
@@ -663,18 +658,6 @@ put_acks(store *st, struct sq_params *p, const struct ack *const *acks, size_t n
 }
 
 static int
-tp_ptr_cmp(const void *a, const void *b)
-{
-	const struct store_tp *x = *(const struct store_tp *const *)a;
-	const struct store_tp *y = *(const struct store_tp *const *)b;
-	int c = strcmp(x->topic, y->topic);
-
-	if (c != 0)
-		return c;
-	return (x->partition > y->partition) - (x->partition < y->partition);
-}
-
-static int
 ack_ptr_cmp(const void *a, const void *b)
 {
 	const struct ack *x = *(const struct ack *const *)a;
@@ -742,7 +725,7 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	}
 	for (size_t i = 0; i < b->n_offsets; i++)
 		tps[i] = &b->offsets[i];
-	qsort(tps, b->n_offsets, sizeof *tps, tp_ptr_cmp);
+	qsort(tps, b->n_offsets, sizeof *tps, store_tp_ptr_cmp);
 	for (size_t i = 0; i < b->n_acks; i++)
 		acks[i] = &b->acks[i];
 	qsort(acks, b->n_acks, sizeof *acks, ack_ptr_cmp);
