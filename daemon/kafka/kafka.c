@@ -1,6 +1,7 @@
 /* kafka: the consumer (offsets from the database, eager rebalances) and the idempotent
  * producer of credsyncd, on librdkafka 2.0.2. */
 #include "kafka.h"
+#include "kafka_int.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,33 +13,12 @@
 #include "clock.h"
 #include "log.h"
 
-/* How long kafka_produce serves delivery reports waiting for room in a full queue. */
-#define PRODUCE_FULL_WAIT_MS 5000
 /* How long kafka_rewind waits for librdkafka to apply the seeks. */
 #define REWIND_TIMEOUT_MS 10000
-/* After a flush timed out and the queue was purged: how long to serve the purge reports. */
-#define PURGE_REPORT_MS 2000
-
-struct kafka {
-	rd_kafka_t *consumer;
-	rd_kafka_t *producer;
-	struct kafka_hooks hooks;
-	/* What the assign hook accepted and librdkafka was told to fetch; never NULL. */
-	rd_kafka_topic_partition_list_t *assignment;
-	/* An assignment whose hook failed, retried by kafka_consume_batch; or NULL. */
-	rd_kafka_topic_partition_list_t *pending;
-	/* Inside kafka_consume_batch: messages taken so far, and how many of them were taken
-	 * before the last rebalance (those belong to an assignment that is gone). */
-	size_t taken;
-	size_t cut;
-	/* The producer's topic handles of kafka_prepare_topics, kept until kafka_close. */
-	rd_kafka_topic_t *prepared[KAFKA_PREPARE_MAX];
-	size_t n_prepared;
-};
 
 /* Properties that belong to one side only (librdkafka 2.0.2 CONFIGURATION.md, scope C or P):
  * given to the other side, librdkafka would warn at every start. */
-static const char *const consumer_only[] = {
+const char *const kafka_consumer_only[] = {
     "auto.commit.enable",
     "auto.commit.interval.ms",
     "auto.offset.reset",
@@ -70,7 +50,7 @@ static const char *const consumer_only[] = {
     NULL,
 };
 
-static const char *const producer_only[] = {
+const char *const kafka_producer_only[] = {
     "acks",
     "batch.num.messages",
     "batch.size",
@@ -150,16 +130,6 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	       log_q(qclient, sizeof(qclient), rd_kafka_name(rk)),
 	       log_q(qreason, sizeof(qreason), reason),
 	       rd_kafka_err2name((rd_kafka_resp_err_t)err));
-}
-
-static void
-on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	kafka *k = opaque;
-
-	(void)rk;
-	if (k->hooks.delivered != NULL)
-		k->hooks.delivered(k->hooks.arg, m->_private, m->err);
 }
 
 static void
@@ -291,8 +261,8 @@ conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, 
 	return 0;
 }
 
-static int
-conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errsz)
+int
+kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errsz)
 {
 	for (size_t i = 0; kv[i] != NULL; i += 2)
 		if (conf_set(conf, kv[i], kv[i + 1], err, errsz) < 0)
@@ -331,15 +301,15 @@ conf_get(const rd_kafka_conf_t *conf, const char *name, char *buf, size_t bufsz)
 
 /* The configuration both handles share: side defaults, then props (which may change them),
  * then bootstrap. */
-static rd_kafka_conf_t *
-common_conf(kafka *k, const char *bootstrap, const char *const *defaults, const char *const *props,
-            const char *const *skip, char *err, size_t errsz)
+rd_kafka_conf_t *
+kafka_common_conf(kafka *k, const char *bootstrap, const char *const *defaults,
+                  const char *const *props, const char *const *skip, char *err, size_t errsz)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char buf[1024];
 
 	if (conf_set(conf, "client.id", "credsyncd", err, errsz) < 0 ||
-	    conf_set_all(conf, defaults, err, errsz) < 0 ||
+	    kafka_conf_set_all(conf, defaults, err, errsz) < 0 ||
 	    conf_set_props(conf, props, skip, err, errsz) < 0 ||
 	    (bootstrap != NULL && conf_set(conf, "bootstrap.servers", bootstrap, err, errsz) < 0))
 		goto fail;
@@ -386,11 +356,11 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	rd_kafka_t *rk = NULL;
 	char buf[256], rerr[512];
 
-	conf = common_conf(k, bootstrap, defaults, props, producer_only, err, errsz);
+	conf = kafka_common_conf(k, bootstrap, defaults, props, kafka_producer_only, err, errsz);
 	if (conf == NULL)
 		return NULL;
 	if ((group != NULL && conf_set(conf, "group.id", group, err, errsz) < 0) ||
-	    conf_set_all(conf, forced, err, errsz) < 0)
+	    kafka_conf_set_all(conf, forced, err, errsz) < 0)
 		goto done;
 	if (conf_get(conf, "group.id", buf, sizeof(buf))[0] == '\0') {
 		snprintf(err, errsz, "no Kafka consumer group: set kafka.group.id");
@@ -417,35 +387,6 @@ done:
 	if (conf != NULL)
 		rd_kafka_conf_destroy(conf);
 	return rk;
-}
-
-static rd_kafka_t *
-new_producer(kafka *k, const char *bootstrap, const char *const *props, char *err, size_t errsz)
-{
-	static const char *const none[] = {NULL};
-	/* Exactly-once publication from the outbox relies on these. */
-	static const char *const forced[] = {
-	    "enable.idempotence", "true", "acks", "all", NULL,
-	};
-	rd_kafka_conf_t *conf;
-	rd_kafka_t *rk;
-	char rerr[512];
-
-	conf = common_conf(k, bootstrap, none, props, consumer_only, err, errsz);
-	if (conf == NULL)
-		return NULL;
-	if (conf_set_all(conf, forced, err, errsz) < 0) {
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rerr, sizeof(rerr));
-	if (rk == NULL) {
-		snprintf(err, errsz, "could not create the Kafka producer: %s", rerr);
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	return rk; /* rd_kafka_new took conf */
 }
 
 static int
@@ -480,7 +421,7 @@ kafka_new_props(const char *bootstrap, const char *group, const char *const *pro
 		k->hooks = *hooks;
 	k->assignment = list_empty();
 	if ((k->consumer = new_consumer(k, bootstrap, group, props, err, errsz)) == NULL ||
-	    (k->producer = new_producer(k, bootstrap, props, err, errsz)) == NULL)
+	    (k->producer = kafka_producer_new(k, bootstrap, props, err, errsz)) == NULL)
 		goto fail;
 	/* Errors, logs and commit results of the consumer are served by consumer_poll. */
 	rd_kafka_poll_set_consumer(k->consumer);
@@ -490,8 +431,7 @@ kafka_new_props(const char *bootstrap, const char *group, const char *const *pro
 fail:
 	if (k->consumer != NULL)
 		rd_kafka_destroy(k->consumer);
-	if (k->producer != NULL)
-		rd_kafka_destroy(k->producer);
+	kafka_producer_destroy(k);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 	return NULL;
@@ -653,80 +593,6 @@ done:
 	return rc;
 }
 
-int
-kafka_produce(kafka *k, const char *topic, const char *key, const void *payload, size_t len,
-              void *opaque, char *err, size_t errsz)
-{
-	size_t keylen = key != NULL ? strlen(key) : 0;
-	const void *keyp = keylen > 0 ? key : NULL;
-	int64_t deadline = clock_mono_ms() + PRODUCE_FULL_WAIT_MS;
-	rd_kafka_resp_err_t rerr;
-
-	for (;;) {
-		/* RD_MSG_F_COPY: librdkafka copies payload and never writes to it. */
-		rerr = rd_kafka_producev(
-		    k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(keyp, keylen), RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len),
-		    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || clock_mono_ms() >= deadline)
-			break;
-		rd_kafka_poll(k->producer, 100);
-	}
-	if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
-		return 0;
-	if (rerr == RD_KAFKA_RESP_ERR__FATAL && kafka_fatal(k, err, errsz))
-		return -1;
-	snprintf(err, errsz, "could not produce to \"%s\": %s", topic, rd_kafka_err2str(rerr));
-	return -1;
-}
-
-void
-kafka_poll(kafka *k, int timeout_ms)
-{
-	rd_kafka_poll(k->producer, timeout_ms);
-}
-
-int
-kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_ms, char *err,
-                     size_t errsz)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct rd_kafka_metadata *md = NULL;
-		rd_kafka_resp_err_t rerr;
-
-		if (k->n_prepared == KAFKA_PREPARE_MAX) {
-			snprintf(err, errsz, "could not prepare \"%s\": more than %d topics",
-			         topics[i], KAFKA_PREPARE_MAX);
-			return -1;
-		}
-		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->producer, topics[i], NULL);
-		if (rkt == NULL) {
-			snprintf(err, errsz, "could not prepare \"%s\": %s", topics[i],
-			         rd_kafka_err2str(rd_kafka_last_error()));
-			return -1;
-		}
-		k->prepared[k->n_prepared++] = rkt;
-		rerr = rd_kafka_metadata(k->producer, 0, rkt, &md, timeout_ms);
-		if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err)
-			rerr = md->topics[0].err;
-		if (md != NULL)
-			rd_kafka_metadata_destroy(md);
-		if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			snprintf(err, errsz, "could not read the metadata of \"%s\": %s", topics[i],
-			         rd_kafka_err2str(rerr));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-void
-kafka_push(kafka *k, int timeout_ms)
-{
-	/* _TIMED_OUT only says that messages are still queued: their reports come later. */
-	(void)rd_kafka_flush(k->producer, timeout_ms);
-}
-
 void
 kafka_commit_async(kafka *k, const rd_kafka_topic_partition_list_t *offsets)
 {
@@ -760,27 +626,6 @@ kafka_assignment(const kafka *k)
 	return k->assignment;
 }
 
-int
-kafka_fatal(kafka *k, char *err, size_t errsz)
-{
-	char reason[512];
-	rd_kafka_resp_err_t rerr;
-
-	if ((rerr = rd_kafka_fatal_error(k->producer, reason, sizeof(reason))) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(err, errsz, "fatal Kafka producer error: %s: %s", rd_kafka_err2name(rerr),
-		         reason);
-		return 1;
-	}
-	if ((rerr = rd_kafka_fatal_error(k->consumer, reason, sizeof(reason))) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(err, errsz, "fatal Kafka consumer error: %s: %s", rd_kafka_err2name(rerr),
-		         reason);
-		return 1;
-	}
-	return 0;
-}
-
 void
 kafka_close(kafka *k, int flush_timeout_ms)
 {
@@ -795,20 +640,9 @@ kafka_close(kafka *k, int flush_timeout_ms)
 		log_kv(LOG_LVL_WARN, "could not leave the Kafka consumer group cleanly", "error=%s",
 		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(rerr)));
 	drop_pending(k);
-	if (rd_kafka_flush(k->producer, flush_timeout_ms > 0 ? flush_timeout_ms : 0) ==
-	    RD_KAFKA_RESP_ERR__TIMED_OUT) {
-		int64_t deadline = clock_mono_ms() + PURGE_REPORT_MS;
-		log_kv(LOG_LVL_WARN, "Kafka messages still undelivered at shutdown", "messages=%d",
-		       rd_kafka_outq_len(k->producer));
-		/* Purged messages get a delivery report with a __PURGE_* error. */
-		rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		while (rd_kafka_outq_len(k->producer) > 0 && clock_mono_ms() < deadline)
-			rd_kafka_poll(k->producer, 100);
-	}
+	kafka_producer_flush(k, flush_timeout_ms);
 	rd_kafka_destroy(k->consumer);
-	for (size_t i = 0; i < k->n_prepared; i++)
-		rd_kafka_topic_destroy(k->prepared[i]);
-	rd_kafka_destroy(k->producer);
+	kafka_producer_destroy(k);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 }
