@@ -82,7 +82,7 @@ conf_prop(const char *prop, const char *value, void *arg)
 static bool
 find_bootstrap(const config *cfg, struct kafka_state *ks)
 {
-	const char *bs = config_str(cfg, "kafka.bootstrap.servers");
+	const char *bs = config_str(cfg, CFG_KAFKA_BOOTSTRAP_SERVERS);
 
 	if (bs == NULL || bs[0] == '\0') {
 		snprintf(ks->note, sizeof(ks->note), "kafka.bootstrap.servers is not set");
@@ -93,7 +93,7 @@ find_bootstrap(const config *cfg, struct kafka_state *ks)
 		return true;
 	}
 	snprintf(ks->bootstrap, sizeof(ks->bootstrap), "embedded");
-	const char *file = config_str(cfg, "kafka.embedded.bootstrap_file");
+	const char *file = config_str(cfg, CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE);
 	FILE *fp = file != NULL && file[0] != '\0' ? fopen(file, "r") : NULL;
 	char line[512] = "";
 	if (fp != NULL) {

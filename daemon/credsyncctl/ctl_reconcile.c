@@ -137,8 +137,8 @@ ctl_reconcile(int argc, char **argv)
 		fprintf(stderr, "credsyncctl reconcile: %s\n", err);
 		return 1;
 	}
-	store *st = store_open(config_str(cfg, "pg.conninfo"),
-	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
+	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	config_free(cfg);
 	struct store_day_obl *obl = NULL;
 	size_t n = 0;

@@ -73,7 +73,7 @@ nap(long ms)
 static long
 backoff(long prev, const config *cfg)
 {
-	long max = (long)config_int(cfg, "retry.max_backoff_ms");
+	long max = (long)config_int(cfg, CFG_RETRY_MAX_BACKOFF_MS);
 	long next = prev ? prev * 2 : 200;
 	return next > max ? max : next;
 }
@@ -83,8 +83,8 @@ static int
 set_clock(const config *cfg, char *err, size_t errsz)
 {
 	char what[128];
-	if (clock_test_override(config_int(cfg, "test.clock_offset_s"),
-	                        config_str(cfg, "test.fixed_now"), err, errsz) < 0)
+	if (clock_test_override(config_int(cfg, CFG_TEST_CLOCK_OFFSET_S),
+	                        config_str(cfg, CFG_TEST_FIXED_NOW), err, errsz) < 0)
 		return -1;
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
@@ -97,8 +97,8 @@ static int
 load_domain(const config *cfg, rules **ret_r, calendar **ret_cal, char *err, size_t errsz)
 {
 	char path[4096];
-	const char *dir = config_str(cfg, "data.dir");
-	rules *r = rules_load(dir, config_str(cfg, "rules.sets"), err, errsz);
+	const char *dir = config_str(cfg, CFG_DATA_DIR);
+	rules *r = rules_load(dir, config_str(cfg, CFG_RULES_SETS), err, errsz);
 	if (r == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", dir);
@@ -120,8 +120,8 @@ connect_store(const config *cfg)
 	long wait = 0;
 	while (run) {
 		store *st =
-		    store_open(config_str(cfg, "pg.conninfo"),
-		               (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+		    store_open(config_str(cfg, CFG_PG_CONNINFO),
+		               (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 		if (st != NULL)
 			return st;
 		wait = backoff(wait, cfg);
@@ -305,7 +305,7 @@ do_reload(struct daemon *d)
 	/* test.fixed_now was validated by config_load: this cannot fail */
 	if (set_clock(cfg, err, sizeof(err)) < 0)
 		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
-	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
+	log_set_level((enum log_level)log_level_parse(config_str(cfg, CFG_LOG_LEVEL)));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
 	       "config=%s note=\"kafka.* and pg.* changes need a restart\"", d->config_path);
 	notify_ready();
@@ -396,7 +396,7 @@ static int
 start(struct daemon *d, char *err, size_t errsz)
 {
 	char sqldir[4096], host[64] = "localhost";
-	const char *bootstrap = config_str(d->cfg, "kafka.bootstrap.servers");
+	const char *bootstrap = config_str(d->cfg, CFG_KAFKA_BOOTSTRAP_SERVERS);
 
 	if (set_clock(d->cfg, err, errsz) < 0 ||
 	    load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
@@ -405,11 +405,11 @@ start(struct daemon *d, char *err, size_t errsz)
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
 		return -1;
 	}
-	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, "data.dir"));
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, CFG_DATA_DIR));
 	if (store_migrate(d->st, sqldir, err, errsz) < 0)
 		return -1;
 	if (strcmp(bootstrap, "embedded") == 0) {
-		d->emb = embedded_start(1, (int)config_int(d->cfg, "kafka.embedded.partitions"),
+		d->emb = embedded_start(1, (int)config_int(d->cfg, CFG_KAFKA_EMBEDDED_PARTITIONS),
 		                        err, errsz);
 		if (d->emb == NULL)
 			return -1;
@@ -418,14 +418,14 @@ start(struct daemon *d, char *err, size_t errsz)
 		       "bootstrap=%s", bootstrap);
 		if (create_producer_topics(d, err, errsz) < 0)
 			return -1;
-		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
+		const char *bf = config_str(d->cfg, CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE);
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
 			return -1;
 	}
 	gethostname(host, sizeof(host) - 1);
 	snprintf(d->member, sizeof(d->member), "%s/%ld/%lld", host, (long)getpid(),
 	         (long long)time(NULL));
-	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, "kafka.group.id"), d->member);
+	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, CFG_KAFKA_GROUP_ID), d->member);
 	struct kafka_hooks hooks = {hook_assign, hook_revoke, hook_delivered, d};
 	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
 	if (d->p == NULL || d->k == NULL)
@@ -436,14 +436,14 @@ start(struct daemon *d, char *err, size_t errsz)
 	char perr[512];
 	if (kafka_prepare_topics(d->k, out_topics, 2, 5000, perr, sizeof(perr)) < 0)
 		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
-	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
-	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
+	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, CFG_OUTBOX_BATCH));
+	d->msgs = calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS), sizeof(*d->msgs));
 	if (d->pub == NULL || d->msgs == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
 	return publisher_start(d->pub, PUBLISH_IDLE_MS,
-	                       (long)config_int(d->cfg, "retry.max_backoff_ms"), err, errsz);
+	                       (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS), err, errsz);
 }
 
 /* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
@@ -453,8 +453,8 @@ stop(struct daemon *d)
 {
 	notify_stopping();
 	if (d->k != NULL) {
-		publisher_stop(d->pub, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
-		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
+		publisher_stop(d->pub, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
+		kafka_close(d->k, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 	}
 	publisher_free(d->pub);
 	pipeline_free(d->p);
@@ -474,13 +474,13 @@ static int
 migrate_only(const config *cfg)
 {
 	char err[1024], sqldir[4096];
-	store *st = store_open(config_str(cfg, "pg.conninfo"),
-	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
+	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	if (st == NULL) {
 		log_kv(LOG_LVL_ERR, "could not connect to PostgreSQL", "error=%s", log_qs(err));
 		return 1;
 	}
-	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(cfg, "data.dir"));
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(cfg, CFG_DATA_DIR));
 	int n = store_migrate(st, sqldir, err, sizeof(err));
 	store_close(st);
 	if (n < 0) {
@@ -558,7 +558,7 @@ main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
-	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, "log.level")));
+	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, CFG_LOG_LEVEL)));
 	if (migrate) {
 		int rc = migrate_only(d.cfg);
 		config_free(d.cfg);
@@ -581,14 +581,14 @@ main(int argc, char **argv)
 	notify_ready();
 
 	int64_t next_progress = 0;
-	const size_t max = (size_t)config_int(d.cfg, "batch.max_events");
+	const size_t max = (size_t)config_int(d.cfg, CFG_BATCH_MAX_EVENTS);
 	while (run) {
 		if (reload) {
 			reload = 0;
 			do_reload(&d);
 		}
 		size_t n = kafka_consume_batch(d.k, d.msgs, max,
-		                               (int)config_int(d.cfg, "batch.max_wait_ms"));
+		                               (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
 		if (n > 0)
 			apply_batch(&d, d.msgs, n);
 		for (size_t i = 0; i < n; i++)
@@ -597,7 +597,7 @@ main(int argc, char **argv)
 		if (clock_mono_ms() >= next_progress) {
 			log_progress(&d);
 			next_progress =
-			    clock_mono_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
+			    clock_mono_ms() + config_int(d.cfg, CFG_LOG_LAG_INTERVAL_S) * 1000;
 		}
 		notify_watchdog();
 	}

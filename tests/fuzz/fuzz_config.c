@@ -85,11 +85,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if (strcmp(ki.type, "integer") == 0 ||
 			    strcmp(ki.type, "duration-ms") == 0) {
-				long long v = config_int(cfg, ki.name);
+				long long v = config_int(cfg, (enum config_key)i);
 				if (v < ki.min || v > ki.max)
 					abort();
 			} else {
-				(void)config_str(cfg, ki.name);
+				(void)config_str(cfg, (enum config_key)i);
 			}
 		}
 		config_free(cfg);
