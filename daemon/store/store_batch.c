@@ -212,10 +212,10 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 		return -1;
 	}
 	if (get_enum(res, row, 0, rec_status_parse, -1, &status, err, errsz) < 0 ||
-	    sq_get_str(res, row, 2, r->producer, sizeof r->producer, err, errsz) < 0 ||
-	    sq_get_str(res, row, 3, r->subject_name, sizeof r->subject_name, err, errsz) < 0 ||
+	    sq_get_str(res, row, 2, r->producer, sizeof(r->producer), err, errsz) < 0 ||
+	    sq_get_str(res, row, 3, r->subject_name, sizeof(r->subject_name), err, errsz) < 0 ||
 	    sq_get_i64(res, row, 4, &r->added_at, err, errsz) < 0 ||
-	    sq_get_str(res, row, 5, r->add_event_id, sizeof r->add_event_id, err, errsz) < 0 ||
+	    sq_get_str(res, row, 5, r->add_event_id, sizeof(r->add_event_id), err, errsz) < 0 ||
 	    get_date(res, row, 6, &r->decided_on, err, errsz) < 0 ||
 	    get_enum(res, row, 8, field_parse, -1, &field, err, errsz) < 0 ||
 	    sq_get_i64(res, row, 10, &r->fine_fen, err, errsz) < 0 ||
@@ -225,10 +225,10 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 	    get_date(res, row, 15, &r->disclose_until, err, errsz) < 0 ||
 	    get_enum(res, row, 16, takedown_reason_parse, TD_NONE, &end_reason, err, errsz) < 0 ||
 	    sq_get_i64(res, row, 17, &r->ended_at, err, errsz) < 0 ||
-	    sq_get_str(res, row, 18, r->ended_by, sizeof r->ended_by, err, errsz) < 0 ||
-	    sq_get_str(res, row, 19, r->end_event_id, sizeof r->end_event_id, err, errsz) < 0 ||
+	    sq_get_str(res, row, 18, r->ended_by, sizeof(r->ended_by), err, errsz) < 0 ||
+	    sq_get_str(res, row, 19, r->end_event_id, sizeof(r->end_event_id), err, errsz) < 0 ||
 	    get_date(res, row, 20, &r->ended_on, err, errsz) < 0 ||
-	    sq_get_str(res, row, 21, r->repair_decision_no, sizeof r->repair_decision_no, err,
+	    sq_get_str(res, row, 21, r->repair_decision_no, sizeof(r->repair_decision_no), err,
 	               errsz) < 0)
 		return -1;
 	if (categories_parse(PQgetvalue(res, row, 7), &r->categories) < 0) {
@@ -350,7 +350,7 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 		return -1;
 	}
 	for (size_t i = 0; i < n_keys; i++) {
-		memset(&ret_recs[i], 0, sizeof ret_recs[i]);
+		memset(&ret_recs[i], 0, sizeof(ret_recs[i]));
 		ret_recs[i].key = keys[i];
 		ret_found[i] = false;
 	}
@@ -359,14 +359,14 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	/* Locks are taken in the order of their keys, the same in every instance: two batches
 	 * sharing subjects wait for each other but never deadlock. */
 	if (n_uscc > 0) {
-		locks = malloc(n_uscc * sizeof *locks);
+		locks = malloc(n_uscc * sizeof(*locks));
 		if (locks == NULL) {
 			snprintf(err, errsz, "%s: out of memory", what);
 			return -1;
 		}
 		for (size_t i = 0; i < n_uscc; i++)
 			locks[i] = subject_key(usccs[i]);
-		qsort(locks, n_uscc, sizeof *locks, u64_cmp);
+		qsort(locks, n_uscc, sizeof(*locks), u64_cmp);
 		for (size_t i = 0; i < n_uscc; i++)
 			if (n_locks == 0 || locks[n_locks - 1] != locks[i])
 				locks[n_locks++] = locks[i];
@@ -439,7 +439,7 @@ store_batch_rollback(store *st)
 		return;
 	/* Also after a failed pipeline, whose transaction is open but aborted. */
 	if (sq_exec(st, "could not roll back", "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL,
-	            st->timeout_ms, ignore, sizeof ignore) < 0 &&
+	            st->timeout_ms, ignore, sizeof(ignore)) < 0 &&
 	    st->conn != NULL)
 		sq_drop(st, false); /* it must not carry the next batch */
 	st->in_tx = false;
@@ -474,7 +474,7 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
 
-		if (categories_format(r->categories, cats, sizeof cats) < 0) {
+		if (categories_format(r->categories, cats, sizeof(cats)) < 0) {
 			snprintf(ebuf, ebufsz, "record \"%s\" of %s has unknown category bits %#x",
 			         r->key.decision_no, r->key.uscc, r->categories);
 			return -1;
@@ -712,35 +712,35 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	char ebuf[256];
 	int rc = -1;
 
-	if (batch_check(b, ebuf, sizeof ebuf) < 0) {
+	if (batch_check(b, ebuf, sizeof(ebuf)) < 0) {
 		snprintf(err, errsz, "%s: %s", what, ebuf);
 		goto fail;
 	}
 	/* Rows locked in a fixed order (offsets as in store_claim, acks by id). */
-	tps = malloc((b->n_offsets + 1) * sizeof *tps);
-	acks = malloc((b->n_acks + 1) * sizeof *acks);
+	tps = malloc((b->n_offsets + 1) * sizeof(*tps));
+	acks = malloc((b->n_acks + 1) * sizeof(*acks));
 	if (tps == NULL || acks == NULL) {
 		snprintf(err, errsz, "%s: out of memory", what);
 		goto fail;
 	}
 	for (size_t i = 0; i < b->n_offsets; i++)
 		tps[i] = &b->offsets[i];
-	qsort(tps, b->n_offsets, sizeof *tps, store_tp_ptr_cmp);
+	qsort(tps, b->n_offsets, sizeof(*tps), store_tp_ptr_cmp);
 	for (size_t i = 0; i < b->n_acks; i++)
 		acks[i] = &b->acks[i];
-	qsort(acks, b->n_acks, sizeof *acks, ack_ptr_cmp);
+	qsort(acks, b->n_acks, sizeof(*acks), ack_ptr_cmp);
 
 	if (sq_pipe_begin(st, what, err, errsz) < 0)
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
 	/* The fence first: a batch whose partition was lost stops before writing anything. */
-	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof ebuf) < 0) ||
-	    (b->n_in > 0 && put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof ebuf) < 0) ||
-	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof ebuf) < 0) ||
-	    (b->n_obl > 0 && put_obligations(st, &p, b->obl, b->n_obl, ebuf, sizeof ebuf) < 0) ||
-	    (b->n_out > 0 && put_outrows(st, &p, b->out, b->n_out, ebuf, sizeof ebuf) < 0) ||
-	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof ebuf) < 0))
+	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_in > 0 && put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_obl > 0 && put_obligations(st, &p, b->obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_out > 0 && put_outrows(st, &p, b->out, b->n_out, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_pipe_sql(st, "COMMIT", -1);
 	rc = sq_pipe_end(st, NULL, NULL, what, err, errsz);
