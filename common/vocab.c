@@ -214,6 +214,12 @@ out_type_name(enum out_type t)
 	return name_at(out_type_names, COUNT(out_type_names), (unsigned)t);
 }
 
+int
+out_type_parse(const char *s)
+{
+	return name_index(out_type_names, COUNT(out_type_names), s);
+}
+
 const char *
 takedown_reason_name(enum takedown_reason r)
 {

@@ -146,6 +146,7 @@ int list_kind_parse(const char *s);
 int event_type_parse(const char *s);
 int reject_reason_parse(const char *s);
 int record_kind_parse(const char *s);
+int out_type_parse(const char *s);
 int takedown_reason_parse(const char *s);
 int rec_status_parse(const char *s);
 
