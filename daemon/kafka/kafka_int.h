@@ -1,5 +1,5 @@
-/* kafka_int: what kafka.c (consumer side, creation, configuration) and kafka_producer.c
- * (producer side) share. Not for users of kafka.h. */
+/* kafka_int: what kafka.c (life and consumer side), kafka_producer.c (producer side) and
+ * kafka_conf.c (configuration) share. Not for users of kafka.h. */
 #ifndef CREDSYNC_KAFKA_INT_H
 #define CREDSYNC_KAFKA_INT_H
 
@@ -44,6 +44,14 @@ extern const char *const kafka_producer_only[];
 rd_kafka_conf_t *kafka_common_conf(kafka *k, const char *bootstrap, const char *const *defaults,
                                    const char *const *props, const char *const *skip, char *err,
                                    size_t errsz);
+/* Sets one property; 0 or -1 with librdkafka's reason (naming the property) in err. */
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
+                   size_t errsz);
+/* The value of a property as configured, into buf ("" when unset or too long); returns buf. */
+const char *kafka_conf_get(const rd_kafka_conf_t *conf, const char *name, char *buf, size_t bufsz);
+/* cfg's kafka.* properties as a NULL-terminated name/value array into *ret_kv (malloc'd, free
+ * it; NULL when there are none; the strings stay cfg's). Returns 0, or -1 with err. */
+int kafka_conf_props(const config *cfg, const char ***ret_kv, char *err, size_t errsz);
 /* Sets every name/value pair of kv (NULL-terminated); 0 or -1 with err. */
 int kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errsz);
 
