@@ -67,6 +67,17 @@ struct ctl_penalty_args {
 	const char *decided_on, *categories, *field, *fine_yuan, *producer, *severity;
 	const char *rule_sets; /* --rule-sets, as rules_load's `enabled` */
 };
+/* The entries of a struct option table for the options ctl_penalty_opt takes. */
+/* clang-format off */
+#define CTL_PENALTY_OPTIONS                                                                        \
+	{"decided-on", required_argument, NULL, 'd'},                                              \
+	{"categories", required_argument, NULL, 'c'},                                              \
+	{"field", required_argument, NULL, 'f'},                                                   \
+	{"fine-yuan", required_argument, NULL, 'y'},                                               \
+	{"producer", required_argument, NULL, 'p'},                                                \
+	{"severity", required_argument, NULL, 's'},                                                \
+	{"rule-sets", required_argument, NULL, 'r'}
+/* clang-format on */
 /* Takes option c of `periods` and `notice` (--decided-on 'd', --categories 'c', --field
  * 'f', --fine-yuan 'y', --producer 'p', --severity 's', --rule-sets 'r') from optarg into
  * args; returns false for any other option. */

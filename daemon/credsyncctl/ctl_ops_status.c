@@ -339,11 +339,7 @@ status_json(const struct status *s)
 	json_decref(backlog);
 	json_decref(breaches);
 	json_decref(producers);
-	if (!ok) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ctl_json_done(out, ok);
 }
 
 static int

@@ -242,13 +242,7 @@ int
 ctl_periods(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"decided-on", required_argument, NULL, 'd'},
-	    {"categories", required_argument, NULL, 'c'},
-	    {"field", required_argument, NULL, 'f'},
-	    {"fine-yuan", required_argument, NULL, 'y'},
-	    {"producer", required_argument, NULL, 'p'},
-	    {"severity", required_argument, NULL, 's'},
-	    {"rule-sets", required_argument, NULL, 'r'},
+	    CTL_PENALTY_OPTIONS,
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
