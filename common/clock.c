@@ -64,3 +64,12 @@ clock_now(void)
 		return ovr.fixed_now;
 	return (int64_t)time(NULL) + ovr.offset_s;
 }
+
+int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -24,4 +24,8 @@ char *clock_test_describe(char *buf, size_t bufsz);
  * used for received_at, which is the Kafka message's timestamp. */
 int64_t clock_now(void);
 
+/* Milliseconds of CLOCK_MONOTONIC, for timeouts, intervals and rates: never jumps with the
+ * wall clock and ignores the test-only override. Thread-safe. */
+int64_t clock_mono_ms(void);
+
 #endif

@@ -48,48 +48,59 @@ static const char *const log_levels[] = {"err", "warn", "notice", "info", "debug
 
 /* The one table: parsing, defaults, validation, printing and config_key_info all read it. */
 static const struct key_def keys[] = {
-    {"kafka.bootstrap.servers", KT_STRING, KF_REQUIRED, NULL, NULL, 0, 0, NULL,
-     "Kafka brokers (host:port,...), or \"embedded\" for an in-process development cluster"},
-    {"kafka.group.id", KT_STRING, 0, "credsyncd", NULL, 0, 0, NULL,
-     "consumer group of the credit.in.* and credit.ack.* subscriptions"},
-    {"kafka.embedded.bootstrap_file", KT_STRING, KF_EMPTY_OK | KF_KAFKA_OWN, NULL, NULL, 0, 0, NULL,
-     "embedded mode writes its bootstrap address to this file (default: none)"},
-    {"kafka.embedded.partitions", KT_INT, KF_KAFKA_OWN, "3", NULL, 1, 1000, NULL,
-     "partitions of each topic the embedded cluster creates"},
-    {"pg.conninfo", KT_STRING, KF_REQUIRED | KF_CONNINFO | KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
-     "libpq connection string or URI; empty: all from PG* variables and ~/.pgpass"},
-    {"pg.statement_timeout_ms", KT_DURATION_MS, 0, "30000", NULL, 100, INT_MAX, NULL,
-     "client-side limit on one database round trip, so a hung database is noticed"},
-    {"pg.connect_timeout_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
-     "seconds to wait for a database connection"},
-    {"data.dir", KT_STRING, 0, NULL, paths_datadir, 0, 0, NULL,
-     "directory of rules, calendar, lists and SQL (default: the installed schemas)"},
-    {"rules.sets", KT_NAME_LIST, 0, "seed-2024", NULL, 0, 0, NULL,
-     "comma-separated rule sets to enable, from data.dir/rules"},
-    {"log.level", KT_ENUM, 0, "info", NULL, 0, 0, log_levels,
-     "least important level logged: err, warn, notice, info or debug"},
-    {"log.lag_interval_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
-     "seconds between msg=lag and msg=backlog log lines"},
-    {"metrics.textfile", KT_STRING, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
-     "Prometheus text file of the same counters, replaced every log.lag_interval_s, for "
-     "node_exporter's textfile collector (default: none)"},
-    {"batch.max_events", KT_INT, 0, "500", NULL, 1, 100000, NULL,
-     "most inbound events applied in one database transaction"},
-    {"batch.max_wait_ms", KT_DURATION_MS, 0, "100", NULL, 0, 60000, NULL,
-     "longest wait to fill a batch before applying what has arrived"},
-    {"outbox.batch", KT_INT, 0, "500", NULL, 1, 100000, NULL,
-     "most outbound messages published per outbox pass"},
-    {"retry.max_backoff_ms", KT_DURATION_MS, 0, "30000", NULL, 100, 3600000, NULL,
-     "longest pause between retries after a Kafka or database failure"},
-    {"shutdown.timeout_ms", KT_DURATION_MS, 0, "8000", NULL, 0, 3600000, NULL,
-     "time allowed to finish the current batch and flush on SIGTERM"},
-    {"test.clock_offset_s", KT_INT, 0, "0", NULL, -3155760000LL, 3155760000LL, NULL,
-     "TEST ONLY: seconds added to credsync's \"now\""},
-    {"test.fixed_now", KT_TIME, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
-     "TEST ONLY: credsync's \"now\", an RFC 3339 date-time (default: none)"},
+    [CFG_KAFKA_BOOTSTRAP_SERVERS] =
+        {"kafka.bootstrap.servers", KT_STRING, KF_REQUIRED, NULL, NULL, 0, 0, NULL,
+         "Kafka brokers (host:port,...), or \"embedded\" for an in-process development cluster"},
+    [CFG_KAFKA_GROUP_ID] = {"kafka.group.id", KT_STRING, 0, "credsyncd", NULL, 0, 0, NULL,
+                            "consumer group of the credit.in.* and credit.ack.* subscriptions"},
+    [CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE] =
+        {"kafka.embedded.bootstrap_file", KT_STRING, KF_EMPTY_OK | KF_KAFKA_OWN, NULL, NULL, 0, 0,
+         NULL, "embedded mode writes its bootstrap address to this file (default: none)"},
+    [CFG_KAFKA_EMBEDDED_PARTITIONS] = {"kafka.embedded.partitions", KT_INT, KF_KAFKA_OWN, "3", NULL,
+                                       1, 1000, NULL,
+                                       "partitions of each topic the embedded cluster creates"},
+    [CFG_PG_CONNINFO] =
+        {"pg.conninfo", KT_STRING, KF_REQUIRED | KF_CONNINFO | KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
+         "libpq connection string or URI; empty: all from PG* variables and ~/.pgpass"},
+    [CFG_PG_STATEMENT_TIMEOUT_MS] =
+        {"pg.statement_timeout_ms", KT_DURATION_MS, 0, "30000", NULL, 100, INT_MAX, NULL,
+         "client-side limit on one database round trip, so a hung database is noticed"},
+    [CFG_PG_CONNECT_TIMEOUT_S] = {"pg.connect_timeout_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
+                                  "seconds to wait for a database connection"},
+    [CFG_DATA_DIR] =
+        {"data.dir", KT_STRING, 0, NULL, paths_datadir, 0, 0, NULL,
+         "directory of rules, calendar, lists and SQL (default: the installed schemas)"},
+    [CFG_RULES_SETS] = {"rules.sets", KT_NAME_LIST, 0, "seed-2024", NULL, 0, 0, NULL,
+                        "comma-separated rule sets to enable, from data.dir/rules"},
+    [CFG_LOG_LEVEL] = {"log.level", KT_ENUM, 0, "info", NULL, 0, 0, log_levels,
+                       "least important level logged: err, warn, notice, info or debug"},
+    [CFG_LOG_LAG_INTERVAL_S] = {"log.lag_interval_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
+                                "seconds between msg=lag and msg=backlog log lines"},
+    [CFG_METRICS_TEXTFILE] = {"metrics.textfile", KT_STRING, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
+                              "Prometheus text file of the same counters, replaced every "
+                              "log.lag_interval_s, for node_exporter's textfile collector "
+                              "(default: none)"},
+    [CFG_BATCH_MAX_EVENTS] = {"batch.max_events", KT_INT, 0, "500", NULL, 1, 100000, NULL,
+                              "most inbound events applied in one database transaction"},
+    [CFG_BATCH_MAX_WAIT_MS] = {"batch.max_wait_ms", KT_DURATION_MS, 0, "100", NULL, 0, 60000, NULL,
+                               "longest wait to fill a batch before applying what has arrived"},
+    [CFG_OUTBOX_BATCH] = {"outbox.batch", KT_INT, 0, "500", NULL, 1, 100000, NULL,
+                          "most outbound messages published per outbox pass"},
+    [CFG_RETRY_MAX_BACKOFF_MS] =
+        {"retry.max_backoff_ms", KT_DURATION_MS, 0, "30000", NULL, 100, 3600000, NULL,
+         "longest pause between retries after a Kafka or database failure"},
+    [CFG_SHUTDOWN_TIMEOUT_MS] = {"shutdown.timeout_ms", KT_DURATION_MS, 0, "8000", NULL, 0, 3600000,
+                                 NULL,
+                                 "time allowed to finish the current batch and flush on SIGTERM"},
+    [CFG_TEST_CLOCK_OFFSET_S] = {"test.clock_offset_s", KT_INT, 0, "0", NULL, -3155760000LL,
+                                 3155760000LL, NULL,
+                                 "TEST ONLY: seconds added to credsync's \"now\""},
+    [CFG_TEST_FIXED_NOW] = {"test.fixed_now", KT_TIME, KF_EMPTY_OK, NULL, NULL, 0, 0, NULL,
+                            "TEST ONLY: credsync's \"now\", an RFC 3339 date-time (default: none)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS == CFG_KEY_COUNT, "one entry of keys[] per enum config_key");
 
 struct setting {
 	char *value;   /* normalized effective value; NULL: none */
@@ -594,29 +605,62 @@ done:
 	return cfg;
 }
 
-const char *
-config_str(const config *cfg, const char *key)
+/* A key id that is not in the table, or the wrong accessor for its type, is a mistake in
+ * credsync's code: stop at once, naming it, rather than run on with a default. */
+static _Noreturn void
+key_misuse(enum config_key key, const char *what)
 {
-	size_t index;
+	log_kv(LOG_LVL_ERR, "configuration key misused", "key=%s key_id=%d misuse=%s",
+	       (unsigned)key < NKEYS && keys[key].name != NULL ? keys[key].name : "(none)",
+	       (int)key, what);
+	abort();
+}
 
-	if (key_find(key, &index) != NULL)
-		return cfg->set[index].value;
-	if (strncmp(key, "kafka.", 6) == 0)
-		for (size_t i = 0; i < cfg->nkafka; i++)
-			if (strcmp(cfg->kafka[i].prop, key + 6) == 0)
-				return cfg->kafka[i].value;
-	return NULL;
+static const struct key_def *
+key_at(enum config_key key)
+{
+	if ((unsigned)key >= NKEYS || keys[key].name == NULL)
+		key_misuse(key, "not a configuration key");
+	return &keys[key];
+}
+
+const char *
+config_str(const config *cfg, enum config_key key)
+{
+	(void)key_at(key);
+	return cfg->set[key].value;
 }
 
 long long
-config_int(const config *cfg, const char *key)
+config_int(const config *cfg, enum config_key key)
+{
+	const struct key_def *k = key_at(key);
+
+	if (k->type != KT_INT && k->type != KT_DURATION_MS)
+		key_misuse(key, "not an integer key");
+	return cfg->set[key].num;
+}
+
+int
+config_key_find(const char *name)
 {
 	size_t index;
-	const struct key_def *k = key_find(key, &index);
 
-	if (k == NULL || (k->type != KT_INT && k->type != KT_DURATION_MS))
-		return 0;
-	return cfg->set[index].num;
+	return key_find(name, &index) != NULL ? (int)index : -1;
+}
+
+const char *
+config_get(const config *cfg, const char *name)
+{
+	size_t index;
+
+	if (key_find(name, &index) != NULL)
+		return cfg->set[index].value;
+	if (strncmp(name, "kafka.", 6) == 0)
+		for (size_t i = 0; i < cfg->nkafka; i++)
+			if (strcmp(cfg->kafka[i].prop, name + 6) == 0)
+				return cfg->kafka[i].value;
+	return NULL;
 }
 
 /* bootstrap.servers (unless embedded) and group.id are librdkafka's too; embedded.* are not. */

@@ -17,12 +17,44 @@ config *config_load(const char *path, char *err, size_t errsz);
 config *config_parse(const char *text, const char *name, char *err, size_t errsz);
 void config_free(config *cfg); /* NULL is fine */
 
-/* The effective value of a known key (its default when unset; NULL when it has none), or
- * of a kafka.* key as written (NULL when unset). The string lives as long as cfg. */
-const char *config_str(const config *cfg, const char *key);
-/* Integer keys are validated at load time; asking for an unknown or non-integer key is a
- * programming error and returns 0. */
-long long config_int(const config *cfg, const char *key);
+/* The keys credsync reads, one id each (the table in config.c is indexed by them), so that a
+ * mistyped key does not compile. */
+enum config_key {
+	CFG_KAFKA_BOOTSTRAP_SERVERS,       /* kafka.bootstrap.servers */
+	CFG_KAFKA_GROUP_ID,                /* kafka.group.id */
+	CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE, /* kafka.embedded.bootstrap_file */
+	CFG_KAFKA_EMBEDDED_PARTITIONS,     /* kafka.embedded.partitions */
+	CFG_PG_CONNINFO,                   /* pg.conninfo */
+	CFG_PG_STATEMENT_TIMEOUT_MS,       /* pg.statement_timeout_ms */
+	CFG_PG_CONNECT_TIMEOUT_S,          /* pg.connect_timeout_s */
+	CFG_DATA_DIR,                      /* data.dir */
+	CFG_RULES_SETS,                    /* rules.sets */
+	CFG_LOG_LEVEL,                     /* log.level */
+	CFG_LOG_LAG_INTERVAL_S,            /* log.lag_interval_s */
+	CFG_METRICS_TEXTFILE,              /* metrics.textfile */
+	CFG_BATCH_MAX_EVENTS,              /* batch.max_events */
+	CFG_BATCH_MAX_WAIT_MS,             /* batch.max_wait_ms */
+	CFG_OUTBOX_BATCH,                  /* outbox.batch */
+	CFG_RETRY_MAX_BACKOFF_MS,          /* retry.max_backoff_ms */
+	CFG_SHUTDOWN_TIMEOUT_MS,           /* shutdown.timeout_ms */
+	CFG_TEST_CLOCK_OFFSET_S,           /* test.clock_offset_s */
+	CFG_TEST_FIXED_NOW,                /* test.fixed_now */
+	CFG_KEY_COUNT
+};
+
+/* The effective value of a key (its default when unset; NULL when it has none). The string
+ * lives as long as cfg. An id outside the enum aborts, naming it. */
+const char *config_str(const config *cfg, enum config_key key);
+/* The value of an integer or duration key (validated at load time). Any other key aborts,
+ * naming it: asking for one is a mistake in the code, not in the file. */
+long long config_int(const config *cfg, enum config_key key);
+
+/* By name, for names known only at run time (tests, tools, librdkafka properties): the
+ * enum config_key of a known key, or -1. */
+int config_key_find(const char *name);
+/* A known key's effective value, or a kafka.<property> as written; NULL when unset or not a
+ * key at all. */
+const char *config_get(const config *cfg, const char *name);
 
 /* Calls fn for each kafka.<property> key the file set, with the "kafka." prefix removed,
  * except credsync's own kafka keys (bootstrap.servers=embedded, embedded.*, group.id is

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* ---- reject details ---- */
 
 static int fail(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
@@ -21,7 +23,7 @@ fail(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rej->detail, sizeof(rej->detail), fmt, ap);
 	va_end(ap);
-	event_utf8_trim(rej->detail);
+	utf8_trim(rej->detail);
 	rej->reason = reason;
 	return -1;
 }
@@ -50,7 +52,7 @@ quote(const char *s, char *buf, size_t bufsz)
 	if (s[i] != '\0') {
 		/* Do not leave half a character behind. */
 		buf[o] = '\0';
-		event_utf8_trim(buf);
+		utf8_trim(buf);
 		o = strlen(buf);
 		memcpy(buf + o, "...", 3);
 		o += 3;
@@ -148,7 +150,7 @@ load(const char *buf, size_t len, struct reject *rej)
 		/* jansson quotes the offending token, which may be invalid UTF-8 or hold line
 		 * ends and other control characters: the detail must stay one clean line. */
 		size_t n;
-		char *text = event_utf8_sanitize(jerr.text, strlen(jerr.text), &n);
+		char *text = utf8_sanitize(jerr.text, strlen(jerr.text), &n);
 		char line[sizeof(rej->detail)];
 		fail(rej, REJ_MALFORMED_JSON, "line %d column %d: %s", jerr.line, jerr.column,
 		     text ? one_line(text, line, sizeof(line)) : "not valid JSON");

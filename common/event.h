@@ -11,6 +11,7 @@
 #include "date.h"
 #include "rules.h"
 #include "uscc.h"
+#include "vocab.h"
 
 #define EVENT_MAX_BYTES (64 * 1024)
 #define EVENT_MAX_DEPTH 8
@@ -29,52 +30,12 @@
 #define ACK_SCHEMA    "credsync.ack/1"
 #define REJECT_SCHEMA "credsync.reject/1"
 
-enum event_type {
-	EV_PENALTY_ISSUED,
-	EV_PENALTY_REPAIRED,
-	EV_PENALTY_REVOKED,
-	EV_LIST_ADDED,
-	EV_LIST_REMOVED,
-	EV_REPAIR_APPLIED,
-	EV_REPAIR_ACCEPTED,
-	EV_REPAIR_DECLINED,
-	EV_REPAIR_DENIED,
-};
-#define EV_TYPE_COUNT 9
-const char *event_type_name(enum event_type t);
-int event_type_parse(const char *s); /* enum event_type, or -1 */
-
-/* Reject reasons (docs/CONTRACT.md, "Reject"); the names are a contract. */
-enum reject_reason {
-	REJ_NONE = 0,
-	REJ_MALFORMED_JSON,
-	REJ_TOO_LARGE,
-	REJ_UNSUPPORTED_SCHEMA,
-	REJ_MISSING_FIELD,
-	REJ_INVALID_FIELD,
-	REJ_INVALID_USCC,
-	REJ_UNKNOWN_TYPE,
-	REJ_PRODUCER_MISMATCH,
-	REJ_UNKNOWN_LIST,
-	REJ_NOT_LIST_OWNER,
-	REJ_NOT_ENTRY_OWNER,
-	REJ_WRONG_CHANNEL,
-	REJ_BEFORE_MINIMUM_PERIOD,
-	REJ_NOT_REPAIRABLE,
-};
-#define REJ_COUNT 15
-const char *reject_reason_name(enum reject_reason r);
-int reject_reason_parse(const char *s);
-
 struct reject {
 	enum reject_reason reason;
 	char detail[256]; /* one line for a person, naming the field */
 };
 
-/* The three record kinds and a record's identity (RULES.md section 5). */
-enum record_kind { KIND_PENALTY, KIND_ABNORMAL, KIND_SERIOUS };
-const char *record_kind_name(enum record_kind k);
-
+/* A record's identity (RULES.md section 5). */
 struct record_key {
 	enum record_kind kind;
 	char uscc[USCC_BUF];
@@ -142,22 +103,6 @@ struct ack {
 int ack_parse(const char *buf, size_t len, const char *topic_site, struct ack *ret,
               struct reject *rej);
 
-/* Out messages (credit.out.<site>). */
-enum out_type { OUT_DISCLOSE, OUT_TAKEDOWN, OUT_MUTUAL_RECOGNITION };
-const char *out_type_name(enum out_type t);
-
-enum takedown_reason {
-	TD_NONE = 0,
-	TD_REPAIRED,
-	TD_REMOVED,
-	TD_REVOKED,
-	TD_EXPIRED,
-	TD_LIGHT_EXPIRED,
-	TD_NOT_DISCLOSABLE,
-};
-const char *takedown_reason_name(enum takedown_reason r); /* NULL for TD_NONE */
-int takedown_reason_parse(const char *s);
-
 /* One message a site must apply: an obligation. */
 struct obligation {
 	char id[UUID_STRLEN]; /* deterministic: obligation_id() of the fields below */
@@ -197,12 +142,5 @@ char *reject_encode(const char *event_id, const char *producer, const struct rej
 /* Writes the lower-case canonical form of a UUID (any version, either case) into out and
  * returns true, or returns false (out untouched) when s is not 8-4-4-4-12 hex digits. */
 bool event_uuid_normalise(const char *s, char out[UUID_STRLEN]);
-
-/* A malloc'd NUL-terminated copy of len bytes in which every invalid UTF-8 sequence is
- * replaced by U+FFFD (each maximal invalid subpart by one, as Unicode recommends); NUL bytes
- * are kept, so use the length in *ret_len (may be NULL). NULL on allocation failure. */
-char *event_utf8_sanitize(const char *buf, size_t len, size_t *ret_len);
-/* Cuts a trailing incomplete UTF-8 sequence off s (as left by a truncating snprintf). */
-void event_utf8_trim(char *s);
 
 #endif

@@ -171,25 +171,19 @@ log_kv(enum log_level level, const char *msg, const char *kvfmt, ...)
 	errno = saved;
 }
 
-/* The free-text entry points differ only in level and whether errno is shown. */
-#define LOG_TEXT_FN(name, level, with_errno)                                                       \
-	void name(const char *fmt, ...)                                                            \
-	{                                                                                          \
-		int saved = errno;                                                                 \
-		va_list ap;                                                                        \
-		if (!log_enabled(level))                                                           \
-			return;                                                                    \
-		va_start(ap, fmt);                                                                 \
-		log_text(level, (with_errno) ? saved : 0, fmt, ap);                                \
-		va_end(ap);                                                                        \
-		errno = saved;                                                                     \
-	}
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
 
-LOG_TEXT_FN(log_warn, LOG_LVL_WARN, true)
-LOG_TEXT_FN(log_warnx, LOG_LVL_WARN, false)
-LOG_TEXT_FN(log_notice, LOG_LVL_NOTICE, false)
-LOG_TEXT_FN(log_info, LOG_LVL_INFO, false)
-LOG_TEXT_FN(log_debug, LOG_LVL_DEBUG, false)
+	if (!log_enabled(LOG_LVL_WARN))
+		return;
+	va_start(ap, fmt);
+	log_text(LOG_LVL_WARN, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
 
 void
 fatal(const char *fmt, ...)

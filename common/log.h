@@ -26,13 +26,11 @@ int log_level_parse(const char *s);
 void log_kv(enum log_level level, const char *msg, const char *kvfmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Free-text lines: msg is the formatted text. log_warn adds err=strerror(errno). */
+/* A free-text warning: msg is the formatted text, err=strerror(errno) follows. For the
+ * development tools; credsyncd and credsyncctl log with log_kv. errno is kept. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Only main() calls these: they log at err level and exit(1). */
+/* Only main() calls these: they log the formatted text at err level and exit(1); fatal adds
+ * err=strerror(errno). */
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,32 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const status_names[] = {
-    [REC_SHOWN] = "shown", [REC_DOWN] = "down", [REC_NEVER] = "never"};
-static const char *const outcome_names[] = {
-    [RO_APPLIED] = "applied", [RO_STALE] = "stale", [RO_NOOP] = "noop", [RO_REJECTED] = "rejected"};
-
-const char *
-rec_status_name(enum rec_status s)
-{
-	return s >= REC_SHOWN && s <= REC_NEVER ? status_names[s] : "unknown";
-}
-
-int
-rec_status_parse(const char *s)
-{
-	for (int i = REC_SHOWN; i <= REC_NEVER; i++)
-		if (strcmp(s, status_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-recon_outcome_name(enum recon_outcome o)
-{
-	return o <= RO_REJECTED ? outcome_names[o] : "unknown";
-}
-
 static void
 copy_str(char *dst, size_t dstsz, const char *src)
 {

@@ -10,14 +10,6 @@
 #include "event.h"
 #include "rules.h"
 
-enum rec_status {
-	REC_SHOWN = 1, /* disclosed on both sites */
-	REC_DOWN = 2,  /* was shown, taken down (end_reason says why) */
-	REC_NEVER = 3, /* never shown: ended before its add arrived, or not disclosable */
-};
-const char *rec_status_name(enum rec_status s);
-int rec_status_parse(const char *s);
-
 /* The state of one record (identity: key). Plain data, no pointers: the store persists
  * every field. A record exists once any event about it was applied, even an end that
  * arrived before its add (then added is false and status REC_NEVER). */
@@ -50,14 +42,6 @@ struct record {
 	cs_date ended_on; /* repaired_on / removed_on / revoked_on / expiry day */
 	char repair_decision_no[DECISION_NO_MAX + 1];
 };
-
-enum recon_outcome {
-	RO_APPLIED,  /* state changed (and maybe obligations) */
-	RO_STALE,    /* older than the record's state: kept, no effect */
-	RO_NOOP,     /* valid but changes nothing (e.g. repair application tracking) */
-	RO_REJECTED, /* refused: reject filled */
-};
-const char *recon_outcome_name(enum recon_outcome o);
 
 #define RECON_MAX_OBLIGATIONS 4
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "yuan.h"
+
 #define MAX_MONTHS   1200 /* 100 years: anything longer is a typo */
 #define MAX_WORKDAYS 365
 
@@ -180,8 +182,8 @@ set_string(const struct rulefile_src *src, const char *value, char **ret)
 
 /* One `key = value` of a rule file. */
 static int
-apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, const char *key,
-          const char *value)
+apply_key(const struct rulefile_producers *pr, struct ruleset *rs, const struct rulefile_src *src,
+          const char *key, const char *value)
 {
 	char name[RULEFILE_NAME_MAX + 1];
 	const char *suffix;
@@ -234,7 +236,7 @@ apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, co
 	if (strcmp(key, "light.period") == 0)
 		return set_months(src, key, value, &rs->light_months);
 	if (strcmp(key, "light.fine_below_yuan") == 0) {
-		if (rules_parse_yuan(value, &rs->light_fine_below_fen) < 0)
+		if (yuan_parse(value, &rs->light_fine_below_fen) < 0)
 			return rulefile_fail(
 			    src,
 			    "invalid amount \"%s\" for \"%s\": expected yuan such as "
@@ -253,7 +255,7 @@ apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, co
 			rs->channel_default = (enum site)site;
 			return 0;
 		}
-		if (!rules_producer_known(r, name))
+		if (!pr->known(pr->ctx, name))
 			return rulefile_fail(
 			    src, "unknown producer \"%s\" in \"%s\": not in authorities.tsv", name,
 			    key);
@@ -336,7 +338,7 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 	if (rs->to != DATE_NONE && rs->to < rs->from)
 		return rulefile_fail(src, "effective_to is before effective_from");
 	if (rs->by_severity) {
-		for (int i = SEV_MINOR; i < RULEFILE_SEV_COUNT; i++) {
+		for (int i = SEV_MINOR; i < SEV_COUNT; i++) {
 			const struct sev_rule *sev = &rs->sev[i];
 			const char *sn = severity_name((enum severity)i);
 			if (sev->hidden && (sev->min_months != 0 || sev->max_months != 0))
@@ -356,7 +358,7 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 				    severity_name((enum severity)i));
 		}
 	} else {
-		for (int i = SEV_MINOR; i < RULEFILE_SEV_COUNT; i++)
+		for (int i = SEV_MINOR; i < SEV_COUNT; i++)
 			if (rs->sev[i].hidden || rs->sev[i].min_months || rs->sev[i].max_months)
 				return rulefile_fail(
 				    src, "severity.%s.* keys need severity.required = yes",
@@ -436,8 +438,8 @@ seen_add(struct seen *seen, const struct rulefile_src *src, const char *key)
 }
 
 int
-rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset *rs, char *err,
-              size_t errsz)
+rulefile_load(const struct rulefile_producers *pr, const char *path, const char *stem,
+              struct ruleset *rs, char *err, size_t errsz)
 {
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {
@@ -446,14 +448,14 @@ rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset
 		rulefile_fail(&src, "could not open file: %s", strerror(errno));
 		return -1;
 	}
-	int rc = rulefile_read(r, fp, path, stem, rs, err, errsz);
+	int rc = rulefile_read(pr, fp, path, stem, rs, err, errsz);
 	fclose(fp);
 	return rc;
 }
 
 int
-rulefile_read(const rules *r, FILE *fp, const char *path, const char *stem, struct ruleset *rs,
-              char *err, size_t errsz)
+rulefile_read(const struct rulefile_producers *pr, FILE *fp, const char *path, const char *stem,
+              struct ruleset *rs, char *err, size_t errsz)
 {
 	struct rulefile_src src = {path, 0, err, errsz};
 	struct seen seen = {NULL, 0};
@@ -480,7 +482,7 @@ rulefile_read(const rules *r, FILE *fp, const char *path, const char *stem, stru
 			rulefile_fail(&src, "expected \"key = value\"");
 			goto out;
 		}
-		if (seen_add(&seen, &src, key) < 0 || apply_key(r, rs, &src, key, value) < 0)
+		if (seen_add(&seen, &src, key) < 0 || apply_key(pr, rs, &src, key, value) < 0)
 			goto out;
 	}
 	if (ferror(fp)) {

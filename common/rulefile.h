@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rules.h"
+#include "date.h"
+#include "vocab.h"
 
-#define RULEFILE_NAME_MAX  63 /* longest rule set, producer or list code */
-#define RULEFILE_SEV_COUNT 4  /* enum severity, SEV_NONE included */
+#define RULEFILE_NAME_MAX 63 /* longest rule set, producer or list code */
 
 /* The periods of one severity class: hidden (not disclosed) or min..max months. */
 struct sev_rule {
@@ -43,19 +43,26 @@ struct ruleset {
 	int accept[SITE_COUNT], decide[SITE_COUNT];
 	char *repair_url[SITE_COUNT];
 	bool by_severity;
-	struct sev_rule sev[RULEFILE_SEV_COUNT];
+	struct sev_rule sev[SEV_COUNT];
 	char *notice_basis;
 };
 
+/* The producers already loaded (authorities.tsv), asked about by `channel.P` keys: known()
+ * is called with ctx. Passed in so that a rule file needs nothing of the rules module. */
+struct rulefile_producers {
+	bool (*known)(const void *ctx, const char *producer);
+	const void *ctx;
+};
+
 /* Reads the rule file at path into *ret. stem: the file name without ".rules" (the `name` key
- * must equal it). r: the producers already loaded, for `channel.P` keys. Returns 0 (free with
- * rulefile_free), or -1 with "FILE:LINE: reason" or "FILE: reason" in err and nothing to free. */
-int rulefile_load(const rules *r, const char *path, const char *stem, struct ruleset *ret,
-                  char *err, size_t errsz);
+ * must equal it). Returns 0 (free with rulefile_free), or -1 with "FILE:LINE: reason" or
+ * "FILE: reason" in err and nothing to free. */
+int rulefile_load(const struct rulefile_producers *pr, const char *path, const char *stem,
+                  struct ruleset *ret, char *err, size_t errsz);
 /* The same from an open stream (read to its end, not closed); path names it in messages.
  * For the fuzz target, which reads from memory. */
-int rulefile_read(const rules *r, FILE *fp, const char *path, const char *stem, struct ruleset *ret,
-                  char *err, size_t errsz);
+int rulefile_read(const struct rulefile_producers *pr, FILE *fp, const char *path, const char *stem,
+                  struct ruleset *ret, char *err, size_t errsz);
 void rulefile_free(struct ruleset *rs);
 
 /* Where a data file is being read, for "FILE:LINE: reason" (line 0: "FILE: reason"). */

@@ -12,92 +12,6 @@
 
 #include "rulefile.h"
 
-#define MAX_YUAN_DIGITS 15 /* keeps fen well inside int64 */
-
-static const char *const category_names[CAT_COUNT] = {
-    "warning",
-    "criticism",
-    "fine",
-    "confiscation",
-    "license_suspension",
-    "qualification_downgrade",
-    "license_revocation",
-    "business_restriction",
-    "production_suspension",
-    "closure",
-    "practice_restriction",
-    "detention",
-    "other",
-};
-static const char *const field_names[FIELD_COUNT] = {
-    "other", "food", "drug", "special_equipment", "work_safety", "fire",
-};
-static const char *const severity_names[] = {"none", "minor", "general", "serious"};
-static const char *const site_names[SITE_COUNT] = {"creditchina", "gsxt"};
-
-const char *
-category_name(enum category c)
-{
-	for (int i = 0; i < CAT_COUNT; i++)
-		if ((unsigned)c == 1u << i)
-			return category_names[i];
-	return NULL;
-}
-
-static int
-name_index(const char *const *names, int n, const char *s)
-{
-	if (s == NULL)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return -1;
-}
-
-int
-category_parse(const char *s)
-{
-	int i = name_index(category_names, CAT_COUNT, s);
-	return i < 0 ? -1 : (int)(1u << i);
-}
-
-const char *
-field_name(enum field f)
-{
-	return (unsigned)f < FIELD_COUNT ? field_names[f] : NULL;
-}
-
-int
-field_parse(const char *s)
-{
-	return name_index(field_names, FIELD_COUNT, s);
-}
-
-const char *
-severity_name(enum severity s)
-{
-	return (unsigned)s < RULEFILE_SEV_COUNT ? severity_names[s] : NULL;
-}
-
-int
-severity_parse(const char *s)
-{
-	return name_index(severity_names, RULEFILE_SEV_COUNT, s);
-}
-
-const char *
-site_name(enum site s)
-{
-	return (unsigned)s < SITE_COUNT ? site_names[s] : NULL;
-}
-
-int
-site_parse(const char *s)
-{
-	return name_index(site_names, SITE_COUNT, s);
-}
-
 struct list_entry {
 	char *code;
 	enum list_kind kind;
@@ -129,36 +43,6 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
-}
-
-int
-rules_parse_yuan(const char *s, int64_t *ret_fen)
-{
-	int64_t yuan = 0, fen = 0;
-	size_t digits = 0;
-	const char *p = s;
-
-	if (s == NULL)
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (++digits > MAX_YUAN_DIGITS)
-			return -1;
-		yuan = yuan * 10 + (*p - '0');
-	}
-	if (digits == 0)
-		return -1;
-	if (*p == '.') {
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return -1;
-		fen = (*p++ - '0') * 10;
-		if (*p >= '0' && *p <= '9')
-			fen += *p++ - '0';
-	}
-	if (*p != '\0')
-		return -1;
-	*ret_fen = yuan * 100 + fen;
-	return 0;
 }
 
 /* Splits a TSV line in place into at most max fields; returns the count. */
@@ -262,7 +146,8 @@ add_list(rules *r, const struct rulefile_src *src, char **f)
 		return rulefile_fail(src, "invalid list code \"%s\"", f[0]);
 	if (find_list(r, f[0]) != NULL)
 		return rulefile_fail(src, "duplicate list \"%s\"", f[0]);
-	if (strcmp(f[1], "abnormal") != 0 && strcmp(f[1], "serious") != 0)
+	int kind = list_kind_parse(f[1]);
+	if (kind < 0)
 		return rulefile_fail(src, "invalid kind \"%s\": expected abnormal or serious",
 		                     f[1]);
 	/* Every owner must be a known authority: ownership decides who may add and remove. */
@@ -296,7 +181,7 @@ add_list(rules *r, const struct rulefile_src *src, char **f)
 	}
 	r->lists = grown;
 	struct list_entry *l = &grown[r->nlists];
-	l->kind = f[1][0] == 'a' ? LIST_ABNORMAL : LIST_SERIOUS;
+	l->kind = (enum list_kind)kind;
 	l->owners = owners;
 	l->code = rulefile_dup(src, f[0]);
 	l->name_zh = rulefile_dup(src, f[4]);
@@ -310,6 +195,12 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static bool
+producer_known(const void *ctx, const char *producer)
+{
+	return rules_producer_known(ctx, producer);
+}
+
 /* Every NAME.rules of <datadir>/rules, sorted by name so that loading does not depend on readdir's
  * order. */
 static int
@@ -319,6 +210,7 @@ load_ruleset_dir(rules *r, const char *datadir, char *err, size_t errsz)
 	char **names = NULL;
 	size_t n = 0;
 	int rc = -1;
+	const struct rulefile_producers pr = {producer_known, r};
 
 	snprintf(dirpath, sizeof(dirpath), "%s/rules", datadir);
 	DIR *dir = opendir(dirpath);
@@ -352,7 +244,7 @@ load_ruleset_dir(rules *r, const char *datadir, char *err, size_t errsz)
 			seterr(err, errsz, "path of rule set \"%s\" is too long", names[i]);
 			goto out;
 		}
-		if (rulefile_load(r, path, names[i], &r->sets[i], err, errsz) < 0)
+		if (rulefile_load(&pr, path, names[i], &r->sets[i], err, errsz) < 0)
 			goto out;
 		r->nsets++;
 	}
@@ -554,7 +446,7 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 
 	int base_min = rs->min_months, base_max = rs->max_months;
 	if (rs->by_severity) {
-		if ((unsigned)pf->severity >= RULEFILE_SEV_COUNT || pf->severity == SEV_NONE) {
+		if ((unsigned)pf->severity >= SEV_COUNT || pf->severity == SEV_NONE) {
 			seterr(err, errsz,
 			       "rule set \"%s\" needs a severity (minor, general or serious)",
 			       rs->name);

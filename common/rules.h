@@ -10,51 +10,7 @@
 #include <stdint.h>
 
 #include "date.h"
-
-/* Penalty categories (docs/CONTRACT.md, "Inbound event"), as bits of a mask. */
-enum category {
-	CAT_WARNING = 1u << 0,
-	CAT_CRITICISM = 1u << 1,
-	CAT_FINE = 1u << 2,
-	CAT_CONFISCATION = 1u << 3,
-	CAT_LICENSE_SUSPENSION = 1u << 4,
-	CAT_QUALIFICATION_DOWNGRADE = 1u << 5,
-	CAT_LICENSE_REVOCATION = 1u << 6,
-	CAT_BUSINESS_RESTRICTION = 1u << 7,
-	CAT_PRODUCTION_SUSPENSION = 1u << 8,
-	CAT_CLOSURE = 1u << 9,
-	CAT_PRACTICE_RESTRICTION = 1u << 10,
-	CAT_DETENTION = 1u << 11,
-	CAT_OTHER = 1u << 12,
-};
-#define CAT_COUNT 13
-
-enum field {
-	FIELD_OTHER = 0,
-	FIELD_FOOD,
-	FIELD_DRUG,
-	FIELD_SPECIAL_EQUIPMENT,
-	FIELD_WORK_SAFETY,
-	FIELD_FIRE
-};
-#define FIELD_COUNT 6
-
-enum severity { SEV_NONE = 0, SEV_MINOR, SEV_GENERAL, SEV_SERIOUS };
-
-enum site { SITE_CREDITCHINA = 0, SITE_GSXT = 1 };
-#define SITE_COUNT 2
-
-enum list_kind { LIST_ABNORMAL, LIST_SERIOUS };
-
-/* Name <-> value; the *_parse functions return -1 for an unknown name. */
-const char *category_name(enum category c);
-int category_parse(const char *s); /* the bit, or -1 */
-const char *field_name(enum field f);
-int field_parse(const char *s);
-const char *severity_name(enum severity s);
-int severity_parse(const char *s);
-const char *site_name(enum site s);
-int site_parse(const char *s);
+#include "vocab.h"
 
 /* The rule set in force when no list of enabled sets is given. */
 #define RULES_DEFAULT_SET "seed-2024"
@@ -145,9 +101,5 @@ int rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret
 /* The repair address of a channel under the rule set governing `on` (default set when none
  * covers it). */
 const char *rules_repair_url_on(const rules *r, enum site channel, cs_date on);
-
-/* Parses a non-negative amount of yuan ("20000", "20000.5", "20000.00") into fen.
- * Returns 0, or -1 when s is not one (sign, more than 2 decimals, too large). */
-int rules_parse_yuan(const char *s, int64_t *ret_fen);
 
 #endif

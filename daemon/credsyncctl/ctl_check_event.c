@@ -34,12 +34,8 @@ help(FILE *fp)
 	    "directory could not be read.\n");
 }
 
-static void
-usage_hint(void)
-{
-	fprintf(stderr, "usage: credsyncctl check-event [--topic TOPIC] [--json] FILE|-\n"
-	                "Try 'credsyncctl check-event --help' for more.\n");
-}
+static const struct ctl_cmd this_cmd = {
+    "check-event", "usage: credsyncctl check-event [--topic TOPIC] [--json] FILE|-\n", help, -1};
 
 /* Reads all of fp into a malloc'd buffer (the whole of it: an oversized event must be
  * reported with its size). Returns NULL with errno set on failure. */
@@ -147,15 +143,13 @@ ctl_check_event(int argc, char **argv)
 				fprintf(stderr, "credsyncctl check-event: --topic needs a TOPIC\n");
 			else
 				ctl_bad_option("check-event", argv, c);
-			usage_hint();
-			return 2;
+			return ctl_usage(&this_cmd);
 		}
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "credsyncctl check-event: %s\n",
 		        argc - optind < 1 ? "missing FILE" : "more than one FILE given");
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 	const char *producer = NULL;
 	if (topic != NULL) {

@@ -16,7 +16,7 @@ ctl_db *
 ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
 {
 	static const char what[] = "could not connect to the database";
-	const char *conninfo = config_str(cfg, "pg.conninfo");
+	const char *conninfo = config_str(cfg, CFG_PG_CONNINFO);
 	char timeout[16], setup[256];
 	ctl_db *db;
 	PGresult *res;

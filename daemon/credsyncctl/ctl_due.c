@@ -34,13 +34,8 @@ help(FILE *fp)
 	    WORKDAYS_MAX);
 }
 
-/* After a usage error: the synopsis only, the error above it stays readable. */
-static void
-usage_hint(void)
-{
-	fprintf(stderr, "usage: credsyncctl due --received RFC3339 [--workdays N] [--json]\n"
-	                "Try 'credsyncctl due --help' for more.\n");
-}
+static const struct ctl_cmd this_cmd = {
+    "due", "usage: credsyncctl due --received RFC3339 [--workdays N] [--json]\n", help, 0};
 
 /* getopt's own messages would name the subcommand as if it were the program. */
 static int
@@ -69,45 +64,26 @@ ctl_due(int argc, char **argv)
 	};
 	const char *received = NULL;
 	bool json = false;
-	int n = 1, c;
+	int n = 1, c, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'r':
+	while ((c = ctl_getopt(&this_cmd, argc, argv, ":h", options, &json, &status)) != -1) {
+		if (c == 'r') {
 			received = optarg;
-			break;
-		case 'n':
-			if (parse_workdays(optarg, &n) < 0) {
-				fprintf(stderr,
-				        "credsyncctl due: --workdays \"%s\" is not a whole number "
-				        "from 1 to %d\n",
-				        optarg, WORKDAYS_MAX);
-				return 2;
-			}
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("due", argv, c);
-			usage_hint();
+		} else if (c == 'n' && parse_workdays(optarg, &n) < 0) {
+			fprintf(stderr,
+			        "credsyncctl due: --workdays \"%s\" is not a whole number "
+			        "from 1 to %d\n",
+			        optarg, WORKDAYS_MAX);
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "credsyncctl due: unexpected argument \"%s\"\n", argv[optind]);
-		usage_hint();
-		return 2;
-	}
+	if (status >= 0)
+		return status;
 	if (received == NULL) {
 		fprintf(stderr, "credsyncctl due: --received is required\n");
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 	int64_t t;
 	int offset_min;

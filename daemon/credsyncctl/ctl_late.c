@@ -96,14 +96,14 @@ ctl_late(int argc, char **argv)
 	char err[1024];
 	config *cfg = config_load(path, err, sizeof(err));
 	if (cfg == NULL ||
-	    clock_test_override(config_int(cfg, "test.clock_offset_s"),
-	                        config_str(cfg, "test.fixed_now"), err, sizeof(err)) < 0) {
+	    clock_test_override(config_int(cfg, CFG_TEST_CLOCK_OFFSET_S),
+	                        config_str(cfg, CFG_TEST_FIXED_NOW), err, sizeof(err)) < 0) {
 		fprintf(stderr, "credsyncctl late: %s\n", err);
 		config_free(cfg);
 		return 1;
 	}
-	store *st = store_open(config_str(cfg, "pg.conninfo"),
-	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
+	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	config_free(cfg);
 	cs_date today = date_beijing(clock_now());
 	struct store_late *l = calloc(LATE_MAX, sizeof(*l));

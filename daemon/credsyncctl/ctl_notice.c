@@ -47,11 +47,7 @@ help(FILE *fp)
 	      fp);
 }
 
-static void
-usage_hint(void)
-{
-	fputs(SYNOPSIS "Try 'credsyncctl notice --help' for more.\n", stderr);
-}
+static const struct ctl_cmd this_cmd = {"notice", SYNOPSIS, help, 0};
 
 /* A free-text argument: present, not blank, one line, not too long. */
 static int
@@ -253,83 +249,37 @@ ctl_notice(int argc, char **argv)
 	    {"uscc", required_argument, NULL, 'u'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"decision-no", required_argument, NULL, 'o'},
-	    {"decided-on", required_argument, NULL, 'd'},
-	    {"categories", required_argument, NULL, 'c'},
-	    {"field", required_argument, NULL, 'f'},
-	    {"fine-yuan", required_argument, NULL, 'y'},
-	    {"producer", required_argument, NULL, 'p'},
 	    {"issuer", required_argument, NULL, 'i'},
-	    {"severity", required_argument, NULL, 's'},
-	    {"rule-sets", required_argument, NULL, 'r'},
+	    CTL_PENALTY_OPTIONS,
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_penalty_args args = {0};
 	const char *uscc = NULL, *name = NULL, *decision_no = NULL, *issuer = NULL;
-	const char *rule_sets = NULL;
 	bool json = false;
-	int c, rc = 1;
+	int c, rc = 1, status;
 	char err[256];
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'u':
+	while ((c = ctl_getopt(&this_cmd, argc, argv, ":h", options, &json, &status)) != -1) {
+		if (c == 'u')
 			uscc = optarg;
-			break;
-		case 'n':
+		else if (c == 'n')
 			name = optarg;
-			break;
-		case 'o':
+		else if (c == 'o')
 			decision_no = optarg;
-			break;
-		case 'd':
-			args.decided_on = optarg;
-			break;
-		case 'c':
-			args.categories = optarg;
-			break;
-		case 'f':
-			args.field = optarg;
-			break;
-		case 'y':
-			args.fine_yuan = optarg;
-			break;
-		case 'p':
-			args.producer = optarg;
-			break;
-		case 'i':
+		else if (c == 'i')
 			issuer = optarg;
-			break;
-		case 's':
-			args.severity = optarg;
-			break;
-		case 'r':
-			rule_sets = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("notice", argv, c);
-			usage_hint();
-			return 2;
-		}
+		else
+			ctl_penalty_opt(&args, c);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "credsyncctl notice: unexpected argument \"%s\"\n", argv[optind]);
-		usage_hint();
-		return 2;
-	}
+	if (status >= 0)
+		return status;
 	if (uscc == NULL) {
 		fprintf(stderr, "credsyncctl notice: --uscc is required\n");
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 	if (uscc_check(uscc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "credsyncctl notice: --uscc \"%s\" is not a valid USCC: %s\n", uscc,
@@ -338,17 +288,15 @@ ctl_notice(int argc, char **argv)
 	}
 	if (check_text("--name", name) < 0 || check_text("--decision-no", decision_no) < 0 ||
 	    (issuer != NULL && check_text("--issuer", issuer) < 0)) {
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 	if (args.producer == NULL) {
 		fprintf(stderr, "credsyncctl notice: --producer is required (it decides where the "
 		                "subject applies)\n");
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 
-	rules *r = ctl_load_rules(rule_sets);
+	rules *r = ctl_load_rules(args.rule_sets);
 	if (r == NULL)
 		return 1;
 	struct penalty_facts pf;
@@ -356,8 +304,7 @@ ctl_notice(int argc, char **argv)
 	struct rule_set_info info;
 	char *text = NULL;
 	if (ctl_penalty_facts("notice", r, &args, &pf) < 0) {
-		usage_hint();
-		rc = 2;
+		rc = ctl_usage(&this_cmd);
 		goto out;
 	}
 	if (rules_periods(r, &pf, &p, err, sizeof(err)) < 0 ||

@@ -196,6 +196,16 @@ ctl_text(const PGresult *res, int row, int col)
 	return s[0] != '\0' ? s : "-";
 }
 
+json_t *
+ctl_json_done(json_t *out, bool ok)
+{
+	if (!ok) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 int
 ctl_json_set(json_t *obj, const char *key, json_t *value)
 {

@@ -56,6 +56,9 @@ json_t *ctl_json_bool(const PGresult *res, int row, int col);
 /* A text field for a table: "-" when NULL or empty. */
 const char *ctl_text(const PGresult *res, int row, int col);
 
+/* The end of building a JSON answer: out when ok, else NULL (out released). */
+json_t *ctl_json_done(json_t *out, bool ok);
+
 /* Sets key of obj to value (stolen); returns -1 when either is NULL (out of memory). */
 int ctl_json_set(json_t *obj, const char *key, json_t *value);
 

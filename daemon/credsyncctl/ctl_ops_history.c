@@ -194,11 +194,7 @@ history_json(const char *uscc, const struct history *h)
 	json_decref(in);
 	json_decref(recs);
 	json_decref(obls);
-	if (!ok) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ctl_json_done(out, ok);
 }
 
 static int

@@ -122,11 +122,7 @@ rejects_json(const PGresult *r)
 	         0 &&
 	     ctl_json_set(out, "rejects", json_incref(list)) == 0;
 	json_decref(list);
-	if (!ok) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ctl_json_done(out, ok);
 }
 
 static int

@@ -112,11 +112,7 @@ resend_json(const PGresult *r)
 	ok = ok && ctl_json_set(out, "queued", json_true()) == 0 &&
 	     ctl_json_set(out, "also_queued", json_incref(also)) == 0;
 	json_decref(also);
-	if (!ok) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ctl_json_done(out, ok);
 }
 
 int

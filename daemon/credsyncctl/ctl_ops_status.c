@@ -6,6 +6,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_ops.h"
 #include "date.h"
@@ -81,7 +82,7 @@ conf_prop(const char *prop, const char *value, void *arg)
 static bool
 find_bootstrap(const config *cfg, struct kafka_state *ks)
 {
-	const char *bs = config_str(cfg, "kafka.bootstrap.servers");
+	const char *bs = config_str(cfg, CFG_KAFKA_BOOTSTRAP_SERVERS);
 
 	if (bs == NULL || bs[0] == '\0') {
 		snprintf(ks->note, sizeof(ks->note), "kafka.bootstrap.servers is not set");
@@ -92,7 +93,7 @@ find_bootstrap(const config *cfg, struct kafka_state *ks)
 		return true;
 	}
 	snprintf(ks->bootstrap, sizeof(ks->bootstrap), "embedded");
-	const char *file = config_str(cfg, "kafka.embedded.bootstrap_file");
+	const char *file = config_str(cfg, CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE);
 	FILE *fp = file != NULL && file[0] != '\0' ? fopen(file, "r") : NULL;
 	char line[512] = "";
 	if (fp != NULL) {
@@ -115,15 +116,6 @@ find_bootstrap(const config *cfg, struct kafka_state *ks)
 	snprintf(ks->note, sizeof(ks->note),
 	         "the embedded cluster, its address from kafka.embedded.bootstrap_file");
 	return true;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Fills high[i] (-1 when unknown) for each partition row of parts (topic column 1, partition
@@ -164,10 +156,10 @@ query_watermarks(const config *cfg, const PGresult *parts, int64_t *high, struct
 		return;
 	}
 	/* rd_kafka_new took conf */
-	int64_t deadline = mono_ms() + KAFKA_BUDGET_MS;
+	int64_t deadline = clock_mono_ms() + KAFKA_BUDGET_MS;
 	int answered = 0;
 	for (int i = 0; i < n; i++) {
-		int64_t left = deadline - mono_ms(), low;
+		int64_t left = deadline - clock_mono_ms(), low;
 		if (left <= 0) {
 			snprintf(ks->note, sizeof(ks->note),
 			         "the brokers did not answer for every partition within %d ms",
@@ -347,11 +339,7 @@ status_json(const struct status *s)
 	json_decref(backlog);
 	json_decref(breaches);
 	json_decref(producers);
-	if (!ok) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ctl_json_done(out, ok);
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "yuan.h"
 
 #define SYNOPSIS                                                                                   \
 	"usage: credsyncctl periods --decided-on DATE --categories LIST [--field F]\n"             \
@@ -46,11 +47,7 @@ help(FILE *fp)
 	    fp);
 }
 
-static void
-usage_hint(void)
-{
-	fputs(SYNOPSIS "Try 'credsyncctl periods --help' for more.\n", stderr);
-}
+static const struct ctl_cmd this_cmd = {"periods", SYNOPSIS, help, 0};
 
 /* "fine, criticism" -> mask; prints the unknown name and returns -1. */
 static int
@@ -86,6 +83,35 @@ parse_categories(const char *cmd, const char *list, unsigned *ret)
 	}
 	*ret = mask;
 	return 0;
+}
+
+bool
+ctl_penalty_opt(struct ctl_penalty_args *args, int c)
+{
+	switch (c) {
+	case 'd':
+		args->decided_on = optarg;
+		return true;
+	case 'c':
+		args->categories = optarg;
+		return true;
+	case 'f':
+		args->field = optarg;
+		return true;
+	case 'y':
+		args->fine_yuan = optarg;
+		return true;
+	case 'p':
+		args->producer = optarg;
+		return true;
+	case 's':
+		args->severity = optarg;
+		return true;
+	case 'r':
+		args->rule_sets = optarg;
+		return true;
+	}
+	return false;
 }
 
 int
@@ -125,7 +151,7 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
 			        cmd);
 			return -1;
 		}
-		if (rules_parse_yuan(args->fine_yuan, &ret->fine_fen) < 0) {
+		if (yuan_parse(args->fine_yuan, &ret->fine_fen) < 0) {
 			fprintf(
 			    stderr,
 			    "credsyncctl %s: --fine-yuan \"%s\" is not an amount of yuan (such as "
@@ -216,74 +242,31 @@ int
 ctl_periods(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"decided-on", required_argument, NULL, 'd'},
-	    {"categories", required_argument, NULL, 'c'},
-	    {"field", required_argument, NULL, 'f'},
-	    {"fine-yuan", required_argument, NULL, 'y'},
-	    {"producer", required_argument, NULL, 'p'},
-	    {"severity", required_argument, NULL, 's'},
-	    {"rule-sets", required_argument, NULL, 'r'},
+	    CTL_PENALTY_OPTIONS,
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_penalty_args args = {0};
-	const char *rule_sets = NULL;
 	bool json = false;
-	int c, rc = 1;
+	int c, rc = 1, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			args.decided_on = optarg;
-			break;
-		case 'c':
-			args.categories = optarg;
-			break;
-		case 'f':
-			args.field = optarg;
-			break;
-		case 'y':
-			args.fine_yuan = optarg;
-			break;
-		case 'p':
-			args.producer = optarg;
-			break;
-		case 's':
-			args.severity = optarg;
-			break;
-		case 'r':
-			rule_sets = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("periods", argv, c);
-			usage_hint();
-			return 2;
-		}
+	while ((c = ctl_getopt(&this_cmd, argc, argv, ":h", options, &json, &status)) != -1) {
+		ctl_penalty_opt(&args, c);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "credsyncctl periods: unexpected argument \"%s\"\n", argv[optind]);
-		usage_hint();
-		return 2;
-	}
+	if (status >= 0)
+		return status;
 
-	rules *r = ctl_load_rules(rule_sets);
+	rules *r = ctl_load_rules(args.rule_sets);
 	if (r == NULL)
 		return 1;
 	struct penalty_facts pf;
 	struct periods p;
 	char err[256];
 	if (ctl_penalty_facts("periods", r, &args, &pf) < 0) {
-		usage_hint();
-		rc = 2;
+		rc = ctl_usage(&this_cmd);
 		goto out;
 	}
 	if (rules_periods(r, &pf, &p, err, sizeof(err)) < 0) {

@@ -31,11 +31,7 @@ help(FILE *fp)
 	    synopsis);
 }
 
-static void
-usage_hint(void)
-{
-	fprintf(stderr, "%sTry 'credsyncctl reconcile --help' for more.\n", synopsis);
-}
+static const struct ctl_cmd this_cmd = {"reconcile", synopsis, help, 0};
 
 static const char *
 instant(int64_t t, char buf[TIME_STRLEN])
@@ -111,39 +107,22 @@ ctl_reconcile(int argc, char **argv)
 	};
 	const char *path = NULL, *date = NULL;
 	bool json = false;
-	int c;
+	int c, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
+	while ((c = ctl_getopt(&this_cmd, argc, argv, ":c:h", options, &json, &status)) != -1) {
+		if (c == 'c')
 			path = optarg;
-			break;
-		case 'd':
+		else if (c == 'd')
 			date = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("reconcile", argv, c);
-			usage_hint();
-			return 2;
-		}
 	}
-	if (optind < argc || path == NULL || date == NULL) {
-		if (optind < argc)
-			fprintf(stderr, "credsyncctl reconcile: unexpected argument \"%s\"\n",
-			        argv[optind]);
-		else
-			fprintf(stderr, "credsyncctl reconcile: %s is required\n",
-			        path == NULL ? "-c FILE" : "--date");
-		usage_hint();
-		return 2;
+	if (status >= 0)
+		return status;
+	if (path == NULL || date == NULL) {
+		fprintf(stderr, "credsyncctl reconcile: %s is required\n",
+		        path == NULL ? "-c FILE" : "--date");
+		return ctl_usage(&this_cmd);
 	}
 	cs_date day;
 	if (date_parse(date, &day) < 0) {
@@ -158,8 +137,8 @@ ctl_reconcile(int argc, char **argv)
 		fprintf(stderr, "credsyncctl reconcile: %s\n", err);
 		return 1;
 	}
-	store *st = store_open(config_str(cfg, "pg.conninfo"),
-	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
+	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	config_free(cfg);
 	struct store_day_obl *obl = NULL;
 	size_t n = 0;

@@ -42,13 +42,8 @@ json_code(const char *code)
 	return s;
 }
 
-/* After a usage error: the synopsis only, the error above it stays readable. */
-static void
-usage_hint(void)
-{
-	fprintf(stderr, "usage: credsyncctl uscc [--json] CODE\n"
-	                "Try 'credsyncctl uscc --help' for more.\n");
-}
+static const struct ctl_cmd this_cmd = {"uscc", "usage: credsyncctl uscc [--json] CODE\n", help,
+                                        -1};
 
 /* getopt's own messages would name the subcommand as if it were the program. */
 int
@@ -60,29 +55,18 @@ ctl_uscc(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	bool json = false;
-	int c;
+	int c, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			ctl_bad_option("uscc", argv, c);
-			usage_hint();
-			return 2;
-		}
+	while ((c = ctl_getopt(&this_cmd, argc, argv, "h", options, &json, &status)) != -1) {
 	}
+	if (status >= 0)
+		return status;
 	if (argc - optind != 1) {
 		fprintf(stderr, "credsyncctl uscc: %s\n",
 		        argc - optind < 1 ? "missing CODE" : "more than one CODE given");
-		usage_hint();
-		return 2;
+		return ctl_usage(&this_cmd);
 	}
 
 	const char *code = argv[optind];

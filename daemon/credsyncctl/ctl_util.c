@@ -45,3 +45,40 @@ ctl_bad_option(const char *cmd, char **argv, int c)
 	else
 		fprintf(stderr, "credsyncctl %s: unknown option \"%s\"\n", cmd, argv[optind - 1]);
 }
+
+int
+ctl_usage(const struct ctl_cmd *cmd)
+{
+	fprintf(stderr, "%sTry 'credsyncctl %s --help' for more.\n", cmd->synopsis, cmd->name);
+	return 2;
+}
+
+int
+ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv, const char *optstring,
+           const struct option *options, bool *json, int *ret_exit)
+{
+	int c;
+
+	*ret_exit = -1;
+	while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
+		if (c == 'j') {
+			*json = true;
+		} else if (c == 'h') {
+			cmd->help(stdout);
+			*ret_exit = 0;
+			return -1;
+		} else if (c == '?' || c == ':') {
+			ctl_bad_option(cmd->name, argv, c);
+			*ret_exit = ctl_usage(cmd);
+			return -1;
+		} else {
+			return c;
+		}
+	}
+	if (cmd->max_args >= 0 && argc - optind > cmd->max_args) {
+		fprintf(stderr, "credsyncctl %s: unexpected argument \"%s\"\n", cmd->name,
+		        argv[optind + cmd->max_args]);
+		*ret_exit = ctl_usage(cmd);
+	}
+	return -1;
+}

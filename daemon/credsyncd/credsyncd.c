@@ -60,14 +60,6 @@ on_signal(int sig)
 		run = 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps up to ms, waking early on shutdown. Retrying is the daemon at work, not hung: the
  * systemd watchdog is fed here too, or an outage longer than WatchdogSec would kill it. */
 static void
@@ -83,7 +75,7 @@ nap(long ms)
 static long
 backoff(long prev, const config *cfg)
 {
-	long max = (long)config_int(cfg, "retry.max_backoff_ms");
+	long max = (long)config_int(cfg, CFG_RETRY_MAX_BACKOFF_MS);
 	long next = prev ? prev * 2 : 200;
 	return next > max ? max : next;
 }
@@ -93,8 +85,8 @@ static int
 set_clock(const config *cfg, char *err, size_t errsz)
 {
 	char what[128];
-	if (clock_test_override(config_int(cfg, "test.clock_offset_s"),
-	                        config_str(cfg, "test.fixed_now"), err, errsz) < 0)
+	if (clock_test_override(config_int(cfg, CFG_TEST_CLOCK_OFFSET_S),
+	                        config_str(cfg, CFG_TEST_FIXED_NOW), err, errsz) < 0)
 		return -1;
 	if (clock_test_active())
 		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
@@ -119,8 +111,8 @@ static int
 load_domain(const config *cfg, rules **ret_r, calendar **ret_cal, char *err, size_t errsz)
 {
 	char path[4096];
-	const char *dir = config_str(cfg, "data.dir");
-	rules *r = rules_load(dir, config_str(cfg, "rules.sets"), err, errsz);
+	const char *dir = config_str(cfg, CFG_DATA_DIR);
+	rules *r = rules_load(dir, config_str(cfg, CFG_RULES_SETS), err, errsz);
 	if (r == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/data/calendar-cn.txt", dir);
@@ -142,8 +134,8 @@ connect_store(const config *cfg)
 	long wait = 0;
 	while (run) {
 		store *st =
-		    store_open(config_str(cfg, "pg.conninfo"),
-		               (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+		    store_open(config_str(cfg, CFG_PG_CONNINFO),
+		               (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 		if (st != NULL)
 			return st;
 		wait = backoff(wait, cfg);
@@ -287,21 +279,21 @@ time_jobs(struct daemon *d)
 {
 	char err[1024];
 	size_t n = 0;
-	if (now_ms() < d->expiry_at)
+	if (clock_mono_ms() < d->expiry_at)
 		return;
 	int64_t now = clock_now();
 	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
 	    deadlines_run(d->st, now, err, sizeof(err)) < 0 ||
 	    summary_run(d->st, now, err, sizeof(err)) < 0) {
 		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
-		d->expiry_at = now_ms() + d->expiry_wait;
+		d->expiry_at = clock_mono_ms() + d->expiry_wait;
 		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",
 		       "error=%s retry_ms=%ld", log_qs(err), d->expiry_wait);
 		reconnect(d->st, d->cfg, "clock jobs");
 		return;
 	}
 	d->expiry_wait = 0;
-	d->expiry_at = now_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
+	d->expiry_at = clock_mono_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
 }
 
 /* Reload: all or nothing. Settings that need a restart are named. */
@@ -330,7 +322,7 @@ do_reload(struct daemon *d)
 	/* test.fixed_now was validated by config_load: this cannot fail */
 	if (set_clock(cfg, err, sizeof(err)) < 0)
 		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
-	log_set_level((enum log_level)log_level_parse(config_str(cfg, "log.level")));
+	log_set_level((enum log_level)log_level_parse(config_str(cfg, CFG_LOG_LEVEL)));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
 	       "config=%s note=\"kafka.* and pg.* changes need a restart\"",
 	       log_qs(d->config_path));
@@ -341,7 +333,7 @@ do_reload(struct daemon *d)
 static void
 write_metrics(struct daemon *d, const struct metrics_view *v)
 {
-	const char *path = config_str(d->cfg, "metrics.textfile");
+	const char *path = config_str(d->cfg, CFG_METRICS_TEXTFILE);
 	char err[1024];
 	if (path != NULL && metrics_write(d->met, v, path, err, sizeof(err)) < 0)
 		log_kv(LOG_LVL_WARN, "could not write the metrics file", "error=%s", log_qs(err));
@@ -427,7 +419,7 @@ static int
 start(struct daemon *d, char *err, size_t errsz)
 {
 	char sqldir[4096], host[64] = "localhost";
-	const char *bootstrap = config_str(d->cfg, "kafka.bootstrap.servers");
+	const char *bootstrap = config_str(d->cfg, CFG_KAFKA_BOOTSTRAP_SERVERS);
 
 	if (set_clock(d->cfg, err, errsz) < 0 ||
 	    load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
@@ -436,11 +428,11 @@ start(struct daemon *d, char *err, size_t errsz)
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
 		return -1;
 	}
-	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, "data.dir"));
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, CFG_DATA_DIR));
 	if (store_migrate(d->st, sqldir, err, errsz) < 0)
 		return -1;
 	if (strcmp(bootstrap, "embedded") == 0) {
-		d->emb = embedded_start(1, (int)config_int(d->cfg, "kafka.embedded.partitions"),
+		d->emb = embedded_start(1, (int)config_int(d->cfg, CFG_KAFKA_EMBEDDED_PARTITIONS),
 		                        err, errsz);
 		if (d->emb == NULL)
 			return -1;
@@ -450,14 +442,14 @@ start(struct daemon *d, char *err, size_t errsz)
 		/* every known producer's topics exist from the start */
 		if (embedded_create_producer_topics(d->emb, d->r, err, errsz) < 0)
 			return -1;
-		const char *bf = config_str(d->cfg, "kafka.embedded.bootstrap_file");
+		const char *bf = config_str(d->cfg, CFG_KAFKA_EMBEDDED_BOOTSTRAP_FILE);
 		if (bf != NULL && embedded_write_bootstrap_file(d->emb, bf, err, errsz) < 0)
 			return -1;
 	}
 	gethostname(host, sizeof(host) - 1);
 	snprintf(d->member, sizeof(d->member), "%s/%ld/%lld", host, (long)getpid(),
 	         (long long)time(NULL));
-	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, "kafka.group.id"), d->member);
+	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, CFG_KAFKA_GROUP_ID), d->member);
 	struct kafka_hooks hooks = {hook_assign, hook_revoke, hook_delivered, d};
 	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
 	if (d->p == NULL || d->k == NULL)
@@ -468,15 +460,15 @@ start(struct daemon *d, char *err, size_t errsz)
 	char perr[512];
 	if (kafka_prepare_topics(d->k, out_topics, 2, 5000, perr, sizeof(perr)) < 0)
 		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
-	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, "outbox.batch"));
-	d->msgs = calloc((size_t)config_int(d->cfg, "batch.max_events"), sizeof(*d->msgs));
+	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, CFG_OUTBOX_BATCH));
+	d->msgs = calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS), sizeof(*d->msgs));
 	d->met = metrics_new();
 	if (d->pub == NULL || d->msgs == NULL || d->met == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
 	return publisher_start(d->pub, PUBLISH_IDLE_MS,
-	                       (long)config_int(d->cfg, "retry.max_backoff_ms"), err, errsz);
+	                       (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS), err, errsz);
 }
 
 /* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
@@ -486,8 +478,8 @@ stop(struct daemon *d)
 {
 	notify_stopping();
 	if (d->k != NULL) {
-		publisher_stop(d->pub, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
-		kafka_close(d->k, (int)(config_int(d->cfg, "shutdown.timeout_ms") / 2));
+		publisher_stop(d->pub, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
+		kafka_close(d->k, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 	}
 	publisher_free(d->pub);
 	pipeline_free(d->p);
@@ -508,13 +500,13 @@ static int
 migrate_only(const config *cfg)
 {
 	char err[1024], sqldir[4096];
-	store *st = store_open(config_str(cfg, "pg.conninfo"),
-	                       (int)config_int(cfg, "pg.statement_timeout_ms"), err, sizeof(err));
+	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
+	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	if (st == NULL) {
 		log_kv(LOG_LVL_ERR, "could not connect to PostgreSQL", "error=%s", log_qs(err));
 		return 1;
 	}
-	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(cfg, "data.dir"));
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(cfg, CFG_DATA_DIR));
 	int n = store_migrate(st, sqldir, err, sizeof(err));
 	store_close(st);
 	if (n < 0) {
@@ -612,7 +604,7 @@ main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
-	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, "log.level")));
+	log_set_level((enum log_level)log_level_parse(config_str(d.cfg, CFG_LOG_LEVEL)));
 	if (migrate) {
 		int rc = migrate_only(d.cfg);
 		config_free(d.cfg);
@@ -636,22 +628,23 @@ main(int argc, char **argv)
 	notify_ready();
 
 	int64_t next_progress = 0;
-	const size_t max = (size_t)config_int(d.cfg, "batch.max_events");
+	const size_t max = (size_t)config_int(d.cfg, CFG_BATCH_MAX_EVENTS);
 	while (run) {
 		if (reload) {
 			reload = 0;
 			do_reload(&d);
 		}
 		size_t n = kafka_consume_batch(d.k, d.msgs, max,
-		                               (int)config_int(d.cfg, "batch.max_wait_ms"));
+		                               (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
 		if (n > 0)
 			apply_batch(&d, d.msgs, n);
 		for (size_t i = 0; i < n; i++)
 			rd_kafka_message_destroy(d.msgs[i]);
 		time_jobs(&d);
-		if (now_ms() >= next_progress) {
+		if (clock_mono_ms() >= next_progress) {
 			log_progress(&d);
-			next_progress = now_ms() + config_int(d.cfg, "log.lag_interval_s") * 1000;
+			next_progress =
+			    clock_mono_ms() + config_int(d.cfg, CFG_LOG_LAG_INTERVAL_S) * 1000;
 		}
 		notify_watchdog();
 	}

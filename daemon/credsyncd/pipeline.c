@@ -7,6 +7,7 @@
 
 #include "due.h"
 #include "event.h"
+#include "fnv.h"
 #include "log.h"
 #include "reconcile.h"
 #include "store_time.h"
@@ -38,7 +39,7 @@ struct item {
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
-	const char *outcome;
+	enum inbound_outcome outcome;
 	int rec;      /* index into the batch's records, or -1 */
 	size_t id_ix; /* an event's index into the batch's ids */
 };
@@ -195,20 +196,13 @@ key_eq(const struct record_key *a, const struct record_key *b)
 static uint64_t
 hash_str(uint64_t h, const char *s)
 {
-	for (const unsigned char *u = (const unsigned char *)s; *u != '\0'; u++) {
-		h ^= *u;
-		h *= UINT64_C(1099511628211);
-	}
-	h ^= 0xff;
-	return h * UINT64_C(1099511628211);
+	return fnv1a64_byte(fnv1a64_str(h, s), 0xff);
 }
-
-#define HASH_SEED UINT64_C(14695981039346656037)
 
 static uint64_t
 hash_key(const struct record_key *k)
 {
-	uint64_t h = HASH_SEED ^ (uint64_t)k->kind;
+	uint64_t h = FNV1A64_SEED ^ (uint64_t)k->kind;
 	return hash_str(hash_str(hash_str(h, k->uscc), k->list), k->decision_no);
 }
 
@@ -251,7 +245,8 @@ batch_key(struct batch *b, const struct record_key *key)
 		return (int)(*slot - 1);
 	b->keys[b->n_keys] = *key;
 	*slot = (uint32_t)++b->n_keys;
-	slot = hslot(b->h_usccs, b->hmask, hash_str(HASH_SEED, key->uscc), eq_uscc, b, key->uscc);
+	slot =
+	    hslot(b->h_usccs, b->hmask, hash_str(FNV1A64_SEED, key->uscc), eq_uscc, b, key->uscc);
 	if (*slot == 0) {
 		memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
 		*slot = (uint32_t)b->n_uscc;
@@ -263,7 +258,8 @@ batch_key(struct batch *b, const struct record_key *key)
 static void
 id_note(struct batch *b, uint32_t *tab, size_t i)
 {
-	uint32_t *slot = hslot(tab, b->hmask, hash_str(HASH_SEED, b->ids[i]), eq_id, b, b->ids[i]);
+	uint32_t *slot =
+	    hslot(tab, b->hmask, hash_str(FNV1A64_SEED, b->ids[i]), eq_id, b, b->ids[i]);
 	if (*slot == 0)
 		*slot = (uint32_t)i + 1;
 }
@@ -271,7 +267,8 @@ id_note(struct batch *b, uint32_t *tab, size_t i)
 static bool
 id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
 {
-	for (size_t i = (size_t)hash_str(HASH_SEED, event_id) & b->hmask;; i = (i + 1) & b->hmask) {
+	for (size_t i = (size_t)hash_str(FNV1A64_SEED, event_id) & b->hmask;;
+	     i = (i + 1) & b->hmask) {
 		if (tab[i] == 0)
 			return false;
 		if (strcmp(b->ids[tab[i] - 1], event_id) == 0)
@@ -409,7 +406,7 @@ reject_item(struct batch *b, struct item *it, const char *topic, const char *pro
 	uuid5(name, id);
 	char out_topic[300];
 	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", producer);
-	it->outcome = "rejected";
+	it->outcome = INB_REJECTED;
 	const char *event_id = it->ev.event_id[0] ? it->ev.event_id : NULL;
 	return add_out(b, id, out_topic, it->ev.key.uscc,
 	               reject_encode(event_id, producer, &it->rej, topic, msg->partition,
@@ -426,7 +423,7 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	if (res.unknown_year)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", res.unknown_year, it->ev.event_id);
-	it->outcome = recon_outcome_name(res.outcome);
+	it->outcome = inbound_outcome_of(res.outcome);
 	switch (res.outcome) {
 	case RO_APPLIED:
 		b->recs[it->rec] = res.rec;
@@ -463,8 +460,8 @@ track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
 	const struct event *ev = &it->ev;
 	bool app = ev->type == EV_REPAIR_APPLIED || ev->type == EV_REPAIR_ACCEPTED ||
 	           ev->type == EV_REPAIR_DECLINED || ev->type == EV_REPAIR_DENIED;
-	if (!(app && strcmp(it->outcome, "noop") == 0) &&
-	    !(ev->type == EV_PENALTY_REPAIRED && strcmp(it->outcome, "applied") == 0))
+	if (!(app && it->outcome == INB_NOOP) &&
+	    !(ev->type == EV_PENALTY_REPAIRED && it->outcome == INB_APPLIED))
 		return 0;
 	int unknown = 0;
 	cs_date due = due_application(ev, p->r, p->cal, &unknown);
@@ -521,14 +518,14 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 
 		note_offset(p, &b, topic, msg->partition, msg->offset);
 		if (it->kind == IT_IGNORED) {
-			it->outcome = "ignored";
+			it->outcome = INB_IGNORED;
 		} else if (it->kind == IT_ACK) {
 			b.acks[b.n_acks++] = it->ack;
-			it->outcome = "ack";
+			it->outcome = INB_ACK;
 			p->stats.acks++;
 		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
 		                                    id_in(&b, b.h_done, it->ev.event_id))) {
-			it->outcome = "duplicate";
+			it->outcome = INB_DUPLICATE;
 			p->stats.duplicates++;
 		} else if (it->kind == IT_EVENT) {
 			int r = reconcile_item(p, &b, it, ts_ms >= 0 ? ts_ms / 1000 : 0);
@@ -568,7 +565,7 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 		    .producer = producer ? producer : topic_suffix(topic, ACK_PREFIX),
 		    .uscc = it->kind == IT_EVENT ? it->ev.key.uscc : NULL,
 		    .kafka_ts_ms = ts_ms,
-		    .outcome = it->outcome,
+		    .outcome = inbound_outcome_name(it->outcome),
 		    .reason = it->kind == IT_REJECT ? reject_reason_name(it->rej.reason) : NULL,
 		    .detail = it->kind == IT_REJECT ? it->rej.detail : NULL,
 		    .payload = msg->payload,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 enum slot_state { SLOT_PENDING, SLOT_OK, SLOT_FAILED };
@@ -320,14 +321,6 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 
 /* --- the publisher's thread ------------------------------------------------------------ */
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Steps until told to stop. The producer's delivery reports are served here only (nothing
  * else polls the producer while the thread runs), so publisher_delivered runs on it too. */
 static void *
@@ -339,14 +332,14 @@ run(void *arg)
 	char err[1024];
 
 	while (!atomic_load(&pub->stop)) {
-		if (mono_ms() >= retry_at) {
+		if (clock_mono_ms() >= retry_at) {
 			if (publisher_step(pub, err, sizeof(err)) >= 0) {
 				wait = 0;
 			} else {
 				wait = wait ? wait * 2 : 200;
 				if (wait > pub->max_backoff_ms)
 					wait = pub->max_backoff_ms;
-				retry_at = mono_ms() + wait;
+				retry_at = clock_mono_ms() + wait;
 				log_kv(LOG_LVL_WARN, "could not publish the outbox, retrying",
 				       "error=%s retry_ms=%ld", log_qs(err), wait);
 				publisher_reset(pub);
@@ -398,8 +391,8 @@ publisher_stop(publisher *pub, int timeout_ms)
 	publisher_wake(pub);
 	pthread_join(pub->thread, NULL);
 	pub->started = false;
-	int64_t deadline = mono_ms() + timeout_ms;
-	while (publisher_in_flight(pub) > 0 && mono_ms() < deadline)
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	while (publisher_in_flight(pub) > 0 && clock_mono_ms() < deadline)
 		kafka_poll(pub->k, 100);
 	if (publisher_finish(pub, err, sizeof(err)) < 0)
 		log_kv(LOG_LVL_WARN, "could not mark delivered rows sent", "error=%s", log_qs(err));

@@ -9,19 +9,25 @@
 #include "log.h"
 #include "rules.h"
 #include "uuid5.h"
+#include "vocab.h"
 
+/* The store gives the obligations' type and reason as their names. */
 static bool
 is_repair(const struct store_day_obl *o)
 {
-	return strcmp(o->type, "mutual_recognition") == 0 ||
-	       (strcmp(o->type, "takedown") == 0 && strcmp(o->reason, "repaired") == 0);
+	int type = out_type_parse(o->type);
+
+	return type == OUT_MUTUAL_RECOGNITION ||
+	       (type == OUT_TAKEDOWN && takedown_reason_parse(o->reason) == TD_REPAIRED);
 }
 
 static bool
 is_expiry(const struct store_day_obl *o)
 {
-	return strcmp(o->type, "takedown") == 0 &&
-	       (strcmp(o->reason, "expired") == 0 || strcmp(o->reason, "light_expired") == 0);
+	int reason = takedown_reason_parse(o->reason);
+
+	return out_type_parse(o->type) == OUT_TAKEDOWN &&
+	       (reason == TD_EXPIRED || reason == TD_LIGHT_EXPIRED);
 }
 
 /* {"count": n, "ids": [...]} of the obligations of site that match. */

@@ -1,6 +1,8 @@
-/* kafka: the consumer (offsets from the database, eager rebalances) and the idempotent
- * producer of credsyncd, on librdkafka 2.0.2. */
+/* kafka: credsyncd's Kafka edge made and closed, and its consumer side (offsets from the
+ * database, eager rebalances). The producer side is kafka_producer.c, the configuration of
+ * both kafka_conf.c. */
 #include "kafka.h"
+#include "kafka_int.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,166 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
-/* How long kafka_produce serves delivery reports waiting for room in a full queue. */
-#define PRODUCE_FULL_WAIT_MS 5000
 /* How long kafka_rewind waits for librdkafka to apply the seeks. */
 #define REWIND_TIMEOUT_MS 10000
-/* After a flush timed out and the queue was purged: how long to serve the purge reports. */
-#define PURGE_REPORT_MS 2000
-
-struct kafka {
-	rd_kafka_t *consumer;
-	rd_kafka_t *producer;
-	struct kafka_hooks hooks;
-	/* What the assign hook accepted and librdkafka was told to fetch; never NULL. */
-	rd_kafka_topic_partition_list_t *assignment;
-	/* An assignment whose hook failed, retried by kafka_consume_batch; or NULL. */
-	rd_kafka_topic_partition_list_t *pending;
-	/* Inside kafka_consume_batch: messages taken so far, and how many of them were taken
-	 * before the last rebalance (those belong to an assignment that is gone). */
-	size_t taken;
-	size_t cut;
-	/* The producer's topic handles of kafka_prepare_topics, kept until kafka_close. */
-	rd_kafka_topic_t *prepared[KAFKA_PREPARE_MAX];
-	size_t n_prepared;
-};
-
-/* Properties that belong to one side only (librdkafka 2.0.2 CONFIGURATION.md, scope C or P):
- * given to the other side, librdkafka would warn at every start. */
-static const char *const consumer_only[] = {
-    "auto.commit.enable",
-    "auto.commit.interval.ms",
-    "auto.offset.reset",
-    "check.crcs",
-    "consume.callback.max.messages",
-    "coordinator.query.interval.ms",
-    "enable.auto.commit",
-    "enable.auto.offset.store",
-    "enable.partition.eof",
-    "fetch.error.backoff.ms",
-    "fetch.max.bytes",
-    "fetch.message.max.bytes",
-    "fetch.min.bytes",
-    "fetch.wait.max.ms",
-    "group.id",
-    "group.instance.id",
-    "group.protocol.type",
-    "heartbeat.interval.ms",
-    "isolation.level",
-    "max.partition.fetch.bytes",
-    "max.poll.interval.ms",
-    "offset.store.method",
-    "offset.store.path",
-    "offset.store.sync.interval.ms",
-    "partition.assignment.strategy",
-    "queued.max.messages.kbytes",
-    "queued.min.messages",
-    "session.timeout.ms",
-    NULL,
-};
-
-static const char *const producer_only[] = {
-    "acks",
-    "batch.num.messages",
-    "batch.size",
-    "compression.codec",
-    "compression.level",
-    "compression.type",
-    "delivery.report.only.error",
-    "delivery.timeout.ms",
-    "enable.gapless.guarantee",
-    "enable.idempotence",
-    "linger.ms",
-    "message.send.max.retries",
-    "message.timeout.ms",
-    "partitioner",
-    "produce.offset.report",
-    "queue.buffering.backpressure.threshold",
-    "queue.buffering.max.kbytes",
-    "queue.buffering.max.messages",
-    "queue.buffering.max.ms",
-    "queuing.strategy",
-    "request.required.acks",
-    "request.timeout.ms",
-    "retries",
-    "retry.backoff.ms",
-    "sticky.partitioning.linger.ms",
-    "transaction.timeout.ms",
-    "transactional.id",
-    NULL,
-};
-
-static bool
-in_list(const char *const *list, const char *name)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], name) == 0)
-			return true;
-	return false;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* librdkafka levels are syslog levels. */
-static enum log_level
-level_of(int syslog_level)
-{
-	if (syslog_level <= 3)
-		return LOG_LVL_ERR;
-	if (syslog_level == 4)
-		return LOG_LVL_WARN;
-	if (syslog_level == 5)
-		return LOG_LVL_NOTICE;
-	if (syslog_level == 6)
-		return LOG_LVL_INFO;
-	return LOG_LVL_DEBUG;
-}
-
-/* Called from librdkafka's threads too: log.h writes each line with one write(2). */
-static void
-on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	char qfac[64], qclient[128];
-
-	log_kv(level_of(level), buf, "kafka_client=%s kafka_facility=%s",
-	       log_q(qclient, sizeof(qclient), rd_kafka_name(rk)), log_q(qfac, sizeof(qfac), fac));
-}
-
-static void
-on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	char qclient[128], qreason[512];
-	enum log_level level = LOG_LVL_WARN;
-
-	(void)opaque;
-	if (err == RD_KAFKA_RESP_ERR__FATAL)
-		level = LOG_LVL_ERR;
-	else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE)
-		level = LOG_LVL_DEBUG; /* the log callback already said so, with the broker */
-	log_kv(level, "kafka error", "kafka_client=%s error=%s code=%s",
-	       log_q(qclient, sizeof(qclient), rd_kafka_name(rk)),
-	       log_q(qreason, sizeof(qreason), reason),
-	       rd_kafka_err2name((rd_kafka_resp_err_t)err));
-}
-
-static void
-on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	kafka *k = opaque;
-
-	(void)rk;
-	if (k->hooks.delivered != NULL)
-		k->hooks.delivered(k->hooks.arg, m->_private, m->err);
-}
 
 static void
 on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
@@ -286,84 +133,6 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 	}
 }
 
-static int
-conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errsz)
-{
-	char rerr[512];
-
-	if (rd_kafka_conf_set(conf, name, value, rerr, sizeof(rerr)) != RD_KAFKA_CONF_OK) {
-		/* The value is not shown: it may be a password. */
-		snprintf(err, errsz, "invalid Kafka property \"%s\": %s", name, rerr);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errsz)
-{
-	for (size_t i = 0; kv[i] != NULL; i += 2)
-		if (conf_set(conf, kv[i], kv[i + 1], err, errsz) < 0)
-			return -1;
-	return 0;
-}
-
-/* Applies props, leaving out the other side's properties. */
-static int
-conf_set_props(rd_kafka_conf_t *conf, const char *const *props, const char *const *skip, char *err,
-               size_t errsz)
-{
-	for (size_t i = 0; props != NULL && props[i] != NULL; i += 2) {
-		if (props[i + 1] == NULL) {
-			snprintf(err, errsz, "Kafka property \"%s\" has no value", props[i]);
-			return -1;
-		}
-		if (in_list(skip, props[i]))
-			continue;
-		if (conf_set(conf, props[i], props[i + 1], err, errsz) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The value of a property as configured, into buf ("" when unset or too long). */
-static const char *
-conf_get(const rd_kafka_conf_t *conf, const char *name, char *buf, size_t bufsz)
-{
-	size_t sz = bufsz;
-
-	if (rd_kafka_conf_get(conf, name, buf, &sz) != RD_KAFKA_CONF_OK)
-		buf[0] = '\0';
-	return buf;
-}
-
-/* The configuration both handles share: side defaults, then props (which may change them),
- * then bootstrap. */
-static rd_kafka_conf_t *
-common_conf(kafka *k, const char *bootstrap, const char *const *defaults, const char *const *props,
-            const char *const *skip, char *err, size_t errsz)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char buf[1024];
-
-	if (conf_set(conf, "client.id", "credsyncd", err, errsz) < 0 ||
-	    conf_set_all(conf, defaults, err, errsz) < 0 ||
-	    conf_set_props(conf, props, skip, err, errsz) < 0 ||
-	    (bootstrap != NULL && conf_set(conf, "bootstrap.servers", bootstrap, err, errsz) < 0))
-		goto fail;
-	if (conf_get(conf, "bootstrap.servers", buf, sizeof(buf))[0] == '\0') {
-		snprintf(err, errsz, "no Kafka bootstrap servers: set kafka.bootstrap.servers");
-		goto fail;
-	}
-	rd_kafka_conf_set_opaque(conf, k);
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	return conf;
-fail:
-	rd_kafka_conf_destroy(conf);
-	return NULL;
-}
-
 static rd_kafka_t *
 new_consumer(kafka *k, const char *bootstrap, const char *group, const char *const *props,
              char *err, size_t errsz)
@@ -394,17 +163,17 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	rd_kafka_t *rk = NULL;
 	char buf[256], rerr[512];
 
-	conf = common_conf(k, bootstrap, defaults, props, producer_only, err, errsz);
+	conf = kafka_common_conf(k, bootstrap, defaults, props, kafka_producer_only, err, errsz);
 	if (conf == NULL)
 		return NULL;
-	if ((group != NULL && conf_set(conf, "group.id", group, err, errsz) < 0) ||
-	    conf_set_all(conf, forced, err, errsz) < 0)
+	if ((group != NULL && kafka_conf_set(conf, "group.id", group, err, errsz) < 0) ||
+	    kafka_conf_set_all(conf, forced, err, errsz) < 0)
 		goto done;
-	if (conf_get(conf, "group.id", buf, sizeof(buf))[0] == '\0') {
+	if (kafka_conf_get(conf, "group.id", buf, sizeof(buf))[0] == '\0') {
 		snprintf(err, errsz, "no Kafka consumer group: set kafka.group.id");
 		goto done;
 	}
-	if (strstr(conf_get(conf, "partition.assignment.strategy", buf, sizeof(buf)),
+	if (strstr(kafka_conf_get(conf, "partition.assignment.strategy", buf, sizeof(buf)),
 	           "cooperative") != NULL) {
 		snprintf(err, errsz,
 		         "partition.assignment.strategy \"%s\" is not supported: librdkafka 2.0.2 "
@@ -425,35 +194,6 @@ done:
 	if (conf != NULL)
 		rd_kafka_conf_destroy(conf);
 	return rk;
-}
-
-static rd_kafka_t *
-new_producer(kafka *k, const char *bootstrap, const char *const *props, char *err, size_t errsz)
-{
-	static const char *const none[] = {NULL};
-	/* Exactly-once publication from the outbox relies on these. */
-	static const char *const forced[] = {
-	    "enable.idempotence", "true", "acks", "all", NULL,
-	};
-	rd_kafka_conf_t *conf;
-	rd_kafka_t *rk;
-	char rerr[512];
-
-	conf = common_conf(k, bootstrap, none, props, consumer_only, err, errsz);
-	if (conf == NULL)
-		return NULL;
-	if (conf_set_all(conf, forced, err, errsz) < 0) {
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rerr, sizeof(rerr));
-	if (rk == NULL) {
-		snprintf(err, errsz, "could not create the Kafka producer: %s", rerr);
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	return rk; /* rd_kafka_new took conf */
 }
 
 static int
@@ -488,7 +228,7 @@ kafka_new_props(const char *bootstrap, const char *group, const char *const *pro
 		k->hooks = *hooks;
 	k->assignment = list_empty();
 	if ((k->consumer = new_consumer(k, bootstrap, group, props, err, errsz)) == NULL ||
-	    (k->producer = new_producer(k, bootstrap, props, err, errsz)) == NULL)
+	    (k->producer = kafka_producer_new(k, bootstrap, props, err, errsz)) == NULL)
 		goto fail;
 	/* Errors, logs and commit results of the consumer are served by consumer_poll. */
 	rd_kafka_poll_set_consumer(k->consumer);
@@ -498,86 +238,24 @@ kafka_new_props(const char *bootstrap, const char *group, const char *const *pro
 fail:
 	if (k->consumer != NULL)
 		rd_kafka_destroy(k->consumer);
-	if (k->producer != NULL)
-		rd_kafka_destroy(k->producer);
+	kafka_producer_destroy(k);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 	return NULL;
-}
-
-/* Collects config_foreach_kafka's pairs; the strings stay cfg's. */
-struct props {
-	const char **kv;
-	size_t n, cap;
-};
-
-static int
-props_add(const char *prop, const char *value, void *arg)
-{
-	struct props *p = arg;
-
-	if (p->n + 3 > p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		const char **kv = realloc(p->kv, cap * sizeof(*kv));
-		if (kv == NULL)
-			return -1;
-		p->kv = kv;
-		p->cap = cap;
-	}
-	p->kv[p->n++] = prop;
-	p->kv[p->n++] = value;
-	p->kv[p->n] = NULL;
-	return 0;
 }
 
 kafka *
 kafka_new(const char *bootstrap, const config *cfg, const struct kafka_hooks *hooks, char *err,
           size_t errsz)
 {
-	struct props p = {0};
+	const char **props;
 	kafka *k;
 
-	if (config_foreach_kafka(cfg, props_add, &p) != 0) {
-		free(p.kv);
-		snprintf(err, errsz, "out of memory");
+	if (kafka_conf_props(cfg, &props, err, errsz) < 0)
 		return NULL;
-	}
-	k = kafka_new_props(bootstrap, NULL, p.kv, hooks, err, errsz);
-	free(p.kv);
+	k = kafka_new_props(bootstrap, NULL, props, hooks, err, errsz);
+	free(props);
 	return k;
-}
-
-/* One property at a time, so that the one librdkafka refuses is named with its line. */
-int
-kafka_check(const config *cfg, char *err, size_t errsz)
-{
-	struct props p = {0};
-	char why[1024], key[512];
-	int rc = 0;
-
-	if (config_foreach_kafka(cfg, props_add, &p) != 0) {
-		free(p.kv);
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; rc == 0 && p.kv != NULL && p.kv[i] != NULL; i += 2) {
-		const char *one[] = {p.kv[i], p.kv[i + 1], NULL};
-		static const char *const none[] = {NULL};
-		rd_kafka_conf_t *conf = rd_kafka_conf_new();
-
-		rc = conf_set_props(conf, one, none, why, sizeof(why));
-		rd_kafka_conf_destroy(conf);
-		if (rc == 0)
-			continue;
-		snprintf(key, sizeof(key), "kafka.%s", p.kv[i]);
-		int line = config_key_line(cfg, key);
-		if (line > 0)
-			snprintf(err, errsz, "%s:%d: %s", config_name(cfg), line, why);
-		else
-			snprintf(err, errsz, "%s: %s", config_name(cfg), why);
-	}
-	free(p.kv);
-	return rc;
 }
 
 static void
@@ -597,7 +275,7 @@ consumer_error(const rd_kafka_message_t *m)
 size_t
 kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	size_t n = 0;
 
 	if (k->pending != NULL)
@@ -605,7 +283,7 @@ kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_
 	k->taken = 0;
 	k->cut = 0;
 	while (n < max) {
-		int64_t left = n == 0 ? deadline - now_ms() : 0;
+		int64_t left = n == 0 ? deadline - clock_mono_ms() : 0;
 		int wait = left > 0 ? (int)left : 0;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, wait);
 
@@ -674,80 +352,6 @@ done:
 	return rc;
 }
 
-int
-kafka_produce(kafka *k, const char *topic, const char *key, const void *payload, size_t len,
-              void *opaque, char *err, size_t errsz)
-{
-	size_t keylen = key != NULL ? strlen(key) : 0;
-	const void *keyp = keylen > 0 ? key : NULL;
-	int64_t deadline = now_ms() + PRODUCE_FULL_WAIT_MS;
-	rd_kafka_resp_err_t rerr;
-
-	for (;;) {
-		/* RD_MSG_F_COPY: librdkafka copies payload and never writes to it. */
-		rerr = rd_kafka_producev(
-		    k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(keyp, keylen), RD_KAFKA_V_VALUE((void *)(uintptr_t)payload, len),
-		    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
-			break;
-		rd_kafka_poll(k->producer, 100);
-	}
-	if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
-		return 0;
-	if (rerr == RD_KAFKA_RESP_ERR__FATAL && kafka_fatal(k, err, errsz))
-		return -1;
-	snprintf(err, errsz, "could not produce to \"%s\": %s", topic, rd_kafka_err2str(rerr));
-	return -1;
-}
-
-void
-kafka_poll(kafka *k, int timeout_ms)
-{
-	rd_kafka_poll(k->producer, timeout_ms);
-}
-
-int
-kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_ms, char *err,
-                     size_t errsz)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct rd_kafka_metadata *md = NULL;
-		rd_kafka_resp_err_t rerr;
-
-		if (k->n_prepared == KAFKA_PREPARE_MAX) {
-			snprintf(err, errsz, "could not prepare \"%s\": more than %d topics",
-			         topics[i], KAFKA_PREPARE_MAX);
-			return -1;
-		}
-		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->producer, topics[i], NULL);
-		if (rkt == NULL) {
-			snprintf(err, errsz, "could not prepare \"%s\": %s", topics[i],
-			         rd_kafka_err2str(rd_kafka_last_error()));
-			return -1;
-		}
-		k->prepared[k->n_prepared++] = rkt;
-		rerr = rd_kafka_metadata(k->producer, 0, rkt, &md, timeout_ms);
-		if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err)
-			rerr = md->topics[0].err;
-		if (md != NULL)
-			rd_kafka_metadata_destroy(md);
-		if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			snprintf(err, errsz, "could not read the metadata of \"%s\": %s", topics[i],
-			         rd_kafka_err2str(rerr));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-void
-kafka_push(kafka *k, int timeout_ms)
-{
-	/* _TIMED_OUT only says that messages are still queued: their reports come later. */
-	(void)rd_kafka_flush(k->producer, timeout_ms);
-}
-
 void
 kafka_commit_async(kafka *k, const rd_kafka_topic_partition_list_t *offsets)
 {
@@ -781,27 +385,6 @@ kafka_assignment(const kafka *k)
 	return k->assignment;
 }
 
-int
-kafka_fatal(kafka *k, char *err, size_t errsz)
-{
-	char reason[512];
-	rd_kafka_resp_err_t rerr;
-
-	if ((rerr = rd_kafka_fatal_error(k->producer, reason, sizeof(reason))) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(err, errsz, "fatal Kafka producer error: %s: %s", rd_kafka_err2name(rerr),
-		         reason);
-		return 1;
-	}
-	if ((rerr = rd_kafka_fatal_error(k->consumer, reason, sizeof(reason))) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(err, errsz, "fatal Kafka consumer error: %s: %s", rd_kafka_err2name(rerr),
-		         reason);
-		return 1;
-	}
-	return 0;
-}
-
 void
 kafka_close(kafka *k, int flush_timeout_ms)
 {
@@ -816,20 +399,9 @@ kafka_close(kafka *k, int flush_timeout_ms)
 		log_kv(LOG_LVL_WARN, "could not leave the Kafka consumer group cleanly", "error=%s",
 		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(rerr)));
 	drop_pending(k);
-	if (rd_kafka_flush(k->producer, flush_timeout_ms > 0 ? flush_timeout_ms : 0) ==
-	    RD_KAFKA_RESP_ERR__TIMED_OUT) {
-		int64_t deadline = now_ms() + PURGE_REPORT_MS;
-		log_kv(LOG_LVL_WARN, "Kafka messages still undelivered at shutdown", "messages=%d",
-		       rd_kafka_outq_len(k->producer));
-		/* Purged messages get a delivery report with a __PURGE_* error. */
-		rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		while (rd_kafka_outq_len(k->producer) > 0 && now_ms() < deadline)
-			rd_kafka_poll(k->producer, 100);
-	}
+	kafka_producer_flush(k, flush_timeout_ms);
 	rd_kafka_destroy(k->consumer);
-	for (size_t i = 0; i < k->n_prepared; i++)
-		rd_kafka_topic_destroy(k->prepared[i]);
-	rd_kafka_destroy(k->producer);
+	kafka_producer_destroy(k);
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	free(k);
 }

@@ -15,9 +15,21 @@
 #define KAFKA_SUBSCRIPTION_IN  "^credit\\.in\\..+"
 #define KAFKA_SUBSCRIPTION_ACK "^credit\\.ack\\..+"
 
-/* Opaque: one consumer handle and one producer handle. Not thread-safe: one thread calls
- * every kafka_* function, and the hooks run in that thread, inside kafka_consume_batch,
- * kafka_poll and kafka_close. */
+/* Opaque: one consumer handle and one producer handle, used from two threads.
+ * - The consumer side (kafka_consume_batch, kafka_rewind, kafka_commit_async,
+ *   kafka_high_watermark, kafka_assignment) is not thread-safe: one thread (credsyncd's main
+ *   thread) makes all of these calls; the assign and revoke hooks run in it, inside
+ *   kafka_consume_batch and kafka_close.
+ * - The producer side (kafka_produce, kafka_poll, kafka_push, kafka_prepare_topics,
+ *   kafka_fatal) may be called from one other thread (the publisher's) at the same time as
+ *   the consumer side: it uses only the producer handle (librdkafka's handles are
+ *   thread-safe), the hooks (never changed after kafka_new) and a mutex-guarded topic list.
+ *   The delivered hook runs in the thread that calls kafka_produce, kafka_poll, kafka_push
+ *   or kafka_close.
+ * - kafka_new and kafka_close are called alone: kafka_close only after every other call has
+ *   returned and no thread will make another.
+ * librdkafka's log lines and errors reach log.h from librdkafka's own threads too; log.h is
+ * thread-safe. */
 typedef struct kafka kafka;
 
 /* Keep the member order: callers initialize this positionally. */

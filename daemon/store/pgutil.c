@@ -48,7 +48,7 @@ redacted_parse_error(char *err, size_t errsz, const char *msg)
 	size_t o = 0;
 	bool in_quote = false;
 
-	for (const char *s = msg; *s != '\0' && *s != '\n' && o + 4 < sizeof buf; s++) {
+	for (const char *s = msg; *s != '\0' && *s != '\n' && o + 4 < sizeof(buf); s++) {
 		if (*s == '"') {
 			if (!in_quote) {
 				memcpy(buf + o, "\"...", 4);

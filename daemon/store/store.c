@@ -8,17 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pgutil.h"
 #include "store_int.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Forgets the connection; cancel: ask the server to stop what it is running first (it may
  * be stuck, and its locks would otherwise outlive us until statement_timeout). */
@@ -32,7 +24,7 @@ sq_drop(store *st, bool cancel)
 		char ebuf[256];
 
 		if (cn != NULL) {
-			(void)PQcancel(cn, ebuf, sizeof ebuf);
+			(void)PQcancel(cn, ebuf, sizeof(ebuf));
 			PQfreeCancel(cn);
 		}
 	}
@@ -40,7 +32,7 @@ sq_drop(store *st, bool cancel)
 	st->conn = NULL;
 	st->in_tx = false;
 	st->outbox_locked = false;
-	memset(st->prep, 0, sizeof st->prep);
+	memset(st->prep, 0, sizeof(st->prep));
 }
 
 int
@@ -68,7 +60,7 @@ result_error(store *st, const PGresult *res, const char *what, char *err, size_t
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	snprintf(st->sqlstate, sizeof st->sqlstate, "%s", state != NULL ? state : "");
+	snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state != NULL ? state : "");
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQresultErrorMessage(res);
 	if (msg == NULL || msg[0] == '\0')
@@ -83,7 +75,7 @@ result_error(store *st, const PGresult *res, const char *what, char *err, size_t
 static int
 wait_ready(PGconn *conn, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd;
@@ -100,7 +92,7 @@ wait_ready(PGconn *conn, int timeout_ms)
 		pfd.revents = 0;
 		if (pfd.fd < 0)
 			return -1;
-		left = deadline - now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -2;
 		r = poll(&pfd, 1, (int)left);
@@ -113,7 +105,7 @@ wait_ready(PGconn *conn, int timeout_ms)
 			return -2;
 		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && !PQconsumeInput(conn))
 			return -1;
-		deadline = now_ms() + timeout_ms;
+		deadline = clock_mono_ms() + timeout_ms;
 	}
 }
 
@@ -125,7 +117,7 @@ wait_failed(store *st, int w, int timeout_ms, const char *what, char *err, size_
 	if (w == -2) {
 		char msg[96];
 
-		snprintf(msg, sizeof msg, "database did not answer within %d ms", timeout_ms);
+		snprintf(msg, sizeof(msg), "database did not answer within %d ms", timeout_ms);
 		pgutil_set_err(err, errsz, what, msg);
 		sq_drop(st, true);
 		return;
@@ -193,7 +185,7 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 	if (last == NULL || PQresultStatus(last) != want) {
 		char msg[96];
 
-		snprintf(msg, sizeof msg, "unexpected result status %s",
+		snprintf(msg, sizeof(msg), "unexpected result status %s",
 		         last != NULL ? PQresStatus(PQresultStatus(last)) : "(none)");
 		pgutil_set_err(err, errsz, what, msg);
 		PQclear(last);
@@ -232,7 +224,7 @@ cmd_reserve(store *st)
 	if (st->n_cmds < st->cap_cmds)
 		return 0;
 	cap = st->cap_cmds != 0 ? st->cap_cmds * 2 : 64;
-	cmds = realloc(st->cmds, cap * sizeof *cmds);
+	cmds = realloc(st->cmds, cap * sizeof(*cmds));
 	if (cmds == NULL)
 		return -1;
 	st->cmds = cmds;
@@ -337,7 +329,7 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 		} else if (!failed && cb != NULL) {
 			char cberr[256];
 
-			if (cb(ctx, st->cmds[i].tag, res, cberr, sizeof cberr) < 0) {
+			if (cb(ctx, st->cmds[i].tag, res, cberr, sizeof(cberr)) < 0) {
 				pgutil_set_err(err, errsz, what, cberr);
 				failed = true;
 			}
@@ -376,7 +368,7 @@ session_setup(store *st, char *err, size_t errsz)
 	 * idle_in_transaction_session_timeout frees the subject locks of an instance that
 	 * stopped between store_batch_begin and store_batch_commit. */
 	snprintf(
-	    sql, sizeof sql,
+	    sql, sizeof(sql),
 	    "SET search_path = credsync, pg_catalog; SET statement_timeout = %" PRId64 "; "
 	    "SET idle_in_transaction_session_timeout = %" PRId64 "%s",
 	    stmt_ms < INT32_MAX ? stmt_ms : INT32_MAX, idle_ms < INT32_MAX ? idle_ms : INT32_MAX,
@@ -398,7 +390,7 @@ conn_open(store *st, char *err, size_t errsz)
 	const char *val[] = {"1",         "30",         "10",   "3", "30000",
 	                     "credsyncd", st->conninfo, "UTF8", NULL};
 	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-	int64_t deadline = now_ms() + st->timeout_ms;
+	int64_t deadline = clock_mono_ms() + st->timeout_ms;
 	PGconn *conn;
 
 	if (pgutil_check_conninfo(st->conninfo, err, errsz) < 0)
@@ -410,7 +402,7 @@ conn_open(store *st, char *err, size_t errsz)
 	}
 	while (ps != PGRES_POLLING_OK) {
 		struct pollfd pfd;
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		int r;
 
 		if (ps == PGRES_POLLING_FAILED || PQstatus(conn) == CONNECTION_BAD) {
@@ -427,7 +419,7 @@ conn_open(store *st, char *err, size_t errsz)
 		if (r <= 0) {
 			char msg[96];
 
-			snprintf(msg, sizeof msg, "%s within %d ms",
+			snprintf(msg, sizeof(msg), "%s within %d ms",
 			         r == 0 ? "no answer" : strerror(errno), st->timeout_ms);
 			pgutil_set_err(err, errsz, what, msg);
 			PQfinish(conn);
@@ -459,7 +451,7 @@ store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz)
 		               "no connection string or timeout");
 		return NULL;
 	}
-	st = calloc(1, sizeof *st);
+	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->conninfo = strdup(conninfo)) == NULL) {
 		free(st);
 		pgutil_set_err(err, errsz, "could not open the store", "out of memory");
@@ -530,8 +522,8 @@ claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	return 0;
 }
 
-static int
-tp_cmp(const void *a, const void *b)
+int
+store_tp_ptr_cmp(const void *a, const void *b)
 {
 	const struct store_tp *x = *(const struct store_tp *const *)a;
 	const struct store_tp *y = *(const struct store_tp *const *)b;
@@ -558,14 +550,14 @@ store_claim(store *st, const char *grp, const char *member, struct store_tp *tps
 		return -1;
 	}
 	/* Rows are locked in one order by everybody (claims and commits): no deadlock. */
-	order = malloc(n * sizeof *order);
+	order = malloc(n * sizeof(*order));
 	if (order == NULL) {
 		pgutil_set_err(err, errsz, what, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = &tps[i];
-	qsort(order, n, sizeof *order, tp_cmp);
+	qsort(order, n, sizeof(*order), store_tp_ptr_cmp);
 	if (sq_pipe_begin(st, what, err, errsz) < 0) {
 		free(order);
 		return -1;
@@ -587,7 +579,7 @@ store_claim(store *st, const char *grp, const char *member, struct store_tp *tps
 		char ignore[64];
 
 		(void)sq_exec(st, what, "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms,
-		              ignore, sizeof ignore);
+		              ignore, sizeof(ignore));
 	}
 	return rc;
 }

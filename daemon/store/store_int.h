@@ -138,7 +138,9 @@ int sq_get_i64(const PGresult *res, int row, int col, int64_t *ret, char *err, s
 int sq_get_str(const PGresult *res, int row, int col, char *buf, size_t bufsz, char *err,
                size_t errsz); /* NULL gives "" */
 bool sq_get_bool(const PGresult *res, int row, int col);
-/* The record kind named s (as in the records table), or -1. */
-int sq_kind_parse(const char *s);
+
+/* qsort order of pointers to struct store_tp: by topic, then partition. Claims and commits
+ * lock partition rows in this one order, so two instances never deadlock. */
+int store_tp_ptr_cmp(const void *a, const void *b);
 
 #endif

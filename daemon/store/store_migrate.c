@@ -57,13 +57,13 @@ list_migrations(const char *dir, struct migration **ret, size_t *ret_n, char *er
 
 		if (v < 0)
 			continue;
-		if (strlen(de->d_name) >= sizeof m->name) {
+		if (strlen(de->d_name) >= sizeof(m->name)) {
 			snprintf(err, errsz, "migration file name \"%s\" is too long", de->d_name);
 			goto fail;
 		}
 		if (n == cap) {
 			size_t ncap = cap != 0 ? cap * 2 : 16;
-			struct migration *nm = realloc(m, ncap * sizeof *m);
+			struct migration *nm = realloc(m, ncap * sizeof(*m));
 
 			if (nm == NULL) {
 				snprintf(err, errsz, "could not list migrations: out of memory");
@@ -73,7 +73,7 @@ list_migrations(const char *dir, struct migration **ret, size_t *ret_n, char *er
 			cap = ncap;
 		}
 		m[n].version = v;
-		snprintf(m[n].name, sizeof m[n].name, "%s", de->d_name);
+		snprintf(m[n].name, sizeof(m[n].name), "%s", de->d_name);
 		n++;
 	}
 	if (errno != 0) {
@@ -87,7 +87,7 @@ list_migrations(const char *dir, struct migration **ret, size_t *ret_n, char *er
 		free(m);
 		return -1;
 	}
-	qsort(m, n, sizeof *m, migration_cmp);
+	qsort(m, n, sizeof(*m), migration_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (m[i].version == m[i - 1].version) {
 			snprintf(err, errsz, "migrations \"%s\" and \"%s\" have the same number",
@@ -114,7 +114,7 @@ read_sql(const char *dir, const char *name, char *err, size_t errsz)
 	size_t len = 0, cap = 0, got;
 	FILE *f;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
 		snprintf(err, errsz, "migration path \"%s/%s\" is too long", dir, name);
 		return NULL;
 	}
@@ -166,7 +166,7 @@ apply_one(store *st, const char *sqldir, const struct migration *m, char *err, s
 	char *sql;
 	int rc = -1;
 
-	snprintf(what, sizeof what, "could not apply migration \"%s\"", m->name);
+	snprintf(what, sizeof(what), "could not apply migration \"%s\"", m->name);
 	sql = read_sql(sqldir, m->name, err, errsz);
 	if (sql == NULL)
 		return -1;
@@ -184,7 +184,7 @@ apply_one(store *st, const char *sqldir, const struct migration *m, char *err, s
 	            errsz) < 0) {
 		if (st->conn != NULL)
 			(void)sq_exec(st, what, "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL,
-			              st->timeout_ms, ebuf, sizeof ebuf);
+			              st->timeout_ms, ebuf, sizeof(ebuf));
 		goto out;
 	}
 	rc = 0;
@@ -215,7 +215,7 @@ store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 	/* Another instance may be migrating: wait for it as long as a migration may take. The
 	 * lock is the session's, so it outlives this transaction and dies with a lost
 	 * connection. */
-	snprintf(sql, sizeof sql,
+	snprintf(sql, sizeof(sql),
 	         "BEGIN; SET LOCAL statement_timeout = 0; SELECT pg_advisory_lock(%" PRId64
 	         "); COMMIT",
 	         SQ_LOCK_MIGRATE);
@@ -242,7 +242,7 @@ store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 		for (int r = 0; r < PQntuples(res) && !done; r++) {
 			int64_t v;
 
-			if (sq_get_i64(res, r, 0, &v, ebuf, sizeof ebuf) < 0) {
+			if (sq_get_i64(res, r, 0, &v, ebuf, sizeof(ebuf)) < 0) {
 				snprintf(err, errsz, "%s: %s", what, ebuf);
 				goto fail;
 			}
@@ -256,7 +256,7 @@ store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 	}
 	PQclear(res);
 	free(m);
-	snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%" PRId64 ")", SQ_LOCK_MIGRATE);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%" PRId64 ")", SQ_LOCK_MIGRATE);
 	if (sq_exec(st, what, sql, NULL, PGRES_TUPLES_OK, NULL, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	return applied;
@@ -264,10 +264,10 @@ fail:
 	PQclear(res);
 	free(m);
 	if (st->conn != NULL) {
-		snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%" PRId64 ")",
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%" PRId64 ")",
 		         SQ_LOCK_MIGRATE);
 		(void)sq_exec(st, what, sql, NULL, PGRES_TUPLES_OK, NULL, st->timeout_ms, ebuf,
-		              sizeof ebuf);
+		              sizeof(ebuf));
 	}
 	return -1;
 }

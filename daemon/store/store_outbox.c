@@ -123,22 +123,22 @@ store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *except, s
 		PQclear(res);
 		return 0;
 	}
-	rows = calloc((size_t)n, sizeof *rows);
+	rows = calloc((size_t)n, sizeof(*rows));
 	if (rows == NULL) {
-		snprintf(ebuf, sizeof ebuf, "out of memory");
+		snprintf(ebuf, sizeof(ebuf), "out of memory");
 		goto bad;
 	}
 	for (int i = 0; i < n; i++) {
 		struct outbox_row *r = &rows[i];
 
-		if (sq_get_i64(res, i, 0, &r->seq, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 1, r->id, sizeof r->id, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 2, r->topic, sizeof r->topic, ebuf, sizeof ebuf) < 0)
+		if (sq_get_i64(res, i, 0, &r->seq, ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 1, r->id, sizeof(r->id), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 2, r->topic, sizeof(r->topic), ebuf, sizeof(ebuf)) < 0)
 			goto bad;
 		r->key = dup_value(res, i, 3);
 		r->payload = dup_value(res, i, 4);
 		if (r->key == NULL || r->payload == NULL) {
-			snprintf(ebuf, sizeof ebuf, "out of memory");
+			snprintf(ebuf, sizeof(ebuf), "out of memory");
 			goto bad;
 		}
 	}
@@ -215,12 +215,12 @@ store_backlog(store *st, struct store_backlog *ret, char *err, size_t errsz)
 	            "FROM credsync.obligations WHERE acked_at IS NULL",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
-	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->unsent, ebuf, sizeof ebuf) < 0 ||
-	    sq_get_i64(res, 0, 1, &ret->unacknowledged, ebuf, sizeof ebuf) < 0 ||
-	    sq_get_i64(res, 0, 2, &ret->overdue, ebuf, sizeof ebuf) < 0 ||
-	    sq_get_i64(res, 0, 3, &oldest, ebuf, sizeof ebuf) < 0) {
+	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->unsent, ebuf, sizeof(ebuf)) < 0 ||
+	    sq_get_i64(res, 0, 1, &ret->unacknowledged, ebuf, sizeof(ebuf)) < 0 ||
+	    sq_get_i64(res, 0, 2, &ret->overdue, ebuf, sizeof(ebuf)) < 0 ||
+	    sq_get_i64(res, 0, 3, &oldest, ebuf, sizeof(ebuf)) < 0) {
 		if (PQntuples(res) != 1)
-			snprintf(ebuf, sizeof ebuf, "no row");
+			snprintf(ebuf, sizeof(ebuf), "no row");
 		snprintf(err, errsz, "%s: %s", what, ebuf);
 		PQclear(res);
 		return -1;

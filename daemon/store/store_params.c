@@ -139,7 +139,7 @@ sq_p_i64(struct sq_params *p, int64_t v)
 {
 	int i = p_next(p);
 
-	snprintf(p->num[i], sizeof p->num[i], "%" PRId64, v);
+	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
 	p->val[i] = p->num[i];
 }
 
@@ -360,7 +360,7 @@ void
 sq_arr_i64(struct sq_arr *a, int64_t v)
 {
 	char num[24];
-	int w = snprintf(num, sizeof num, "%" PRId64, v);
+	int w = snprintf(num, sizeof(num), "%" PRId64, v);
 
 	arr_sep(a);
 	arr_raw(a, num, (size_t)w);

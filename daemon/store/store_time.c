@@ -63,13 +63,13 @@ read_late(const PGresult *res, size_t max, struct store_late *ret, size_t *ret_n
 	for (int i = 0; i < n && (size_t)i < max; i++) {
 		struct store_late *l = &ret[i];
 		int64_t due = 0;
-		if (sq_get_str(res, i, 0, l->id, sizeof l->id, err, errsz) < 0 ||
-		    sq_get_str(res, i, 1, l->site, sizeof l->site, err, errsz) < 0 ||
-		    sq_get_str(res, i, 2, l->what, sizeof l->what, err, errsz) < 0 ||
-		    sq_get_str(res, i, 3, l->uscc, sizeof l->uscc, err, errsz) < 0 ||
-		    sq_get_str(res, i, 4, l->decision_no, sizeof l->decision_no, err, errsz) < 0 ||
-		    sq_get_str(res, i, 5, l->application_no, sizeof l->application_no, err, errsz) <
-		        0)
+		if (sq_get_str(res, i, 0, l->id, sizeof(l->id), err, errsz) < 0 ||
+		    sq_get_str(res, i, 1, l->site, sizeof(l->site), err, errsz) < 0 ||
+		    sq_get_str(res, i, 2, l->what, sizeof(l->what), err, errsz) < 0 ||
+		    sq_get_str(res, i, 3, l->uscc, sizeof(l->uscc), err, errsz) < 0 ||
+		    sq_get_str(res, i, 4, l->decision_no, sizeof(l->decision_no), err, errsz) < 0 ||
+		    sq_get_str(res, i, 5, l->application_no, sizeof(l->application_no), err,
+		               errsz) < 0)
 			return -1;
 		if (PQgetisnull(res, i, 6))
 			l->due = DATE_NONE;
@@ -99,7 +99,7 @@ store_late_take(store *st, enum store_late_kind kind, cs_date today, size_t max,
 	if (sq_exec(st, what, late_sql[kind], &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err,
 	            errsz) < 0)
 		return -1;
-	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof ebuf);
+	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof(ebuf));
 	if (rc < 0)
 		snprintf(err, errsz, "%s: %s", what, ebuf);
 	PQclear(res);
@@ -136,7 +136,7 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	                             " ORDER BY 7, 1, 6 LIMIT $2::integer",
 	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
-	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof ebuf);
+	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof(ebuf));
 	if (rc < 0)
 		snprintf(err, errsz, "%s: %s", what, ebuf);
 	PQclear(res);
@@ -172,12 +172,12 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	                                               "IS NULL",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
-	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->breach, ebuf, sizeof ebuf) < 0 ||
-	    sq_get_i64(res, 0, 1, &ret->at_risk, ebuf, sizeof ebuf) < 0 ||
-	    sq_get_i64(res, 0, 3, &ret->apps_overdue, ebuf, sizeof ebuf) < 0 ||
-	    (!PQgetisnull(res, 0, 2) && sq_get_i64(res, 0, 2, &oldest, ebuf, sizeof ebuf) < 0)) {
+	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->breach, ebuf, sizeof(ebuf)) < 0 ||
+	    sq_get_i64(res, 0, 1, &ret->at_risk, ebuf, sizeof(ebuf)) < 0 ||
+	    sq_get_i64(res, 0, 3, &ret->apps_overdue, ebuf, sizeof(ebuf)) < 0 ||
+	    (!PQgetisnull(res, 0, 2) && sq_get_i64(res, 0, 2, &oldest, ebuf, sizeof(ebuf)) < 0)) {
 		if (PQntuples(res) != 1)
-			snprintf(ebuf, sizeof ebuf, "no row");
+			snprintf(ebuf, sizeof(ebuf), "no row");
 		snprintf(err, errsz, "%s: %s", what, ebuf);
 		PQclear(res);
 		return -1;
@@ -218,7 +218,7 @@ store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t 
 	                      : ev->type == EV_REPAIR_DENIED ? "denied"
 	                                                     : NULL;
 	char sql[1200];
-	snprintf(sql, sizeof sql,
+	snprintf(sql, sizeof(sql),
 	         "INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"
 	         " decision_no, %s, accept_due, decide_due, outcome)"
 	         " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(
@@ -286,18 +286,18 @@ store_day_obligations(store *st, const char *site, cs_date day, struct store_day
 	for (int i = 0; i < n; i++) {
 		struct store_day_obl *o = &v[i];
 		int64_t due = 0;
-		if (sq_get_str(res, i, 0, o->id, sizeof o->id, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 1, o->site, sizeof o->site, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 2, o->type, sizeof o->type, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 3, o->reason, sizeof o->reason, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 4, o->kind, sizeof o->kind, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 5, o->uscc, sizeof o->uscc, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 6, o->list, sizeof o->list, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 7, o->decision_no, sizeof o->decision_no, ebuf,
-		               sizeof ebuf) < 0 ||
-		    get_secs(res, i, 8, &due, ebuf, sizeof ebuf) < 0 ||
-		    get_secs(res, i, 9, &o->sent_at, ebuf, sizeof ebuf) < 0 ||
-		    get_secs(res, i, 10, &o->acked_at, ebuf, sizeof ebuf) < 0) {
+		if (sq_get_str(res, i, 0, o->id, sizeof(o->id), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 1, o->site, sizeof(o->site), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 2, o->type, sizeof(o->type), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 3, o->reason, sizeof(o->reason), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 4, o->kind, sizeof(o->kind), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 5, o->uscc, sizeof(o->uscc), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 6, o->list, sizeof(o->list), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 7, o->decision_no, sizeof(o->decision_no), ebuf,
+		               sizeof(ebuf)) < 0 ||
+		    get_secs(res, i, 8, &due, ebuf, sizeof(ebuf)) < 0 ||
+		    get_secs(res, i, 9, &o->sent_at, ebuf, sizeof(ebuf)) < 0 ||
+		    get_secs(res, i, 10, &o->acked_at, ebuf, sizeof(ebuf)) < 0) {
 			snprintf(err, errsz, "%s: %s", what, ebuf);
 			free(v);
 			PQclear(res);
@@ -355,7 +355,7 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
 	char topic[64];
 	int rc;
 
-	snprintf(topic, sizeof topic, "credit.out.%s", site);
+	snprintf(topic, sizeof(topic), "credit.out.%s", site);
 	sq_p_text(&p, site);
 	sq_p_date(&p, day);
 	sq_p_uuid(&p, id);
@@ -404,18 +404,18 @@ store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_keys
 	n = PQntuples(res);
 	for (int i = 0; i < n && (size_t)i < max; i++) {
 		struct record_key *k = &ret_keys[i];
-		int kind = sq_kind_parse(PQgetvalue(res, i, 1));
+		int kind = record_kind_parse(PQgetvalue(res, i, 1));
 
 		if (kind < 0) {
-			snprintf(ebuf, sizeof ebuf, "unknown record kind \"%s\"",
+			snprintf(ebuf, sizeof(ebuf), "unknown record kind \"%s\"",
 			         PQgetvalue(res, i, 1));
 			goto bad;
 		}
 		k->kind = (enum record_kind)kind;
-		if (sq_get_str(res, i, 0, k->uscc, sizeof k->uscc, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 2, k->list, sizeof k->list, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, i, 3, k->decision_no, sizeof k->decision_no, ebuf,
-		               sizeof ebuf) < 0)
+		if (sq_get_str(res, i, 0, k->uscc, sizeof(k->uscc), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 2, k->list, sizeof(k->list), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, i, 3, k->decision_no, sizeof(k->decision_no), ebuf,
+		               sizeof(ebuf)) < 0)
 			goto bad;
 		(*ret_n)++;
 	}

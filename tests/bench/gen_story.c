@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "yuan.h"
 
 /* ---- deterministic randomness (xoshiro256**, seeded by splitmix64) ---- */
 
@@ -427,7 +428,7 @@ gen_penalty_story(struct gen *g)
 		    (unsigned)category_parse(json_string_value(json_array_get(cats, i)));
 	if (fine != NULL) {
 		pf.has_fine = true;
-		if (rules_parse_yuan(json_string_value(fine), &pf.fine_fen) < 0)
+		if (yuan_parse(json_string_value(fine), &pf.fine_fen) < 0)
 			pf.has_fine = false;
 	}
 	if (rules_periods(g->r, &pf, &per, err, sizeof(err)) < 0) {

@@ -41,6 +41,12 @@ count_kafka(const char *prop, const char *value, void *arg)
 	return 0;
 }
 
+static bool
+fuzz_producer_known(const void *ctx, const char *producer)
+{
+	return rules_producer_known(ctx, producer);
+}
+
 static void
 fuzz_rulefile(const uint8_t *data, size_t size)
 {
@@ -52,7 +58,8 @@ fuzz_rulefile(const uint8_t *data, size_t size)
 	FILE *fp = fmemopen((void *)(uintptr_t)data, size, "r");
 	if (fp == NULL)
 		return;
-	if (rulefile_read(fuzz_rules, fp, "fuzz.rules", "fuzz", &rs, err, sizeof(err)) == 0)
+	const struct rulefile_producers pr = {fuzz_producer_known, fuzz_rules};
+	if (rulefile_read(&pr, fp, "fuzz.rules", "fuzz", &rs, err, sizeof(err)) == 0)
 		rulefile_free(&rs);
 	fclose(fp);
 }
@@ -78,11 +85,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if (strcmp(ki.type, "integer") == 0 ||
 			    strcmp(ki.type, "duration-ms") == 0) {
-				long long v = config_int(cfg, ki.name);
+				long long v = config_int(cfg, (enum config_key)i);
 				if (v < ki.min || v > ki.max)
 					abort();
 			} else {
-				(void)config_str(cfg, ki.name);
+				(void)config_str(cfg, (enum config_key)i);
 			}
 		}
 		config_free(cfg);

@@ -7,6 +7,7 @@
 
 #include "event.h"
 #include "rules.h"
+#include "utf8.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,7 +47,7 @@ check_str(const char *s, size_t bufsz, const char *what)
 
 	if (n == bufsz)
 		broken(what);
-	char *clean = event_utf8_sanitize(s, n, &clean_len);
+	char *clean = utf8_sanitize(s, n, &clean_len);
 	if (clean == NULL)
 		return;
 	if (clean_len != n || memcmp(clean, s, n) != 0)

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,19 @@ parse_ok(const char *text)
 	config *cfg = config_parse(text, "t.conf", err, sizeof(err));
 	cr_assert_not_null(cfg, "config_parse failed on:\n%s\nwith: %s", text, err);
 	return cfg;
+}
+
+/* config_int by name: 0 for a name that is not an integer key (those abort config_int). */
+static long long
+int_of(const config *cfg, const char *name)
+{
+	int key = config_key_find(name);
+	struct config_keyinfo info;
+
+	if (key < 0 || !config_key_info((size_t)key, &info) ||
+	    (strcmp(info.type, "integer") != 0 && strcmp(info.type, "duration-ms") != 0))
+		return 0;
+	return config_int(cfg, (enum config_key)key);
 }
 
 Test(config, errors_name_file_line_and_reason)
@@ -193,13 +207,13 @@ Test(config, values_are_trimmed_checked_and_normalized)
 		char text[512];
 		snprintf(text, sizeof(text), BASE "%s\n", cases[i].line);
 		config *cfg = parse_ok(text);
-		const char *got = config_str(cfg, cases[i].key);
+		const char *got = config_get(cfg, cases[i].key);
 		if (cases[i].str == NULL)
 			cr_expect_null(got, "case %zu: %s", i, cases[i].line);
 		else
 			cr_expect_str_eq(got != NULL ? got : "(null)", cases[i].str, "case %zu: %s",
 			                 i, cases[i].line);
-		cr_expect_eq(config_int(cfg, cases[i].key), cases[i].num, "case %zu: %s", i,
+		cr_expect_eq(int_of(cfg, cases[i].key), cases[i].num, "case %zu: %s", i,
 		             cases[i].line);
 		config_free(cfg);
 	}
@@ -223,7 +237,7 @@ Test(config, required_keys_take_their_values)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		config *cfg = parse_ok(cases[i].text);
-		const char *got = config_str(cfg, cases[i].key);
+		const char *got = config_get(cfg, cases[i].key);
 		cr_expect_str_eq(got != NULL ? got : "(null)", cases[i].str, "case %zu", i);
 		config_free(cfg);
 	}
@@ -266,12 +280,12 @@ Test(config, unset_keys_have_the_documented_defaults)
 	for (size_t i = 0; i < ncases; i++) {
 		const char *want =
 		    strcmp(cases[i].key, "data.dir") == 0 ? paths_datadir() : cases[i].str;
-		const char *got = config_str(cfg, cases[i].key);
+		const char *got = config_get(cfg, cases[i].key);
 		if (want == NULL)
 			cr_expect_null(got, "%s", cases[i].key);
 		else
 			cr_expect_str_eq(got != NULL ? got : "(null)", want, "%s", cases[i].key);
-		cr_expect_eq(config_int(cfg, cases[i].key), cases[i].num, "%s", cases[i].key);
+		cr_expect_eq(int_of(cfg, cases[i].key), cases[i].num, "%s", cases[i].key);
 	}
 	while (config_key_info(nkeys, &info)) {
 		size_t i;
@@ -284,16 +298,31 @@ Test(config, unset_keys_have_the_documented_defaults)
 	config_free(cfg);
 }
 
-Test(config, int_of_a_string_or_unknown_key_is_zero)
+Test(config, unknown_names_have_no_key_and_no_value)
 {
 	config *cfg = parse_ok(BASE);
 
-	cr_expect_eq(config_int(cfg, "log.level"), 0);
-	cr_expect_eq(config_int(cfg, "no.such.key"), 0);
-	cr_expect_eq(config_int(cfg, "kafka.security.protocol"), 0);
-	cr_expect_null(config_str(cfg, "no.such.key"));
-	cr_expect_null(config_str(cfg, "kafka.security.protocol"));
+	cr_expect_eq(config_key_find("no.such.key"), -1);
+	cr_expect_eq(config_key_find("kafka.security.protocol"), -1);
+	cr_expect_eq(config_key_find("log.level"), (int)CFG_LOG_LEVEL);
+	cr_expect_null(config_get(cfg, "no.such.key"));
+	cr_expect_null(config_get(cfg, "kafka.security.protocol"));
 	config_free(cfg);
+}
+
+/* Asking for a key the wrong way is a mistake in the code: it must not pass silently. */
+Test(config, int_of_a_string_key_aborts, .signal = SIGABRT)
+{
+	config *cfg = parse_ok(BASE);
+
+	(void)config_int(cfg, CFG_LOG_LEVEL);
+}
+
+Test(config, a_key_id_outside_the_table_aborts, .signal = SIGABRT)
+{
+	config *cfg = parse_ok(BASE);
+
+	(void)config_str(cfg, CFG_KEY_COUNT);
 }
 
 Test(config, every_log_level_is_one_log_parses)
@@ -304,7 +333,7 @@ Test(config, every_log_level_is_one_log_parses)
 		char text[256];
 		snprintf(text, sizeof(text), BASE "log.level = %s\n", levels[i]);
 		config *cfg = parse_ok(text);
-		cr_expect_eq(log_level_parse(config_str(cfg, "log.level")), LOG_LVL_ERR + (int)i);
+		cr_expect_eq(log_level_parse(config_get(cfg, "log.level")), LOG_LVL_ERR + (int)i);
 		config_free(cfg);
 	}
 }
@@ -362,7 +391,7 @@ Test(config, kafka_foreach_stops_at_a_non_zero_return)
 	cr_expect_eq(config_foreach_kafka(cfg, collect_kafka, &c), 7);
 	cr_expect_eq(c.calls, 3);
 	cr_expect_str_eq(c.buf, "bootstrap.servers=b1:9092;group.id=credsyncd;a=1;");
-	cr_expect_str_eq(config_str(cfg, "kafka.b"), "2");
+	cr_expect_str_eq(config_get(cfg, "kafka.b"), "2");
 	config_free(cfg);
 }
 
@@ -426,12 +455,12 @@ Test(config, printed_settings_parse_back_to_the_same_values)
 	struct config_keyinfo info;
 
 	for (size_t i = 0; config_key_info(i, &info); i++) {
-		const char *a = config_str(cfg, info.name), *b = config_str(again, info.name);
+		const char *a = config_get(cfg, info.name), *b = config_get(again, info.name);
 		cr_expect((a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0),
 		          "%s: %s vs %s", info.name, a != NULL ? a : "(null)",
 		          b != NULL ? b : "(null)");
 	}
-	cr_expect_str_eq(config_str(again, "kafka.client.id"), "c1");
+	cr_expect_str_eq(config_get(again, "kafka.client.id"), "c1");
 	free(out);
 	config_free(again);
 	config_free(cfg);

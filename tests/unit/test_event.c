@@ -10,6 +10,7 @@
 #include "event.h"
 #include "paths.h"
 #include "testlib.h"
+#include "utf8.h"
 
 /* ---- fixtures: tests/fixtures/events/{valid,invalid}/<case>/{input,error,topic} ---- */
 
@@ -431,7 +432,7 @@ Test(event, long_values_cut_in_details)
 	cr_expect_lt(len, sizeof(rej.detail) - 1, "%s", rej.detail);
 	cr_expect(strstr(rej.detail, "...\"") != NULL, "%s", rej.detail);
 	size_t n;
-	char *clean = event_utf8_sanitize(rej.detail, len, &n);
+	char *clean = utf8_sanitize(rej.detail, len, &n);
 	cr_expect_str_eq(clean, rej.detail, "detail is not valid UTF-8");
 	free(clean);
 	free(msg);
@@ -813,7 +814,7 @@ Test(event_encode, utf8_sanitize_table)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n;
-		char *out = event_utf8_sanitize(cases[i].in, cases[i].len, &n);
+		char *out = utf8_sanitize(cases[i].in, cases[i].len, &n);
 		cr_assert_not_null(out);
 		cr_expect_str_eq(out, cases[i].want, "case %zu", i);
 		cr_expect_eq(n, strlen(cases[i].want), "case %zu", i);
@@ -833,7 +834,7 @@ Test(event_encode, utf8_trim_table)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%s", cases[i].in);
-		event_utf8_trim(buf);
+		utf8_trim(buf);
 		cr_expect_str_eq(buf, cases[i].want, "case %zu", i);
 	}
 }

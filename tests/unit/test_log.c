@@ -113,12 +113,12 @@ emit_kv_quoted(void)
 static void
 emit_info(void)
 {
-	log_info("applied %d events", 5);
+	log_kv(LOG_LVL_INFO, "applied 5 events", NULL);
 }
 static void
 emit_warnx(void)
 {
-	log_warnx("bad \"%s\"\nsecond line", "x");
+	log_kv(LOG_LVL_WARN, "bad \"x\"\nsecond line", NULL);
 }
 static void
 emit_warn(void)
@@ -129,12 +129,12 @@ emit_warn(void)
 static void
 emit_notice(void)
 {
-	log_notice("ready");
+	log_kv(LOG_LVL_NOTICE, "ready", NULL);
 }
 static void
 emit_debug(void)
 {
-	log_debug("polled=%d", 0);
+	log_kv(LOG_LVL_DEBUG, "polled=0", NULL);
 }
 
 Test(log, lines_have_the_documented_format)
@@ -174,16 +174,16 @@ Test(log, lines_above_the_level_are_dropped)
 
 	capture_start(&c);
 	log_init(LOG_LVL_WARN);
-	log_info("hidden info");
-	log_notice("hidden notice");
-	log_debug("hidden debug");
+	log_kv(LOG_LVL_INFO, "hidden info", NULL);
+	log_kv(LOG_LVL_NOTICE, "hidden notice", NULL);
+	log_kv(LOG_LVL_DEBUG, "hidden debug", NULL);
 	log_kv(LOG_LVL_INFO, "hidden", NULL);
-	log_warnx("shown warn");
+	log_kv(LOG_LVL_WARN, "shown warn", NULL);
 	log_kv(LOG_LVL_ERR, "shown_err", NULL);
 	log_set_level(LOG_LVL_DEBUG);
-	log_debug("shown debug");
+	log_kv(LOG_LVL_DEBUG, "shown debug", NULL);
 	log_set_level(LOG_LVL_ERR);
-	log_warnx("hidden warn");
+	log_kv(LOG_LVL_WARN, "hidden warn", NULL);
 	out = capture_end(&c);
 
 	cr_expect_null(strstr(out, "hidden"), "%s", out);
@@ -209,7 +209,7 @@ Test(log, a_level_out_of_range_is_clamped)
 	capture_start(&c);
 	log_set_level((enum log_level) - 1); /* a failed log_level_parse, cast */
 	log_kv(LOG_LVL_ERR, "still_shown", NULL);
-	log_warnx("hidden");
+	log_kv(LOG_LVL_WARN, "hidden", NULL);
 	log_set_level(LOG_LVL_DEBUG);
 	log_kv((enum log_level)1, "low", NULL);
 	log_kv((enum log_level)42, "high", NULL);
@@ -240,7 +240,7 @@ Test(log, errno_survives_logging)
 		errno = errs[i];
 		log_warn("w");
 		cr_expect_eq(errno, errs[i]);
-		log_debug("filtered");
+		log_kv(LOG_LVL_DEBUG, "filtered", NULL);
 		cr_expect_eq(errno, errs[i]);
 		log_kv(LOG_LVL_INFO, "kv", "e=%d", errs[i]);
 		cr_expect_eq(errno, errs[i]);
@@ -259,7 +259,7 @@ Test(log, an_oversized_line_is_cut_but_stays_one_line)
 	log_init(LOG_LVL_INFO);
 	capture_start(&c);
 	log_kv(LOG_LVL_INFO, "big", "v=%s", big);
-	log_info("%s", big);
+	log_kv(LOG_LVL_INFO, big, NULL);
 	out = capture_end(&c);
 
 	const char *second = strchr(out, '\n');

@@ -10,6 +10,7 @@
 
 #include "rules.h"
 #include "testlib.h"
+#include "yuan.h"
 
 static rules *
 load_real(const char *enabled)
@@ -77,7 +78,7 @@ check_case(const rules *r, const struct pcase *c)
 	char err[256], b1[DATE_STRLEN], b2[DATE_STRLEN];
 
 	if (c->fine != NULL)
-		cr_assert_eq(rules_parse_yuan(c->fine, &pf.fine_fen), 0, "%s: fine", c->what);
+		cr_assert_eq(yuan_parse(c->fine, &pf.fine_fen), 0, "%s: fine", c->what);
 	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s: %s", c->what, err);
 	cr_expect_eq(p.disclosable, c->disclosable, "%s: disclosable", c->what);
 	cr_expect_eq(p.light, c->light, "%s: light", c->what);
@@ -423,7 +424,7 @@ Test(rules, yuan_amounts)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t fen = -7;
-		cr_expect_eq(rules_parse_yuan(cases[i].s, &fen), cases[i].rc, "\"%s\"", cases[i].s);
+		cr_expect_eq(yuan_parse(cases[i].s, &fen), cases[i].rc, "\"%s\"", cases[i].s);
 		if (cases[i].rc == 0)
 			cr_expect_eq(fen, cases[i].fen, "\"%s\"", cases[i].s);
 	}
