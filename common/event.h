@@ -35,7 +35,7 @@ struct reject {
 	char detail[256]; /* one line for a person, naming the field */
 };
 
-/* A record's identity (RULES.md section 5). */
+/* A record's identity (docs/RULES.md section 5). */
 struct record_key {
 	enum record_kind kind;
 	char uscc[USCC_BUF];

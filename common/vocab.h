@@ -78,7 +78,7 @@ enum reject_reason {
 };
 #define REJ_COUNT 15
 
-/* The three record kinds (RULES.md section 5). */
+/* The three record kinds (docs/RULES.md section 5). */
 enum record_kind { KIND_PENALTY, KIND_ABNORMAL, KIND_SERIOUS };
 
 /* Out messages (credit.out.<site>). */

@@ -1,5 +1,5 @@
 /* due_cases: due dates of "within N working days of receipt", around every holiday range and
- * adjusted working day of 2024-2026 and the RULES.md section 4 examples. Shared by the
+ * adjusted working day of 2024-2026 and the docs/RULES.md section 4 examples. Shared by the
  * calendar's unit test and the e2e test that credsyncctl due and the obligations in
  * PostgreSQL agree. Include once per test file. */
 #ifndef CREDSYNC_DUE_CASES_H
@@ -110,9 +110,9 @@ static const struct due_case due_cases[] = {
     {AT("2026-09-30"), 1, "2026-10-08", "day before the holiday"},
     {AT("2026-10-09"), 1, "2026-10-10", "Fri before the adjusted Saturday"},
     {AT("2026-10-10"), 1, "2026-10-12", "received on the adjusted Saturday"},
-    /* RULES.md section 4 */
-    {"2024-09-13T15:00:00+08:00", 1, "2024-09-14", "RULES.md: Fri, due the adjusted Saturday"},
-    {"2024-09-15T10:00:00+08:00", 1, "2024-09-18", "RULES.md: Sun in Mid-Autumn"},
+    /* docs/RULES.md section 4 */
+    {"2024-09-13T15:00:00+08:00", 1, "2024-09-14", "docs/RULES.md: Fri, due the adjusted Saturday"},
+    {"2024-09-15T10:00:00+08:00", 1, "2024-09-18", "docs/RULES.md: Sun in Mid-Autumn"},
     /* The receipt day is the Beijing date, whatever offset the instant was written with. */
     {"2024-09-12T20:00:00Z", 1, "2024-09-14", "Thu in UTC, Fri 04:00 in Beijing"},
     {"2024-09-12T15:59:59Z", 1, "2024-09-13", "Thu 23:59:59 in Beijing"},

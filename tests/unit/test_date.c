@@ -16,7 +16,7 @@ Test(date, add_months_month_end)
 		int months;
 		const char *want;
 	} cases[] = {
-	    /* RULES.md section 2 */
+	    /* docs/RULES.md section 2 */
 	    {"2024-05-06", 3, "2024-08-06"},
 	    {"2024-11-30", 3, "2025-02-28"},
 	    {"2024-02-29", 12, "2025-02-28"},

@@ -53,7 +53,7 @@ Test(due, application_due_by_channel)
 		enum event_type type;
 		const char *producer, *at, *want;
 	} cases[] = {
-	    /* RULES.md section 3: gsxt accepts within 5, decides within 10 of acceptance */
+	    /* docs/RULES.md section 3: gsxt accepts within 5, decides within 10 of acceptance */
 	    {EV_REPAIR_APPLIED, "gsxt", "2026-11-20T10:00:00+08:00", "2026-11-27"},
 	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-14"},
 	    /* creditchina: 3 and 7 */

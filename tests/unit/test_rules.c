@@ -1,4 +1,4 @@
-/* Tests of the rules as data: every worked example of RULES.md §2 and §3, rule set selection,
+/* Tests of the rules as data: every worked example of docs/RULES.md §2 and §3, rule set selection,
  * list and producer facts, and the exact text of load errors (rule sets in temp dirs). */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -105,7 +105,7 @@ check_cases(const struct pcase *cases, size_t n)
 Test(rules, worked_examples_of_the_disclosure_periods)
 {
 	static const struct pcase cases[] = {
-	    /* RULES.md §2: decided 2024-05-06, 3 months: last day 2024-08-06, repairable from
+	    /* docs/RULES.md §2: decided 2024-05-06, 3 months: last day 2024-08-06, repairable from
 	     * 2024-08-07; maximum 3 years: disclosed through 2027-05-06. */
 	    {"2024-05-06 fine, no amount", NULL, "2024-05-06", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
@@ -245,7 +245,7 @@ Test(rules, deadlines_by_rule_set)
 	    {NULL, "2026-05-01", 1, 3, 7, 5, 10},
 	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the default set */
 	    {BOTH, "2026-03-31", 1, 3, 7, 5, 10},
-	    {BOTH, "2026-04-01", 1, 3, 7, 5, 7}, /* RULES.md §8: SAMR decides within 7 */
+	    {BOTH, "2026-04-01", 1, 3, 7, 5, 7}, /* docs/RULES.md §8: SAMR decides within 7 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		rules *r = load_real(cases[i].enabled);

@@ -11,8 +11,8 @@ static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 Test(uscc, valid)
 {
 	static const char *const good[] = {
-	    "91350100M000100Y43", /* RULES.md section 6 */
-	    "91110108551385082Q", /* RULES.md section 6 */
+	    "91350100M000100Y43", /* docs/RULES.md section 6 */
+	    "91110108551385082Q", /* docs/RULES.md section 6 */
 	    "91150102MA0N123408", /* the subject of docs/CONTRACT.md's example event */
 	    "000000000000000000", /* every value 0: S = 0, check alphabet[0] */
 	};
