@@ -165,7 +165,8 @@ Test(reconcile, creditchina_repair_is_a_takedown_there_and_mutual_recognition_on
 	cr_assert_eq(res.obl[1].rec_system, SITE_CREDITCHINA);
 	cr_assert_str_eq(res.obl[1].rec_repair_decision_no, "修复〔2024〕1号");
 	cr_assert_str_eq(fmt(res.obl[1].rec_repaired_on), "2024-09-13");
-	/* Received Friday 2024-09-13: due the adjusted working Saturday (docs/RULES.md section 4). */
+	/* Received Friday 2024-09-13: due the adjusted working Saturday (docs/RULES.md section 4).
+	 */
 	cr_assert_str_eq(fmt(res.obl[0].due_date), "2024-09-14");
 	cr_assert_str_eq(fmt(res.obl[1].due_date), "2024-09-14");
 }
