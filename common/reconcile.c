@@ -39,18 +39,17 @@ copy_str(char *dst, size_t dstsz, const char *src)
 	snprintf(dst, dstsz, "%s", src);
 }
 
-static void reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+static void fill_reject(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+fill_reject(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
 {
 	va_list ap;
 
-	ret->outcome = RO_REJECTED;
-	ret->rej.reason = reason;
+	rej->reason = reason;
 	va_start(ap, fmt);
-	vsnprintf(ret->rej.detail, sizeof(ret->rej.detail), fmt, ap);
+	vsnprintf(rej->detail, sizeof(rej->detail), fmt, ap);
 	va_end(ap);
 }
 
@@ -171,7 +170,8 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	struct periods per;
 	char err[sizeof(ret->rej.detail)];
 	if (rules_periods(r, &pf, &per, err, sizeof(err)) < 0) {
-		reject(ret, REJ_INVALID_FIELD, "field \"record\": %s", err);
+		ret->outcome = RO_REJECTED;
+		fill_reject(&ret->rej, REJ_INVALID_FIELD, "field \"record\": %s", err);
 		return false;
 	}
 	rec->decided_on = ev->decided_on;
@@ -190,6 +190,31 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	else if (date_beijing(received_at) > per.disclose_until)
 		*ret_hidden = per.light ? TD_LIGHT_EXPIRED : TD_EXPIRED;
 	return true;
+}
+
+static bool end_allowed(const struct record *cur, const struct event *ev, struct reject *rej);
+
+/* An end that arrived before its add, judged now that the add's facts are in rec, exactly as it
+ * would have been had it come second (RULES.md §5): who ended it, how and on which day are in
+ * the marker (ended_by, end_reason, ended_on). hidden: what the add alone would do. Returns
+ * true when the end stands (the record is never shown), false with *rej when it is refused. */
+static bool
+early_end_stands(const struct record *rec, enum takedown_reason hidden, struct reject *rej)
+{
+	struct record judged = *rec;
+	struct event end;
+
+	judged.status = hidden == TD_NONE ? REC_SHOWN : REC_NEVER;
+	memset(&end, 0, sizeof(end));
+	end.type = rec->end_reason == TD_REPAIRED  ? EV_PENALTY_REPAIRED
+	           : rec->end_reason == TD_REVOKED ? EV_PENALTY_REVOKED
+	                                           : EV_LIST_REMOVED;
+	copy_str(end.producer, sizeof(end.producer), rec->ended_by);
+	copy_str(end.event_id, sizeof(end.event_id), rec->end_event_id);
+	end.key = rec->key;
+	end.effective_on = rec->ended_on;
+	end.occurred_at = rec->ended_at;
+	return end_allowed(&judged, &end, rej);
 }
 
 static void
@@ -220,8 +245,17 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 	ret->outcome = RO_APPLIED;
 
 	if (ended_later) {
-		rec->status = REC_NEVER;
-		return;
+		struct reject rej = {0};
+		if (early_end_stands(rec, hidden, &rej)) {
+			rec->status = REC_NEVER;
+			return;
+		}
+		/* The early end fails: the record is shown as if it never came, and the end is
+		 * refused now, on its producer's reject topic. */
+		struct refused_end *re = &ret->refused_end;
+		re->rej = rej;
+		copy_str(re->event_id, sizeof(re->event_id), rec->end_event_id);
+		copy_str(re->producer, sizeof(re->producer), rec->ended_by);
 	}
 	if (cur != NULL) {
 		/* The end was older than this add (a new listing after a removal): forget it. */
@@ -261,9 +295,11 @@ record_end(struct record *rec, const struct event *ev)
 	copy_str(rec->repair_decision_no, sizeof(rec->repair_decision_no), ev->repair_decision_no);
 }
 
-/* The checks an end must pass against the record it ends (the stateful reject reasons). */
+/* The checks an end must pass against the record it ends (the stateful reject reasons): the
+ * issuer or entry owner, the repair channel and the minimum period. Returns false with *rej
+ * filled when it fails. Also used for an end that arrived before its add, once the add came. */
 static bool
-end_allowed(const struct record *cur, const struct event *ev, struct recon_result *ret)
+end_allowed(const struct record *cur, const struct event *ev, struct reject *rej)
 {
 	char a[DATE_STRLEN], b[DATE_STRLEN];
 
@@ -271,31 +307,32 @@ end_allowed(const struct record *cur, const struct event *ev, struct recon_resul
 	case EV_LIST_REMOVED:
 	case EV_PENALTY_REVOKED:
 		if (strcmp(ev->producer, cur->producer) != 0) {
-			reject(ret, REJ_NOT_ENTRY_OWNER,
-			       "producer \"%s\" may not end a record added by \"%s\"", ev->producer,
-			       cur->producer);
+			fill_reject(rej, REJ_NOT_ENTRY_OWNER,
+			            "producer \"%s\" may not end a record added by \"%s\"",
+			            ev->producer, cur->producer);
 			return false;
 		}
 		return true;
 	case EV_PENALTY_REPAIRED:
 		if (cur->status == REC_NEVER || cur->repairable_from == DATE_NONE) {
-			reject(ret, REJ_NOT_REPAIRABLE,
-			       "penalty \"%s\" is not disclosed, so there is nothing to repair",
-			       cur->key.decision_no);
+			fill_reject(
+			    rej, REJ_NOT_REPAIRABLE,
+			    "penalty \"%s\" is not disclosed, so there is nothing to repair",
+			    cur->key.decision_no);
 			return false;
 		}
 		if (strcmp(ev->producer, site_name(cur->channel)) != 0) {
-			reject(ret, REJ_WRONG_CHANNEL,
-			       "the repair of this penalty is decided by \"%s\", not \"%s\"",
-			       site_name(cur->channel), ev->producer);
+			fill_reject(rej, REJ_WRONG_CHANNEL,
+			            "the repair of this penalty is decided by \"%s\", not \"%s\"",
+			            site_name(cur->channel), ev->producer);
 			return false;
 		}
 		if (ev->effective_on < cur->repairable_from) {
-			reject(ret, REJ_BEFORE_MINIMUM_PERIOD,
-			       "field \"record.repaired_on\" %s is before the end of the minimum "
-			       "period: repairable from %s",
-			       date_format(ev->effective_on, a),
-			       date_format(cur->repairable_from, b));
+			fill_reject(
+			    rej, REJ_BEFORE_MINIMUM_PERIOD,
+			    "field \"record.repaired_on\" %s is before the end of the minimum "
+			    "period: repairable from %s",
+			    date_format(ev->effective_on, a), date_format(cur->repairable_from, b));
 			return false;
 		}
 		return true;
@@ -335,14 +372,17 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	}
 	if (cur->end_reason != TD_NONE) {
 		/* Already ended; but a repair of what was never shown is refused, not ignored. */
-		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER)
-			(void)end_allowed(cur, ev, ret);
+		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER &&
+		    !end_allowed(cur, ev, &ret->rej))
+			ret->outcome = RO_REJECTED;
 		else
 			ret->outcome = RO_NOOP;
 		return;
 	}
-	if (!end_allowed(cur, ev, ret))
+	if (!end_allowed(cur, ev, &ret->rej)) {
+		ret->outcome = RO_REJECTED;
 		return;
+	}
 
 	*rec = *cur;
 	record_end(rec, ev);

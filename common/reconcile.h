@@ -61,12 +61,23 @@ const char *recon_outcome_name(enum recon_outcome o);
 
 #define RECON_MAX_OBLIGATIONS 4
 
+/* An end (removal, repair, revocation) that arrived before its add and fails the checks it
+ * would have met had it come second (issuer or entry owner, channel, minimum period): it is
+ * refused when the add comes. rej.reason is REJ_NONE when there is none. */
+struct refused_end {
+	char event_id[UUID_STRLEN]; /* the end's event id */
+	char producer[PRODUCER_MAX + 1];
+	struct reject rej;
+};
+
 struct recon_result {
 	enum recon_outcome outcome;
 	struct record rec; /* the new state when outcome == RO_APPLIED */
 	struct obligation obl[RECON_MAX_OBLIGATIONS];
 	int n_obl;
 	struct reject rej;
+	/* With an applied add: the early end it overrides, refused now (see above). */
+	struct refused_end refused_end;
 	/* A due date fell in a year the calendar does not cover (0 if none): log it. */
 	int unknown_year;
 };

@@ -38,6 +38,7 @@ struct item {
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
+	struct refused_end refused; /* an applied add: the early end it refused, if any */
 	const char *outcome;
 	int rec;      /* index into the batch's records, or -1 */
 	size_t id_ix; /* an event's index into the batch's ids */
@@ -431,6 +432,7 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	case RO_APPLIED:
 		b->recs[it->rec] = res.rec;
 		b->found[it->rec] = b->dirty[it->rec] = true;
+		it->refused = res.refused_end;
 		p->stats.applied++;
 		break;
 	case RO_STALE:
@@ -452,6 +454,63 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 			return -1;
 		p->stats.obligations++;
 	}
+	return 0;
+}
+
+/* An end that arrived before its add, refused now that the add came (RULES.md §5): its inbound
+ * row becomes a rejected one and the reject goes to its producer's topic, as if the end had
+ * been refused on arrival. The end is either earlier in this batch or in an earlier one.
+ * uscc: the record's subject (the outbox key; lives as long as the batch). */
+static int
+refuse_early_end(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t upto,
+                 const struct refused_end *re, const char *uscc, char *err, size_t errsz)
+{
+	const char *reason = reject_reason_name(re->rej.reason);
+
+	for (size_t j = 0; j < upto; j++) {
+		struct item *it = &b->items[j];
+		if (it->kind != IT_EVENT || strcmp(it->ev.event_id, re->event_id) != 0 ||
+		    strcmp(it->outcome, "applied") != 0)
+			continue;
+		const char *topic = rd_kafka_topic_name(msgs[j]->rkt);
+		it->kind = IT_REJECT;
+		it->rej = re->rej;
+		if (reject_item(b, it, topic, re->producer, msgs[j]) < 0) {
+			snprintf(err, errsz, "out of memory encoding a reject");
+			return -1;
+		}
+		b->in[j].outcome = it->outcome;
+		b->in[j].reason = reason;
+		b->in[j].detail = it->rej.detail;
+		goto refused;
+	}
+	struct store_refused row = {0};
+	bool found;
+	if (store_inbound_refuse(p->st, re->event_id, reason, re->rej.detail, &row, &found, err,
+	                         errsz) < 0)
+		return -1;
+	if (!found) {
+		log_kv(LOG_LVL_WARN, "early end to refuse not found in inbound",
+		       "event_id=%s producer=%s reason=%s", re->event_id, re->producer, reason);
+		return 0;
+	}
+	char name[512], id[UUID_STRLEN], out_topic[300];
+	snprintf(name, sizeof(name), "reject|%s|%d|%lld", row.topic, (int)row.partition,
+	         (long long)row.offset);
+	uuid5(name, id);
+	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", re->producer);
+	int rc = add_out(b, id, out_topic, uscc,
+	                 reject_encode(re->event_id, re->producer, &re->rej, row.topic,
+	                               row.partition, row.offset, row.payload, row.payload_len));
+	free(row.payload);
+	if (rc < 0) {
+		snprintf(err, errsz, "out of memory encoding a reject");
+		return -1;
+	}
+refused:
+	p->stats.rejected++;
+	log_kv(LOG_LVL_NOTICE, "early end refused", "event_id=%s producer=%s reason=%s",
+	       re->event_id, re->producer, reason);
 	return 0;
 }
 
@@ -543,6 +602,12 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 			else
 				it->kind = IT_REJECT;
 			if (r == 0 && track_app(p, it, err, errsz) < 0) {
+				store_batch_rollback(p->st);
+				goto out;
+			}
+			if (r == 0 && it->refused.rej.reason != REJ_NONE &&
+			    refuse_early_end(p, &b, msgs, i, &it->refused, it->ev.key.uscc, err,
+			                     errsz) < 0) {
 				store_batch_rollback(p->st);
 				goto out;
 			}

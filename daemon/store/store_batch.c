@@ -822,3 +822,51 @@ out:
 	free(acks);
 	return rc;
 }
+
+int
+store_inbound_refuse(store *st, const char *event_id, const char *reason, const char *detail,
+                     struct store_refused *ret, bool *ret_found, char *err, size_t errsz)
+{
+	static const char what[] = "could not refuse an early end";
+	struct sq_params p = {0};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	*ret_found = false;
+	sq_p_uuid(&p, event_id);
+	sq_p_text(&p, reason);
+	sq_p_text(&p, detail);
+	if (sq_exec(st, what,
+	            "UPDATE credsync.inbound SET outcome = 'rejected', reason = $2, detail = $3"
+	            " WHERE event_id = $1::uuid AND outcome = 'applied'"
+	            " RETURNING topic, partition, \"offset\", payload",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	int64_t part;
+	if (sq_get_str(res, 0, 0, ret->topic, sizeof ret->topic, err, errsz) < 0 ||
+	    sq_get_i64(res, 0, 1, &part, err, errsz) < 0 ||
+	    sq_get_i64(res, 0, 2, &ret->offset, err, errsz) < 0)
+		goto out;
+	ret->partition = (int32_t)part;
+	size_t n = 0;
+	unsigned char *bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3), &n);
+	if (bytes == NULL || (ret->payload = malloc(n + 1)) == NULL) {
+		PQfreemem(bytes);
+		snprintf(err, errsz, "%s: out of memory", what);
+		goto out;
+	}
+	memcpy(ret->payload, bytes, n);
+	ret->payload[n] = '\0';
+	ret->payload_len = n;
+	PQfreemem(bytes);
+	*ret_found = true;
+	rc = 0;
+out:
+	PQclear(res);
+	sq_params_reset(&p);
+	return rc;
+}

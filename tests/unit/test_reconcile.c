@@ -392,3 +392,99 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	                           cal, &res));
 	cr_assert_eq(res.obl[0].reason, TD_LIGHT_EXPIRED);
 }
+
+/* Issue 12 item 1: an end that arrives before its add is judged when the add comes, exactly as
+ * if it had come second. Each row: the early end, then the add; whether the end stands (the
+ * record is never shown) or is refused (shown, and the end refused with that reason). */
+struct early_case {
+	const char *what;
+	struct event end;
+	struct event add;
+	enum reject_reason refused; /* REJ_NONE: the end stands */
+};
+
+static void
+check_early(const struct early_case *c)
+{
+	struct record tomb = apply_ok(NULL, &c->end, "2024-10-08T10:00:00+08:00", 0);
+	cr_assert_eq(tomb.status, REC_NEVER, "%s", c->what);
+	struct recon_result res;
+	reconcile_event(&tomb, &c->add, at("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_APPLIED, "%s: %s", c->what, recon_outcome_name(res.outcome));
+	if (c->refused == REJ_NONE) {
+		cr_expect_eq(res.rec.status, REC_NEVER, "%s: never shown", c->what);
+		cr_expect_eq(res.n_obl, 0, "%s", c->what);
+		cr_expect_eq(res.refused_end.rej.reason, REJ_NONE, "%s", c->what);
+		return;
+	}
+	cr_expect_eq(res.rec.status, REC_SHOWN, "%s: shown", c->what);
+	cr_expect_eq(res.n_obl, 2, "%s", c->what);
+	cr_expect_eq(res.obl[0].type, OUT_DISCLOSE, "%s", c->what);
+	cr_expect_eq(res.rec.end_reason, TD_NONE, "%s: the marker is forgotten", c->what);
+	cr_expect_eq(res.refused_end.rej.reason, c->refused, "%s: refused %s, expected %s (%s)",
+	             c->what, reject_reason_name(res.refused_end.rej.reason),
+	             reject_reason_name(c->refused), res.refused_end.rej.detail);
+	cr_expect_str_eq(res.refused_end.event_id, c->end.event_id, "%s", c->what);
+	cr_expect_str_eq(res.refused_end.producer, c->end.producer, "%s", c->what);
+	cr_expect(res.refused_end.rej.detail[0] != '\0', "%s", c->what);
+}
+
+static struct event
+revoked(const char *producer, const char *on, const char *when, const char *id)
+{
+	struct event ev = ev_make(EV_PENALTY_REVOKED, producer, "罚〔2024〕12号", when, id);
+	ev.effective_on = day(on);
+	return ev;
+}
+
+Test(reconcile, an_early_end_is_judged_when_its_add_comes)
+{
+	const char *t_add = "2024-05-06T10:15:00+08:00";
+	struct early_case cases[] = {
+	    {"another authority revokes a SAMR penalty",
+	     revoked("nm-tax", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NOT_ENTRY_OWNER},
+	    {"the issuer revokes its own penalty",
+	     revoked("nm-samr", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NONE},
+	    {"creditchina repairs a SAMR penalty (wrong channel)",
+	     repaired("creditchina", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_WRONG_CHANNEL},
+	    {"gsxt repairs a SAMR penalty after the minimum period",
+	     repaired("gsxt", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NONE},
+	    {"a repair inside the minimum period",
+	     repaired("creditchina", "2024-05-10", "2024-05-10T10:00:00+08:00", ID2),
+	     issued("nm-tax", "2024-05-06", CAT_CONFISCATION, t_add, ID1),
+	     REJ_BEFORE_MINIMUM_PERIOD},
+	    {"a co-owner removes another owner's entry",
+	     listed(EV_LIST_REMOVED, "nm-transport", "b2-02", "2024-06-03",
+	            "2024-06-03T10:00:00+08:00", ID2),
+	     listed(EV_LIST_ADDED, "nm-drc", "b2-02", "2024-03-01", "2024-03-01T10:00:00+08:00",
+	            ID1),
+	     REJ_NOT_ENTRY_OWNER},
+	    {"the owner removes its own entry",
+	     listed(EV_LIST_REMOVED, "nm-drc", "b2-02", "2024-06-03", "2024-06-03T10:00:00+08:00",
+	            ID2),
+	     listed(EV_LIST_ADDED, "nm-drc", "b2-02", "2024-03-01", "2024-03-01T10:00:00+08:00",
+	            ID1),
+	     REJ_NONE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_early(&cases[i]);
+}
+
+Test(reconcile, an_early_repair_of_what_is_never_disclosed_is_refused)
+{
+	/* A warning alone is never disclosed: second, the repair would be not_repairable. */
+	struct event rep = repaired("creditchina", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2);
+	struct record tomb = apply_ok(NULL, &rep, "2024-10-08T10:00:00+08:00", 0);
+	struct event add =
+	    issued("nm-tax", "2024-05-06", CAT_WARNING, "2024-05-06T10:15:00+08:00", ID1);
+	struct recon_result res;
+	reconcile_event(&tomb, &add, at("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_APPLIED);
+	cr_expect_eq(res.refused_end.rej.reason, REJ_NOT_REPAIRABLE);
+	cr_expect_eq(res.rec.status, REC_NEVER);
+	cr_expect_eq(res.rec.end_reason, TD_NOT_DISCLOSABLE);
+}

@@ -1,0 +1,191 @@
+/* End-to-end: the rules of issue 12 through a running credsyncd: an end that arrives before its
+ * add is judged when the add comes, ... */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+#define WAIT_MS 60000
+
+TestSuite(regimes, .fini = e2e_cleanup);
+
+static const char *const usccs[] = {"91150102MA0N123408", "91150105MA0Q7K3D2H",
+                                    "91150203MA0R5T8L6F", "92150602MA0P3W9X1U",
+                                    "91150702MA0N8H2C4Q", "91150402MA0M6F1B9H"};
+
+static void
+send_event(struct e2e *e, const char *producer, const char *id, const char *type, int i,
+           const char *record)
+{
+	char topic[128];
+	char *ev = e2e_event(id, type, producer, usccs[i % 6], "2024-05-06T10:15:00+08:00", record);
+	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
+	e2e_produce(e, topic, usccs[i % 6], ev);
+	free(ev);
+}
+
+static void
+send_penalty(struct e2e *e, const char *producer, int i, const char *decided, const char *extra)
+{
+	char rec[768];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕%d号\", \"decided_on\": \"%s\","
+	         " \"categories\": [\"confiscation\", \"fine\"], \"fine_yuan\": \"200000.00\","
+	         " \"field\": \"other\", \"issuer\": {\"name\": \"某局\","
+	         " \"uscc\": \"11150100MB0123456P\"}%s}",
+	         i, decided, extra ? extra : "");
+	send_event(e, producer, e2e_id("issued", i), "penalty.issued", i, rec);
+}
+
+static long long sqlf(struct e2e *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static long long
+sqlf(struct e2e *e, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return e2e_sql_int(e, sql);
+}
+
+/* The reject of event_id on credit.reject.<producer>, or NULL. */
+static json_t *
+find_reject(json_t *msgs, const char *event_id)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m)
+	{
+		const char *id = json_string_value(json_object_get(m, "event_id"));
+		if (id != NULL && strcmp(id, event_id) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+struct early {
+	const char *end_producer; /* its topic too */
+	const char *end_type;
+	const char *add_producer;
+	const char *refused; /* NULL: the end stands, the record is never shown */
+};
+
+Test(regimes, an_early_end_is_judged_when_its_add_comes, .timeout = 240)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	/* i is the record: its decision number and subject. */
+	static const struct early cases[] = {
+	    {"nm-tax", "penalty.revoked", "nm-samr", "not_entry_owner"},
+	    {"creditchina", "penalty.repaired", "nm-samr", "wrong_channel"},
+	    {"creditchina", "penalty.repaired", "nm-tax", "before_minimum_period"},
+	    {"nm-transport", "list.removed", "nm-drc", "not_entry_owner"},
+	    {"nm-drc", "list.removed", "nm-drc", NULL},
+	    {"nm-samr", "penalty.revoked", "nm-samr", NULL},
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	char decided[16];
+	snprintf(decided, sizeof(decided), "%s", e2e_days_ago(200));
+	char rec[512];
+	for (size_t i = 0; i < n; i++) {
+		const struct early *c = &cases[i];
+		if (strcmp(c->end_type, "list.removed") == 0)
+			snprintf(rec, sizeof(rec),
+			         "{\"list\": \"b2-02\", \"decision_no\": \"罚〔2024〕%zu号\","
+			         " \"removed_on\": \"%s\"}",
+			         i, e2e_days_ago(20));
+		else if (strcmp(c->end_type, "penalty.revoked") == 0)
+			snprintf(rec, sizeof(rec),
+			         "{\"decision_no\": \"罚〔2024〕%zu号\", \"revoked_on\": \"%s\"}",
+			         i, e2e_days_ago(20));
+		else /* repaired: 4 days after the decision (inside the minimum) or 20 days ago */
+			snprintf(rec, sizeof(rec),
+			         "{\"decision_no\": \"罚〔2024〕%zu号\", \"repaired_on\": \"%s\","
+			         " \"repair_decision_no\": \"修〔2024〕%zu号\"}",
+			         i,
+			         strcmp(c->add_producer, "nm-tax") == 0 ? e2e_days_ago(196)
+			                                                : e2e_days_ago(20),
+			         i);
+		send_event(&e, c->end_producer, e2e_id("end", (int)i), c->end_type, (int)i, rec);
+	}
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE status = 'never'",
+	                       (long long)n, WAIT_MS));
+	/* The ends happened after their adds: the adds are older events arriving late. */
+	for (size_t i = 0; i < n; i++) {
+		const struct early *c = &cases[i];
+		if (strcmp(c->end_type, "list.removed") == 0) {
+			snprintf(rec, sizeof(rec),
+			         "{\"list\": \"b2-02\", \"decision_no\": \"罚〔2024〕%zu号\","
+			         " \"listed_on\": \"%s\"}",
+			         i, decided);
+			send_event(&e, c->add_producer, e2e_id("add", (int)i), "list.added", (int)i,
+			           rec);
+		} else {
+			send_penalty(&e, c->add_producer, (int)i, decided, NULL);
+		}
+	}
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE added",
+	                       (long long)n, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct early *c = &cases[i];
+		char id[40];
+		snprintf(id, sizeof(id), "%s", e2e_id("end", (int)i));
+		long long shown = sqlf(&e,
+		                       "SELECT count(*) FROM credsync.records WHERE decision_no = "
+		                       "'罚〔2024〕%zu号' AND status = 'shown'",
+		                       i);
+		long long disclosed = sqlf(&e,
+		                           "SELECT count(*) FROM credsync.obligations WHERE "
+		                           "decision_no = '罚〔2024〕%zu号' AND type = 'disclose'",
+		                           i);
+		long long refused =
+		    sqlf(&e,
+		         "SELECT count(*) FROM credsync.inbound WHERE event_id = '%s' "
+		         "AND outcome = 'rejected' AND reason = '%s'",
+		         id, c->refused ? c->refused : "-");
+		if (c->refused == NULL) {
+			cr_expect_eq(shown, 0, "case %zu: the owner's early end hides it", i);
+			cr_expect_eq(disclosed, 0, "case %zu", i);
+			cr_expect_eq(sqlf(&e,
+			                  "SELECT count(*) FROM credsync.inbound WHERE event_id = "
+			                  "'%s' AND outcome = 'applied'",
+			                  id),
+			             1, "case %zu: the end stands", i);
+			continue;
+		}
+		cr_expect_eq(shown, 1, "case %zu: %s's early end may not hide it", i,
+		             c->end_producer);
+		cr_expect_eq(disclosed, 2, "case %zu: disclosed on both sites", i);
+		cr_expect_eq(refused, 1, "case %zu: inbound shows the end refused (%s)", i,
+		             c->refused);
+		char topic[128];
+		snprintf(topic, sizeof(topic), "credit.reject.%s", c->end_producer);
+		json_t *msgs = e2e_read_topic(&e, topic, 1, WAIT_MS);
+		json_t *m = find_reject(msgs, id);
+		cr_expect(m != NULL, "case %zu: no reject of the end on %s", i, topic);
+		if (m != NULL) {
+			cr_expect_str_eq(json_string_value(json_object_get(m, "reason")),
+			                 c->refused, "case %zu", i);
+			char in_topic[128];
+			snprintf(in_topic, sizeof(in_topic), "credit.in.%s", c->end_producer);
+			cr_expect_str_eq(json_string_value(json_object_get(m, "topic")), in_topic,
+			                 "case %zu: the reject names where the end was read", i);
+			const char *payload = json_string_value(json_object_get(m, "payload"));
+			cr_expect(payload != NULL && strstr(payload, id) != NULL,
+			          "case %zu: the reject carries the end itself", i);
+		}
+		json_decref(msgs);
+	}
+	e2e_stop(&e);
+}
