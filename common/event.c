@@ -293,6 +293,14 @@ get_date(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
 	return 0;
 }
 
+/* An optional date: DATE_NONE when absent (or null). */
+static int
+get_date_opt(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
+{
+	*ret = DATE_NONE;
+	return member(obj, path) == NULL ? 0 : get_date(obj, path, ret, rej);
+}
+
 static int
 get_time(json_t *obj, const char *path, int64_t *ret, int *ret_offset, struct reject *rej)
 {
@@ -449,6 +457,11 @@ parse_issued(json_t *rec, struct event *ev, const char **issuer_uscc, struct rej
 	    get_date(rec, "record.decided_on", &ev->decided_on, rej) ||
 	    parse_categories(rec, ev, rej))
 		return -1;
+	if (get_date_opt(rec, "record.published_on", &ev->published_on, rej) < 0)
+		return -1;
+	if (ev->published_on != DATE_NONE && ev->published_on < ev->decided_on)
+		return fail(rej, REJ_INVALID_FIELD,
+		            "field \"record.published_on\" is before \"record.decided_on\"");
 
 	if ((rc = get_str(rec, "record.fine_yuan", false, &s, rej)) < 0)
 		return -1;
@@ -663,6 +676,7 @@ event_init(struct event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->decided_on = DATE_NONE;
+	ev->published_on = DATE_NONE;
 	ev->effective_on = DATE_NONE;
 }
 

@@ -95,7 +95,8 @@ struct event {
 
 	/* penalty.issued */
 	cs_date decided_on;
-	unsigned categories; /* mask of enum category */
+	cs_date published_on; /* optional: when the authority first published it; DATE_NONE */
+	unsigned categories;  /* mask of enum category */
 	enum field field;
 	bool has_fine;
 	int64_t fine_fen;

@@ -166,6 +166,8 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	    .fine_fen = ev->fine_fen,
 	    .producer = ev->producer,
 	    .severity = ev->severity,
+	    .published_on = ev->published_on,
+	    .disclosed_on = date_beijing(received_at), /* credsync discloses it now */
 	};
 	struct periods per;
 	char err[sizeof(ret->rej.detail)];

@@ -178,6 +178,32 @@ set_string(const struct rulefile_src *src, const char *value, char **ret)
 	return *ret ? 0 : -1;
 }
 
+/* A comma-separated list of authorities of authorities.tsv into ",a,b," (so that ",code," is a
+ * substring test). */
+static int
+parse_producers(const rules *r, const struct rulefile_src *src, const char *key, const char *value,
+                char **ret)
+{
+	char buf[1024], out[1024 + 2] = ",";
+	size_t off = 1;
+
+	if (strlen(value) >= sizeof(buf))
+		return rulefile_fail(src, "value of \"%s\" is too long", key);
+	memcpy(buf, value, strlen(value) + 1);
+	for (char *item = buf, *next; item != NULL; item = next) {
+		next = strchr(item, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		char *name = rulefile_trim(item);
+		if (!rules_producer_known(r, name) || rules_producer_is_system(r, name))
+			return rulefile_fail(
+			    src, "unknown authority \"%s\" in \"%s\": not in authorities.tsv", name,
+			    key);
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s,", name);
+	}
+	return set_string(src, out, ret);
+}
+
 /* One `key = value` of a rule file. */
 static int
 apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, const char *key,
@@ -231,6 +257,8 @@ apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, co
 			return rulefile_fail(src, "\"%s\" has no value", key);
 		return 0;
 	}
+	if (strcmp(key, "light.producers") == 0)
+		return parse_producers(r, src, key, value, &rs->light_producers);
 	if (strcmp(key, "light.period") == 0)
 		return set_months(src, key, value, &rs->light_months);
 	if (strcmp(key, "light.fine_below_yuan") == 0) {
@@ -384,6 +412,10 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 			return rulefile_fail(
 			    src, "missing key \"light.fine_below_yuan\" (light.categories "
 			         "includes fine)");
+		if (rs->light_producers == NULL)
+			return rulefile_fail(src,
+			                     "missing key \"light.producers\" (the authorities "
+			                     "whose penalties the light rule covers)");
 	}
 	if (rs->obligation == 0)
 		return rulefile_fail(src, "missing key \"deadline.obligation\"");
@@ -411,6 +443,7 @@ rulefile_free(struct ruleset *rs)
 	for (int i = 0; i < SITE_COUNT; i++)
 		free(rs->repair_url[i]);
 	free(rs->notice_basis);
+	free(rs->light_producers);
 }
 
 /* Keys seen so far in one file, to refuse a second assignment. */

@@ -36,6 +36,7 @@ struct ruleset {
 	unsigned light_cats; /* 0: no light rule */
 	int light_months;
 	int64_t light_fine_below_fen; /* -1: not set */
+	char *light_producers;        /* ",a,b,": the authorities the light rule covers */
 	enum site channel_default;
 	struct channel_rule *channels;
 	size_t nchannels;

@@ -507,10 +507,33 @@ set_channel(const struct ruleset *rs, const char *producer)
 	return rs->channel_default;
 }
 
+static const char *const light_basis_names[] = {
+    [LIGHT_FROM_PUBLICATION] = "publication",
+    [LIGHT_FROM_FIRST_DISCLOSURE] = "first_disclosure",
+    [LIGHT_FROM_DECISION] = "decision",
+};
+
+const char *
+light_basis_name(enum light_basis b)
+{
+	return b >= LIGHT_FROM_PUBLICATION && b <= LIGHT_FROM_DECISION ? light_basis_names[b]
+	                                                               : NULL;
+}
+
+/* The light rule is market regulation's own (SAMR Order 45 arts. 2 and 13): only the producers
+ * the set names. */
 static bool
 is_light(const struct ruleset *rs, const struct penalty_facts *pf, unsigned cats)
 {
+	char needle[RULEFILE_NAME_MAX + 3];
+
 	if (rs->light_cats == 0 || (cats & ~rs->light_cats) != 0)
+		return false;
+	if (rs->light_producers == NULL || pf->producer == NULL ||
+	    !rulefile_valid_code(pf->producer, RULEFILE_NAME_MAX))
+		return false;
+	snprintf(needle, sizeof(needle), ",%s,", pf->producer);
+	if (strstr(rs->light_producers, needle) == NULL)
 		return false;
 	/* A fine of unknown amount cannot be shown to be below the threshold. */
 	if ((cats & CAT_FINE) && !(pf->has_fine && pf->fine_fen < rs->light_fine_below_fen))
@@ -525,7 +548,7 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 	const unsigned all = (1u << CAT_COUNT) - 1;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->repairable_from = ret->disclose_until = DATE_NONE;
+	ret->repairable_from = ret->disclose_until = ret->light_from = DATE_NONE;
 	if (pf->decided_on == DATE_NONE) {
 		seterr(err, errsz, "no decision date");
 		return -1;
@@ -571,7 +594,17 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 		/* Taken down when the light period ends, with no application: nothing to repair. */
 		ret->light = true;
 		ret->max_months = rs->light_months;
-		ret->disclose_until = date_add_months(pf->decided_on, rs->light_months);
+		if (pf->published_on > 0) {
+			ret->light_from = pf->published_on;
+			ret->light_basis = LIGHT_FROM_PUBLICATION;
+		} else if (pf->disclosed_on > 0) {
+			ret->light_from = pf->disclosed_on;
+			ret->light_basis = LIGHT_FROM_FIRST_DISCLOSURE;
+		} else {
+			ret->light_from = pf->decided_on;
+			ret->light_basis = LIGHT_FROM_DECISION;
+		}
+		ret->disclose_until = date_add_months(ret->light_from, rs->light_months);
 		return 0;
 	}
 

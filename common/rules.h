@@ -77,9 +77,23 @@ struct penalty_facts {
 	enum field field;
 	bool has_fine;
 	int64_t fine_fen;     /* fine in fen (0.01 yuan) when has_fine */
-	const char *producer; /* authority code; decides the repair channel */
+	const char *producer; /* authority code; decides the repair channel and the light rule */
 	enum severity severity;
+	/* Where a light penalty's period starts (SAMR Order 45 art. 13: from its publication):
+	 * the publication date the producer sent, else the day credsync first disclosed it.
+	 * 0 or DATE_NONE: unknown (then the next one, and last the decision date). */
+	cs_date published_on;
+	cs_date disclosed_on;
 };
+
+/* What a light penalty's period was counted from. */
+enum light_basis {
+	LIGHT_FROM_NONE = 0,
+	LIGHT_FROM_PUBLICATION,
+	LIGHT_FROM_FIRST_DISCLOSURE,
+	LIGHT_FROM_DECISION
+};
+const char *light_basis_name(enum light_basis b); /* "publication", ...; NULL for NONE */
 
 struct periods {
 	bool disclosable;        /* false: never shown (e.g. a warning only) */
@@ -90,6 +104,8 @@ struct periods {
 	const char *rule_set;    /* name of the governing rule set; lives as long as the rules */
 	int min_months;          /* minimum that applied; 0 when light or not disclosable */
 	int max_months;          /* maximum (light: light period); 0 when not disclosable */
+	cs_date light_from;      /* light: the day its period is counted from; else DATE_NONE */
+	enum light_basis light_basis; /* light: which date light_from is */
 };
 
 /* Computes the periods of a penalty under the rule set that governs its decision date.

@@ -39,6 +39,7 @@ void ctl_print_json(json_t *json);
 /* The penalty options `periods` and `notice` share, as given (NULL when absent). */
 struct ctl_penalty_args {
 	const char *decided_on, *categories, *field, *fine_yuan, *producer, *severity;
+	const char *published_on; /* optional */
 };
 /* Validates them into *ret (ret->producer points into args). On a bad value prints
  * "credsyncctl CMD: reason" naming the option to stderr and returns -1 (a usage error). */

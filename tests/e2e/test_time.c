@@ -26,7 +26,7 @@ today(void)
 	return date_beijing((int64_t)time(NULL));
 }
 
-/* A penalty decided on `decided` (fine in yuan), received at ts_ms (0: now). */
+/* A penalty decided and published on `decided` (fine in yuan), received at ts_ms (0: now). */
 static void
 send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, const char *cats,
                 const char *fine, long long ts_ms)
@@ -34,9 +34,9 @@ send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, con
 	char rec[512], d[DATE_STRLEN], topic[128];
 	snprintf(rec, sizeof(rec),
 	         "{\"decision_no\": \"罚〔2024〕%d号\", \"decided_on\": \"%s\", \"categories\": %s,"
-	         " \"fine_yuan\": \"%s\", \"field\": \"other\","
+	         " \"fine_yuan\": \"%s\", \"field\": \"other\", \"published_on\": \"%s\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         i, date_format(decided, d), cats, fine);
+	         i, date_format(decided, d), cats, fine, d);
 	char *ev = e2e_event(e2e_id("issued", i), "penalty.issued", producer, usccs[i % 4],
 	                     "2024-05-06T10:15:00+08:00", rec);
 	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
@@ -103,7 +103,8 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 	/* received now (Kafka timestamps are real): disclosed, then ended by the clock */
 	send_penalty_at(&e, "nm-tax", 1, decided_for_end(36, today()), "[\"fine\"]", "200000.00",
 	                0);
-	send_penalty_at(&e, "nm-tax", 2, decided_for_end(3, today()), "[\"fine\"]", "500.00", 0);
+	/* light: market regulation's rule, 3 months from the publication the event carries */
+	send_penalty_at(&e, "nm-samr", 2, decided_for_end(3, today()), "[\"fine\"]", "500.00", 0);
 	/* still disclosed five days from now */
 	send_penalty_at(&e, "nm-tax", 3, today() - 30, "[\"fine\"]", "200000.00", 0);
 	/* past its maximum period when it arrives, and a warning only: never disclosed */
@@ -477,7 +478,7 @@ Test(time, daily_summary_lists_exactly_the_days_repairs_and_expiries, .timeout =
 	long long before = ts_ms_of("2026-11-20T10:00:00+08:00");
 	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00", before);
 	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00", before);
-	send_penalty_at(&e, "nm-tax", 3, light, "[\"fine\"]", "500.00", before);
+	send_penalty_at(&e, "nm-samr", 3, light, "[\"fine\"]", "500.00", before);
 	send_penalty_at(&e, "nm-tax", 4, decided, "[\"fine\"]", "200000.00", before);
 	/* a repair consumed before its penalty would leave the penalty never shown */
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 4, WAIT_MS));

@@ -73,7 +73,7 @@ ev_make(enum event_type type, const char *producer, const char *decision, const 
 	ev.key.kind = KIND_PENALTY;
 	snprintf(ev.key.uscc, sizeof(ev.key.uscc), USCC);
 	snprintf(ev.key.decision_no, sizeof(ev.key.decision_no), "%s", decision);
-	ev.decided_on = ev.effective_on = DATE_NONE;
+	ev.decided_on = ev.effective_on = ev.published_on = DATE_NONE;
 	return ev;
 }
 
@@ -383,11 +383,25 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	                            cal, &res),
 	          "an expired record expires once");
 
+	/* Light (market regulation only): 3 months from its first disclosure, here the day it
+	 * arrived, as the event carries no publication date. */
 	struct event light =
-	    issued("nm-tax", "2024-05-06", CAT_CRITICISM, "2024-05-06T10:15:00+08:00", ID2);
+	    issued("nm-samr", "2024-05-06", CAT_CRITICISM, "2024-05-06T10:15:00+08:00", ID2);
 	struct record lrec = apply_ok(NULL, &light, "2024-05-06T11:00:00+08:00", 2);
 	cr_assert(lrec.light);
 	cr_assert_str_eq(fmt(lrec.disclose_until), "2024-08-06");
+	struct event published = light;
+	published.published_on = day("2024-05-04");
+	cr_assert_str_eq(
+	    fmt(apply_ok(NULL, &published, "2024-05-10T11:00:00+08:00", 2).disclose_until),
+	    "2024-08-04", "from the publication date it carries");
+	struct event late = light;
+	cr_assert_str_eq(fmt(apply_ok(NULL, &late, "2024-05-10T11:00:00+08:00", 2).disclose_until),
+	                 "2024-08-10", "from the day credsync first disclosed it");
+	struct event tax = light;
+	snprintf(tax.producer, sizeof(tax.producer), "nm-tax");
+	cr_assert(!apply_ok(NULL, &tax, "2024-05-06T11:00:00+08:00", 2).light,
+	          "another authority's criticism is not light");
 	cr_assert(reconcile_expiry(&lrec, day("2024-08-07"), at("2024-08-07T00:05:00+08:00"), r,
 	                           cal, &res));
 	cr_assert_eq(res.obl[0].reason, TD_LIGHT_EXPIRED);

@@ -135,9 +135,10 @@ Test(rules, worked_examples_of_the_disclosure_periods)
 	    /* Decided before the seed: past its maximum period long ago, an answer all the same. */
 	    {"2020-03-02, expired", NULL, "2020-03-02", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2020-06-03", "2023-03-02", SITE_CREDITCHINA, SEED},
-	    /* The example event of INTERFACE.md: nm-tax, fine 20000.00, other field: light. */
+	    /* The example event of INTERFACE.md: nm-tax, fine 20000.00, other field. The light
+	     * rule is market regulation's alone (issue 12): §三's periods. */
 	    {"interface example", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	};
 	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -196,20 +197,32 @@ Test(rules, warnings_and_light_penalties)
 	    {"warning + fine above", NULL, "2024-05-06", "warning,fine", FIELD_OTHER, "150000",
 	     "nm-tax", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"warning + fine below", NULL, "2024-05-06", "warning,fine", FIELD_OTHER, "5000",
-	     "nm-tax", SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	     "nm-samr", SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	    /* Criticism and/or a lower-amount fine: 3 months, then down with no application. */
-	    {"criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	    {"criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-samr",
+	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	    {"criticism + fine below", NULL, "2024-11-30", "criticism,fine", FIELD_OTHER, "100",
 	     "nm-samr", SEV_NONE, true, true, "none", "2025-02-28", SITE_GSXT, SEED},
-	    {"fine just below", NULL, "2024-05-06", "fine", FIELD_OTHER, "99999.99", "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
-	    {"fine at threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.00", "nm-tax",
+	    {"fine just below", NULL, "2024-05-06", "fine", FIELD_OTHER, "99999.99", "nm-samr",
+	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
+	    {"fine at threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.00", "nm-samr",
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_GSXT, SEED},
+	    {"fine above threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.01",
+	     "nm-samr", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_GSXT, SEED},
+	    {"fine, zero", NULL, "2024-05-06", "fine", FIELD_OTHER, "0", "nm-samr", SEV_NONE, true,
+	     true, "none", "2024-08-06", SITE_GSXT, SEED},
+	    /* Issue 12 item 2: the light rule is SAMR Order 45's, for market regulation only
+	     * (art. 2). Other authorities' criticisms and lower-amount fines keep §三's periods,
+	     * and the 1-year minimum of the five fields. */
+	    {"nm-tax fine below", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
 	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
-	    {"fine above threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.01", "nm-tax",
+	    {"nm-tax criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
-	    {"fine, zero", NULL, "2024-05-06", "fine", FIELD_OTHER, "0", "nm-tax", SEV_NONE, true,
-	     true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	    {"work-safety fine of 5000", NULL, "2024-05-06", "fine", FIELD_WORK_SAFETY, "5000",
+	     "nm-emergency", SEV_NONE, true, false, "2025-05-07", "2027-05-06", SITE_CREDITCHINA,
+	     SEED},
+	    {"no producer: not light", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, NULL,
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"criticism + fine above", NULL, "2024-05-06", "criticism,fine", FIELD_OTHER, "200000",
 	     "nm-tax", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"fine below + confiscation", NULL, "2024-05-06", "fine,confiscation", FIELD_OTHER,
@@ -220,6 +233,36 @@ Test(rules, warnings_and_light_penalties)
 	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	};
 	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* SAMR Order 45 art. 13: 3 months from publication (自公示之日起): the date the event carries,
+ * else the day credsync first disclosed it, else (neither known) the decision date. */
+Test(rules, a_light_period_runs_from_publication)
+{
+	rules *r = load_real(NULL);
+	struct penalty_facts pf = {.decided_on = day("2024-05-06"),
+	                           .categories = CAT_CRITICISM,
+	                           .producer = "nm-samr",
+	                           .published_on = day("2024-05-20"),
+	                           .disclosed_on = day("2024-06-01")};
+	struct periods p;
+	char err[256], b[DATE_STRLEN];
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect(p.light);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-08-20");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_PUBLICATION);
+	cr_expect_str_eq(light_basis_name(p.light_basis), "publication");
+
+	pf.published_on = DATE_NONE;
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-09-01");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_FIRST_DISCLOSURE);
+
+	pf.disclosed_on = 0;
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-08-06");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_DECISION);
+	rules_free(r);
 }
 
 Test(rules, channel_by_producer)
@@ -666,6 +709,12 @@ Test(rules, load_errors_name_file_and_line)
 	    {"name = x\n" BASE_RULES "light.categories = criticism, fine\nlight.period = 3m\n", "x",
 	     "@/rules/x.rules: missing key \"light.fine_below_yuan\" (light.categories includes "
 	     "fine)"},
+	    {"name = x\n" BASE_RULES "light.categories = criticism\nlight.period = 3m\n", "x",
+	     "@/rules/x.rules: missing key \"light.producers\" (the authorities whose penalties "
+	     "the light rule covers)"},
+	    {"name = x\n" BASE_RULES "light.producers = nm-samr, gsxt\n", "x",
+	     "@/rules/x.rules:15: unknown authority \"gsxt\" in \"light.producers\": not in "
+	     "authorities.tsv"},
 	    {"name = x\n" BASE_RULES "severity.general.min = 3m\n", "x",
 	     "@/rules/x.rules: severity.general.* keys need severity.required = yes"},
 	    {"name = x\n" BASE_RULES "severity.required = yes\nseverity.minor.disclosed = no\n",
