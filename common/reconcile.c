@@ -442,7 +442,12 @@ reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rul
 	copy_str(rec->ended_by, sizeof(rec->ended_by), "credsync");
 	rec->ended_on = cur->disclose_until + 1;
 	ret->outcome = RO_APPLIED;
-	takedown_both(ret, rec, rec->end_reason, NULL, now, due_date(r, cal, now, ret));
+	/* No working day of grace: the record must be gone on the first day after its period,
+	 * which is today when the scan is on time, and today too when it runs late (the daemon
+	 * was down): due the day it is sent. */
+	(void)r;
+	(void)cal;
+	takedown_both(ret, rec, rec->end_reason, NULL, now, today);
 	finish_ids(ret);
 	return true;
 }

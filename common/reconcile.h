@@ -90,8 +90,9 @@ void reconcile_event(const struct record *cur, const struct event *ev, int64_t r
                      const rules *r, const calendar *cal, struct recon_result *ret);
 
 /* The automatic end of a shown record whose disclosure period ended before `today`
- * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired) and
- * returns true, or returns false when nothing is due. now: the instant of the decision. */
+ * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired), due
+ * `today` (the first day after disclose_until, or later when the scan ran late), and
+ * returns true; or returns false when nothing is due. now: the instant of the decision. */
 bool reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
                       const calendar *cal, struct recon_result *ret);
 

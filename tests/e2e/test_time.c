@@ -146,6 +146,15 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 		json_decref(msgs);
 	}
 	cr_expect(e2e_log_has(&e, 0, "msg=expired") || e2e_log_has(&e, 1, "msg=expired"));
+	/* Issue 12 item 3: no working day of grace. The periods ended up to two days after
+	 * today, the clock is five days ahead: the scan is late, so the takedowns are due the
+	 * day they are sent (the clock's today), not a working day later. */
+	char sql[512], d[DATE_STRLEN];
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM credsync.obligations WHERE type = 'takedown' AND "
+	         "decision_no IN ('罚〔2024〕1号', '罚〔2024〕2号') AND due_date = '%s'",
+	         date_format(today() + 5, d));
+	cr_expect_eq(e2e_sql_int(&e, sql), 4, "expiry takedowns due %s", d);
 	e2e_stop(&e);
 }
 
@@ -530,6 +539,16 @@ Test(time, daily_summary_lists_exactly_the_days_repairs_and_expiries, .timeout =
 		want = day_ids(&e, sites[s], "reason IN ('expired', 'light_expired')");
 		cr_expect_str_eq(got, want, "%s expiries", sites[s]);
 		cr_expect_eq(count, 1, "%s expiries count", sites[s]);
+		/* disclosed through 2026-11-30: gone on 2026-12-01, the day of the scan */
+		size_t i;
+		json_t *m;
+		json_array_foreach(msgs, i, m)
+		{
+			const char *r = json_string_value(json_object_get(m, "reason"));
+			if (r != NULL && strcmp(r, "light_expired") == 0)
+				cr_expect_str_eq(json_string_value(json_object_get(m, "due_date")),
+				                 "2026-12-01", "%s light expiry due", sites[s]);
+		}
 		free(got);
 		free(want);
 		json_decref(msgs);

@@ -378,7 +378,15 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(res.obl[i].type, OUT_TAKEDOWN);
 		cr_assert_eq(res.obl[i].reason, TD_EXPIRED);
+		/* due the first day after disclose_until, with no working day of grace */
+		cr_assert_str_eq(fmt(res.obl[i].due_date), "2027-05-07");
 	}
+	struct recon_result late_scan;
+	/* a scan that runs late (daemon down over a weekend): due the day it is sent */
+	cr_assert(reconcile_expiry(&rec, day("2027-05-10"), at("2027-05-10T09:00:00+08:00"), r, cal,
+	                           &late_scan));
+	cr_assert_str_eq(fmt(late_scan.obl[0].due_date), "2027-05-10");
+	cr_assert_str_eq(fmt(late_scan.obl[1].due_date), "2027-05-10");
 	cr_assert(!reconcile_expiry(&res.rec, day("2027-05-08"), at("2027-05-08T00:05:00+08:00"), r,
 	                            cal, &res),
 	          "an expired record expires once");
