@@ -177,6 +177,21 @@ struct obligation {
 	char rec_repair_decision_no[DECISION_NO_MAX + 1];
 	cs_date rec_repaired_on;
 
+	/* disclose: the record's content, so that a site can show it from the stream alone
+	 * (zero otherwise; not part of the id) */
+	struct disclosed {
+		cs_date decided_on;     /* penalty: decision date; list entry: listed date */
+		unsigned categories;    /* penalty: mask of enum category */
+		enum field field;       /* penalty */
+		bool has_fine;          /* penalty: fine_fen is known */
+		int64_t fine_fen;       /* penalty */
+		enum severity severity; /* penalty: SEV_NONE when the event had none */
+		char issuer_name[NAME_MAX_BYTES + 1]; /* penalty: the deciding body */
+		char issuer_uscc[USCC_BUF];
+		bool has_channel; /* the system that decides its repair or removal is known */
+		enum site channel;
+	} content;
+
 	char source_event_id[UUID_STRLEN]; /* "" for automatic takedowns */
 	int64_t received_at;               /* Unix seconds */
 	cs_date due_date;

@@ -219,6 +219,31 @@ early_end_stands(const struct record *rec, enum takedown_reason hidden, struct r
 	return end_allowed(&judged, &end, rej);
 }
 
+/* What a disclose carries for a site to show (issue 12): the add's facts. The channel is the
+ * system that decides a penalty's repair, gsxt for the abnormal lists (RULES.md §3), and none
+ * for a serious list entry, which its own authority removes. */
+static void
+set_content(struct obligation *ob, const struct record *rec, const struct event *ev)
+{
+	struct disclosed *c = &ob->content;
+
+	c->decided_on = rec->decided_on;
+	if (rec->key.kind == KIND_PENALTY) {
+		c->categories = ev->categories;
+		c->field = ev->field;
+		c->has_fine = ev->has_fine;
+		c->fine_fen = ev->fine_fen;
+		c->severity = ev->severity;
+		copy_str(c->issuer_name, sizeof(c->issuer_name), ev->issuer_name);
+		copy_str(c->issuer_uscc, sizeof(c->issuer_uscc), ev->issuer_uscc);
+		c->has_channel = true;
+		c->channel = rec->channel;
+	} else if (rec->key.kind == KIND_ABNORMAL) {
+		c->has_channel = true;
+		c->channel = SITE_GSXT;
+	}
+}
+
 static void
 on_add(const struct record *cur, const struct event *ev, int64_t received_at, const rules *r,
        const calendar *cal, struct recon_result *ret)
@@ -281,6 +306,7 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 			                                       TD_NONE, ev, received_at, due);
 			ob->disclose_until = rec->disclose_until;
 			ob->repairable_from = rec->repairable_from;
+			set_content(ob, rec, ev);
 		}
 	}
 	finish_ids(ret);

@@ -187,5 +187,54 @@ Test(regimes, an_early_end_is_judged_when_its_add_comes, .timeout = 240)
 		}
 		json_decref(msgs);
 	}
+
+	/* Issue 12 item 6: the disclose carries the record, so a site shows it from the stream:
+	 * case 0 is nm-samr's penalty (shown once the revocation was refused), case 3 nm-drc's
+	 * entry of a serious list. */
+	const char *sites[] = {"credit.out.creditchina", "credit.out.gsxt"};
+	for (int si = 0; si < 2; si++) {
+		json_t *msgs = e2e_read_topic(&e, sites[si], 4, WAIT_MS);
+		size_t k, seen = 0;
+		json_t *m;
+		json_array_foreach(msgs, k, m)
+		{
+			json_t *r = json_object_get(m, "record");
+			const char *dn = json_string_value(json_object_get(r, "decision_no"));
+			const char *type = json_string_value(json_object_get(m, "type"));
+			if (dn == NULL || type == NULL || strcmp(type, "disclose") != 0)
+				continue;
+			if (strcmp(dn, "罚〔2024〕0号") == 0) {
+				seen++;
+				cr_expect_str_eq(
+				    json_string_value(json_object_get(r, "decided_on")), decided);
+				char *cats =
+				    json_dumps(json_object_get(r, "categories"), JSON_COMPACT);
+				cr_expect_str_eq(cats, "[\"fine\",\"confiscation\"]");
+				free(cats);
+				cr_expect_str_eq(json_string_value(json_object_get(r, "fine_yuan")),
+				                 "200000.00");
+				cr_expect_str_eq(json_string_value(json_object_get(r, "field")),
+				                 "other");
+				cr_expect(json_is_null(json_object_get(r, "severity")));
+				json_t *issuer = json_object_get(r, "issuer");
+				cr_expect_str_eq(json_string_value(json_object_get(issuer, "name")),
+				                 "某局");
+				cr_expect_str_eq(json_string_value(json_object_get(issuer, "uscc")),
+				                 "11150100MB0123456P");
+				cr_expect_str_eq(json_string_value(json_object_get(m, "channel")),
+				                 "gsxt");
+				cr_expect(json_is_string(json_object_get(m, "disclose_until")));
+				cr_expect(json_is_string(json_object_get(m, "repairable_from")));
+			} else if (strcmp(dn, "罚〔2024〕3号") == 0) {
+				seen++;
+				cr_expect_str_eq(json_string_value(json_object_get(r, "listed_on")),
+				                 decided);
+				cr_expect(json_is_null(json_object_get(m, "channel")));
+				cr_expect_null(json_object_get(r, "categories"));
+			}
+		}
+		cr_expect_eq(seen, 2, "%s: both disclosures seen", sites[si]);
+		json_decref(msgs);
+	}
 	e2e_stop(&e);
 }

@@ -718,6 +718,16 @@ Test(event_encode, out_disclose)
 			cr_expect(json_is_null(until), "case %zu", i);
 		json_t *from = json_object_get(v, "repairable_from");
 		cr_assert_not_null(from, "case %zu", i);
+		cr_expect_not_null(json_object_get(v, "channel"), "case %zu: channel", i);
+		if (cases[i].kind == KIND_PENALTY) {
+			cr_expect(json_is_array(json_object_get(rec, "categories")), "case %zu", i);
+			cr_expect(json_is_object(json_object_get(rec, "issuer")), "case %zu", i);
+			cr_expect_not_null(json_object_get(rec, "decided_on"), "case %zu", i);
+			cr_expect_null(json_object_get(rec, "listed_on"), "case %zu", i);
+		} else {
+			cr_expect_not_null(json_object_get(rec, "listed_on"), "case %zu", i);
+			cr_expect_null(json_object_get(rec, "categories"), "case %zu", i);
+		}
 		if (cases[i].repairable)
 			cr_expect_str_eq(json_string_value(from), "2024-08-07", "case %zu", i);
 		else
@@ -930,6 +940,17 @@ golden_out_disclose_penalty(void)
 	ob.due_date = ymd(2024, 5, 7);
 	ob.repairable_from = ymd(2024, 8, 7);
 	ob.disclose_until = ymd(2027, 5, 6);
+	ob.content.decided_on = ymd(2024, 5, 6);
+	ob.content.categories = CAT_FINE | CAT_CONFISCATION;
+	ob.content.field = FIELD_OTHER;
+	ob.content.has_fine = true;
+	ob.content.fine_fen = 20000000; /* 200000.00 yuan */
+	ob.content.severity = SEV_NONE;
+	snprintf(ob.content.issuer_name, sizeof(ob.content.issuer_name),
+	         "国家税务总局呼和浩特市税务局");
+	snprintf(ob.content.issuer_uscc, sizeof(ob.content.issuer_uscc), "11150100MB0123456P");
+	ob.content.has_channel = true;
+	ob.content.channel = SITE_CREDITCHINA;
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10");
 	obligation_set_id(&ob);
@@ -951,6 +972,7 @@ golden_out_disclose_list(void)
 	snprintf(ob.subject_name, sizeof(ob.subject_name), "乌海某某建材有限公司");
 	ob.received_at = 1712736000; /* 2024-04-10T16:00:00+08:00 */
 	ob.due_date = ymd(2024, 4, 11);
+	ob.content.decided_on = ymd(2024, 4, 8); /* listed */
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "c3d4e5f6-a7b8-4c9d-8e1f-2a3b4c5d6e7f");
 	obligation_set_id(&ob);

@@ -510,3 +510,42 @@ Test(reconcile, an_early_repair_of_what_is_never_disclosed_is_refused)
 	cr_expect_eq(res.rec.status, REC_NEVER);
 	cr_expect_eq(res.rec.end_reason, TD_NOT_DISCLOSABLE);
 }
+
+/* Issue 12 item 6: a disclose carries what a site shows. */
+Test(reconcile, a_disclose_carries_the_records_content)
+{
+	struct event add = issued("nm-samr", "2024-05-06", CAT_FINE | CAT_CONFISCATION,
+	                          "2024-05-06T10:15:00+08:00", ID1);
+	add.has_fine = true;
+	add.fine_fen = 20000000;
+	add.field = FIELD_FOOD;
+	add.severity = SEV_GENERAL;
+	snprintf(add.issuer_name, sizeof(add.issuer_name), "呼和浩特市市场监督管理局");
+	snprintf(add.issuer_uscc, sizeof(add.issuer_uscc), "11150100MB0123456P");
+	struct recon_result res;
+	reconcile_event(NULL, &add, at("2024-05-06T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.n_obl, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct disclosed *c = &res.obl[i].content;
+		cr_expect_str_eq(fmt(c->decided_on), "2024-05-06");
+		cr_expect_eq(c->categories, CAT_FINE | CAT_CONFISCATION);
+		cr_expect(c->has_fine);
+		cr_expect_eq(c->fine_fen, 20000000);
+		cr_expect_eq(c->field, FIELD_FOOD);
+		cr_expect_eq(c->severity, SEV_GENERAL);
+		cr_expect_str_eq(c->issuer_name, "呼和浩特市市场监督管理局");
+		cr_expect_str_eq(c->issuer_uscc, "11150100MB0123456P");
+		cr_expect(c->has_channel);
+		cr_expect_eq(c->channel, SITE_GSXT);
+	}
+	struct event ab = listed(EV_LIST_ADDED, "nm-samr", "abnormal-enterprise", "2024-03-01",
+	                         "2024-03-01T10:00:00+08:00", ID2);
+	reconcile_event(NULL, &ab, at("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.n_obl, 2);
+	cr_expect_str_eq(fmt(res.obl[0].content.decided_on), "2024-03-01", "listed on");
+	cr_expect(res.obl[0].content.has_channel && res.obl[0].content.channel == SITE_GSXT);
+	struct event se = listed(EV_LIST_ADDED, "nm-court", "b1-01", "2024-03-01",
+	                         "2024-03-01T10:00:00+08:00", ID3);
+	reconcile_event(NULL, &se, at("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_expect(!res.obl[0].content.has_channel, "a serious list entry: its own authority");
+}
