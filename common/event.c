@@ -668,6 +668,13 @@ parse_event(json_t *root, const char *topic_producer, const rules *r, struct eve
 		            "%s from producer %s, which is not a disclosure system (creditchina, "
 		            "gsxt)",
 		            event_type_name(ev->type), quote(ev->producer, q, sizeof(q)));
+	/* ...and the two systems send nothing else: no penalty, revocation or list entry. */
+	if (r && ev->type != EV_PENALTY_REPAIRED && !is_repair_type(ev->type) &&
+	    rules_producer_is_system(r, ev->producer))
+		return fail(rej, REJ_WRONG_CHANNEL,
+		            "%s from producer %s, a disclosure system: the systems send repairs "
+		            "and repair applications only",
+		            event_type_name(ev->type), quote(ev->producer, q, sizeof(q)));
 	return 0;
 }
 

@@ -128,7 +128,8 @@ struct event {
  * occurred_at, subject, subject.uscc, subject.name, record: missing_field, invalid_field);
  * unknown_type; the record's fields in INTERFACE.md order; invalid_uscc (subject.uscc, then
  * record.issuer.uscc); producer_mismatch; unknown_list; not_list_owner; wrong_channel
- * (penalty.repaired or repair.* not from a disclosure system). A field whose value is JSON null
+ * (penalty.repaired or repair.* not from a disclosure system, or any other type from one). A
+ * field whose value is JSON null
  * counts as absent. Unknown members are ignored. */
 int event_parse(const char *buf, size_t len, const char *topic_producer, const rules *r,
                 struct event *ret, struct reject *rej);
