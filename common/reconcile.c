@@ -183,6 +183,7 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	rec->fine_fen = ev->fine_fen;
 	rec->severity = ev->severity;
 	rec->light = per.light;
+	ret->severity_assumed = per.severity_assumed;
 	rec->channel = per.channel;
 	rec->repairable_from = per.repairable_from;
 	rec->disclose_until = per.disclose_until;
@@ -438,16 +439,55 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	finish_ids(ret);
 }
 
+/* A decision, listing or repair cannot take effect after the day its event arrived. */
+static bool
+dates_possible(const struct event *ev, int64_t received_at, struct recon_result *ret)
+{
+	static const char *const names[EV_TYPE_COUNT] = {
+	    [EV_PENALTY_ISSUED] = "record.decided_on",
+	    [EV_PENALTY_REPAIRED] = "record.repaired_on",
+	    [EV_LIST_ADDED] = "record.listed_on",
+	};
+	cs_date d = ev->type == EV_PENALTY_ISSUED ? ev->decided_on : ev->effective_on;
+	cs_date today = date_beijing(received_at);
+	char a[DATE_STRLEN], b[DATE_STRLEN];
+
+	if (names[ev->type] == NULL || d == DATE_NONE || d <= today)
+		return true;
+	ret->outcome = RO_REJECTED;
+	fill_reject(&ret->rej, REJ_INVALID_FIELD,
+	            "field \"%s\" %s is after the day the event was received, %s", names[ev->type],
+	            date_format(d, a), date_format(today, b));
+	return false;
+}
+
+/* A repair application about a penalty goes to the system that decides its repair. */
+static bool
+app_channel_ok(const struct record *cur, const struct event *ev, struct recon_result *ret)
+{
+	if (cur == NULL || !cur->added || cur->key.kind != KIND_PENALTY ||
+	    cur->repairable_from == DATE_NONE || strcmp(ev->producer, site_name(cur->channel)) == 0)
+		return true;
+	ret->outcome = RO_REJECTED;
+	fill_reject(&ret->rej, REJ_WRONG_CHANNEL,
+	            "the repair of penalty \"%s\" is decided by \"%s\": an application to \"%s\" "
+	            "is in the wrong channel",
+	            cur->key.decision_no, site_name(cur->channel), ev->producer);
+	return false;
+}
+
 void
 reconcile_event(const struct record *cur, const struct event *ev, int64_t received_at,
                 const rules *r, const calendar *cal, struct recon_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	if (!dates_possible(ev, received_at, ret))
+		return;
 	if (is_add(ev->type))
 		on_add(cur, ev, received_at, r, cal, ret);
 	else if (is_end(ev->type))
 		on_end(cur, ev, received_at, r, cal, ret);
-	else
+	else if (app_channel_ok(cur, ev, ret))
 		ret->outcome = RO_NOOP; /* repair applications: tracked by their own table */
 }
 

@@ -76,6 +76,9 @@ struct recon_result {
 	struct obligation obl[RECON_MAX_OBLIGATIONS];
 	int n_obl;
 	struct reject rej;
+	/* With an applied penalty: its rule set classes by severity and the event had none, so
+	 * it was taken as general (log it: msg=severity_assumed). */
+	bool severity_assumed;
 	/* With an applied add: the early end it overrides, refused now (see above). */
 	struct refused_end refused_end;
 	/* A due date fell in a year the calendar does not cover (0 if none): log it. */

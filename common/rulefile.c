@@ -222,6 +222,28 @@ apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, co
 			    value);
 		return set_string(src, value, &rs->name);
 	}
+	if ((suffix = split_key(key, "effective_from", name, sizeof(name))) != NULL &&
+	    *suffix == '\0') {
+		/* the set governs this producer's decisions (or this channel's deadlines) from
+		 * another day than effective_from: the law changed on different days */
+		cs_date d;
+		if (!rules_producer_known(r, name))
+			return rulefile_fail(
+			    src, "unknown producer \"%s\" in \"%s\": not in authorities.tsv", name,
+			    key);
+		if (date_parse(value, &d) < 0)
+			return rulefile_fail(
+			    src, "invalid date \"%s\" for \"%s\": expected YYYY-MM-DD", value, key);
+		struct from_rule *grown = realloc(rs->froms, (rs->nfroms + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return rulefile_fail(src, "out of memory");
+		rs->froms = grown;
+		grown[rs->nfroms].from = d;
+		if ((grown[rs->nfroms].producer = rulefile_dup(src, name)) == NULL)
+			return -1;
+		rs->nfroms++;
+		return 0;
+	}
 	if (strcmp(key, "effective_from") == 0 || strcmp(key, "effective_to") == 0) {
 		cs_date *d = key[10] == 'f' ? &rs->from : &rs->to;
 		if (date_parse(value, d) < 0)
@@ -363,6 +385,10 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 		return rulefile_fail(src, "missing key \"effective_from\"");
 	if (rs->to != DATE_NONE && rs->to < rs->from)
 		return rulefile_fail(src, "effective_to is before effective_from");
+	for (size_t i = 0; i < rs->nfroms; i++)
+		if (rs->to != DATE_NONE && rs->to < rs->froms[i].from)
+			return rulefile_fail(src, "effective_to is before effective_from.%s",
+			                     rs->froms[i].producer);
 	if (rs->by_severity) {
 		for (int i = SEV_MINOR; i < RULEFILE_SEV_COUNT; i++) {
 			const struct sev_rule *sev = &rs->sev[i];
@@ -444,6 +470,9 @@ rulefile_free(struct ruleset *rs)
 		free(rs->repair_url[i]);
 	free(rs->notice_basis);
 	free(rs->light_producers);
+	for (size_t i = 0; i < rs->nfroms; i++)
+		free(rs->froms[i].producer);
+	free(rs->froms);
 }
 
 /* Keys seen so far in one file, to refuse a second assignment. */

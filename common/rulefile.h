@@ -25,10 +25,19 @@ struct channel_rule {
 	enum site site;
 };
 
+/* A start of the set for one producer (an authority, or a disclosure system for the
+ * deadlines of its channel) other than the set's effective_from. */
+struct from_rule {
+	char *producer;
+	cs_date from;
+};
+
 /* One rule set; every period in months, 0 meaning "not set". */
 struct ruleset {
 	char *name;
-	cs_date from, to; /* to = DATE_NONE: open-ended */
+	cs_date from, to;        /* to = DATE_NONE: open-ended */
+	struct from_rule *froms; /* effective_from.P */
+	size_t nfroms;
 	int min_months, max_months;
 	int field_min[FIELD_COUNT];
 	int cat_min[CAT_COUNT], cat_max[CAT_COUNT];

@@ -181,7 +181,8 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
 	struct rule_set_info info;
 	char err[256];
 	if (ret->severity == SEV_NONE &&
-	    rules_rule_set(r, ret->decided_on, &info, err, sizeof(err)) == 0 && info.by_severity) {
+	    rules_rule_set_for(r, ret->decided_on, ret->producer, &info, err, sizeof(err)) == 0 &&
+	    info.by_severity) {
 		fprintf(stderr,
 		        "credsyncctl %s: --severity is required: rule set \"%s\" governs decisions "
 		        "of %s and sets periods by severity\n",

@@ -424,6 +424,17 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	const struct record *cur = b->found[it->rec] ? &b->recs[it->rec] : NULL;
 
 	reconcile_event(cur, &it->ev, received_at, p->r, p->cal, &res);
+	/* An application before the minimum period ended cannot be granted yet (RULES.md §2):
+	 * the channel should not accept it; say so. */
+	if (it->ev.type == EV_REPAIR_APPLIED && res.outcome == RO_NOOP && cur != NULL &&
+	    cur->added && cur->repairable_from != DATE_NONE &&
+	    date_beijing(it->ev.app_at) < cur->repairable_from) {
+		char from[DATE_STRLEN];
+		log_kv(LOG_LVL_NOTICE, "repair_early",
+		       "channel=%s application_no=%s uscc=%s decision_no=%s repairable_from=%s",
+		       it->ev.producer, log_qs(it->ev.application_no), it->ev.key.uscc,
+		       log_qs(it->ev.key.decision_no), date_format(cur->repairable_from, from));
+	}
 	if (res.unknown_year)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", res.unknown_year, it->ev.event_id);
@@ -433,6 +444,11 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 		b->recs[it->rec] = res.rec;
 		b->found[it->rec] = b->dirty[it->rec] = true;
 		it->refused = res.refused_end;
+		if (res.severity_assumed)
+			log_kv(LOG_LVL_WARN, "severity_assumed",
+			       "producer=%s uscc=%s decision_no=%s event_id=%s taken_as=general",
+			       it->ev.producer, it->ev.key.uscc, log_qs(it->ev.key.decision_no),
+			       it->ev.event_id);
 		p->stats.applied++;
 		break;
 	case RO_STALE:

@@ -238,3 +238,110 @@ Test(regimes, an_early_end_is_judged_when_its_add_comes, .timeout = 240)
 	}
 	e2e_stop(&e);
 }
+
+/* Issue 12 item 4: with no configuration the regime follows the decision date: a penalty of
+ * 2026-05-06 by nm-tax is under national-2026 (3 months to 1 year when general), one of 2024
+ * under the seed (3 months to 3 years). Without a severity the 2026 one is taken as general,
+ * logged once (msg=severity_assumed) and listed by credsyncctl late. */
+Test(regimes, the_regime_follows_the_decision_date_and_a_missing_severity_is_listed, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	send_penalty(&e, "nm-tax", 1, "2026-05-06", NULL);
+	send_penalty(&e, "nm-tax", 2, "2024-05-06", NULL);
+	send_penalty(&e, "nm-tax", 3, "2026-05-06", ", \"severity\": \"serious\"");
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE added", 3, WAIT_MS));
+	cr_expect_eq(
+	    sqlf(&e, "SELECT count(*) FROM credsync.records WHERE decision_no = '罚〔2024〕1号'"
+	             " AND disclose_until = '2027-05-06' AND repairable_from = '2026-08-07'"),
+	    1, "2026, general: 3 months to 1 year");
+	cr_expect_eq(
+	    sqlf(&e, "SELECT count(*) FROM credsync.records WHERE decision_no = '罚〔2024〕2号'"
+	             " AND disclose_until = '2027-05-06' AND repairable_from = '2024-08-07'"),
+	    1, "2024: the seed's 3 months to 3 years");
+	cr_expect_eq(
+	    sqlf(&e, "SELECT count(*) FROM credsync.records WHERE decision_no = '罚〔2024〕3号'"
+	             " AND disclose_until = '2029-05-06' AND repairable_from = '2027-05-07'"),
+	    1, "2026, serious: 1 to 3 years");
+	cr_expect(e2e_log_has(&e, 0, "msg=severity_assumed producer=nm-tax"));
+
+	char conf[400], bin[1024], *out = NULL;
+	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
+	snprintf(bin, sizeof(bin), "%s/credsyncctl", getenv("CREDSYNC_BIN"));
+	const char *argv[] = {bin, "late", "-c", conf, "--json", NULL};
+	int rc = e2e_run(&out, argv, false);
+	cr_expect_eq(rc, 1, "late exits 1 when something is listed:\n%s", out);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert(j != NULL, "%s: %s", out, jerr.text);
+	json_t *sev = json_object_get(j, "severity_assumed");
+	cr_assert_eq(json_array_size(sev), 1, "%s", out);
+	json_t *one = json_array_get(sev, 0);
+	cr_expect_str_eq(json_string_value(json_object_get(one, "decision_no")), "罚〔2024〕1号");
+	cr_expect_str_eq(json_string_value(json_object_get(one, "producer")), "nm-tax");
+	json_decref(j);
+	free(out);
+	e2e_stop(&e);
+}
+
+/* Issue 12 item 5: credsyncctl status reports overdue repair applications (issue 5 asked for
+ * "overdue obligations and applications"): exit status 1, each listed with its application
+ * number, channel, step and due date. */
+Test(regimes, status_reports_overdue_repair_applications, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	char conf[400], bin[1024], *out = NULL, rec[512];
+	snprintf(conf, sizeof(conf), "%s/credsyncd-0.conf", e.dir);
+	snprintf(bin, sizeof(bin), "%s/credsyncctl", getenv("CREDSYNC_BIN"));
+	const char *argv[] = {bin, "status", "-c", conf, "--json", NULL};
+
+	send_penalty(&e, "nm-tax", 1, e2e_days_ago(200), NULL);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	int rc = e2e_run(&out, argv, false);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert(j != NULL, "%s: %s", out, jerr.text);
+	cr_expect_eq(json_array_size(json_object_get(j, "applications_overdue")), 0, "%s", out);
+	json_decref(j);
+	free(out);
+	(void)rc; /* the disclosures are not acknowledged: only the applications matter here */
+
+	/* applied 30 days ago: creditchina accepts within 3 working days, long past */
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕1号\", \"application_no\": \"申〔2026〕7号\","
+	         " \"applied_at\": \"%sT10:00:00+08:00\"}",
+	         e2e_days_ago(30));
+	send_event(&e, "creditchina", e2e_id("applied", 1), "repair.applied", 1, rec);
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.repair_applications", 1, WAIT_MS));
+	rc = e2e_run(&out, argv, false);
+	cr_expect_eq(rc, 1, "status exits 1 with an application overdue:\n%s", out);
+	j = json_loads(out, 0, &jerr);
+	cr_assert(j != NULL, "%s: %s", out, jerr.text);
+	json_t *apps = json_object_get(j, "applications_overdue");
+	cr_assert_eq(json_array_size(apps), 1, "%s", out);
+	json_t *a = json_array_get(apps, 0);
+	cr_expect_str_eq(json_string_value(json_object_get(a, "application_no")), "申〔2026〕7号");
+	cr_expect_str_eq(json_string_value(json_object_get(a, "channel")), "creditchina");
+	cr_expect_str_eq(json_string_value(json_object_get(a, "step")), "accept");
+	cr_expect(json_is_string(json_object_get(a, "due_date")));
+	cr_expect(json_is_false(json_object_get(j, "ok")));
+	json_decref(j);
+	free(out);
+
+	const char *text_argv[] = {bin, "status", "-c", conf, NULL};
+	rc = e2e_run(&out, text_argv, false);
+	cr_expect_eq(rc, 1);
+	cr_expect(strstr(out, "NOT OK: 1 repair application overdue") != NULL, "%s", out);
+	cr_expect(strstr(out, "申〔2026〕7号") != NULL, "%s", out);
+	free(out);
+	e2e_stop(&e);
+}

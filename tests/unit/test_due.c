@@ -62,7 +62,8 @@ Test(due, application_due_by_channel)
 	} cases[] = {
 	    /* RULES.md section 3: gsxt accepts within 5, decides within 10 of acceptance */
 	    {EV_REPAIR_APPLIED, "gsxt", "2026-11-20T10:00:00+08:00", "2026-11-27"},
-	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-14"},
+	    /* ... and from 2025-12-25 within 7 (SAMR Order 107, national-2026) */
+	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-09"},
 	    /* creditchina: 3 and 7 */
 	    {EV_REPAIR_APPLIED, "creditchina", "2026-11-30T10:00:00+08:00", "2026-12-03"},
 	    {EV_REPAIR_ACCEPTED, "creditchina", "2026-11-06T10:00:00+08:00", "2026-11-17"},

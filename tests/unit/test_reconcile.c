@@ -549,3 +549,52 @@ Test(reconcile, a_disclose_carries_the_records_content)
 	reconcile_event(NULL, &se, at("2024-03-01T11:00:00+08:00"), r, cal, &res);
 	cr_expect(!res.obl[0].content.has_channel, "a serious list entry: its own authority");
 }
+
+/* Issue 12 item 7: a decision, listing or repair dated after the day its event arrived is
+ * refused, naming the field. */
+Test(reconcile, a_date_after_the_day_of_receipt_is_refused)
+{
+	struct event add =
+	    issued("nm-tax", "2024-05-07", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	struct recon_result res;
+	reconcile_event(NULL, &add, at("2024-05-06T23:59:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect_eq(res.rej.reason, REJ_INVALID_FIELD);
+	cr_expect(strstr(res.rej.detail, "record.decided_on") != NULL, "%s", res.rej.detail);
+	/* the same day is fine (received in Beijing time) */
+	reconcile_event(NULL, &add, at("2024-05-07T00:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_APPLIED);
+
+	struct event rep = repaired("creditchina", "2024-09-14", "2024-09-13T14:00:00+08:00", ID2);
+	reconcile_event(&res.rec, &rep, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect(strstr(res.rej.detail, "record.repaired_on") != NULL, "%s", res.rej.detail);
+
+	struct event ls = listed(EV_LIST_ADDED, "nm-court", "b1-01", "2024-03-02",
+	                         "2024-03-01T10:00:00+08:00", ID3);
+	reconcile_event(NULL, &ls, at("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect(strstr(res.rej.detail, "record.listed_on") != NULL, "%s", res.rej.detail);
+}
+
+/* Issue 12 item 7: an application about a penalty goes to the system that decides its repair. */
+Test(reconcile, a_repair_application_in_the_wrong_channel_is_refused)
+{
+	struct event add =
+	    issued("nm-samr", "2024-05-06", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	struct record rec = apply_ok(NULL, &add, "2024-05-06T11:00:00+08:00", 2);
+	struct event app = ev_make(EV_REPAIR_APPLIED, "creditchina", "罚〔2024〕12号",
+	                           "2024-09-13T14:00:00+08:00", ID2);
+	snprintf(app.application_no, sizeof(app.application_no), "申1号");
+	app.app_at = at("2024-09-13T14:00:00+08:00");
+	struct recon_result res;
+	reconcile_event(&rec, &app, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_REJECTED);
+	cr_expect_eq(res.rej.reason, REJ_WRONG_CHANNEL, "%s", res.rej.detail);
+	snprintf(app.producer, sizeof(app.producer), "gsxt");
+	reconcile_event(&rec, &app, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_NOOP);
+	/* no record yet: tracked, as before */
+	reconcile_event(NULL, &app, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_NOOP);
+}

@@ -298,9 +298,13 @@ Test(rules, deadlines_by_rule_set)
 		int obligation, acc_cc, dec_cc, acc_gsxt, dec_gsxt;
 	} cases[] = {
 	    {NULL, "2024-09-13", 1, 3, 7, 5, 10},
-	    {NULL, "2026-05-01", 1, 3, 7, 5, 10},
-	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the default set */
-	    {BOTH, "2026-03-31", 1, 3, 7, 5, 10},
+	    /* every set by date (the default): SAMR decides within 7 under Order 107 */
+	    {NULL, "2026-05-01", 1, 3, 7, 5, 7},
+	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the first set */
+	    {SEED, "2026-05-01", 1, 3, 7, 5, 10}, /* rules.sets overrides */
+	    /* gsxt's deadlines follow Order 107 from 2025-12-25 (effective_from.gsxt) */
+	    {BOTH, "2025-12-24", 1, 3, 7, 5, 10},
+	    {BOTH, "2025-12-25", 1, 3, 7, 5, 7},
 	    {BOTH, "2026-04-01", 1, 3, 7, 5, 7}, /* RULES.md §8: SAMR decides within 7 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -327,19 +331,38 @@ Test(rules, rule_set_selection_by_decision_date)
 	     SEV_GENERAL, true, false, "2025-08-02", "2028-05-01", SITE_CREDITCHINA, SEED},
 	    {"first day of national", BOTH, "2026-04-01", "fine", FIELD_OTHER, NULL, "nm-samr",
 	     SEV_SERIOUS, true, false, "2027-04-02", "2029-04-01", SITE_GSXT, NAT},
-	    {"last day of seed alone", BOTH, "2026-03-31", "fine", FIELD_OTHER, NULL, "nm-samr",
-	     SEV_SERIOUS, true, false, "2026-07-01", "2029-03-31", SITE_GSXT, SEED},
+	    {"last day of seed alone", BOTH, "2026-03-31", "fine", FIELD_OTHER, NULL, "nm-tax",
+	     SEV_SERIOUS, true, false, "2026-07-01", "2029-03-31", SITE_CREDITCHINA, SEED},
+	    /* market regulation's Order 107 from 2025-12-25 (effective_from.nm-samr) */
+	    {"SAMR on 2025-12-24: seed", BOTH, "2025-12-24", "confiscation", FIELD_OTHER, NULL,
+	     "nm-samr", SEV_SERIOUS, true, false, "2026-03-25", "2028-12-24", SITE_GSXT, SEED},
+	    {"SAMR on 2025-12-25: national", BOTH, "2025-12-25", "confiscation", FIELD_OTHER, NULL,
+	     "nm-samr", SEV_SERIOUS, true, false, "2026-12-26", "2028-12-25", SITE_GSXT, NAT},
+	    {"tax on 2025-12-25: seed", BOTH, "2025-12-25", "confiscation", FIELD_OTHER, NULL,
+	     "nm-tax", SEV_SERIOUS, true, false, "2026-03-26", "2028-12-25", SITE_CREDITCHINA,
+	     SEED},
 	    {"2026 serious", BOTH, "2026-05-01", "closure", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_SERIOUS, true, false, "2027-05-02", "2029-05-01", SITE_CREDITCHINA, NAT},
-	    {"2026 minor", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_MINOR,
-	     false, false, "none", "none", SITE_CREDITCHINA, NAT},
+	    /* minor: shown 3 months, nothing to apply for (minimum = maximum) */
+	    {"2026 minor", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_MINOR, true,
+	     false, "none", "2026-08-01", SITE_CREDITCHINA, NAT},
+	    /* no severity in the new regime: taken as general, not refused */
+	    {"2026 no severity", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_NONE,
+	     true, false, "2026-08-02", "2027-05-01", SITE_CREDITCHINA, NAT},
 	    {"2026 warning only", BOTH, "2026-05-01", "warning", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, false, false, "none", "none", SITE_CREDITCHINA, NAT},
 	    /* No light rule under national-2026: the severity class decides. */
 	    {"2026 criticism general", BOTH, "2026-05-01", "criticism", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_GENERAL, true, false, "2026-08-02", "2027-05-01", SITE_CREDITCHINA, NAT},
-	    /* national-2026 off (the default): the seed governs 2026 too. */
-	    {"2026, default sets", NULL, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax",
+	    /* Issue 12: by default every set is in force, chosen by date: a decision of
+	     * 2026-05-06 by nm-tax gets the 2026 set with no configuration; one of 2024 the seed.
+	     */
+	    {"2026, default sets", NULL, "2026-05-06", "fine", FIELD_OTHER, NULL, "nm-tax",
+	     SEV_GENERAL, true, false, "2026-08-07", "2027-05-06", SITE_CREDITCHINA, NAT},
+	    {"2024, default sets", NULL, "2024-05-06", "fine", FIELD_OTHER, "200000", "nm-tax",
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
+	    /* rules.sets overrides: the seed alone governs 2026 too */
+	    {"2026, seed only", SEED, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_GENERAL, true, false, "2026-08-02", "2029-05-01", SITE_CREDITCHINA, SEED},
 	    /* Listed last wins: the open-ended seed covers everything. */
 	    {"seed listed last", "national-2026, seed-2024", "2026-05-01", "fine", FIELD_OTHER,
@@ -356,8 +379,6 @@ Test(rules, periods_errors)
 		enum severity sev;
 		const char *err;
 	} cases[] = {
-	    {BOTH, "2026-05-01", "fine", SEV_NONE,
-	     "rule set \"national-2026\" needs a severity (minor, general or serious)"},
 	    {NAT, "2025-05-01", "fine", SEV_GENERAL,
 	     "no enabled rule set covers decision date 2025-05-01 (enabled: national-2026)"},
 	    {BOTH, "2015-09-30", "fine", SEV_NONE,
@@ -727,9 +748,7 @@ Test(rules, load_errors_name_file_and_line)
 	     "does not exist"},
 	    {"name = x\n" BASE_RULES, "x,,x", "empty rule set name in \"x,,x\""},
 	    {"name = x\n" BASE_RULES, "x, x", "rule set \"x\" is enabled twice"},
-	    {NULL, NULL,
-	     "rule set \"seed-2024\" is enabled but \"@/rules/seed-2024.rules\" "
-	     "does not exist"},
+	    {NULL, NULL, "no rule set in the rules directory"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tmpdir t;
