@@ -345,3 +345,38 @@ Test(regimes, status_reports_overdue_repair_applications, .timeout = 180)
 	free(out);
 	e2e_stop(&e);
 }
+
+/* The early ends and their adds produced before credsyncd starts: it reads them in one batch,
+ * where an end may precede its add (then refused from the batch itself) or follow it (then
+ * refused on arrival). Either way the record is shown and the end refused with one reason. */
+Test(regimes, an_early_end_in_the_same_batch_as_its_add_is_refused_too, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	char rec[256], decided[16];
+	snprintf(decided, sizeof(decided), "%s", e2e_days_ago(200));
+	for (int i = 0; i < 4; i++) {
+		snprintf(rec, sizeof(rec),
+		         "{\"decision_no\": \"罚〔2024〕%d号\", \"revoked_on\": \"%s\"}", i,
+		         e2e_days_ago(20));
+		send_event(&e, "nm-tax", e2e_id("end", i), "penalty.revoked", i, rec);
+		send_penalty(&e, "nm-samr", i, decided, NULL);
+	}
+	e2e_daemon_start(&e, 0);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 8, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.records WHERE status = 'shown'"), 4);
+	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.inbound WHERE producer = 'nm-tax' AND "
+	                      "outcome = 'rejected' AND reason = 'not_entry_owner'"),
+	             4);
+	json_t *msgs = e2e_read_topic(&e, "credit.reject.nm-tax", 4, WAIT_MS);
+	cr_expect_eq(json_array_size(msgs), 4, "one reject per refused end");
+	for (int i = 0; i < 4; i++)
+		cr_expect(find_reject(msgs, e2e_id("end", i)) != NULL, "end %d has its reject", i);
+	json_decref(msgs);
+	cr_log_info("early ends refused when their add came: %s",
+	            e2e_log_has(&e, 0, "msg=\"early end refused\"") ? "yes" : "none this run");
+	e2e_stop(&e);
+}
