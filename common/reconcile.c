@@ -245,6 +245,30 @@ set_content(struct obligation *ob, const struct record *rec, const struct event 
 	}
 }
 
+/* Judges the early end held in rec's end fields; a refused one is added to ret's list.
+ * Returns whether it was refused. */
+static bool
+judge_early_end(const struct record *rec, enum takedown_reason hidden, struct recon_result *ret)
+{
+	struct reject rej = {0};
+	if (early_end_stands(rec, hidden, &rej))
+		return false;
+	struct refused_end *re = &ret->refused_end[ret->n_refused++];
+	re->rej = rej;
+	copy_str(re->event_id, sizeof(re->event_id), rec->end_event_id);
+	copy_str(re->producer, sizeof(re->producer), rec->ended_by);
+	return true;
+}
+
+static void
+clear_end2(struct record *rec)
+{
+	rec->end2_reason = TD_NONE;
+	rec->end2_at = 0;
+	rec->end2_by[0] = rec->end2_event_id[0] = rec->end2_repair_decision_no[0] = '\0';
+	rec->end2_on = DATE_NONE;
+}
+
 static void
 on_add(const struct record *cur, const struct event *ev, int64_t received_at, const rules *r,
        const calendar *cal, struct recon_result *ret)
@@ -256,7 +280,7 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 		ret->outcome = ev->occurred_at < last_event_at(cur) ? RO_STALE : RO_NOOP;
 		return;
 	}
-	/* An end arrived first and happened after this add: the record is never shown. */
+	/* An end arrived first and happened after this add: judged below, as if it came second. */
 	bool ended_later =
 	    cur != NULL && cur->end_reason != TD_NONE && cur->ended_at >= ev->occurred_at;
 
@@ -265,32 +289,45 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 	else {
 		memset(rec, 0, sizeof(*rec));
 		rec->key = ev->key;
-		rec->ended_on = DATE_NONE;
+		rec->ended_on = rec->end2_on = DATE_NONE;
 	}
 	enum takedown_reason hidden;
 	if (!apply_add_facts(rec, ev, received_at, r, ret, &hidden))
 		return;
 	ret->outcome = RO_APPLIED;
 
-	if (ended_later) {
-		struct reject rej = {0};
-		if (early_end_stands(rec, hidden, &rej)) {
-			rec->status = REC_NEVER;
-			return;
-		}
-		/* The early end fails: the record is shown as if it never came, and the end is
-		 * refused now, on its producer's reject topic. */
-		struct refused_end *re = &ret->refused_end;
-		re->rej = rej;
-		copy_str(re->event_id, sizeof(re->event_id), rec->end_event_id);
-		copy_str(re->producer, sizeof(re->producer), rec->ended_by);
+	/* Each early end that happened after this add is judged; one that fails is refused now,
+	 * on its producer's reject topic, and the record is shown as if it never came. */
+	bool ended2_later =
+	    cur != NULL && cur->end2_reason != TD_NONE && cur->end2_at >= ev->occurred_at;
+	struct record second = *rec; /* the second early end in the place of the first */
+	second.end_reason = rec->end2_reason;
+	second.ended_at = rec->end2_at;
+	copy_str(second.ended_by, sizeof(second.ended_by), rec->end2_by);
+	copy_str(second.end_event_id, sizeof(second.end_event_id), rec->end2_event_id);
+	second.ended_on = rec->end2_on;
+	copy_str(second.repair_decision_no, sizeof(second.repair_decision_no),
+	         rec->end2_repair_decision_no);
+	const struct record *standing = NULL;
+	if (ended_later && !judge_early_end(rec, hidden, ret))
+		standing = rec;
+	if (ended2_later && !judge_early_end(&second, hidden, ret) && standing == NULL)
+		standing = &second;
+	if (standing != NULL) {
+		if (standing == &second)
+			*rec = second;
+		rec->status = REC_NEVER;
+		clear_end2(rec);
+		return;
 	}
 	if (cur != NULL) {
-		/* The end was older than this add (a new listing after a removal): forget it. */
+		/* The end was older than this add (a new listing after a removal), or refused:
+		 * forget it. */
 		rec->end_reason = TD_NONE;
 		rec->ended_at = 0;
 		rec->ended_by[0] = rec->end_event_id[0] = rec->repair_decision_no[0] = '\0';
 		rec->ended_on = DATE_NONE;
+		clear_end2(rec);
 	}
 	cs_date due = due_date(r, cal, received_at, ret);
 	if (hidden != TD_NONE) {
@@ -377,8 +414,29 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	struct record *rec = &ret->rec;
 
 	if (cur == NULL || !cur->added) {
+		if (cur != NULL && strcmp(ev->producer, cur->ended_by) != 0) {
+			/* Another producer's early end: remembered beside the first (the later of
+			 * a producer's own stands), so that neither pushes the other out before
+			 * the add judges both. A third producer's takes the second place. */
+			if (cur->end2_reason != TD_NONE &&
+			    strcmp(ev->producer, cur->end2_by) == 0 &&
+			    ev->occurred_at <= cur->end2_at) {
+				ret->outcome = RO_STALE;
+				return;
+			}
+			*rec = *cur;
+			rec->end2_reason = end_reason_of(ev->type);
+			rec->end2_at = ev->occurred_at;
+			copy_str(rec->end2_by, sizeof(rec->end2_by), ev->producer);
+			copy_str(rec->end2_event_id, sizeof(rec->end2_event_id), ev->event_id);
+			rec->end2_on = ev->effective_on;
+			copy_str(rec->end2_repair_decision_no, sizeof(rec->end2_repair_decision_no),
+			         ev->repair_decision_no);
+			ret->outcome = RO_APPLIED;
+			return;
+		}
 		if (cur != NULL) {
-			/* Two ends before any add: the later one stands. */
+			/* Two ends of one producer before any add: the later one stands. */
 			ret->outcome = ev->occurred_at <= cur->ended_at ? RO_STALE : RO_APPLIED;
 			if (ret->outcome == RO_STALE)
 				return;
@@ -388,6 +446,7 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 			rec->key = ev->key;
 			copy_str(rec->subject_name, sizeof(rec->subject_name), ev->subject_name);
 			rec->decided_on = rec->repairable_from = rec->disclose_until = DATE_NONE;
+			rec->end2_on = DATE_NONE;
 		}
 		/* The end came before its add: remember it, so the add is never shown. */
 		rec->status = REC_NEVER;

@@ -49,6 +49,16 @@ struct record {
 	char end_event_id[UUID_STRLEN];
 	cs_date ended_on; /* repaired_on / removed_on / revoked_on / expiry day */
 	char repair_decision_no[DECISION_NO_MAX + 1];
+
+	/* Before the add: an early end from another producer than ended_by, remembered beside
+	 * the first so that a foreign end cannot push the owner's out; both are judged when the
+	 * add comes (issue 12). end2_reason is TD_NONE when there is none. */
+	enum takedown_reason end2_reason;
+	int64_t end2_at;
+	char end2_by[PRODUCER_MAX + 1];
+	char end2_event_id[UUID_STRLEN];
+	cs_date end2_on;
+	char end2_repair_decision_no[DECISION_NO_MAX + 1];
 };
 
 enum recon_outcome {
@@ -60,6 +70,7 @@ enum recon_outcome {
 const char *recon_outcome_name(enum recon_outcome o);
 
 #define RECON_MAX_OBLIGATIONS 4
+#define RECON_MAX_REFUSED     2 /* early ends remembered before an add: ended_*, end2_* */
 
 /* An end (removal, repair, revocation) that arrived before its add and fails the checks it
  * would have met had it come second (issuer or entry owner, channel, minimum period): it is
@@ -79,8 +90,9 @@ struct recon_result {
 	/* With an applied penalty: its rule set classes by severity and the event had none, so
 	 * it was taken as general (log it: msg=severity_assumed). */
 	bool severity_assumed;
-	/* With an applied add: the early end it overrides, refused now (see above). */
-	struct refused_end refused_end;
+	/* With an applied add: the early ends it judged and refused now (see above). */
+	struct refused_end refused_end[RECON_MAX_REFUSED];
+	int n_refused;
 	/* A due date fell in a year the calendar does not cover (0 if none): log it. */
 	int unknown_year;
 };

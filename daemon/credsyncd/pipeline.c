@@ -38,7 +38,9 @@ struct item {
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
-	struct refused_end refused; /* an applied add: the early end it refused, if any */
+	struct refused_end
+	    refused[RECON_MAX_REFUSED]; /* an applied add: the early ends it refused */
+	int n_refused;
 	const char *outcome;
 	int rec;      /* index into the batch's records, or -1 */
 	size_t id_ix; /* an event's index into the batch's ids */
@@ -443,7 +445,8 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	case RO_APPLIED:
 		b->recs[it->rec] = res.rec;
 		b->found[it->rec] = b->dirty[it->rec] = true;
-		it->refused = res.refused_end;
+		memcpy(it->refused, res.refused_end, sizeof(it->refused));
+		it->n_refused = res.n_refused;
 		if (res.severity_assumed)
 			log_kv(LOG_LVL_WARN, "severity_assumed",
 			       "producer=%s uscc=%s decision_no=%s event_id=%s taken_as=general",
@@ -621,12 +624,12 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 				store_batch_rollback(p->st);
 				goto out;
 			}
-			if (r == 0 && it->refused.rej.reason != REJ_NONE &&
-			    refuse_early_end(p, &b, msgs, i, &it->refused, it->ev.key.uscc, err,
-			                     errsz) < 0) {
-				store_batch_rollback(p->st);
-				goto out;
-			}
+			for (int k = 0; r == 0 && k < it->n_refused; k++)
+				if (refuse_early_end(p, &b, msgs, i, &it->refused[k],
+				                     it->ev.key.uscc, err, errsz) < 0) {
+					store_batch_rollback(p->st);
+					goto out;
+				}
 		}
 		if (it->kind == IT_REJECT) {
 			const char *who = producer ? producer : topic_suffix(topic, ACK_PREFIX);

@@ -15,7 +15,11 @@
 	"severity, light, channel, repairable_from - date '1970-01-01' AS repairable_from, "       \
 	"disclose_until - date '1970-01-01' AS disclose_until, end_reason, "                       \
 	"extract(epoch FROM ended_at)::bigint AS ended_at, ended_by, end_event_id, "               \
-	"ended_on - date '1970-01-01' AS ended_on, repair_decision_no"
+	"ended_on - date '1970-01-01' AS ended_on, repair_decision_no, end2_reason, "              \
+	"extract(epoch FROM end2_at)::bigint AS end2_at, end2_by, end2_event_id, "                 \
+	"end2_on - date '1970-01-01' AS end2_on, end2_repair_decision_no"
+
+#define RECORD_NCOLUMNS 28 /* then the ordinality column k.i */
 
 /* One statement per table per batch: the rows travel as arrays (unnest), which costs the
  * server far less than a prepared statement per row, even pipelined. */
@@ -61,16 +65,20 @@ static const struct sq_stmt record_stmt = {
     "INSERT INTO credsync.records (uscc, kind, list, decision_no, status, added, producer, "
     "subject_name, added_at, add_event_id, decided_on, categories, field, has_fine, fine_fen, "
     "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, "
-    "ended_by, end_event_id, ended_on, repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
+    "ended_by, end_event_id, ended_on, repair_decision_no, end2_reason, end2_at, end2_by, "
+    "end2_event_id, end2_on, end2_repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
     "c7, c8, to_timestamp(c9), c10, date '1970-01-01' + c11, c12::text[], c13, c14, c15, "
     "c16, c17, c18, date '1970-01-01' + c19, date '1970-01-01' + c20, c21, "
-    "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26 "
+    "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26, c27, to_timestamp(c28), c29, "
+    "c30, date '1970-01-01' + c31, c32 "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], "
     "$7::text[], $8::text[], $9::bigint[], $10::uuid[], $11::integer[], $12::text[], "
     "$13::text[], $14::boolean[], $15::bigint[], $16::text[], $17::boolean[], $18::text[], "
     "$19::integer[], $20::integer[], $21::text[], $22::bigint[], $23::text[], $24::uuid[], "
-    "$25::integer[], $26::text[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, "
-    "c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26) "
+    "$25::integer[], $26::text[], $27::text[], $28::bigint[], $29::text[], $30::uuid[], "
+    "$31::integer[], $32::text[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, "
+    "c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, "
+    "c30, c31, c32) "
     "ON CONFLICT (uscc, kind, list, decision_no) DO UPDATE SET status = EXCLUDED.status, "
     "added = EXCLUDED.added, producer = EXCLUDED.producer, "
     "subject_name = EXCLUDED.subject_name, added_at = EXCLUDED.added_at, "
@@ -82,8 +90,11 @@ static const struct sq_stmt record_stmt = {
     "end_reason = EXCLUDED.end_reason, ended_at = EXCLUDED.ended_at, "
     "ended_by = EXCLUDED.ended_by, end_event_id = EXCLUDED.end_event_id, "
     "ended_on = EXCLUDED.ended_on, repair_decision_no = EXCLUDED.repair_decision_no, "
-    "updated_at = now()",
-    26};
+    "end2_reason = EXCLUDED.end2_reason, end2_at = EXCLUDED.end2_at, "
+    "end2_by = EXCLUDED.end2_by, end2_event_id = EXCLUDED.end2_event_id, "
+    "end2_on = EXCLUDED.end2_on, "
+    "end2_repair_decision_no = EXCLUDED.end2_repair_decision_no, updated_at = now()",
+    32};
 
 static const struct sq_stmt obligation_stmt = {
     STMT_OBLIGATION_PUT, "credsync_obligations_put",
@@ -242,10 +253,11 @@ get_enum(const PGresult *res, int row, int col, int (*parse)(const char *), int 
 static int
 record_from_row(const PGresult *res, int row, struct record *r, char *err, size_t errsz)
 {
-	int status, field, severity, channel, end_reason;
+	int status, field, severity, channel, end_reason, end2_reason;
 
-	if (PQnfields(res) < 22) {
-		snprintf(err, errsz, "records: %d columns, expected 22", PQnfields(res));
+	if (PQnfields(res) < RECORD_NCOLUMNS) {
+		snprintf(err, errsz, "records: %d columns, expected %d", PQnfields(res),
+		         RECORD_NCOLUMNS);
 		return -1;
 	}
 	if (get_enum(res, row, 0, rec_status_parse, -1, &status, err, errsz) < 0 ||
@@ -266,7 +278,14 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 	    sq_get_str(res, row, 19, r->end_event_id, sizeof r->end_event_id, err, errsz) < 0 ||
 	    get_date(res, row, 20, &r->ended_on, err, errsz) < 0 ||
 	    sq_get_str(res, row, 21, r->repair_decision_no, sizeof r->repair_decision_no, err,
-	               errsz) < 0)
+	               errsz) < 0 ||
+	    get_enum(res, row, 22, takedown_reason_parse, TD_NONE, &end2_reason, err, errsz) < 0 ||
+	    sq_get_i64(res, row, 23, &r->end2_at, err, errsz) < 0 ||
+	    sq_get_str(res, row, 24, r->end2_by, sizeof r->end2_by, err, errsz) < 0 ||
+	    sq_get_str(res, row, 25, r->end2_event_id, sizeof r->end2_event_id, err, errsz) < 0 ||
+	    get_date(res, row, 26, &r->end2_on, err, errsz) < 0 ||
+	    sq_get_str(res, row, 27, r->end2_repair_decision_no, sizeof r->end2_repair_decision_no,
+	               err, errsz) < 0)
 		return -1;
 	if (categories_parse(PQgetvalue(res, row, 7), &r->categories) < 0) {
 		snprintf(err, errsz, "column \"categories\" holds \"%s\", not category names",
@@ -281,6 +300,7 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 	r->light = sq_get_bool(res, row, 12);
 	r->channel = (enum site)channel;
 	r->end_reason = (enum takedown_reason)end_reason;
+	r->end2_reason = (enum takedown_reason)end2_reason;
 	return 0;
 }
 
@@ -322,7 +342,7 @@ begin_result(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	for (int row = 0; row < PQntuples(res); row++) {
 		switch (tag) {
 		case TAG_RECORD:
-			if (row_index(res, row, 22, c->n_keys, &i, err, errsz) < 0)
+			if (row_index(res, row, RECORD_NCOLUMNS, c->n_keys, &i, err, errsz) < 0)
 				return -1;
 			c->found[i] = true;
 			if (record_from_row(res, row, &c->recs[i], err, errsz) < 0) {
@@ -512,7 +532,7 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 	struct sq_arr *a = st->arr;
 	char cats[CAT_COUNT * 32 + 3];
 
-	for (int c = 0; c < 26; c++)
+	for (int c = 0; c < 32; c++)
 		sq_arr_begin(&a[c]);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
@@ -549,8 +569,15 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 		sq_arr_uuid(&a[23], r->end_event_id);
 		sq_arr_date(&a[24], r->ended_on);
 		sq_arr_text(&a[25], r->repair_decision_no);
+		sq_arr_text(&a[26], r->end2_reason != TD_NONE ? takedown_reason_name(r->end2_reason)
+		                                              : NULL);
+		sq_arr_secs_or_null(&a[27], r->end2_at);
+		sq_arr_text(&a[28], r->end2_by);
+		sq_arr_uuid(&a[29], r->end2_event_id);
+		sq_arr_date(&a[30], r->end2_on);
+		sq_arr_text(&a[31], r->end2_repair_decision_no);
 	}
-	if (bind_all(p, a, 26, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 32, ebuf, ebufsz) < 0)
 		return -1;
 	sq_pipe_stmt(st, &record_stmt, p, -1);
 	return 0;

@@ -380,3 +380,39 @@ Test(regimes, an_early_end_in_the_same_batch_as_its_add_is_refused_too, .timeout
 	            e2e_log_has(&e, 0, "msg=\"early end refused\"") ? "yes" : "none this run");
 	e2e_stop(&e);
 }
+
+/* Two early ends of one penalty from two producers: the foreign one arrives after the owner's
+ * and cannot push it out. The owner's revocation hides the penalty, the foreign one is refused
+ * when the add comes. */
+Test(regimes, a_foreign_early_end_cannot_displace_the_owners, .timeout = 180)
+{
+	static struct e2e e;
+	e = (struct e2e){0};
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+	char rec[256], decided[16];
+	snprintf(decided, sizeof(decided), "%s", e2e_days_ago(200));
+	snprintf(rec, sizeof(rec), "{\"decision_no\": \"罚〔2024〕1号\", \"revoked_on\": \"%s\"}",
+	         e2e_days_ago(20));
+	send_event(&e, "nm-samr", e2e_id("own", 1), "penalty.revoked", 1, rec);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 1, WAIT_MS));
+	send_event(&e, "nm-tax", e2e_id("foreign", 1), "penalty.revoked", 1, rec);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE end2_by = 'nm-tax'",
+	                       1, WAIT_MS));
+	send_penalty(&e, "nm-samr", 1, decided, NULL);
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE added", 1, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.records WHERE status = 'never' AND "
+	                      "ended_by = 'nm-samr' AND end2_reason IS NULL"),
+	             1);
+	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.obligations"), 0);
+	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.inbound WHERE producer = 'nm-tax' AND "
+	                      "outcome = 'rejected' AND reason = 'not_entry_owner'"),
+	             1);
+	json_t *msgs = e2e_read_topic(&e, "credit.reject.nm-tax", 1, WAIT_MS);
+	cr_expect(find_reject(msgs, e2e_id("foreign", 1)) != NULL);
+	json_decref(msgs);
+	e2e_stop(&e);
+}

@@ -436,19 +436,20 @@ check_early(const struct early_case *c)
 	if (c->refused == REJ_NONE) {
 		cr_expect_eq(res.rec.status, REC_NEVER, "%s: never shown", c->what);
 		cr_expect_eq(res.n_obl, 0, "%s", c->what);
-		cr_expect_eq(res.refused_end.rej.reason, REJ_NONE, "%s", c->what);
+		cr_expect_eq(res.n_refused, 0, "%s", c->what);
 		return;
 	}
 	cr_expect_eq(res.rec.status, REC_SHOWN, "%s: shown", c->what);
 	cr_expect_eq(res.n_obl, 2, "%s", c->what);
 	cr_expect_eq(res.obl[0].type, OUT_DISCLOSE, "%s", c->what);
 	cr_expect_eq(res.rec.end_reason, TD_NONE, "%s: the marker is forgotten", c->what);
-	cr_expect_eq(res.refused_end.rej.reason, c->refused, "%s: refused %s, expected %s (%s)",
-	             c->what, reject_reason_name(res.refused_end.rej.reason),
-	             reject_reason_name(c->refused), res.refused_end.rej.detail);
-	cr_expect_str_eq(res.refused_end.event_id, c->end.event_id, "%s", c->what);
-	cr_expect_str_eq(res.refused_end.producer, c->end.producer, "%s", c->what);
-	cr_expect(res.refused_end.rej.detail[0] != '\0', "%s", c->what);
+	cr_assert_eq(res.n_refused, 1, "%s", c->what);
+	cr_expect_eq(res.refused_end[0].rej.reason, c->refused, "%s: refused %s, expected %s (%s)",
+	             c->what, reject_reason_name(res.refused_end[0].rej.reason),
+	             reject_reason_name(c->refused), res.refused_end[0].rej.detail);
+	cr_expect_str_eq(res.refused_end[0].event_id, c->end.event_id, "%s", c->what);
+	cr_expect_str_eq(res.refused_end[0].producer, c->end.producer, "%s", c->what);
+	cr_expect(res.refused_end[0].rej.detail[0] != '\0', "%s", c->what);
 }
 
 static struct event
@@ -506,7 +507,8 @@ Test(reconcile, an_early_repair_of_what_is_never_disclosed_is_refused)
 	struct recon_result res;
 	reconcile_event(&tomb, &add, at("2024-10-09T10:00:00+08:00"), r, cal, &res);
 	cr_assert_eq(res.outcome, RO_APPLIED);
-	cr_expect_eq(res.refused_end.rej.reason, REJ_NOT_REPAIRABLE);
+	cr_assert_eq(res.n_refused, 1);
+	cr_expect_eq(res.refused_end[0].rej.reason, REJ_NOT_REPAIRABLE);
 	cr_expect_eq(res.rec.status, REC_NEVER);
 	cr_expect_eq(res.rec.end_reason, TD_NOT_DISCLOSABLE);
 }
@@ -597,4 +599,43 @@ Test(reconcile, a_repair_application_in_the_wrong_channel_is_refused)
 	/* no record yet: tracked, as before */
 	reconcile_event(NULL, &app, at("2024-09-13T15:00:00+08:00"), r, cal, &res);
 	cr_expect_eq(res.outcome, RO_NOOP);
+}
+
+/* Two early ends from different producers: a foreign one cannot push the owner's out, in
+ * either order; the owner's hides the record and the foreign one is refused. */
+Test(reconcile, a_foreign_early_end_cannot_displace_the_owners)
+{
+	struct event own = revoked("nm-samr", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2);
+	struct event foreign = revoked("nm-tax", "2024-06-02", "2024-06-02T10:00:00+08:00", ID3);
+	struct event add =
+	    issued("nm-samr", "2024-05-06", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	for (int order = 0; order < 2; order++) {
+		const struct event *first = order == 0 ? &own : &foreign;
+		const struct event *then = order == 0 ? &foreign : &own;
+		struct record tomb = apply_ok(NULL, first, "2024-10-08T10:00:00+08:00", 0);
+		struct record both = apply_ok(&tomb, then, "2024-10-08T10:01:00+08:00", 0);
+		cr_assert_eq(both.status, REC_NEVER);
+		cr_assert_eq(both.end2_reason, TD_REVOKED, "order %d: both remembered", order);
+		struct recon_result res;
+		reconcile_event(&both, &add, at("2024-10-09T10:00:00+08:00"), r, cal, &res);
+		cr_assert_eq(res.outcome, RO_APPLIED);
+		cr_expect_eq(res.rec.status, REC_NEVER, "order %d: the owner's end hides it",
+		             order);
+		cr_expect_eq(res.n_obl, 0, "order %d", order);
+		cr_expect_str_eq(res.rec.ended_by, "nm-samr", "order %d", order);
+		cr_expect_eq(res.rec.end2_reason, TD_NONE, "order %d", order);
+		cr_assert_eq(res.n_refused, 1, "order %d", order);
+		cr_expect_str_eq(res.refused_end[0].producer, "nm-tax", "order %d", order);
+		cr_expect_eq(res.refused_end[0].rej.reason, REJ_NOT_ENTRY_OWNER, "order %d", order);
+	}
+	/* two foreign ones: both refused, the record shown */
+	struct event other = revoked("nm-court", "2024-06-03", "2024-06-03T10:00:00+08:00", ID2);
+	struct record tomb = apply_ok(NULL, &foreign, "2024-10-08T10:00:00+08:00", 0);
+	struct record both = apply_ok(&tomb, &other, "2024-10-08T10:01:00+08:00", 0);
+	struct recon_result res;
+	reconcile_event(&both, &add, at("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.rec.status, REC_SHOWN);
+	cr_expect_eq(res.n_refused, 2);
+	cr_expect_eq(res.rec.end_reason, TD_NONE);
+	cr_expect_eq(res.rec.end2_reason, TD_NONE);
 }
