@@ -1,5 +1,8 @@
 /* End-to-end: the rules of issue 12 through a running credsyncd: an end that arrives before its
- * add is judged when the add comes, ... */
+ * add is judged when the add comes (alone, in one batch with it, beside a foreign one); a
+ * disclose carries the record; the regime follows the decision date and a missing severity is
+ * listed by credsyncctl late; credsyncctl status reports overdue repair applications and an
+ * early application is flagged. Automatic takedowns due the day after: tests/e2e/test_time.c. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -336,6 +339,20 @@ Test(regimes, status_reports_overdue_repair_applications, .timeout = 180)
 	cr_expect(json_is_false(json_object_get(j, "ok")));
 	json_decref(j);
 	free(out);
+
+	/* Issue 12 item 7: an application made before the penalty's repairable_from is tracked
+	 * and flagged (decided 40 days ago: the 3-month minimum has not passed). */
+	send_penalty(&e, "nm-tax", 2, e2e_days_ago(40), NULL);
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.records WHERE added", 2, WAIT_MS));
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"罚〔2024〕2号\", \"application_no\": \"申〔2026〕8号\","
+	         " \"applied_at\": \"%sT10:00:00+08:00\"}",
+	         e2e_days_ago(1));
+	send_event(&e, "creditchina", e2e_id("applied", 2), "repair.applied", 2, rec);
+	cr_assert(
+	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.repair_applications", 2, WAIT_MS));
+	cr_expect(e2e_log_has(&e, 0, "msg=repair_early channel=creditchina"));
 
 	const char *text_argv[] = {bin, "status", "-c", conf, NULL};
 	rc = e2e_run(&out, text_argv, false);
