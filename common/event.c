@@ -550,6 +550,7 @@ parse_record(json_t *rec, struct event *ev, const char **issuer_uscc, struct rej
 	case EV_REPAIR_DENIED:
 		if (get_text(rec, "record.decision_no", true, DECISION_NO_MAX, ev->key.decision_no,
 		             rej) ||
+		    get_text(rec, "record.list", false, LIST_CODE_MAX, ev->key.list, rej) < 0 ||
 		    get_text(rec, "record.application_no", true, DECISION_NO_MAX,
 		             ev->application_no, rej) ||
 		    get_time(rec, instant_names[ev->type], &ev->app_at, NULL, rej))
@@ -656,6 +657,26 @@ parse_event(json_t *root, const char *topic_producer, const rules *r, struct eve
 			            quote(ev->producer, q, sizeof(q)),
 			            quote(ev->key.list, q2, sizeof(q2)),
 			            ev->type == EV_LIST_ADDED ? "add" : "remove");
+	} else if (is_repair_type(ev->type) && ev->key.list[0] != '\0') {
+		/* An application to leave an abnormal-operation list (seed §五(三)): gsxt decides.
+		 */
+		ev->key.kind = list_record_kind(r, ev->key.list);
+		if (r && !rules_list_known(r, ev->key.list))
+			return fail(rej, REJ_UNKNOWN_LIST,
+			            "field \"record.list\" is not a known list: %s",
+			            quote(ev->key.list, q, sizeof(q)));
+		if (ev->key.kind != KIND_ABNORMAL)
+			return fail(
+			    rej, REJ_INVALID_FIELD,
+			    "field \"record.list\" is %s, not an abnormal-operation list: a "
+			    "serious list entry is removed by the authority that listed it",
+			    quote(ev->key.list, q, sizeof(q)));
+		if (r && rules_producer_is_system(r, ev->producer) &&
+		    strcmp(ev->producer, site_name(SITE_GSXT)) != 0)
+			return fail(
+			    rej, REJ_WRONG_CHANNEL,
+			    "an application to leave list %s is decided by \"gsxt\", not %s",
+			    quote(ev->key.list, q, sizeof(q)), quote(ev->producer, q2, sizeof(q2)));
 	} else {
 		ev->key.kind = KIND_PENALTY;
 	}

@@ -318,6 +318,8 @@ apply_key(const rules *r, struct ruleset *rs, const struct rulefile_src *src, co
 		rs->nchannels++;
 		return 0;
 	}
+	if (strcmp(key, "deadline.abnormal.decide") == 0)
+		return set_workdays(src, key, value, &rs->abnormal_decide);
 	if (strcmp(key, "deadline.obligation") == 0)
 		return set_workdays(src, key, value, &rs->obligation);
 	if ((suffix = split_key(key, "deadline", name, sizeof(name))) != NULL &&

@@ -51,6 +51,7 @@ struct ruleset {
 	size_t nchannels;
 	int obligation;
 	int accept[SITE_COUNT], decide[SITE_COUNT];
+	int abnormal_decide; /* leaving an abnormal-operation list; 0: gsxt's decide */
 	char *repair_url[SITE_COUNT];
 	bool by_severity;
 	struct sev_rule sev[RULEFILE_SEV_COUNT];

@@ -701,6 +701,9 @@ rules_deadlines(const rules *r, cs_date on, struct deadlines *ret)
 		const struct ruleset *cs = governing_or_default(r, on, site_name((enum site)i));
 		ret->accept_workdays[i] = cs->accept[i];
 		ret->decide_workdays[i] = cs->decide[i];
+		if (i == SITE_GSXT)
+			ret->abnormal_decide_workdays =
+			    cs->abnormal_decide ? cs->abnormal_decide : cs->decide[i];
 	}
 }
 

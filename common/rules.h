@@ -129,6 +129,7 @@ struct deadlines {
 	int obligation_workdays;         /* a site applies an out message within this many */
 	int accept_workdays[SITE_COUNT]; /* repair application accepted within, by channel */
 	int decide_workdays[SITE_COUNT]; /* decided within, counted from acceptance */
+	int abnormal_decide_workdays;    /* an application to leave an abnormal list (gsxt) */
 };
 void rules_deadlines(const rules *r, cs_date on, struct deadlines *ret);
 

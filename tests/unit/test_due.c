@@ -97,3 +97,19 @@ Test(due, application_due_in_an_unknown_year_is_named)
 	cr_expect_neq(due_application(&ev, r, cal, &unknown), DATE_NONE);
 	cr_expect_eq(unknown, 2027);
 }
+
+/* Issue 12 item 7: an application to leave the abnormal-operation list is decided within 10
+ * working days of its acceptance (seed §五(三)), also where gsxt decides penalties within 7. */
+Test(due, leaving_the_abnormal_list_is_decided_within_10_working_days)
+{
+	struct event ev = {.type = EV_REPAIR_ACCEPTED, .app_at = T("2026-11-30T10:00:00+08:00")};
+	snprintf(ev.producer, sizeof(ev.producer), "gsxt");
+	int unknown = -1;
+	char got[DATE_STRLEN];
+	date_format(due_application(&ev, r, cal, &unknown), got);
+	cr_expect_str_eq(got, "2026-12-09", "a penalty: 7 under national-2026");
+	ev.key.kind = KIND_ABNORMAL;
+	snprintf(ev.key.list, sizeof(ev.key.list), "abnormal-enterprise");
+	date_format(due_application(&ev, r, cal, &unknown), got);
+	cr_expect_str_eq(got, "2026-12-14", "the abnormal list: 10");
+}

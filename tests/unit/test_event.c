@@ -1062,3 +1062,41 @@ Test(event_encode, golden_messages)
 		free(got);
 	}
 }
+
+/* Issue 12 item 7: an application may name the abnormal-operation list it asks to leave. */
+Test(event, a_repair_application_may_name_an_abnormal_list)
+{
+	static const struct {
+		const char *producer, *list;
+		enum reject_reason want; /* REJ_NONE: accepted */
+	} cases[] = {
+	    {"gsxt", "abnormal-enterprise", REJ_NONE},
+	    {"gsxt", "abnormal-individual", REJ_NONE},
+	    {"creditchina", "abnormal-enterprise", REJ_WRONG_CHANNEL},
+	    {"gsxt", "b1-01", REJ_INVALID_FIELD},
+	    {"gsxt", "no-such-list", REJ_UNKNOWN_LIST},
+	};
+	rules *r = load_rules();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char rec[512];
+		snprintf(
+		    rec, sizeof(rec),
+		    "{\"decision_no\": \"列1号\", \"list\": \"%s\", \"application_no\": \"申1\","
+		    " \"applied_at\": \"2024-09-13T10:00:00+08:00\"}",
+		    cases[i].list);
+		char *msg = with_record("repair.applied", cases[i].producer, rec);
+		struct event ev;
+		struct reject rej;
+		int rc = event_parse(msg, strlen(msg), NULL, r, &ev, &rej);
+		if (cases[i].want == REJ_NONE) {
+			cr_expect_eq(rc, 0, "case %zu: %s", i, rej.detail);
+			cr_expect_eq(ev.key.kind, KIND_ABNORMAL, "case %zu", i);
+			cr_expect_str_eq(ev.key.list, cases[i].list, "case %zu", i);
+		} else {
+			cr_expect_eq(rc, -1, "case %zu", i);
+			cr_expect_eq(rej.reason, cases[i].want, "case %zu: %s", i, rej.detail);
+		}
+		free(msg);
+	}
+	rules_free(r);
+}
