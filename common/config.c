@@ -70,8 +70,9 @@ static const struct key_def keys[] = {
     [CFG_DATA_DIR] =
         {"data.dir", KT_STRING, 0, NULL, paths_datadir, 0, 0, NULL,
          "directory of rules, calendar, lists and SQL (default: the installed schemas)"},
-    [CFG_RULES_SETS] = {"rules.sets", KT_NAME_LIST, 0, "seed-2024", NULL, 0, 0, NULL,
-                        "comma-separated rule sets to enable, from data.dir/rules"},
+    [CFG_RULES_SETS] = {"rules.sets", KT_NAME_LIST, 0, "auto", NULL, 0, 0, NULL,
+                        "rule sets in force: auto (every set of data.dir/rules, chosen by decision "
+                        "date and producer) or a comma-separated list that overrides it"},
     [CFG_LOG_LEVEL] = {"log.level", KT_ENUM, 0, "info", NULL, 0, 0, log_levels,
                        "least important level logged: err, warn, notice, info or debug"},
     [CFG_LOG_LAG_INTERVAL_S] = {"log.lag_interval_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,

@@ -21,8 +21,9 @@ due_application(const struct event *ev, const rules *r, const calendar *cal, int
 	    (ev->type != EV_REPAIR_APPLIED && ev->type != EV_REPAIR_ACCEPTED))
 		return DATE_NONE;
 	rules_deadlines(r, date_beijing(ev->app_at), &dl);
-	int n = ev->type == EV_REPAIR_APPLIED ? dl.accept_workdays[channel]
-	                                      : dl.decide_workdays[channel];
+	int n = ev->type == EV_REPAIR_APPLIED   ? dl.accept_workdays[channel]
+	        : ev->key.kind == KIND_ABNORMAL ? dl.abnormal_decide_workdays /* seed §五(三) */
+	                                        : dl.decide_workdays[channel];
 	/* a year the calendar lacks gives an estimate, named in *ret_unknown_year */
 	calendar_due_date(cal, ev->app_at, n, &due, ret_unknown_year);
 	return due;

@@ -295,6 +295,14 @@ get_date(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
 	return 0;
 }
 
+/* An optional date: DATE_NONE when absent (or null). */
+static int
+get_date_opt(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
+{
+	*ret = DATE_NONE;
+	return member(obj, path) == NULL ? 0 : get_date(obj, path, ret, rej);
+}
+
 static int
 get_time(json_t *obj, const char *path, int64_t *ret, int *ret_offset, struct reject *rej)
 {
@@ -451,6 +459,11 @@ parse_issued(json_t *rec, struct event *ev, const char **issuer_uscc, struct rej
 	    get_date(rec, "record.decided_on", &ev->decided_on, rej) ||
 	    parse_categories(rec, ev, rej))
 		return -1;
+	if (get_date_opt(rec, "record.published_on", &ev->published_on, rej) < 0)
+		return -1;
+	if (ev->published_on != DATE_NONE && ev->published_on < ev->decided_on)
+		return fail(rej, REJ_INVALID_FIELD,
+		            "field \"record.published_on\" is before \"record.decided_on\"");
 
 	if ((rc = get_str(rec, "record.fine_yuan", false, &s, rej)) < 0)
 		return -1;
@@ -539,6 +552,7 @@ parse_record(json_t *rec, struct event *ev, const char **issuer_uscc, struct rej
 	case EV_REPAIR_DENIED:
 		if (get_text(rec, "record.decision_no", true, DECISION_NO_MAX, ev->key.decision_no,
 		             rej) ||
+		    get_text(rec, "record.list", false, LIST_CODE_MAX, ev->key.list, rej) < 0 ||
 		    get_text(rec, "record.application_no", true, DECISION_NO_MAX,
 		             ev->application_no, rej) ||
 		    get_time(rec, instant_names[ev->type], &ev->app_at, NULL, rej))
@@ -645,6 +659,26 @@ parse_event(json_t *root, const char *topic_producer, const rules *r, struct eve
 			            quote(ev->producer, q, sizeof(q)),
 			            quote(ev->key.list, q2, sizeof(q2)),
 			            ev->type == EV_LIST_ADDED ? "add" : "remove");
+	} else if (is_repair_type(ev->type) && ev->key.list[0] != '\0') {
+		/* An application to leave an abnormal-operation list (seed §五(三)): gsxt decides.
+		 */
+		ev->key.kind = list_record_kind(r, ev->key.list);
+		if (r && !rules_list_known(r, ev->key.list))
+			return fail(rej, REJ_UNKNOWN_LIST,
+			            "field \"record.list\" is not a known list: %s",
+			            quote(ev->key.list, q, sizeof(q)));
+		if (ev->key.kind != KIND_ABNORMAL)
+			return fail(
+			    rej, REJ_INVALID_FIELD,
+			    "field \"record.list\" is %s, not an abnormal-operation list: a "
+			    "serious list entry is removed by the authority that listed it",
+			    quote(ev->key.list, q, sizeof(q)));
+		if (r && rules_producer_is_system(r, ev->producer) &&
+		    strcmp(ev->producer, site_name(SITE_GSXT)) != 0)
+			return fail(
+			    rej, REJ_WRONG_CHANNEL,
+			    "an application to leave list %s is decided by \"gsxt\", not %s",
+			    quote(ev->key.list, q, sizeof(q)), quote(ev->producer, q2, sizeof(q2)));
 	} else {
 		ev->key.kind = KIND_PENALTY;
 	}
@@ -657,6 +691,13 @@ parse_event(json_t *root, const char *topic_producer, const rules *r, struct eve
 		            "%s from producer %s, which is not a disclosure system (creditchina, "
 		            "gsxt)",
 		            event_type_name(ev->type), quote(ev->producer, q, sizeof(q)));
+	/* ...and the two systems send nothing else: no penalty, revocation or list entry. */
+	if (r && ev->type != EV_PENALTY_REPAIRED && !is_repair_type(ev->type) &&
+	    rules_producer_is_system(r, ev->producer))
+		return fail(rej, REJ_WRONG_CHANNEL,
+		            "%s from producer %s, a disclosure system: the systems send repairs "
+		            "and repair applications only",
+		            event_type_name(ev->type), quote(ev->producer, q, sizeof(q)));
 	return 0;
 }
 
@@ -665,6 +706,7 @@ event_init(struct event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->decided_on = DATE_NONE;
+	ev->published_on = DATE_NONE;
 	ev->effective_on = DATE_NONE;
 }
 

@@ -56,7 +56,8 @@ struct event {
 
 	/* penalty.issued */
 	cs_date decided_on;
-	unsigned categories; /* mask of enum category */
+	cs_date published_on; /* optional: when the authority first published it; DATE_NONE */
+	unsigned categories;  /* mask of enum category */
 	enum field field;
 	bool has_fine;
 	int64_t fine_fen;
@@ -88,7 +89,8 @@ struct event {
  * occurred_at, subject, subject.uscc, subject.name, record: missing_field, invalid_field);
  * unknown_type; the record's fields in the contract's order; invalid_uscc (subject.uscc, then
  * record.issuer.uscc); producer_mismatch; unknown_list; not_list_owner; wrong_channel
- * (penalty.repaired or repair.* not from a disclosure system). A field whose value is JSON null
+ * (penalty.repaired or repair.* not from a disclosure system, or any other type from one). A
+ * field whose value is JSON null
  * counts as absent. Unknown members are ignored. */
 int event_parse(const char *buf, size_t len, const char *topic_producer, const rules *r,
                 struct event *ret, struct reject *rej);
@@ -120,6 +122,21 @@ struct obligation {
 	char rec_decision_no[DECISION_NO_MAX + 1];
 	char rec_repair_decision_no[DECISION_NO_MAX + 1];
 	cs_date rec_repaired_on;
+
+	/* disclose: the record's content, so that a site can show it from the stream alone
+	 * (zero otherwise; not part of the id) */
+	struct disclosed {
+		cs_date decided_on;     /* penalty: decision date; list entry: listed date */
+		unsigned categories;    /* penalty: mask of enum category */
+		enum field field;       /* penalty */
+		bool has_fine;          /* penalty: fine_fen is known */
+		int64_t fine_fen;       /* penalty */
+		enum severity severity; /* penalty: SEV_NONE when the event had none */
+		char issuer_name[NAME_MAX_BYTES + 1]; /* penalty: the deciding body */
+		char issuer_uscc[USCC_BUF];
+		bool has_channel; /* the system that decides its repair or removal is known */
+		enum site channel;
+	} content;
 
 	char source_event_id[UUID_STRLEN]; /* "" for automatic takedowns */
 	int64_t received_at;               /* Unix seconds */

@@ -83,6 +83,43 @@ finish(json_t *obj, bool failed)
 	return out;
 }
 
+/* A disclose's record content (issue 12): a penalty's decision and its facts, or a list
+ * entry's listed date. */
+static void
+put_content(json_t *rec, const struct obligation *ob, bool *failed)
+{
+	const struct disclosed *c = &ob->content;
+
+	if (ob->key.kind != KIND_PENALTY) {
+		put(rec, "listed_on", jdate(c->decided_on), failed);
+		return;
+	}
+	put(rec, "decided_on", jdate(c->decided_on), failed);
+	json_t *cats = json_array();
+	for (int i = 0; i < CAT_COUNT; i++)
+		if (c->categories & (1u << i) &&
+		    (cats == NULL ||
+		     json_array_append_new(cats, json_string(category_name(1u << i))) != 0))
+			*failed = true;
+	put(rec, "categories", cats, failed);
+	if (c->has_fine) {
+		char yuan[32];
+		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(c->fine_fen / 100),
+		         (long long)(c->fine_fen % 100));
+		put(rec, "fine_yuan", json_string(yuan), failed);
+	} else {
+		put(rec, "fine_yuan", json_null(), failed);
+	}
+	put(rec, "field", json_string(field_name(c->field)), failed);
+	put(rec, "severity",
+	    c->severity != SEV_NONE ? json_string(severity_name(c->severity)) : json_null(),
+	    failed);
+	json_t *issuer = json_object();
+	put(issuer, "name", jstr(c->issuer_name), failed);
+	put(issuer, "uscc", jstr_or_null(c->issuer_uscc), failed);
+	put(rec, "issuer", issuer, failed);
+}
+
 char *
 out_encode(const struct obligation *ob)
 {
@@ -110,6 +147,8 @@ out_encode(const struct obligation *ob)
 	if (ob->key.kind != KIND_PENALTY)
 		put(rec, "list", jstr(ob->key.list), &failed);
 	put(rec, "name", jstr(ob->subject_name), &failed);
+	if (ob->type == OUT_DISCLOSE)
+		put_content(rec, ob, &failed);
 	put(obj, "record", rec, &failed);
 
 	if (ob->type == OUT_MUTUAL_RECOGNITION) {
@@ -131,6 +170,10 @@ out_encode(const struct obligation *ob)
 		    ob->key.kind == KIND_PENALTY ? jdate(ob->disclose_until) : json_null(),
 		    &failed);
 		put(obj, "repairable_from", jdate(ob->repairable_from), &failed);
+		put(obj, "channel",
+		    ob->content.has_channel ? json_string(site_name(ob->content.channel))
+		                            : json_null(),
+		    &failed);
 	}
 	return finish(obj, failed);
 }

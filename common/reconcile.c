@@ -13,18 +13,17 @@ copy_str(char *dst, size_t dstsz, const char *src)
 	snprintf(dst, dstsz, "%s", src);
 }
 
-static void reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+static void fill_reject(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-reject(struct recon_result *ret, enum reject_reason reason, const char *fmt, ...)
+fill_reject(struct reject *rej, enum reject_reason reason, const char *fmt, ...)
 {
 	va_list ap;
 
-	ret->outcome = RO_REJECTED;
-	ret->rej.reason = reason;
+	rej->reason = reason;
 	va_start(ap, fmt);
-	vsnprintf(ret->rej.detail, sizeof(ret->rej.detail), fmt, ap);
+	vsnprintf(rej->detail, sizeof(rej->detail), fmt, ap);
 	va_end(ap);
 }
 
@@ -141,11 +140,14 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	    .fine_fen = ev->fine_fen,
 	    .producer = ev->producer,
 	    .severity = ev->severity,
+	    .published_on = ev->published_on,
+	    .disclosed_on = date_beijing(received_at), /* credsync discloses it now */
 	};
 	struct periods per;
 	char err[sizeof(ret->rej.detail)];
 	if (rules_periods(r, &pf, &per, err, sizeof(err)) < 0) {
-		reject(ret, REJ_INVALID_FIELD, "field \"record\": %s", err);
+		ret->outcome = RO_REJECTED;
+		fill_reject(&ret->rej, REJ_INVALID_FIELD, "field \"record\": %s", err);
 		return false;
 	}
 	rec->decided_on = ev->decided_on;
@@ -155,6 +157,7 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	rec->fine_fen = ev->fine_fen;
 	rec->severity = ev->severity;
 	rec->light = per.light;
+	ret->severity_assumed = per.severity_assumed;
 	rec->channel = per.channel;
 	rec->repairable_from = per.repairable_from;
 	rec->disclose_until = per.disclose_until;
@@ -164,6 +167,80 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 	else if (date_beijing(received_at) > per.disclose_until)
 		*ret_hidden = per.light ? TD_LIGHT_EXPIRED : TD_EXPIRED;
 	return true;
+}
+
+static bool end_allowed(const struct record *cur, const struct event *ev, struct reject *rej);
+
+/* An end that arrived before its add, judged now that the add's facts are in rec, exactly as it
+ * would have been had it come second (docs/RULES.md §5): who ended it, how and on which day are in
+ * the marker (ended_by, end_reason, ended_on). hidden: what the add alone would do. Returns
+ * true when the end stands (the record is never shown), false with *rej when it is refused. */
+static bool
+early_end_stands(const struct record *rec, enum takedown_reason hidden, struct reject *rej)
+{
+	struct record judged = *rec;
+	struct event end;
+
+	judged.status = hidden == TD_NONE ? REC_SHOWN : REC_NEVER;
+	memset(&end, 0, sizeof(end));
+	end.type = rec->end_reason == TD_REPAIRED  ? EV_PENALTY_REPAIRED
+	           : rec->end_reason == TD_REVOKED ? EV_PENALTY_REVOKED
+	                                           : EV_LIST_REMOVED;
+	copy_str(end.producer, sizeof(end.producer), rec->ended_by);
+	copy_str(end.event_id, sizeof(end.event_id), rec->end_event_id);
+	end.key = rec->key;
+	end.effective_on = rec->ended_on;
+	end.occurred_at = rec->ended_at;
+	return end_allowed(&judged, &end, rej);
+}
+
+/* What a disclose carries for a site to show (issue 12): the add's facts. The channel is the
+ * system that decides a penalty's repair, gsxt for the abnormal lists (docs/RULES.md §3), and none
+ * for a serious list entry, which its own authority removes. */
+static void
+set_content(struct obligation *ob, const struct record *rec, const struct event *ev)
+{
+	struct disclosed *c = &ob->content;
+
+	c->decided_on = rec->decided_on;
+	if (rec->key.kind == KIND_PENALTY) {
+		c->categories = ev->categories;
+		c->field = ev->field;
+		c->has_fine = ev->has_fine;
+		c->fine_fen = ev->fine_fen;
+		c->severity = ev->severity;
+		copy_str(c->issuer_name, sizeof(c->issuer_name), ev->issuer_name);
+		copy_str(c->issuer_uscc, sizeof(c->issuer_uscc), ev->issuer_uscc);
+		c->has_channel = true;
+		c->channel = rec->channel;
+	} else if (rec->key.kind == KIND_ABNORMAL) {
+		c->has_channel = true;
+		c->channel = SITE_GSXT;
+	}
+}
+
+/* Judges the early end held in rec's end fields; a refused one is added to ret's list.
+ * Returns whether it was refused. */
+static bool
+judge_early_end(const struct record *rec, enum takedown_reason hidden, struct recon_result *ret)
+{
+	struct reject rej = {0};
+	if (early_end_stands(rec, hidden, &rej))
+		return false;
+	struct refused_end *re = &ret->refused_end[ret->n_refused++];
+	re->rej = rej;
+	copy_str(re->event_id, sizeof(re->event_id), rec->end_event_id);
+	copy_str(re->producer, sizeof(re->producer), rec->ended_by);
+	return true;
+}
+
+static void
+clear_end2(struct record *rec)
+{
+	rec->end2_reason = TD_NONE;
+	rec->end2_at = 0;
+	rec->end2_by[0] = rec->end2_event_id[0] = rec->end2_repair_decision_no[0] = '\0';
+	rec->end2_on = DATE_NONE;
 }
 
 static void
@@ -177,7 +254,7 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 		ret->outcome = ev->occurred_at < last_event_at(cur) ? RO_STALE : RO_NOOP;
 		return;
 	}
-	/* An end arrived first and happened after this add: the record is never shown. */
+	/* An end arrived first and happened after this add: judged below, as if it came second. */
 	bool ended_later =
 	    cur != NULL && cur->end_reason != TD_NONE && cur->ended_at >= ev->occurred_at;
 
@@ -186,23 +263,45 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 	else {
 		memset(rec, 0, sizeof(*rec));
 		rec->key = ev->key;
-		rec->ended_on = DATE_NONE;
+		rec->ended_on = rec->end2_on = DATE_NONE;
 	}
 	enum takedown_reason hidden;
 	if (!apply_add_facts(rec, ev, received_at, r, ret, &hidden))
 		return;
 	ret->outcome = RO_APPLIED;
 
-	if (ended_later) {
+	/* Each early end that happened after this add is judged; one that fails is refused now,
+	 * on its producer's reject topic, and the record is shown as if it never came. */
+	bool ended2_later =
+	    cur != NULL && cur->end2_reason != TD_NONE && cur->end2_at >= ev->occurred_at;
+	struct record second = *rec; /* the second early end in the place of the first */
+	second.end_reason = rec->end2_reason;
+	second.ended_at = rec->end2_at;
+	copy_str(second.ended_by, sizeof(second.ended_by), rec->end2_by);
+	copy_str(second.end_event_id, sizeof(second.end_event_id), rec->end2_event_id);
+	second.ended_on = rec->end2_on;
+	copy_str(second.repair_decision_no, sizeof(second.repair_decision_no),
+	         rec->end2_repair_decision_no);
+	const struct record *standing = NULL;
+	if (ended_later && !judge_early_end(rec, hidden, ret))
+		standing = rec;
+	if (ended2_later && !judge_early_end(&second, hidden, ret) && standing == NULL)
+		standing = &second;
+	if (standing != NULL) {
+		if (standing == &second)
+			*rec = second;
 		rec->status = REC_NEVER;
+		clear_end2(rec);
 		return;
 	}
 	if (cur != NULL) {
-		/* The end was older than this add (a new listing after a removal): forget it. */
+		/* The end was older than this add (a new listing after a removal), or refused:
+		 * forget it. */
 		rec->end_reason = TD_NONE;
 		rec->ended_at = 0;
 		rec->ended_by[0] = rec->end_event_id[0] = rec->repair_decision_no[0] = '\0';
 		rec->ended_on = DATE_NONE;
+		clear_end2(rec);
 	}
 	cs_date due = due_date(r, cal, received_at, ret);
 	if (hidden != TD_NONE) {
@@ -219,6 +318,7 @@ on_add(const struct record *cur, const struct event *ev, int64_t received_at, co
 			                                       TD_NONE, ev, received_at, due);
 			ob->disclose_until = rec->disclose_until;
 			ob->repairable_from = rec->repairable_from;
+			set_content(ob, rec, ev);
 		}
 	}
 	finish_ids(ret);
@@ -235,9 +335,11 @@ record_end(struct record *rec, const struct event *ev)
 	copy_str(rec->repair_decision_no, sizeof(rec->repair_decision_no), ev->repair_decision_no);
 }
 
-/* The checks an end must pass against the record it ends (the stateful reject reasons). */
+/* The checks an end must pass against the record it ends (the stateful reject reasons): the
+ * issuer or entry owner, the repair channel and the minimum period. Returns false with *rej
+ * filled when it fails. Also used for an end that arrived before its add, once the add came. */
 static bool
-end_allowed(const struct record *cur, const struct event *ev, struct recon_result *ret)
+end_allowed(const struct record *cur, const struct event *ev, struct reject *rej)
 {
 	char a[DATE_STRLEN], b[DATE_STRLEN];
 
@@ -245,31 +347,32 @@ end_allowed(const struct record *cur, const struct event *ev, struct recon_resul
 	case EV_LIST_REMOVED:
 	case EV_PENALTY_REVOKED:
 		if (strcmp(ev->producer, cur->producer) != 0) {
-			reject(ret, REJ_NOT_ENTRY_OWNER,
-			       "producer \"%s\" may not end a record added by \"%s\"", ev->producer,
-			       cur->producer);
+			fill_reject(rej, REJ_NOT_ENTRY_OWNER,
+			            "producer \"%s\" may not end a record added by \"%s\"",
+			            ev->producer, cur->producer);
 			return false;
 		}
 		return true;
 	case EV_PENALTY_REPAIRED:
 		if (cur->status == REC_NEVER || cur->repairable_from == DATE_NONE) {
-			reject(ret, REJ_NOT_REPAIRABLE,
-			       "penalty \"%s\" is not disclosed, so there is nothing to repair",
-			       cur->key.decision_no);
+			fill_reject(
+			    rej, REJ_NOT_REPAIRABLE,
+			    "penalty \"%s\" is not disclosed, so there is nothing to repair",
+			    cur->key.decision_no);
 			return false;
 		}
 		if (strcmp(ev->producer, site_name(cur->channel)) != 0) {
-			reject(ret, REJ_WRONG_CHANNEL,
-			       "the repair of this penalty is decided by \"%s\", not \"%s\"",
-			       site_name(cur->channel), ev->producer);
+			fill_reject(rej, REJ_WRONG_CHANNEL,
+			            "the repair of this penalty is decided by \"%s\", not \"%s\"",
+			            site_name(cur->channel), ev->producer);
 			return false;
 		}
 		if (ev->effective_on < cur->repairable_from) {
-			reject(ret, REJ_BEFORE_MINIMUM_PERIOD,
-			       "field \"record.repaired_on\" %s is before the end of the minimum "
-			       "period: repairable from %s",
-			       date_format(ev->effective_on, a),
-			       date_format(cur->repairable_from, b));
+			fill_reject(
+			    rej, REJ_BEFORE_MINIMUM_PERIOD,
+			    "field \"record.repaired_on\" %s is before the end of the minimum "
+			    "period: repairable from %s",
+			    date_format(ev->effective_on, a), date_format(cur->repairable_from, b));
 			return false;
 		}
 		return true;
@@ -285,8 +388,29 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	struct record *rec = &ret->rec;
 
 	if (cur == NULL || !cur->added) {
+		if (cur != NULL && strcmp(ev->producer, cur->ended_by) != 0) {
+			/* Another producer's early end: remembered beside the first (the later of
+			 * a producer's own stands), so that neither pushes the other out before
+			 * the add judges both. A third producer's takes the second place. */
+			if (cur->end2_reason != TD_NONE &&
+			    strcmp(ev->producer, cur->end2_by) == 0 &&
+			    ev->occurred_at <= cur->end2_at) {
+				ret->outcome = RO_STALE;
+				return;
+			}
+			*rec = *cur;
+			rec->end2_reason = end_reason_of(ev->type);
+			rec->end2_at = ev->occurred_at;
+			copy_str(rec->end2_by, sizeof(rec->end2_by), ev->producer);
+			copy_str(rec->end2_event_id, sizeof(rec->end2_event_id), ev->event_id);
+			rec->end2_on = ev->effective_on;
+			copy_str(rec->end2_repair_decision_no, sizeof(rec->end2_repair_decision_no),
+			         ev->repair_decision_no);
+			ret->outcome = RO_APPLIED;
+			return;
+		}
 		if (cur != NULL) {
-			/* Two ends before any add: the later one stands. */
+			/* Two ends of one producer before any add: the later one stands. */
 			ret->outcome = ev->occurred_at <= cur->ended_at ? RO_STALE : RO_APPLIED;
 			if (ret->outcome == RO_STALE)
 				return;
@@ -296,6 +420,7 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 			rec->key = ev->key;
 			copy_str(rec->subject_name, sizeof(rec->subject_name), ev->subject_name);
 			rec->decided_on = rec->repairable_from = rec->disclose_until = DATE_NONE;
+			rec->end2_on = DATE_NONE;
 		}
 		/* The end came before its add: remember it, so the add is never shown. */
 		rec->status = REC_NEVER;
@@ -309,14 +434,17 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	}
 	if (cur->end_reason != TD_NONE) {
 		/* Already ended; but a repair of what was never shown is refused, not ignored. */
-		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER)
-			(void)end_allowed(cur, ev, ret);
+		if (ev->type == EV_PENALTY_REPAIRED && cur->status == REC_NEVER &&
+		    !end_allowed(cur, ev, &ret->rej))
+			ret->outcome = RO_REJECTED;
 		else
 			ret->outcome = RO_NOOP;
 		return;
 	}
-	if (!end_allowed(cur, ev, ret))
+	if (!end_allowed(cur, ev, &ret->rej)) {
+		ret->outcome = RO_REJECTED;
 		return;
+	}
 
 	*rec = *cur;
 	record_end(rec, ev);
@@ -344,16 +472,55 @@ on_end(const struct record *cur, const struct event *ev, int64_t received_at, co
 	finish_ids(ret);
 }
 
+/* A decision, listing or repair cannot take effect after the day its event arrived. */
+static bool
+dates_possible(const struct event *ev, int64_t received_at, struct recon_result *ret)
+{
+	static const char *const names[EV_TYPE_COUNT] = {
+	    [EV_PENALTY_ISSUED] = "record.decided_on",
+	    [EV_PENALTY_REPAIRED] = "record.repaired_on",
+	    [EV_LIST_ADDED] = "record.listed_on",
+	};
+	cs_date d = ev->type == EV_PENALTY_ISSUED ? ev->decided_on : ev->effective_on;
+	cs_date today = date_beijing(received_at);
+	char a[DATE_STRLEN], b[DATE_STRLEN];
+
+	if (names[ev->type] == NULL || d == DATE_NONE || d <= today)
+		return true;
+	ret->outcome = RO_REJECTED;
+	fill_reject(&ret->rej, REJ_INVALID_FIELD,
+	            "field \"%s\" %s is after the day the event was received, %s", names[ev->type],
+	            date_format(d, a), date_format(today, b));
+	return false;
+}
+
+/* A repair application about a penalty goes to the system that decides its repair. */
+static bool
+app_channel_ok(const struct record *cur, const struct event *ev, struct recon_result *ret)
+{
+	if (cur == NULL || !cur->added || cur->key.kind != KIND_PENALTY ||
+	    cur->repairable_from == DATE_NONE || strcmp(ev->producer, site_name(cur->channel)) == 0)
+		return true;
+	ret->outcome = RO_REJECTED;
+	fill_reject(&ret->rej, REJ_WRONG_CHANNEL,
+	            "the repair of penalty \"%s\" is decided by \"%s\": an application to \"%s\" "
+	            "is in the wrong channel",
+	            cur->key.decision_no, site_name(cur->channel), ev->producer);
+	return false;
+}
+
 void
 reconcile_event(const struct record *cur, const struct event *ev, int64_t received_at,
                 const rules *r, const calendar *cal, struct recon_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	if (!dates_possible(ev, received_at, ret))
+		return;
 	if (is_add(ev->type))
 		on_add(cur, ev, received_at, r, cal, ret);
 	else if (is_end(ev->type))
 		on_end(cur, ev, received_at, r, cal, ret);
-	else
+	else if (app_channel_ok(cur, ev, ret))
 		ret->outcome = RO_NOOP; /* repair applications: tracked by their own table */
 }
 
@@ -374,7 +541,12 @@ reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rul
 	copy_str(rec->ended_by, sizeof(rec->ended_by), "credsync");
 	rec->ended_on = cur->disclose_until + 1;
 	ret->outcome = RO_APPLIED;
-	takedown_both(ret, rec, rec->end_reason, NULL, now, due_date(r, cal, now, ret));
+	/* No working day of grace: the record must be gone on the first day after its period,
+	 * which is today when the scan is on time, and today too when it runs late (the daemon
+	 * was down): due the day it is sent. */
+	(void)r;
+	(void)cal;
+	takedown_both(ret, rec, rec->end_reason, NULL, now, today);
 	finish_ids(ret);
 	return true;
 }

@@ -41,9 +41,29 @@ struct record {
 	char end_event_id[UUID_STRLEN];
 	cs_date ended_on; /* repaired_on / removed_on / revoked_on / expiry day */
 	char repair_decision_no[DECISION_NO_MAX + 1];
+
+	/* Before the add: an early end from another producer than ended_by, remembered beside
+	 * the first so that a foreign end cannot push the owner's out; both are judged when the
+	 * add comes (issue 12). end2_reason is TD_NONE when there is none. */
+	enum takedown_reason end2_reason;
+	int64_t end2_at;
+	char end2_by[PRODUCER_MAX + 1];
+	char end2_event_id[UUID_STRLEN];
+	cs_date end2_on;
+	char end2_repair_decision_no[DECISION_NO_MAX + 1];
 };
 
 #define RECON_MAX_OBLIGATIONS 4
+#define RECON_MAX_REFUSED     2 /* early ends remembered before an add: ended_*, end2_* */
+
+/* An end (removal, repair, revocation) that arrived before its add and fails the checks it
+ * would have met had it come second (issuer or entry owner, channel, minimum period): it is
+ * refused when the add comes. rej.reason is REJ_NONE when there is none. */
+struct refused_end {
+	char event_id[UUID_STRLEN]; /* the end's event id */
+	char producer[PRODUCER_MAX + 1];
+	struct reject rej;
+};
 
 struct recon_result {
 	enum recon_outcome outcome;
@@ -51,6 +71,12 @@ struct recon_result {
 	struct obligation obl[RECON_MAX_OBLIGATIONS];
 	int n_obl;
 	struct reject rej;
+	/* With an applied penalty: its rule set classes by severity and the event had none, so
+	 * it was taken as general (log it: msg=severity_assumed). */
+	bool severity_assumed;
+	/* With an applied add: the early ends it judged and refused now (see above). */
+	struct refused_end refused_end[RECON_MAX_REFUSED];
+	int n_refused;
 	/* A due date fell in a year the calendar does not cover (0 if none): log it. */
 	int unknown_year;
 };
@@ -63,8 +89,9 @@ void reconcile_event(const struct record *cur, const struct event *ev, int64_t r
                      const rules *r, const calendar *cal, struct recon_result *ret);
 
 /* The automatic end of a shown record whose disclosure period ended before `today`
- * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired) and
- * returns true, or returns false when nothing is due. now: the instant of the decision. */
+ * (Beijing date): fills *ret with a takedown to both sites (expired / light_expired), due
+ * `today` (the first day after disclose_until, or later when the scan ran late), and
+ * returns true; or returns false when nothing is due. now: the instant of the decision. */
 bool reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
                       const calendar *cal, struct recon_result *ret);
 

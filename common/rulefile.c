@@ -180,6 +180,32 @@ set_string(const struct rulefile_src *src, const char *value, char **ret)
 	return *ret ? 0 : -1;
 }
 
+/* A comma-separated list of authorities of authorities.tsv into ",a,b," (so that ",code," is a
+ * substring test). */
+static int
+parse_producers(const struct rulefile_producers *pr, const struct rulefile_src *src,
+                const char *key, const char *value, char **ret)
+{
+	char buf[1024], out[1024 + 2] = ",";
+	size_t off = 1;
+
+	if (strlen(value) >= sizeof(buf))
+		return rulefile_fail(src, "value of \"%s\" is too long", key);
+	memcpy(buf, value, strlen(value) + 1);
+	for (char *item = buf, *next; item != NULL; item = next) {
+		next = strchr(item, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		char *name = rulefile_trim(item);
+		if (!pr->known(pr->ctx, name) || pr->is_system(pr->ctx, name))
+			return rulefile_fail(
+			    src, "unknown authority \"%s\" in \"%s\": not in authorities.tsv", name,
+			    key);
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s,", name);
+	}
+	return set_string(src, out, ret);
+}
+
 /* One `key = value` of a rule file. */
 static int
 apply_key(const struct rulefile_producers *pr, struct ruleset *rs, const struct rulefile_src *src,
@@ -197,6 +223,28 @@ apply_key(const struct rulefile_producers *pr, struct ruleset *rs, const struct 
 			    src, "invalid rule set name \"%s\": use a-z, 0-9, '-', '_', '.'",
 			    value);
 		return set_string(src, value, &rs->name);
+	}
+	if ((suffix = split_key(key, "effective_from", name, sizeof(name))) != NULL &&
+	    *suffix == '\0') {
+		/* the set governs this producer's decisions (or this channel's deadlines) from
+		 * another day than effective_from: the law changed on different days */
+		cs_date d;
+		if (!pr->known(pr->ctx, name))
+			return rulefile_fail(
+			    src, "unknown producer \"%s\" in \"%s\": not in authorities.tsv", name,
+			    key);
+		if (date_parse(value, &d) < 0)
+			return rulefile_fail(
+			    src, "invalid date \"%s\" for \"%s\": expected YYYY-MM-DD", value, key);
+		struct from_rule *grown = realloc(rs->froms, (rs->nfroms + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return rulefile_fail(src, "out of memory");
+		rs->froms = grown;
+		grown[rs->nfroms].from = d;
+		if ((grown[rs->nfroms].producer = rulefile_dup(src, name)) == NULL)
+			return -1;
+		rs->nfroms++;
+		return 0;
 	}
 	if (strcmp(key, "effective_from") == 0 || strcmp(key, "effective_to") == 0) {
 		cs_date *d = key[10] == 'f' ? &rs->from : &rs->to;
@@ -233,6 +281,8 @@ apply_key(const struct rulefile_producers *pr, struct ruleset *rs, const struct 
 			return rulefile_fail(src, "\"%s\" has no value", key);
 		return 0;
 	}
+	if (strcmp(key, "light.producers") == 0)
+		return parse_producers(pr, src, key, value, &rs->light_producers);
 	if (strcmp(key, "light.period") == 0)
 		return set_months(src, key, value, &rs->light_months);
 	if (strcmp(key, "light.fine_below_yuan") == 0) {
@@ -270,6 +320,8 @@ apply_key(const struct rulefile_producers *pr, struct ruleset *rs, const struct 
 		rs->nchannels++;
 		return 0;
 	}
+	if (strcmp(key, "deadline.abnormal.decide") == 0)
+		return set_workdays(src, key, value, &rs->abnormal_decide);
 	if (strcmp(key, "deadline.obligation") == 0)
 		return set_workdays(src, key, value, &rs->obligation);
 	if ((suffix = split_key(key, "deadline", name, sizeof(name))) != NULL &&
@@ -337,6 +389,10 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 		return rulefile_fail(src, "missing key \"effective_from\"");
 	if (rs->to != DATE_NONE && rs->to < rs->from)
 		return rulefile_fail(src, "effective_to is before effective_from");
+	for (size_t i = 0; i < rs->nfroms; i++)
+		if (rs->to != DATE_NONE && rs->to < rs->froms[i].from)
+			return rulefile_fail(src, "effective_to is before effective_from.%s",
+			                     rs->froms[i].producer);
 	if (rs->by_severity) {
 		for (int i = SEV_MINOR; i < SEV_COUNT; i++) {
 			const struct sev_rule *sev = &rs->sev[i];
@@ -386,6 +442,10 @@ check_ruleset(const struct ruleset *rs, const struct rulefile_src *src, const ch
 			return rulefile_fail(
 			    src, "missing key \"light.fine_below_yuan\" (light.categories "
 			         "includes fine)");
+		if (rs->light_producers == NULL)
+			return rulefile_fail(src,
+			                     "missing key \"light.producers\" (the authorities "
+			                     "whose penalties the light rule covers)");
 	}
 	if (rs->obligation == 0)
 		return rulefile_fail(src, "missing key \"deadline.obligation\"");
@@ -413,6 +473,10 @@ rulefile_free(struct ruleset *rs)
 	for (int i = 0; i < SITE_COUNT; i++)
 		free(rs->repair_url[i]);
 	free(rs->notice_basis);
+	free(rs->light_producers);
+	for (size_t i = 0; i < rs->nfroms; i++)
+		free(rs->froms[i].producer);
+	free(rs->froms);
 }
 
 /* Keys seen so far in one file, to refuse a second assignment. */

@@ -25,10 +25,19 @@ struct channel_rule {
 	enum site site;
 };
 
+/* A start of the set for one producer (an authority, or a disclosure system for the
+ * deadlines of its channel) other than the set's effective_from. */
+struct from_rule {
+	char *producer;
+	cs_date from;
+};
+
 /* One rule set; every period in months, 0 meaning "not set". */
 struct ruleset {
 	char *name;
-	cs_date from, to; /* to = DATE_NONE: open-ended */
+	cs_date from, to;        /* to = DATE_NONE: open-ended */
+	struct from_rule *froms; /* effective_from.P */
+	size_t nfroms;
 	int min_months, max_months;
 	int field_min[FIELD_COUNT];
 	int cat_min[CAT_COUNT], cat_max[CAT_COUNT];
@@ -36,21 +45,25 @@ struct ruleset {
 	unsigned light_cats; /* 0: no light rule */
 	int light_months;
 	int64_t light_fine_below_fen; /* -1: not set */
+	char *light_producers;        /* ",a,b,": the authorities the light rule covers */
 	enum site channel_default;
 	struct channel_rule *channels;
 	size_t nchannels;
 	int obligation;
 	int accept[SITE_COUNT], decide[SITE_COUNT];
+	int abnormal_decide; /* leaving an abnormal-operation list; 0: gsxt's decide */
 	char *repair_url[SITE_COUNT];
 	bool by_severity;
 	struct sev_rule sev[SEV_COUNT];
 	char *notice_basis;
 };
 
-/* The producers already loaded (authorities.tsv), asked about by `channel.P` keys: known()
- * is called with ctx. Passed in so that a rule file needs nothing of the rules module. */
+/* The producers already loaded (authorities.tsv), asked about by `channel.P`,
+ * `effective_from.P` and `light.producers` keys: known() and is_system() are called with ctx.
+ * Passed in so that a rule file needs nothing of the rules module. */
 struct rulefile_producers {
 	bool (*known)(const void *ctx, const char *producer);
+	bool (*is_system)(const void *ctx, const char *producer); /* a disclosure system */
 	const void *ctx;
 };
 

@@ -201,6 +201,12 @@ producer_known(const void *ctx, const char *producer)
 	return rules_producer_known(ctx, producer);
 }
 
+static bool
+producer_is_system(const void *ctx, const char *producer)
+{
+	return rules_producer_is_system(ctx, producer);
+}
+
 /* Every NAME.rules of <datadir>/rules, sorted by name so that loading does not depend on readdir's
  * order. */
 static int
@@ -210,7 +216,7 @@ load_ruleset_dir(rules *r, const char *datadir, char *err, size_t errsz)
 	char **names = NULL;
 	size_t n = 0;
 	int rc = -1;
-	const struct rulefile_producers pr = {producer_known, r};
+	const struct rulefile_producers pr = {producer_known, producer_is_system, r};
 
 	snprintf(dirpath, sizeof(dirpath), "%s/rules", datadir);
 	DIR *dir = opendir(dirpath);
@@ -257,13 +263,48 @@ out:
 	return rc;
 }
 
+static const rules *sort_rules; /* qsort has no context argument; loading is single-threaded */
+
+static int
+cmp_from(const void *a, const void *b)
+{
+	const struct ruleset *x = &sort_rules->sets[*(const size_t *)a];
+	const struct ruleset *y = &sort_rules->sets[*(const size_t *)b];
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* No list given: every rule set is in force, in the order of their starts, so that for a
+ * decision the newest regime whose range covers its date governs (issue 12: the 2025/2026
+ * regimes apply by themselves). */
+static int
+enable_all(rules *r, char *err, size_t errsz)
+{
+	if (r->nsets == 0) {
+		seterr(err, errsz, "no rule set in the rules directory");
+		return -1;
+	}
+	if ((r->enabled = calloc(r->nsets, sizeof(*r->enabled))) == NULL) {
+		seterr(err, errsz, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < r->nsets; i++)
+		r->enabled[i] = i;
+	r->nenabled = r->nsets;
+	sort_rules = r;
+	qsort(r->enabled, r->nenabled, sizeof(*r->enabled), cmp_from);
+	sort_rules = NULL;
+	return 0;
+}
+
 static int
 enable_sets(rules *r, const char *datadir, const char *enabled, char *err, size_t errsz)
 {
 	char buf[1024];
 
-	if (enabled == NULL || *enabled == '\0')
-		enabled = RULES_DEFAULT_SET;
+	if (enabled == NULL || *enabled == '\0' || strcmp(enabled, RULES_AUTO) == 0)
+		return enable_all(r, err, errsz);
 	if (strlen(enabled) >= sizeof(buf)) {
 		seterr(err, errsz, "list of enabled rule sets is too long");
 		return -1;
@@ -353,13 +394,24 @@ rules_free(rules *r)
 	free(r);
 }
 
-/* The last enabled set whose range covers the date, or NULL. */
+/* The day a set starts for a producer (its effective_from.P, else effective_from). */
+static cs_date
+set_from(const struct ruleset *rs, const char *producer)
+{
+	if (producer != NULL)
+		for (size_t i = 0; i < rs->nfroms; i++)
+			if (strcmp(rs->froms[i].producer, producer) == 0)
+				return rs->froms[i].from;
+	return rs->from;
+}
+
+/* The last enabled set whose range covers the date for producer (NULL: any), or NULL. */
 static const struct ruleset *
-governing(const rules *r, cs_date on)
+governing(const rules *r, cs_date on, const char *producer)
 {
 	for (size_t i = r->nenabled; i-- > 0;) {
 		const struct ruleset *rs = &r->sets[r->enabled[i]];
-		if (on >= rs->from && (rs->to == DATE_NONE || on <= rs->to))
+		if (on >= set_from(rs, producer) && (rs->to == DATE_NONE || on <= rs->to))
 			return rs;
 	}
 	return NULL;
@@ -367,9 +419,9 @@ governing(const rules *r, cs_date on)
 
 /* For questions that need an answer whatever the date: the first enabled set. */
 static const struct ruleset *
-governing_or_default(const rules *r, cs_date on)
+governing_or_default(const rules *r, cs_date on, const char *producer)
 {
-	const struct ruleset *rs = governing(r, on);
+	const struct ruleset *rs = governing(r, on, producer);
 	return rs ? rs : &r->sets[r->enabled[0]];
 }
 
@@ -399,10 +451,33 @@ set_channel(const struct ruleset *rs, const char *producer)
 	return rs->channel_default;
 }
 
+static const char *const light_basis_names[] = {
+    [LIGHT_FROM_PUBLICATION] = "publication",
+    [LIGHT_FROM_FIRST_DISCLOSURE] = "first_disclosure",
+    [LIGHT_FROM_DECISION] = "decision",
+};
+
+const char *
+light_basis_name(enum light_basis b)
+{
+	return b >= LIGHT_FROM_PUBLICATION && b <= LIGHT_FROM_DECISION ? light_basis_names[b]
+	                                                               : NULL;
+}
+
+/* The light rule is market regulation's own (SAMR Order 45 arts. 2 and 13): only the producers
+ * the set names. */
 static bool
 is_light(const struct ruleset *rs, const struct penalty_facts *pf, unsigned cats)
 {
+	char needle[RULEFILE_NAME_MAX + 3];
+
 	if (rs->light_cats == 0 || (cats & ~rs->light_cats) != 0)
+		return false;
+	if (rs->light_producers == NULL || pf->producer == NULL ||
+	    !rulefile_valid_code(pf->producer, RULEFILE_NAME_MAX))
+		return false;
+	snprintf(needle, sizeof(needle), ",%s,", pf->producer);
+	if (strstr(rs->light_producers, needle) == NULL)
 		return false;
 	/* A fine of unknown amount cannot be shown to be below the threshold. */
 	if ((cats & CAT_FINE) && !(pf->has_fine && pf->fine_fen < rs->light_fine_below_fen))
@@ -417,7 +492,7 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 	const unsigned all = (1u << CAT_COUNT) - 1;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->repairable_from = ret->disclose_until = DATE_NONE;
+	ret->repairable_from = ret->disclose_until = ret->light_from = DATE_NONE;
 	if (pf->decided_on == DATE_NONE) {
 		seterr(err, errsz, "no decision date");
 		return -1;
@@ -430,7 +505,7 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 		seterr(err, errsz, "invalid field %d", (int)pf->field);
 		return -1;
 	}
-	const struct ruleset *rs = governing(r, pf->decided_on);
+	const struct ruleset *rs = governing(r, pf->decided_on, pf->producer);
 	if (rs == NULL) {
 		no_set_error(r, pf->decided_on, err, errsz);
 		return -1;
@@ -446,13 +521,19 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 
 	int base_min = rs->min_months, base_max = rs->max_months;
 	if (rs->by_severity) {
-		if ((unsigned)pf->severity >= SEV_COUNT || pf->severity == SEV_NONE) {
+		enum severity sv = pf->severity;
+		if ((unsigned)sv >= SEV_COUNT) {
 			seterr(err, errsz,
 			       "rule set \"%s\" needs a severity (minor, general or serious)",
 			       rs->name);
 			return -1;
 		}
-		const struct sev_rule *sev = &rs->sev[pf->severity];
+		if (sv == SEV_NONE) {
+			/* Refusing it would hide the penalty for ever: general, and said so. */
+			sv = SEV_GENERAL;
+			ret->severity_assumed = true;
+		}
+		const struct sev_rule *sev = &rs->sev[sv];
 		if (sev->hidden)
 			return 0;
 		base_min = sev->min_months;
@@ -463,7 +544,17 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 		/* Taken down when the light period ends, with no application: nothing to repair. */
 		ret->light = true;
 		ret->max_months = rs->light_months;
-		ret->disclose_until = date_add_months(pf->decided_on, rs->light_months);
+		if (pf->published_on > 0) {
+			ret->light_from = pf->published_on;
+			ret->light_basis = LIGHT_FROM_PUBLICATION;
+		} else if (pf->disclosed_on > 0) {
+			ret->light_from = pf->disclosed_on;
+			ret->light_basis = LIGHT_FROM_FIRST_DISCLOSURE;
+		} else {
+			ret->light_from = pf->decided_on;
+			ret->light_basis = LIGHT_FROM_DECISION;
+		}
+		ret->disclose_until = date_add_months(ret->light_from, rs->light_months);
 		return 0;
 	}
 
@@ -479,11 +570,14 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 	}
 	if (rs->field_min[pf->field] > min)
 		min = rs->field_min[pf->field];
+	bool same = min == max; /* a set whose minimum is its maximum: nothing to apply for */
 	if (max < min) /* a minimum is a promise to the public; it wins over a shorter maximum */
 		max = min;
 	ret->min_months = min;
 	ret->max_months = max;
-	ret->repairable_from = date_add_months(pf->decided_on, min) + 1;
+	/* A minimum as long as the maximum leaves nothing to apply for: it goes by itself. */
+	if (!same)
+		ret->repairable_from = date_add_months(pf->decided_on, min) + 1;
 	ret->disclose_until = date_add_months(pf->decided_on, max);
 	return 0;
 }
@@ -491,17 +585,23 @@ rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *re
 enum site
 rules_channel(const rules *r, const char *producer, cs_date decided_on)
 {
-	return set_channel(governing_or_default(r, decided_on), producer);
+	return set_channel(governing_or_default(r, decided_on, producer), producer);
 }
 
 void
 rules_deadlines(const rules *r, cs_date on, struct deadlines *ret)
 {
-	const struct ruleset *rs = governing_or_default(r, on);
+	const struct ruleset *rs = governing_or_default(r, on, NULL);
 	ret->obligation_workdays = rs->obligation;
+	/* Each channel's deadlines from the set in force for it (effective_from.gsxt: market
+	 * regulation's Order 107 started before NDRC's Order 36). */
 	for (int i = 0; i < SITE_COUNT; i++) {
-		ret->accept_workdays[i] = rs->accept[i];
-		ret->decide_workdays[i] = rs->decide[i];
+		const struct ruleset *cs = governing_or_default(r, on, site_name((enum site)i));
+		ret->accept_workdays[i] = cs->accept[i];
+		ret->decide_workdays[i] = cs->decide[i];
+		if (i == SITE_GSXT)
+			ret->abnormal_decide_workdays =
+			    cs->abnormal_decide ? cs->abnormal_decide : cs->decide[i];
 	}
 }
 
@@ -577,14 +677,21 @@ rules_repair_url_on(const rules *r, enum site channel, cs_date on)
 {
 	if ((unsigned)channel >= SITE_COUNT)
 		return NULL;
-	return governing_or_default(r, on)->repair_url[channel];
+	return governing_or_default(r, on, site_name(channel))->repair_url[channel];
 }
 
 int
 rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, char *err,
                size_t errsz)
 {
-	const struct ruleset *rs = governing(r, decided_on);
+	return rules_rule_set_for(r, decided_on, NULL, ret, err, errsz);
+}
+
+int
+rules_rule_set_for(const rules *r, cs_date decided_on, const char *producer,
+                   struct rule_set_info *ret, char *err, size_t errsz)
+{
+	const struct ruleset *rs = governing(r, decided_on, producer);
 
 	memset(ret, 0, sizeof(*ret));
 	if (rs == NULL) {
@@ -592,7 +699,7 @@ rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, ch
 		return -1;
 	}
 	ret->name = rs->name;
-	ret->effective_from = rs->from;
+	ret->effective_from = set_from(rs, producer);
 	ret->effective_to = rs->to;
 	ret->by_severity = rs->by_severity;
 	ret->min_months = rs->by_severity ? 0 : rs->min_months;
@@ -601,4 +708,22 @@ rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, ch
 		ret->field_min_months[i] = rs->field_min[i];
 	ret->notice_basis = rs->notice_basis ? rs->notice_basis : "";
 	return 0;
+}
+
+cs_date
+rules_severity_from(const rules *r)
+{
+	cs_date first = DATE_NONE;
+	for (size_t i = 0; i < r->nenabled; i++) {
+		const struct ruleset *rs = &r->sets[r->enabled[i]];
+		if (!rs->by_severity)
+			continue;
+		cs_date from = rs->from;
+		for (size_t j = 0; j < rs->nfroms; j++)
+			if (rs->froms[j].from < from)
+				from = rs->froms[j].from;
+		if (first == DATE_NONE || from < first)
+			first = from;
+	}
+	return first;
 }

@@ -12,16 +12,19 @@
 #include "date.h"
 #include "vocab.h"
 
-/* The rule set in force when no list of enabled sets is given. */
-#define RULES_DEFAULT_SET "seed-2024"
+/* The list of enabled sets that means "every rule set, chosen by decision date" (also what a
+ * NULL or empty list means). */
+#define RULES_AUTO "auto"
 
 /* Opaque: every rule set in a data directory plus the list and authority tables.
  * Immutable after load; share read-only. */
 typedef struct rules rules;
 
 /* Loads every <datadir>/rules/NAME.rules, <datadir>/data/lists.tsv and
- * <datadir>/data/authorities.tsv. enabled: comma-separated rule set names in force (NULL = the
- * default, "seed-2024"); for a decision date the last enabled set whose range covers it governs.
+ * <datadir>/data/authorities.tsv. enabled: comma-separated rule set names in force, in that
+ * order (an operator's override); NULL, "" or RULES_AUTO: every set, ordered by effective_from.
+ * For a decision date the last enabled set whose range covers it for the producer
+ * (effective_from.P, else effective_from) governs.
  * Returns NULL with "FILE:LINE: reason" in err. */
 rules *rules_load(const char *datadir, const char *enabled, char *err, size_t errsz);
 void rules_free(rules *r); /* NULL is fine */
@@ -33,9 +36,23 @@ struct penalty_facts {
 	enum field field;
 	bool has_fine;
 	int64_t fine_fen;     /* fine in fen (0.01 yuan) when has_fine */
-	const char *producer; /* authority code; decides the repair channel */
+	const char *producer; /* authority code; decides the repair channel and the light rule */
 	enum severity severity;
+	/* Where a light penalty's period starts (SAMR Order 45 art. 13: from its publication):
+	 * the publication date the producer sent, else the day credsync first disclosed it.
+	 * 0 or DATE_NONE: unknown (then the next one, and last the decision date). */
+	cs_date published_on;
+	cs_date disclosed_on;
 };
+
+/* What a light penalty's period was counted from. */
+enum light_basis {
+	LIGHT_FROM_NONE = 0,
+	LIGHT_FROM_PUBLICATION,
+	LIGHT_FROM_FIRST_DISCLOSURE,
+	LIGHT_FROM_DECISION
+};
+const char *light_basis_name(enum light_basis b); /* "publication", ...; NULL for NONE */
 
 struct periods {
 	bool disclosable;        /* false: never shown (e.g. a warning only) */
@@ -46,11 +63,17 @@ struct periods {
 	const char *rule_set;    /* name of the governing rule set; lives as long as the rules */
 	int min_months;          /* minimum that applied; 0 when light or not disclosable */
 	int max_months;          /* maximum (light: light period); 0 when not disclosable */
+	cs_date light_from;      /* light: the day its period is counted from; else DATE_NONE */
+	enum light_basis light_basis; /* light: which date light_from is */
+	/* The set classes penalties by severity and the event had none: taken as general. */
+	bool severity_assumed;
 };
 
-/* Computes the periods of a penalty under the rule set that governs its decision date.
- * Returns 0, or -1 with a reason in err (no rule set covers the date, a severity the rule set
- * needs is missing). */
+/* Computes the periods of a penalty under the rule set that governs its decision date (and
+ * producer). A set that classes by severity takes a penalty without one as general
+ * (ret->severity_assumed). repairable_from is DATE_NONE when the set's minimum equals its
+ * maximum.
+ * Returns 0, or -1 with a reason in err (no rule set covers the date). */
 int rules_periods(const rules *r, const struct penalty_facts *pf, struct periods *ret, char *err,
                   size_t errsz);
 
@@ -62,6 +85,7 @@ struct deadlines {
 	int obligation_workdays;         /* a site applies an out message within this many */
 	int accept_workdays[SITE_COUNT]; /* repair application accepted within, by channel */
 	int decide_workdays[SITE_COUNT]; /* decided within, counted from acceptance */
+	int abnormal_decide_workdays;    /* an application to leave an abnormal list (gsxt) */
 };
 void rules_deadlines(const rules *r, cs_date on, struct deadlines *ret);
 
@@ -97,6 +121,13 @@ struct rule_set_info {
 };
 int rules_rule_set(const rules *r, cs_date decided_on, struct rule_set_info *ret, char *err,
                    size_t errsz);
+/* The same for a penalty of producer (NULL: the set's general start). */
+int rules_rule_set_for(const rules *r, cs_date decided_on, const char *producer,
+                       struct rule_set_info *ret, char *err, size_t errsz);
+
+/* The earliest decision date any enabled set that classes by severity governs (for any
+ * producer), or DATE_NONE when none does. */
+cs_date rules_severity_from(const rules *r);
 
 /* The repair address of a channel under the rule set governing `on` (default set when none
  * covers it). */

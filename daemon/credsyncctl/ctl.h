@@ -65,7 +65,8 @@ void ctl_print_json(json_t *json);
 /* The penalty options `periods` and `notice` share, as given (NULL when absent). */
 struct ctl_penalty_args {
 	const char *decided_on, *categories, *field, *fine_yuan, *producer, *severity;
-	const char *rule_sets; /* --rule-sets, as rules_load's `enabled` */
+	const char *rule_sets;    /* --rule-sets, as rules_load's `enabled` */
+	const char *published_on; /* optional */
 };
 /* The entries of a struct option table for the options ctl_penalty_opt takes. */
 /* clang-format off */
@@ -76,10 +77,12 @@ struct ctl_penalty_args {
 	{"fine-yuan", required_argument, NULL, 'y'},                                               \
 	{"producer", required_argument, NULL, 'p'},                                                \
 	{"severity", required_argument, NULL, 's'},                                                \
+	{"published-on", required_argument, NULL, 'P'},                                            \
 	{"rule-sets", required_argument, NULL, 'r'}
 /* clang-format on */
 /* Takes option c of `periods` and `notice` (--decided-on 'd', --categories 'c', --field
- * 'f', --fine-yuan 'y', --producer 'p', --severity 's', --rule-sets 'r') from optarg into
+ * 'f', --fine-yuan 'y', --producer 'p', --severity 's', --published-on 'P', --rule-sets
+ * 'r') from optarg into
  * args; returns false for any other option. */
 bool ctl_penalty_opt(struct ctl_penalty_args *args, int c);
 /* Validates them into *ret (ret->producer points into args). On a bad value prints

@@ -1,5 +1,6 @@
 /* ctl_notice: `credsyncctl notice`: the credit repair notice (行政处罚信息信用修复告知书, the
  * seed's attachment 3) filled in for one penalty from the rules that govern it. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,12 +8,14 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "event.h"
 #include "uscc.h"
 
 #define SYNOPSIS                                                                                   \
 	"usage: credsyncctl notice --uscc CODE --name NAME --decision-no NO --decided-on DATE\n"   \
 	"                          --categories LIST [--field F] [--fine-yuan X] --producer P\n"   \
-	"                          [--issuer NAME] [--severity S] [--rule-sets LIST] [--json]\n"
+	"                          [--issuer NAME] [--severity S] [--rule-sets LIST] [--json]\n"   \
+	"       credsyncctl notice --event FILE|- [--rule-sets LIST] [--json]\n"
 
 /* Longest free-text argument accepted, in bytes. */
 #define TEXT_ARG_MAX 400
@@ -38,7 +41,12 @@ help(FILE *fp)
 	      "  --issuer NAME       the issuing department as signed (default: the producer's\n"
 	      "                      name in authorities.tsv)\n"
 	      "  --severity S        minor, general or serious, for rule sets that need it\n"
-	      "  --rule-sets LIST    the rule sets in force (default seed-2024)\n"
+	      "  --event FILE|-      fill everything from the penalty.issued event an authority\n"
+	      "                      sends (docs/CONTRACT.md), read from FILE or standard input,\n"
+	      "                      so that its system serves the notice with the decision;\n"
+	      "                      signed by the event's issuer\n"
+	      "  --rule-sets LIST    the rule sets in force (default: every set, chosen by the\n"
+	      "                      decision date and the producer)\n"
 	      "  --json              print the fields and the text as JSON\n"
 	      "  --help              print this help\n"
 	      "\n"
@@ -158,6 +166,7 @@ general_periods(FILE *fp, const struct rule_set_info *info)
 
 struct notice {
 	const char *uscc, *name, *decision_no, *issuer;
+	enum severity severity; /* as the rules took it (general when assumed) */
 	const struct penalty_facts *pf;
 	const struct periods *p;
 	const struct rule_set_info *info;
@@ -179,10 +188,18 @@ notice_text(const struct notice *n)
 	fprintf(fp, "%s（统一社会信用代码：%s）：\n\n", n->name, n->uscc);
 	fprintf(fp, "    本机关于%s对你单位作出行政处罚决定（%s）。",
 	        zh_date(n->pf->decided_on, b1, sizeof(b1)), n->decision_no);
+	fputs("根据《中华人民共和国行政处罚法》和《中华人民共和国政府信息公开条例》，该条行政处罚"
+	      "信息将报送至“信用中国（内蒙古）”网站和国家企业信用信息公示系统（内蒙古）进行公示。",
+	      fp);
+	/* The seed's template calls every penalty 一般失信信息; a regime that classes by severity
+	 * says the class below, so the two never contradict. */
+	fputs(n->info->by_severity ? "根据《内蒙古自治区公共信用信息管理条例》，该条行政处罚信息"
+	                             "将受到以下惩戒措施。"
+	                           : "根据《内蒙古自治区公共信用信息管理条例》，行政处罚信息为一般"
+	                             "失信信息，将受到以下惩戒措施。",
+	      fp);
 	fputs(
-	    "根据《中华人民共和国行政处罚法》和《中华人民共和国政府信息公开条例》，该条行政处罚信息"
-	    "将报送至“信用中国（内蒙古）”网站和国家企业信用信息公示系统（内蒙古）进行公示。根据《内"
-	    "蒙古自治区公共信用信息管理条例》，行政处罚信息为一般失信信息，将受到以下惩戒措施。1.在"
+	    "1.在"
 	    "行政许可、行政确认等行政管理和公共服务过程中，列为重点审查对象，不予适用告知承诺等简化"
 	    "程序；限制享受相关便利措施，取消已经享受的便利化措施；2.不予享受财政资金补助或项目支持"
 	    "以及融资服务、招商引资配套优惠等各类优惠政策；3.在政府采购、招标投标等公共资源交易活动"
@@ -192,9 +209,22 @@ notice_text(const struct notice *n)
 
 	fputs("    ", fp);
 	if (n->p->light) {
+		/* SAMR Order 45 art. 13: from publication (or, unknown, the first disclosure) */
 		fprintf(fp,
-		        "该条行政处罚信息仅涉及通报批评或较低数额罚款，自行政处罚决定之日起公示%s，"
+		        "该条行政处罚信息仅涉及通报批评或较低数额罚款，自%s起公示%s，"
 		        "至%s期满后自动停止公示，无需申请信用修复。",
+		        zh_date(n->p->light_from, b3, sizeof(b3)),
+		        zh_period(n->p->max_months, b1, sizeof(b1)),
+		        zh_date(n->p->disclose_until, b2, sizeof(b2)));
+	} else if (n->p->repairable_from == DATE_NONE) {
+		/* a minimum as long as the maximum (a minor penalty of the 2026 regime): it goes
+		 * offline by itself; there is nothing to apply for */
+		if (*n->info->notice_basis != '\0')
+			fprintf(fp, "根据%s，", n->info->notice_basis);
+		if (n->info->by_severity)
+			fprintf(fp, "该条行政处罚信息的失信程度为%s，", zh_severity[n->severity]);
+		fprintf(fp,
+		        "自行政处罚决定之日起公示%s，至%s期满后自动停止公示，无需申请信用修复。",
 		        zh_period(n->p->max_months, b1, sizeof(b1)),
 		        zh_date(n->p->disclose_until, b2, sizeof(b2)));
 	} else {
@@ -202,7 +232,7 @@ notice_text(const struct notice *n)
 			fprintf(fp, "根据%s，", n->info->notice_basis);
 		if (n->info->by_severity)
 			fprintf(fp, "该条行政处罚信息的失信程度为%s，自行政处罚决定之日起，",
-			        zh_severity[n->pf->severity]);
+			        zh_severity[n->severity]);
 		else
 			general_periods(fp, n->info);
 		fprintf(
@@ -235,6 +265,88 @@ notice_text(const struct notice *n)
 	return text;
 }
 
+/* Reads all of path ("-": standard input) into a malloc'd buffer; NULL with a message. */
+static char *
+read_all(const char *path, size_t *ret_len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "credsyncctl notice: could not open file \"%s\": %s\n", path,
+		        strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *grown = cap > EVENT_MAX_BYTES * 2 ? NULL : realloc(buf, cap);
+			if (grown == NULL) {
+				fprintf(stderr,
+				        "credsyncctl notice: \"%s\" is too large for an event\n",
+				        path);
+				free(buf);
+				buf = NULL;
+				goto out;
+			}
+			buf = grown;
+		}
+		size_t n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "credsyncctl notice: could not read \"%s\"\n", path);
+		free(buf);
+		buf = NULL;
+	}
+out:
+	if (fp != stdin)
+		fclose(fp);
+	*ret_len = len;
+	return buf;
+}
+
+/* The notice's facts from an event an authority sends (penalty.issued), validated as credsyncd
+ * validates it. Returns 0, or 2 (usage: not an acceptable penalty.issued) with a message. */
+static int
+facts_from_event(const char *path, const rules *r, struct event *ev, struct penalty_facts *pf)
+{
+	size_t len = 0;
+	struct reject rej;
+	char *buf = read_all(path, &len);
+	if (buf == NULL)
+		return 2;
+	int rc = event_parse(buf, len, NULL, r, ev, &rej);
+	free(buf);
+	if (rc < 0) {
+		fprintf(stderr, "credsyncctl notice: --event: the event would be refused: %s: %s\n",
+		        reject_reason_name(rej.reason), rej.detail);
+		return 2;
+	}
+	if (ev->type != EV_PENALTY_ISSUED) {
+		fprintf(stderr,
+		        "credsyncctl notice: --event: a notice is served with a penalty decision "
+		        "(penalty.issued), not %s\n",
+		        event_type_name(ev->type));
+		return 2;
+	}
+	*pf = (struct penalty_facts){
+	    .decided_on = ev->decided_on,
+	    .categories = ev->categories,
+	    .field = ev->field,
+	    .has_fine = ev->has_fine,
+	    .fine_fen = ev->fine_fen,
+	    .producer = ev->producer,
+	    .severity = ev->severity,
+	    .published_on = ev->published_on,
+	    .disclosed_on = DATE_NONE,
+	};
+	return 0;
+}
+
 static json_t *
 json_date(cs_date d)
 {
@@ -251,12 +363,15 @@ ctl_notice(int argc, char **argv)
 	    {"decision-no", required_argument, NULL, 'o'},
 	    {"issuer", required_argument, NULL, 'i'},
 	    CTL_PENALTY_OPTIONS,
+	    {"event", required_argument, NULL, 'e'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_penalty_args args = {0};
 	const char *uscc = NULL, *name = NULL, *decision_no = NULL, *issuer = NULL;
+	const char *event_path = NULL;
+	static struct event ev; /* its strings back the notice when --event is given */
 	bool json = false;
 	int c, rc = 1, status;
 	char err[256];
@@ -272,11 +387,22 @@ ctl_notice(int argc, char **argv)
 			decision_no = optarg;
 		else if (c == 'i')
 			issuer = optarg;
+		else if (c == 'e')
+			event_path = optarg;
 		else
 			ctl_penalty_opt(&args, c);
 	}
 	if (status >= 0)
 		return status;
+	if (event_path != NULL &&
+	    (uscc || name || decision_no || issuer || args.decided_on || args.categories ||
+	     args.field || args.fine_yuan || args.producer || args.severity || args.published_on)) {
+		fprintf(stderr, "credsyncctl notice: --event gives the facts: no other fact option "
+		                "goes with it\n");
+		return ctl_usage(&this_cmd);
+	}
+	if (event_path != NULL)
+		goto load;
 	if (uscc == NULL) {
 		fprintf(stderr, "credsyncctl notice: --uscc is required\n");
 		return ctl_usage(&this_cmd);
@@ -296,6 +422,7 @@ ctl_notice(int argc, char **argv)
 		return ctl_usage(&this_cmd);
 	}
 
+load:;
 	rules *r = ctl_load_rules(args.rule_sets);
 	if (r == NULL)
 		return 1;
@@ -303,12 +430,20 @@ ctl_notice(int argc, char **argv)
 	struct periods p;
 	struct rule_set_info info;
 	char *text = NULL;
-	if (ctl_penalty_facts("notice", r, &args, &pf) < 0) {
+	if (event_path != NULL) {
+		if ((rc = facts_from_event(event_path, r, &ev, &pf)) != 0)
+			goto out;
+		rc = 1;
+		uscc = ev.key.uscc;
+		name = ev.subject_name;
+		decision_no = ev.key.decision_no;
+		issuer = ev.issuer_name; /* signed by the body that decided */
+	} else if (ctl_penalty_facts("notice", r, &args, &pf) < 0) {
 		rc = ctl_usage(&this_cmd);
 		goto out;
 	}
 	if (rules_periods(r, &pf, &p, err, sizeof(err)) < 0 ||
-	    rules_rule_set(r, pf.decided_on, &info, err, sizeof(err)) < 0) {
+	    rules_rule_set_for(r, pf.decided_on, pf.producer, &info, err, sizeof(err)) < 0) {
 		fprintf(stderr, "credsyncctl notice: %s\n", err);
 		goto out;
 	}
@@ -333,6 +468,7 @@ ctl_notice(int argc, char **argv)
 	    .name = name,
 	    .decision_no = decision_no,
 	    .issuer = issuer,
+	    .severity = p.severity_assumed ? SEV_GENERAL : pf.severity,
 	    .pf = &pf,
 	    .p = &p,
 	    .info = &info,
@@ -352,7 +488,9 @@ ctl_notice(int argc, char **argv)
 		json_object_set_new(o, "repairable_from", json_date(p.repairable_from));
 		json_object_set_new(o, "disclose_until", json_date(p.disclose_until));
 		json_object_set_new(o, "channel", json_string(site_name(p.channel)));
-		json_object_set_new(o, "apply_at_url", p.light ? json_null() : json_string(n.url));
+		json_object_set_new(o, "apply_at_url",
+		                    p.light || p.repairable_from == DATE_NONE ? json_null()
+		                                                              : json_string(n.url));
 		json_object_set_new(o, "text", json_string(text));
 		json_object_set_new(o, "disclosable", json_true());
 		json_object_set_new(o, "light", json_boolean(p.light));
@@ -361,6 +499,10 @@ ctl_notice(int argc, char **argv)
 		json_object_set_new(o, "producer", json_string(pf.producer));
 		json_object_set_new(o, "issuer", json_string(issuer));
 		json_object_set_new(o, "rule_set", json_string(p.rule_set));
+		json_object_set_new(o, "severity",
+		                    n.severity != SEV_NONE ? json_string(severity_name(n.severity))
+		                                           : json_null());
+		json_object_set_new(o, "severity_assumed", json_boolean(p.severity_assumed));
 		ctl_print_json(o);
 	} else {
 		fputs(text, stdout);

@@ -37,16 +37,20 @@ help(FILE *fp)
 	    "  - the backlog: outbox messages not sent yet, obligations not sent, sent but not\n"
 	    "    acknowledged, overdue (due before today in Beijing and not acknowledged: the\n"
 	    "    breaches, listed oldest first) and at risk (due today, not acknowledged);\n"
+	    "  - the repair applications overdue: not accepted, or not decided, within their\n"
+	    "    channel's working days, with their application number, channel, step and due\n"
+	    "    date;\n"
 	    "  - per producer (and site, for acknowledgements): the last message consumed.\n"
 	    "Times are Beijing time (UTC+08:00).\n"
 	    "\n"
 	    "  -c, --config FILE  credsyncd's configuration file\n"
 	    "  --json             print one JSON object: now, today, kafka, partitions, backlog,\n"
-	    "                     breaches, producers, ok\n"
+	    "                     breaches, applications_overdue, producers, ok\n"
 	    "  --help             print this help\n"
 	    "\n"
-	    "Exit status: 0 nothing overdue, 1 an obligation is overdue (a breach) or the\n"
-	    "database could not be read, 2 usage error. Monitoring can alert on exit status 1;\n"
+	    "Exit status: 0 nothing overdue, 1 an obligation is overdue (a breach), a repair\n"
+	    "application is overdue or the database could not be read, 2 usage error. Monitoring "
+	    "can alert on exit status 1;\n"
 	    "an unreachable Kafka is reported but is not a failure.\n");
 }
 
@@ -214,13 +218,25 @@ static const char breaches_sql[] =
                      "WHERE o.acked_at IS NULL AND o.due_date < $1::date "
                      "ORDER BY o.due_date, o.created_at, o.id LIMIT $2::integer";
 
+/* $1: today in Beijing. Repair applications not accepted, or not decided, by their due date
+ * (issue 5's "overdue applications", docs/RULES.md §3's working days by channel). */
+#define APPS_LATE                                                                                  \
+	" FROM credsync.repair_applications WHERE decided_at IS NULL AND"                          \
+	" ((accepted_at IS NULL AND accept_due < $1::date) OR"                                     \
+	"  (accepted_at IS NOT NULL AND decide_due < $1::date))"
+static const char apps_sql[] =
+    "SELECT (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END), channel,"
+    " application_no, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE 'decide' END, uscc,"
+    " decision_no" APPS_LATE " ORDER BY 1, 2, 3 LIMIT $2::integer";
+static const char apps_count_sql[] = "SELECT count(*)" APPS_LATE;
+
 static const char producers_sql[] = "SELECT producer, " CTL_EPOCH("max(kafka_ts)") ", " CTL_EPOCH(
     "max(stored_at)") ", count(*) "
                       "FROM credsync.inbound WHERE producer IS NOT NULL GROUP BY producer ORDER BY "
                       "producer";
 
 struct status {
-	PGresult *parts, *backlog, *breaches, *producers;
+	PGresult *parts, *backlog, *breaches, *producers, *apps, *apps_count;
 	int64_t *high;
 	struct kafka_state kafka;
 	char today[DATE_STRLEN];
@@ -233,6 +249,8 @@ status_free(struct status *s)
 	PQclear(s->backlog);
 	PQclear(s->breaches);
 	PQclear(s->producers);
+	PQclear(s->apps);
+	PQclear(s->apps_count);
 	free(s->high);
 }
 
@@ -258,7 +276,11 @@ status_read(ctl_db *db, const config *cfg, struct status *s, char *err, size_t e
 	    (s->breaches = ctl_db_query(db, "could not read the overdue obligations", breaches_sql,
 	                                2, p, err, errsz)) == NULL ||
 	    (s->producers = ctl_db_query(db, "could not read the inbound log", producers_sql, 0,
-	                                 NULL, err, errsz)) == NULL)
+	                                 NULL, err, errsz)) == NULL ||
+	    (s->apps = ctl_db_query(db, "could not read the overdue repair applications", apps_sql,
+	                            2, p, err, errsz)) == NULL ||
+	    (s->apps_count = ctl_db_query(db, "could not count the overdue repair applications",
+	                                  apps_count_sql, 1, p, err, errsz)) == NULL)
 		return -1;
 	PQclear(ctl_db_query(db, "could not end the transaction", "COMMIT", 0, NULL, err, errsz));
 	s->high = malloc(((size_t)PQntuples(s->parts) + 1) * sizeof(*s->high));
@@ -297,6 +319,10 @@ static const struct ctl_col breach_cols[] = {
     {"reason", CTL_COL_STR},   {"uscc", CTL_COL_STR},     {"decision_no", CTL_COL_STR},
     {"id", CTL_COL_STR},       {"sent_at", CTL_COL_TIME},
 };
+static const struct ctl_col app_cols[] = {
+    {"due_date", CTL_COL_STR}, {"channel", CTL_COL_STR}, {"application_no", CTL_COL_STR},
+    {"step", CTL_COL_STR},     {"uscc", CTL_COL_STR},    {"decision_no", CTL_COL_STR},
+};
 static const struct ctl_col producer_cols[] = {
     {"producer", CTL_COL_STR},
     {"last_kafka_ts", CTL_COL_TIME},
@@ -305,12 +331,27 @@ static const struct ctl_col producer_cols[] = {
 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+static int64_t
+apps_overdue(const struct status *s)
+{
+	return ctl_db_i64(s->apps_count, 0, 0);
+}
+
+/* Something is late: an obligation in breach or a repair application overdue. */
+static bool
+status_late(const struct status *s)
+{
+	return ctl_db_i64(s->backlog, 0, 4) > 0 || apps_overdue(s) > 0;
+}
+
 static json_t *
 status_json(const struct status *s)
 {
 	json_t *out = json_object(), *parts = json_array(), *backlog = json_array(),
-	       *breaches = json_array(), *producers = json_array(), *kafka = json_object();
+	       *breaches = json_array(), *producers = json_array(), *kafka = json_object(),
+	       *apps = json_array();
 	bool ok = ctl_json_rows(parts, s->parts, partition_cols, N(partition_cols)) == 0 &&
+	          ctl_json_rows(apps, s->apps, app_cols, N(app_cols)) == 0 &&
 	          ctl_json_rows(backlog, s->backlog, backlog_cols, N(backlog_cols)) == 0 &&
 	          ctl_json_rows(breaches, s->breaches, breach_cols, N(breach_cols)) == 0 &&
 	          ctl_json_rows(producers, s->producers, producer_cols, N(producer_cols)) == 0;
@@ -332,8 +373,10 @@ status_json(const struct status *s)
 	     ctl_json_set(out, "partitions", json_incref(parts)) == 0 &&
 	     ctl_json_set(out, "backlog", json_incref(json_array_get(backlog, 0))) == 0 &&
 	     ctl_json_set(out, "breaches", json_incref(breaches)) == 0 &&
+	     ctl_json_set(out, "applications_overdue", json_incref(apps)) == 0 &&
 	     ctl_json_set(out, "producers", json_incref(producers)) == 0 &&
-	     ctl_json_set(out, "ok", json_boolean(ctl_db_i64(s->backlog, 0, 4) == 0)) == 0;
+	     ctl_json_set(out, "ok", json_boolean(!status_late(s))) == 0;
+	json_decref(apps);
 	json_decref(kafka);
 	json_decref(parts);
 	json_decref(backlog);
@@ -406,6 +449,32 @@ print_breaches(const struct status *s)
 		}
 	}
 	printf("\nbreaches (overdue, oldest first, at most %d):\n", BREACHES_SHOWN);
+	ctl_table_print(t, stdout, "  ");
+	ctl_table_free(t);
+	return 0;
+}
+
+static int
+print_apps(const struct status *s)
+{
+	static const char *const head[] = {"DUE",  "CHANNEL", "APPLICATION",
+	                                   "STEP", "USCC",    "DECISION"};
+	const PGresult *r = s->apps;
+	ctl_table *t = ctl_table_new(6, head);
+
+	if (t == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *row[] = {ctl_text(r, i, 0), ctl_text(r, i, 1), ctl_text(r, i, 2),
+		                     ctl_text(r, i, 3), ctl_text(r, i, 4), ctl_text(r, i, 5)};
+		if (ctl_table_add(t, row) < 0) {
+			ctl_table_free(t);
+			return -1;
+		}
+	}
+	printf("\nrepair applications overdue (not accepted or decided in time, oldest first, at "
+	       "most %d):\n",
+	       BREACHES_SHOWN);
 	ctl_table_print(t, stdout, "  ");
 	ctl_table_free(t);
 	return 0;
@@ -486,14 +555,20 @@ status_text(const struct status *s)
 		return -1;
 	if (print_backlog(s) < 0)
 		return -1;
+	int64_t apps = apps_overdue(s);
 	if (overdue > 0 && print_breaches(s) < 0)
+		return -1;
+	if (apps > 0 && print_apps(s) < 0)
 		return -1;
 	if (print_producers(s) < 0)
 		return -1;
 	if (overdue > 0)
 		printf("\nNOT OK: %lld obligation%s overdue\n", (long long)overdue,
 		       overdue == 1 ? "" : "s");
-	else
+	if (apps > 0)
+		printf("%sNOT OK: %lld repair application%s overdue\n", overdue > 0 ? "" : "\n",
+		       (long long)apps, apps == 1 ? "" : "s");
+	if (overdue == 0 && apps == 0)
 		printf("\nok: nothing overdue\n");
 	return 0;
 }
@@ -516,7 +591,7 @@ ctl_status(int argc, char **argv)
 		rc = ctl_ops_fail(CMD, err);
 		goto out;
 	}
-	rc = ctl_db_i64(s.backlog, 0, 4) > 0 ? 1 : 0;
+	rc = status_late(&s) ? 1 : 0;
 	if (a.json) {
 		json_t *out = status_json(&s);
 		if (out == NULL) {

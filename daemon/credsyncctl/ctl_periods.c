@@ -12,7 +12,7 @@
 #define SYNOPSIS                                                                                   \
 	"usage: credsyncctl periods --decided-on DATE --categories LIST [--field F]\n"             \
 	"                           [--fine-yuan X] [--producer P] [--severity S]\n"               \
-	"                           [--rule-sets LIST] [--json]\n"
+	"                           [--published-on DATE] [--rule-sets LIST] [--json]\n"
 
 static void
 help(FILE *fp)
@@ -37,7 +37,12 @@ help(FILE *fp)
 	    "                      amount is unknown and it is never a lower-amount fine\n"
 	    "  --producer P        the issuing authority (authorities.tsv); decides the channel\n"
 	    "  --severity S        minor, general or serious, for rule sets that need it\n"
-	    "  --rule-sets LIST    the rule sets in force (default seed-2024)\n"
+	    "  --published-on DATE when the authority published it: a light penalty (market\n"
+	    "                      regulation's own rule) is shown 3 months from then; without\n"
+	    "                      it, from the day credsync first discloses it, which is\n"
+	    "                      unknown here: the decision date stands in for it\n"
+	    "  --rule-sets LIST    the rule sets in force (default: every set, chosen by the\n"
+	    "                      decision date and the producer)\n"
 	    "  --json              print {\"disclosable\": ..., \"repairable_from\": ...,\n"
 	    "                      \"disclose_until\": ...} and more keys\n"
 	    "  --help              print this help\n"
@@ -107,6 +112,9 @@ ctl_penalty_opt(struct ctl_penalty_args *args, int c)
 	case 's':
 		args->severity = optarg;
 		return true;
+	case 'P':
+		args->published_on = optarg;
+		return true;
 	case 'r':
 		args->rule_sets = optarg;
 		return true;
@@ -119,7 +127,7 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
                   struct penalty_facts *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->decided_on = DATE_NONE;
+	ret->decided_on = ret->published_on = ret->disclosed_on = DATE_NONE;
 	if (args->decided_on == NULL || args->categories == NULL) {
 		fprintf(stderr, "credsyncctl %s: %s is required\n", cmd,
 		        args->decided_on == NULL ? "--decided-on" : "--categories");
@@ -132,6 +140,14 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
 	}
 	if (parse_categories(cmd, args->categories, &ret->categories) < 0)
 		return -1;
+	if (args->published_on != NULL && (date_parse(args->published_on, &ret->published_on) < 0 ||
+	                                   ret->published_on < ret->decided_on)) {
+		fprintf(stderr,
+		        "credsyncctl %s: --published-on \"%s\" is not a date (YYYY-MM-DD) on or "
+		        "after --decided-on\n",
+		        cmd, args->published_on);
+		return -1;
+	}
 	if (args->field != NULL) {
 		int f = field_parse(args->field);
 		if (f < 0) {
@@ -195,7 +211,8 @@ ctl_penalty_facts(const char *cmd, const rules *r, const struct ctl_penalty_args
 	struct rule_set_info info;
 	char err[256];
 	if (ret->severity == SEV_NONE &&
-	    rules_rule_set(r, ret->decided_on, &info, err, sizeof(err)) == 0 && info.by_severity) {
+	    rules_rule_set_for(r, ret->decided_on, ret->producer, &info, err, sizeof(err)) == 0 &&
+	    info.by_severity) {
 		fprintf(stderr,
 		        "credsyncctl %s: --severity is required: rule set \"%s\" governs decisions "
 		        "of %s and sets periods by severity\n",
@@ -224,8 +241,15 @@ print_text(const rules *r, cs_date decided_on, const struct periods *p)
 	}
 	printf("disclosable:      yes\n");
 	if (p->light) {
-		printf("light:            yes (taken down after %d months with no application)\n",
-		       p->max_months);
+		static const char *const from[] = {
+		    [LIGHT_FROM_PUBLICATION] = "its publication",
+		    [LIGHT_FROM_FIRST_DISCLOSURE] = "the day credsync first disclosed it",
+		    [LIGHT_FROM_DECISION] = "the decision date; in credsyncd the day it first "
+		                            "discloses it, unless the event has a publication date",
+		};
+		printf(
+		    "light:            yes (taken down %d months after %s: %s; no application)\n",
+		    p->max_months, date_format(p->light_from, b1), from[p->light_basis]);
 		printf("repairable from:  - (nothing to apply for)\n");
 	} else {
 		printf("light:            no\n");
@@ -279,6 +303,11 @@ ctl_periods(int argc, char **argv)
 		json_object_set_new(o, "repairable_from", json_date(p.repairable_from));
 		json_object_set_new(o, "disclose_until", json_date(p.disclose_until));
 		json_object_set_new(o, "light", json_boolean(p.light));
+		if (p.light) {
+			json_object_set_new(o, "light_from", json_date(p.light_from));
+			json_object_set_new(o, "light_from_basis",
+			                    json_string(light_basis_name(p.light_basis)));
+		}
 		json_object_set_new(o, "channel", json_string(site_name(p.channel)));
 		json_object_set_new(o, "rule_set", json_string(p.rule_set));
 		if (p.disclosable) {

@@ -39,6 +39,9 @@ struct item {
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
+	struct refused_end
+	    refused[RECON_MAX_REFUSED]; /* an applied add: the early ends it refused */
+	int n_refused;
 	enum inbound_outcome outcome;
 	int rec;      /* index into the batch's records, or -1 */
 	size_t id_ix; /* an event's index into the batch's ids */
@@ -420,6 +423,17 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	const struct record *cur = b->found[it->rec] ? &b->recs[it->rec] : NULL;
 
 	reconcile_event(cur, &it->ev, received_at, p->r, p->cal, &res);
+	/* An application before the minimum period ended cannot be granted yet (docs/RULES.md §2):
+	 * the channel should not accept it; say so. */
+	if (it->ev.type == EV_REPAIR_APPLIED && res.outcome == RO_NOOP && cur != NULL &&
+	    cur->added && cur->repairable_from != DATE_NONE &&
+	    date_beijing(it->ev.app_at) < cur->repairable_from) {
+		char from[DATE_STRLEN];
+		log_kv(LOG_LVL_NOTICE, "repair_early",
+		       "channel=%s application_no=%s uscc=%s decision_no=%s repairable_from=%s",
+		       it->ev.producer, log_qs(it->ev.application_no), it->ev.key.uscc,
+		       log_qs(it->ev.key.decision_no), date_format(cur->repairable_from, from));
+	}
 	if (res.unknown_year)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", res.unknown_year, it->ev.event_id);
@@ -428,6 +442,13 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 	case RO_APPLIED:
 		b->recs[it->rec] = res.rec;
 		b->found[it->rec] = b->dirty[it->rec] = true;
+		memcpy(it->refused, res.refused_end, sizeof(it->refused));
+		it->n_refused = res.n_refused;
+		if (res.severity_assumed)
+			log_kv(LOG_LVL_WARN, "severity_assumed",
+			       "producer=%s uscc=%s decision_no=%s event_id=%s taken_as=general",
+			       it->ev.producer, it->ev.key.uscc, log_qs(it->ev.key.decision_no),
+			       it->ev.event_id);
 		p->stats.applied++;
 		break;
 	case RO_STALE:
@@ -449,6 +470,63 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 			return -1;
 		p->stats.obligations++;
 	}
+	return 0;
+}
+
+/* An end that arrived before its add, refused now that the add came (docs/RULES.md §5): its inbound
+ * row becomes a rejected one and the reject goes to its producer's topic, as if the end had
+ * been refused on arrival. The end is either earlier in this batch or in an earlier one.
+ * uscc: the record's subject (the outbox key; lives as long as the batch). */
+static int
+refuse_early_end(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t upto,
+                 const struct refused_end *re, const char *uscc, char *err, size_t errsz)
+{
+	const char *reason = reject_reason_name(re->rej.reason);
+
+	for (size_t j = 0; j < upto; j++) {
+		struct item *it = &b->items[j];
+		if (it->kind != IT_EVENT || strcmp(it->ev.event_id, re->event_id) != 0 ||
+		    it->outcome != INB_APPLIED)
+			continue;
+		const char *topic = rd_kafka_topic_name(msgs[j]->rkt);
+		it->kind = IT_REJECT;
+		it->rej = re->rej;
+		if (reject_item(b, it, topic, re->producer, msgs[j]) < 0) {
+			snprintf(err, errsz, "out of memory encoding a reject");
+			return -1;
+		}
+		b->in[j].outcome = inbound_outcome_name(it->outcome);
+		b->in[j].reason = reason;
+		b->in[j].detail = it->rej.detail;
+		goto refused;
+	}
+	struct store_refused row = {0};
+	bool found;
+	if (store_inbound_refuse(p->st, re->event_id, reason, re->rej.detail, &row, &found, err,
+	                         errsz) < 0)
+		return -1;
+	if (!found) {
+		log_kv(LOG_LVL_WARN, "early end to refuse not found in inbound",
+		       "event_id=%s producer=%s reason=%s", re->event_id, re->producer, reason);
+		return 0;
+	}
+	char name[512], id[UUID_STRLEN], out_topic[300];
+	snprintf(name, sizeof(name), "reject|%s|%d|%lld", row.topic, (int)row.partition,
+	         (long long)row.offset);
+	uuid5(name, id);
+	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", re->producer);
+	int rc = add_out(b, id, out_topic, uscc,
+	                 reject_encode(re->event_id, re->producer, &re->rej, row.topic,
+	                               row.partition, row.offset, row.payload, row.payload_len));
+	free(row.payload);
+	if (rc < 0) {
+		snprintf(err, errsz, "out of memory encoding a reject");
+		return -1;
+	}
+refused:
+	p->stats.rejected++;
+	log_kv(LOG_LVL_NOTICE, "early end refused", "event_id=%s producer=%s reason=%s",
+	       re->event_id, re->producer, reason);
 	return 0;
 }
 
@@ -543,6 +621,12 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 				store_batch_rollback(p->st);
 				goto out;
 			}
+			for (int k = 0; r == 0 && k < it->n_refused; k++)
+				if (refuse_early_end(p, &b, msgs, i, &it->refused[k],
+				                     it->ev.key.uscc, err, errsz) < 0) {
+					store_batch_rollback(p->st);
+					goto out;
+				}
 		}
 		if (it->kind == IT_REJECT) {
 			const char *who = producer ? producer : topic_suffix(topic, ACK_PREFIX);

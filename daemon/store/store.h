@@ -120,6 +120,22 @@ int store_batch_commit(store *st, const struct store_batch *b, char *err, size_t
 /* Rolls back the open batch, if any. */
 void store_batch_rollback(store *st);
 
+/* An inbound event that had taken effect and is now refused (an end that arrived before its
+ * add and fails once the add came): where it was read, and its bytes (malloc'd, owned by the
+ * caller: free(payload)). */
+struct store_refused {
+	char topic[256];
+	int32_t partition;
+	int64_t offset;
+	char *payload;
+	size_t payload_len;
+};
+/* In the open batch: turns the applied inbound row of event_id into a rejected one with reason
+ * and detail, and returns where it was read. *ret_found is false (and *ret untouched) when no
+ * applied row has that id. Returns 0, or -1 with err. */
+int store_inbound_refuse(store *st, const char *event_id, const char *reason, const char *detail,
+                         struct store_refused *ret, bool *ret_found, char *err, size_t errsz);
+
 /* Up to max keys of shown records whose disclosure ended before today (Beijing date), oldest
  * first, for reconcile_expiry (read them again under store_batch_begin). */
 int store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_keys, size_t *ret_n,

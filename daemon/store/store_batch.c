@@ -31,16 +31,20 @@ static const struct sq_stmt record_stmt = {
     "INSERT INTO credsync.records (uscc, kind, list, decision_no, status, added, producer, "
     "subject_name, added_at, add_event_id, decided_on, categories, field, has_fine, fine_fen, "
     "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, "
-    "ended_by, end_event_id, ended_on, repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
+    "ended_by, end_event_id, ended_on, repair_decision_no, end2_reason, end2_at, end2_by, "
+    "end2_event_id, end2_on, end2_repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
     "c7, c8, to_timestamp(c9), c10, date '1970-01-01' + c11, c12::text[], c13, c14, c15, "
     "c16, c17, c18, date '1970-01-01' + c19, date '1970-01-01' + c20, c21, "
-    "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26 "
+    "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26, c27, to_timestamp(c28), c29, "
+    "c30, date '1970-01-01' + c31, c32 "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], "
     "$7::text[], $8::text[], $9::bigint[], $10::uuid[], $11::integer[], $12::text[], "
     "$13::text[], $14::boolean[], $15::bigint[], $16::text[], $17::boolean[], $18::text[], "
     "$19::integer[], $20::integer[], $21::text[], $22::bigint[], $23::text[], $24::uuid[], "
-    "$25::integer[], $26::text[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, "
-    "c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26) "
+    "$25::integer[], $26::text[], $27::text[], $28::bigint[], $29::text[], $30::uuid[], "
+    "$31::integer[], $32::text[]) AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, "
+    "c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, "
+    "c30, c31, c32) "
     "ON CONFLICT (uscc, kind, list, decision_no) DO UPDATE SET status = EXCLUDED.status, "
     "added = EXCLUDED.added, producer = EXCLUDED.producer, "
     "subject_name = EXCLUDED.subject_name, added_at = EXCLUDED.added_at, "
@@ -52,8 +56,11 @@ static const struct sq_stmt record_stmt = {
     "end_reason = EXCLUDED.end_reason, ended_at = EXCLUDED.ended_at, "
     "ended_by = EXCLUDED.ended_by, end_event_id = EXCLUDED.end_event_id, "
     "ended_on = EXCLUDED.ended_on, repair_decision_no = EXCLUDED.repair_decision_no, "
-    "updated_at = now()",
-    26};
+    "end2_reason = EXCLUDED.end2_reason, end2_at = EXCLUDED.end2_at, "
+    "end2_by = EXCLUDED.end2_by, end2_event_id = EXCLUDED.end2_event_id, "
+    "end2_on = EXCLUDED.end2_on, "
+    "end2_repair_decision_no = EXCLUDED.end2_repair_decision_no, updated_at = now()",
+    32};
 
 static const struct sq_stmt obligation_stmt = {
     STMT_OBLIGATION_PUT, "credsync_obligations_put",
@@ -141,7 +148,7 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 	struct sq_arr *a = st->arr;
 	char cats[CAT_COUNT * 32 + 3];
 
-	for (int c = 0; c < 26; c++)
+	for (int c = 0; c < 32; c++)
 		sq_arr_begin(&a[c]);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
@@ -178,8 +185,15 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 		sq_arr_uuid(&a[23], r->end_event_id);
 		sq_arr_date(&a[24], r->ended_on);
 		sq_arr_text(&a[25], r->repair_decision_no);
+		sq_arr_text(&a[26], r->end2_reason != TD_NONE ? takedown_reason_name(r->end2_reason)
+		                                              : NULL);
+		sq_arr_secs_or_null(&a[27], r->end2_at);
+		sq_arr_text(&a[28], r->end2_by);
+		sq_arr_uuid(&a[29], r->end2_event_id);
+		sq_arr_date(&a[30], r->end2_on);
+		sq_arr_text(&a[31], r->end2_repair_decision_no);
 	}
-	if (bind_all(p, a, 26, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 32, ebuf, ebufsz) < 0)
 		return -1;
 	sq_pipe_stmt(st, &record_stmt, p, -1);
 	return 0;
@@ -437,5 +451,53 @@ out:
 	sq_params_reset(&p);
 	free(tps);
 	free(acks);
+	return rc;
+}
+
+int
+store_inbound_refuse(store *st, const char *event_id, const char *reason, const char *detail,
+                     struct store_refused *ret, bool *ret_found, char *err, size_t errsz)
+{
+	static const char what[] = "could not refuse an early end";
+	struct sq_params p = {0};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	*ret_found = false;
+	sq_p_uuid(&p, event_id);
+	sq_p_text(&p, reason);
+	sq_p_text(&p, detail);
+	if (sq_exec(st, what,
+	            "UPDATE credsync.inbound SET outcome = 'rejected', reason = $2, detail = $3"
+	            " WHERE event_id = $1::uuid AND outcome = 'applied'"
+	            " RETURNING topic, partition, \"offset\", payload",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	int64_t part;
+	if (sq_get_str(res, 0, 0, ret->topic, sizeof(ret->topic), err, errsz) < 0 ||
+	    sq_get_i64(res, 0, 1, &part, err, errsz) < 0 ||
+	    sq_get_i64(res, 0, 2, &ret->offset, err, errsz) < 0)
+		goto out;
+	ret->partition = (int32_t)part;
+	size_t n = 0;
+	unsigned char *bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3), &n);
+	if (bytes == NULL || (ret->payload = malloc(n + 1)) == NULL) {
+		PQfreemem(bytes);
+		snprintf(err, errsz, "%s: out of memory", what);
+		goto out;
+	}
+	memcpy(ret->payload, bytes, n);
+	ret->payload[n] = '\0';
+	ret->payload_len = n;
+	PQfreemem(bytes);
+	*ret_found = true;
+	rc = 0;
+out:
+	PQclear(res);
+	sq_params_reset(&p);
 	return rc;
 }

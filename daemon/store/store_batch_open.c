@@ -17,7 +17,11 @@
 	"severity, light, channel, repairable_from - date '1970-01-01' AS repairable_from, "       \
 	"disclose_until - date '1970-01-01' AS disclose_until, end_reason, "                       \
 	"extract(epoch FROM ended_at)::bigint AS ended_at, ended_by, end_event_id, "               \
-	"ended_on - date '1970-01-01' AS ended_on, repair_decision_no"
+	"ended_on - date '1970-01-01' AS ended_on, repair_decision_no, end2_reason, "              \
+	"extract(epoch FROM end2_at)::bigint AS end2_at, end2_by, end2_event_id, "                 \
+	"end2_on - date '1970-01-01' AS end2_on, end2_repair_decision_no"
+
+#define RECORD_NCOLUMNS 28 /* then the ordinality column k.i */
 
 static const struct sq_stmt lock_stmt = {
     STMT_LOCK_SUBJECT, "credsync_lock_subjects",
@@ -97,10 +101,11 @@ get_enum(const PGresult *res, int row, int col, int (*parse)(const char *), int 
 static int
 record_from_row(const PGresult *res, int row, struct record *r, char *err, size_t errsz)
 {
-	int status, field, severity, channel, end_reason;
+	int status, field, severity, channel, end_reason, end2_reason;
 
-	if (PQnfields(res) < 22) {
-		snprintf(err, errsz, "records: %d columns, expected 22", PQnfields(res));
+	if (PQnfields(res) < RECORD_NCOLUMNS) {
+		snprintf(err, errsz, "records: %d columns, expected %d", PQnfields(res),
+		         RECORD_NCOLUMNS);
 		return -1;
 	}
 	if (get_enum(res, row, 0, rec_status_parse, -1, &status, err, errsz) < 0 ||
@@ -121,7 +126,14 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 	    sq_get_str(res, row, 19, r->end_event_id, sizeof(r->end_event_id), err, errsz) < 0 ||
 	    get_date(res, row, 20, &r->ended_on, err, errsz) < 0 ||
 	    sq_get_str(res, row, 21, r->repair_decision_no, sizeof(r->repair_decision_no), err,
-	               errsz) < 0)
+	               errsz) < 0 ||
+	    get_enum(res, row, 22, takedown_reason_parse, TD_NONE, &end2_reason, err, errsz) < 0 ||
+	    sq_get_i64(res, row, 23, &r->end2_at, err, errsz) < 0 ||
+	    sq_get_str(res, row, 24, r->end2_by, sizeof(r->end2_by), err, errsz) < 0 ||
+	    sq_get_str(res, row, 25, r->end2_event_id, sizeof(r->end2_event_id), err, errsz) < 0 ||
+	    get_date(res, row, 26, &r->end2_on, err, errsz) < 0 ||
+	    sq_get_str(res, row, 27, r->end2_repair_decision_no, sizeof(r->end2_repair_decision_no),
+	               err, errsz) < 0)
 		return -1;
 	if (categories_parse(PQgetvalue(res, row, 7), &r->categories) < 0) {
 		snprintf(err, errsz, "column \"categories\" holds \"%s\", not category names",
@@ -136,6 +148,7 @@ record_from_row(const PGresult *res, int row, struct record *r, char *err, size_
 	r->light = sq_get_bool(res, row, 12);
 	r->channel = (enum site)channel;
 	r->end_reason = (enum takedown_reason)end_reason;
+	r->end2_reason = (enum takedown_reason)end2_reason;
 	return 0;
 }
 
@@ -177,7 +190,7 @@ begin_result(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	for (int row = 0; row < PQntuples(res); row++) {
 		switch (tag) {
 		case TAG_RECORD:
-			if (row_index(res, row, 22, c->n_keys, &i, err, errsz) < 0)
+			if (row_index(res, row, RECORD_NCOLUMNS, c->n_keys, &i, err, errsz) < 0)
 				return -1;
 			c->found[i] = true;
 			if (record_from_row(res, row, &c->recs[i], err, errsz) < 0) {

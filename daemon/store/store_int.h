@@ -49,7 +49,7 @@ struct sq_arr {
 	size_t len, cap;
 	bool oom;
 };
-#define SQ_MAXPARAMS_ARR 26 /* the most array parameters of one statement */
+#define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
 
 struct store {
 	PGconn *conn;   /* NULL once dropped (timeout, lost connection): reconnect first */
@@ -70,7 +70,7 @@ struct store {
 #define SQ_LOCK_OUTBOX  INT64_C(0x63726564730002)
 
 /* Statement parameters: NULL values are SQL NULL; numbers are formatted into num. */
-#define SQ_MAXPARAMS 28
+#define SQ_MAXPARAMS 34
 struct sq_params {
 	int n;
 	const char *val[SQ_MAXPARAMS];

@@ -427,3 +427,43 @@ bad:
 	*ret_n = 0;
 	return -1;
 }
+
+int
+store_no_severity(store *st, cs_date from, size_t max, struct store_nosev *ret, size_t *ret_n,
+                  char *err, size_t errsz)
+{
+	static const char what[] = "could not list penalties without a severity";
+	struct sq_params p = {0};
+	PGresult *res;
+	char ebuf[200];
+	int rc = 0;
+
+	*ret_n = 0;
+	sq_p_date(&p, from);
+	sq_p_i64(&p, max > 100000 ? 100000 : (int64_t)max);
+	if (sq_exec(st, what,
+	            "SELECT uscc, decision_no, producer, decided_on - date '1970-01-01'"
+	            " FROM credsync.records WHERE kind = 'penalty' AND added AND severity IS NULL"
+	            " AND decided_on >= " DAY(1) " ORDER BY decided_on, uscc, decision_no"
+	                                         " LIMIT $2::integer",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	for (int row = 0; row < PQntuples(res) && (size_t)row < max; row++) {
+		struct store_nosev *n = &ret[row];
+		int64_t d;
+		if (sq_get_str(res, row, 0, n->uscc, sizeof n->uscc, ebuf, sizeof ebuf) < 0 ||
+		    sq_get_str(res, row, 1, n->decision_no, sizeof n->decision_no, ebuf,
+		               sizeof ebuf) < 0 ||
+		    sq_get_str(res, row, 2, n->producer, sizeof n->producer, ebuf, sizeof ebuf) <
+		        0 ||
+		    sq_get_i64(res, row, 3, &d, ebuf, sizeof ebuf) < 0) {
+			snprintf(err, errsz, "%s: %s", what, ebuf);
+			rc = -1;
+			break;
+		}
+		n->decided_on = (cs_date)d;
+		(*ret_n)++;
+	}
+	PQclear(res);
+	return rc;
+}

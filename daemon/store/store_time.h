@@ -48,6 +48,18 @@ int store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char 
 int store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, size_t *ret_n,
                       char *err, size_t errsz);
 
+/* A penalty decided from `from` on whose event had no severity (a regime that classes by
+ * severity took it as general): the authority should send a correction. */
+struct store_nosev {
+	char uscc[USCC_BUF];
+	char decision_no[DECISION_NO_MAX + 1];
+	char producer[PRODUCER_MAX + 1];
+	cs_date decided_on;
+};
+/* Up to max of them, oldest decision first. Returns 0, or -1 with err. */
+int store_no_severity(store *st, cs_date from, size_t max, struct store_nosev *ret, size_t *ret_n,
+                      char *err, size_t errsz);
+
 /* A repair application event (repair.*) or a repair decided by its channel
  * (penalty.repaired: application_no "", closes the record's open applications), written in
  * the open batch transaction (store_batch_begin), or on its own. due: accept_due for

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """credsyncctl answers: runs each case of cases.jsonl and compares the exit status and the
-fields of its --json answer. Usage: run.py CREDSYNCCTL CASES FIXTURES"""
+fields of its --json answer (and, for notices, what its text must and must not say:
+text_has, text_lacks). Usage: run.py CREDSYNCCTL CASES FIXTURES"""
 
 import json
 import subprocess
@@ -24,6 +25,13 @@ with open(cases_path, encoding="utf-8") as f:
                 for k, v in case["json"].items():
                     if got.get(k, "<missing>") != v:
                         problems.append(f"{k} = {got.get(k, '<missing>')!r}, expected {v!r}")
+                text = got.get("text", "")
+                for want in case.get("text_has", []):
+                    if want not in text:
+                        problems.append(f"text has no {want!r}")
+                for bad in case.get("text_lacks", []):
+                    if bad in text:
+                        problems.append(f"text has {bad!r}")
             except json.JSONDecodeError:
                 problems.append(f"not JSON: {p.stdout[:200]!r}")
         if problems:

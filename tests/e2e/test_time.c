@@ -26,7 +26,7 @@ today(void)
 	return date_beijing((int64_t)time(NULL));
 }
 
-/* A penalty decided on `decided` (fine in yuan), received at ts_ms (0: now). */
+/* A penalty decided and published on `decided` (fine in yuan), received at ts_ms (0: now). */
 static void
 send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, const char *cats,
                 const char *fine, long long ts_ms)
@@ -34,9 +34,9 @@ send_penalty_at(struct e2e *e, const char *producer, int i, cs_date decided, con
 	char rec[512], d[DATE_STRLEN], topic[128];
 	snprintf(rec, sizeof(rec),
 	         "{\"decision_no\": \"罚〔2024〕%d号\", \"decided_on\": \"%s\", \"categories\": %s,"
-	         " \"fine_yuan\": \"%s\", \"field\": \"other\","
+	         " \"fine_yuan\": \"%s\", \"field\": \"other\", \"published_on\": \"%s\","
 	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         i, date_format(decided, d), cats, fine);
+	         i, date_format(decided, d), cats, fine, d);
 	char *ev = e2e_event(e2e_id("issued", i), "penalty.issued", producer, usccs[i % 4],
 	                     "2024-05-06T10:15:00+08:00", rec);
 	snprintf(topic, sizeof(topic), "credit.in.%s", producer);
@@ -88,8 +88,12 @@ count_out(json_t *msgs, const char *type, const char *reason, const char *dn)
 	return n;
 }
 
+/* The light rule is the seed's (SAMR Order 45); decisions of 2026 fall under national-2026 by
+ * default, which has none: the expiry tests name the seed's set (rules.sets overrides). */
+#define SEED_ONLY "rules.sets = seed-2024\n"
+
 /* Five days ahead: both periods below end within two days of today. */
-#define AHEAD "test.clock_offset_s = 432000\nbatch.max_events = 5\n"
+#define AHEAD "test.clock_offset_s = 432000\nbatch.max_events = 5\n" SEED_ONLY
 
 Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .timeout = 300)
 {
@@ -103,7 +107,8 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 	/* received now (Kafka timestamps are real): disclosed, then ended by the clock */
 	send_penalty_at(&e, "nm-tax", 1, decided_for_end(36, today()), "[\"fine\"]", "200000.00",
 	                0);
-	send_penalty_at(&e, "nm-tax", 2, decided_for_end(3, today()), "[\"fine\"]", "500.00", 0);
+	/* light: market regulation's rule, 3 months from the publication the event carries */
+	send_penalty_at(&e, "nm-samr", 2, decided_for_end(3, today()), "[\"fine\"]", "500.00", 0);
 	/* still disclosed five days from now */
 	send_penalty_at(&e, "nm-tax", 3, today() - 30, "[\"fine\"]", "200000.00", 0);
 	/* past its maximum period when it arrives, and a warning only: never disclosed */
@@ -145,6 +150,15 @@ Test(time, max_period_and_light_penalty_taken_down_once_two_instances_restart, .
 		json_decref(msgs);
 	}
 	cr_expect(e2e_log_has(&e, 0, "msg=expired") || e2e_log_has(&e, 1, "msg=expired"));
+	/* Issue 12 item 3: no working day of grace. The periods ended up to two days after
+	 * today, the clock is five days ahead: the scan is late, so the takedowns are due the
+	 * day they are sent (the clock's today), not a working day later. */
+	char sql[512], d[DATE_STRLEN];
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM credsync.obligations WHERE type = 'takedown' AND "
+	         "decision_no IN ('罚〔2024〕1号', '罚〔2024〕2号') AND due_date = '%s'",
+	         date_format(today() + 5, d));
+	cr_expect_eq(e2e_sql_int(&e, sql), 4, "expiry takedowns due %s", d);
 	e2e_stop(&e);
 }
 
@@ -387,7 +401,7 @@ send_repair_at(struct e2e *e, const char *system, int i, const char *when)
 static void
 set_clock(struct e2e *e, char *cfg, size_t cfgsz, const char *now)
 {
-	snprintf(cfg, cfgsz, "test.clock_offset_s = %lld\n",
+	snprintf(cfg, cfgsz, "test.clock_offset_s = %lld\n" SEED_ONLY,
 	         ts_ms_of(now) / 1000 - (long long)time(NULL));
 	e->extra_config = cfg;
 }
@@ -477,7 +491,7 @@ Test(time, daily_summary_lists_exactly_the_days_repairs_and_expiries, .timeout =
 	long long before = ts_ms_of("2026-11-20T10:00:00+08:00");
 	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00", before);
 	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00", before);
-	send_penalty_at(&e, "nm-tax", 3, light, "[\"fine\"]", "500.00", before);
+	send_penalty_at(&e, "nm-samr", 3, light, "[\"fine\"]", "500.00", before);
 	send_penalty_at(&e, "nm-tax", 4, decided, "[\"fine\"]", "200000.00", before);
 	/* a repair consumed before its penalty would leave the penalty never shown */
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 4, WAIT_MS));
@@ -529,6 +543,16 @@ Test(time, daily_summary_lists_exactly_the_days_repairs_and_expiries, .timeout =
 		want = day_ids(&e, sites[s], "reason IN ('expired', 'light_expired')");
 		cr_expect_str_eq(got, want, "%s expiries", sites[s]);
 		cr_expect_eq(count, 1, "%s expiries count", sites[s]);
+		/* disclosed through 2026-11-30: gone on 2026-12-01, the day of the scan */
+		size_t i;
+		json_t *m;
+		json_array_foreach(msgs, i, m)
+		{
+			const char *r = json_string_value(json_object_get(m, "reason"));
+			if (r != NULL && strcmp(r, "light_expired") == 0)
+				cr_expect_str_eq(json_string_value(json_object_get(m, "due_date")),
+				                 "2026-12-01", "%s light expiry due", sites[s]);
+		}
 		free(got);
 		free(want);
 		json_decref(msgs);
@@ -755,7 +779,9 @@ periods_by_ctl(const char *sets, const char *decided, const char *sev)
 	return out;
 }
 
-Test(time, rule_sets_by_decision_date_national_2026_only_when_configured, .timeout = 300)
+/* Issue 12: the regimes apply by decision date with no configuration (rules.sets = auto);
+ * rules.sets still overrides. credsyncd and credsyncctl periods agree on the last day shown. */
+Test(time, rule_sets_by_decision_date_by_default_and_overridden_when_configured, .timeout = 300)
 {
 	static const struct {
 		const char *decided, *severity;
@@ -763,10 +789,10 @@ Test(time, rule_sets_by_decision_date_national_2026_only_when_configured, .timeo
 	    {"2026-03-01", "general"}, /* before national-2026 took effect: the seed's 3 years */
 	    {"2026-05-01", "general"}, /* national-2026: 1 year */
 	    {"2026-05-01", "serious"}, /* national-2026: 3 years */
-	    {"2026-05-02", "minor"},   /* national-2026: not disclosed */
+	    {"2026-05-02", "minor"},   /* national-2026: 3 months, nothing to apply for */
 	};
-	static const char *const configs[] = {"", "rules.sets = seed-2024, national-2026\n"};
-	static const char *const sets[] = {"seed-2024", "seed-2024,national-2026"};
+	static const char *const configs[] = {"", "rules.sets = seed-2024\n"};
+	static const char *const sets[] = {"auto", "seed-2024"};
 	for (int c = 0; c < 2; c++) {
 		static struct e2e e;
 		e = (struct e2e){.extra_config = configs[c]};
@@ -778,12 +804,14 @@ Test(time, rule_sets_by_decision_date_national_2026_only_when_configured, .timeo
 		for (int i = 0; i < 4; i++) {
 			char *got = periods_of(&e, i);
 			char *want = periods_by_ctl(sets[c], cases[i].decided, cases[i].severity);
-			cr_expect_str_eq(got, want, "rules %s, decided %s, %s: got %s, want %s",
-			                 sets[c], cases[i].decided, cases[i].severity, got, want);
-			/* the minor penalty: shown under the seed, never under national-2026 */
+			/* the last day shown; a record already past it arrives never shown */
+			cr_expect_str_eq(strchr(got, ' '), strchr(want, ' '),
+			                 "rules %s, decided %s, %s: got %s, want %s", sets[c],
+			                 cases[i].decided, cases[i].severity, got, want);
 			if (i == 3)
-				cr_expect_eq(strncmp(got, c == 0 ? "shown " : "never ", 6), 0,
-				             "minor penalty under %s: %s", sets[c], got);
+				cr_expect_str_eq(got,
+				                 c == 0 ? "never 2026-08-02" : "shown 2029-05-02",
+				                 "minor penalty under %s: %s", sets[c], got);
 			free(got);
 			free(want);
 		}

@@ -47,6 +47,12 @@ fuzz_producer_known(const void *ctx, const char *producer)
 	return rules_producer_known(ctx, producer);
 }
 
+static bool
+fuzz_producer_is_system(const void *ctx, const char *producer)
+{
+	return rules_producer_is_system(ctx, producer);
+}
+
 static void
 fuzz_rulefile(const uint8_t *data, size_t size)
 {
@@ -58,7 +64,8 @@ fuzz_rulefile(const uint8_t *data, size_t size)
 	FILE *fp = fmemopen((void *)(uintptr_t)data, size, "r");
 	if (fp == NULL)
 		return;
-	const struct rulefile_producers pr = {fuzz_producer_known, fuzz_rules};
+	const struct rulefile_producers pr = {fuzz_producer_known, fuzz_producer_is_system,
+	                                      fuzz_rules};
 	if (rulefile_read(&pr, fp, "fuzz.rules", "fuzz", &rs, err, sizeof(err)) == 0)
 		rulefile_free(&rs);
 	fclose(fp);

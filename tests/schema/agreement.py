@@ -67,6 +67,7 @@ SCHEMA_CANNOT_SEE = {
     "events/invalid/not-list-owner-remove": ("list owners are data (lists.tsv)", always),
     "events/invalid/wrong-channel-repaired-by-authority": ("disclosure systems are data (authorities.tsv)", always),
     "events/invalid/wrong-channel-repair-applied-by-authority": ("disclosure systems are data (authorities.tsv)", always),
+    "events/invalid/wrong-channel-penalty-issued-by-system": ("disclosure systems are data (authorities.tsv)", always),
     "events/invalid/invalid-occurred-at-nonexistent": ("a date-time on a day that does not exist, without a date-time format checker", when_unchecked("date-time")),
     "events/invalid/invalid-decided-on-nonexistent": ("a date that does not exist, without a date format checker", when_unchecked("date")),
     "events/invalid/list-added-invalid-listed-on": ("a date that does not exist, without a date format checker", when_unchecked("date")),

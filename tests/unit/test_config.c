@@ -260,7 +260,7 @@ Test(config, unset_keys_have_the_documented_defaults)
 	    {"pg.statement_timeout_ms", "30000", 30000},
 	    {"pg.connect_timeout_s", "10", 10},
 	    {"data.dir", "", 0}, /* compared with paths_datadir() below */
-	    {"rules.sets", "seed-2024", 0},
+	    {"rules.sets", "auto", 0},
 	    {"log.level", "info", 0},
 	    {"log.lag_interval_s", "10", 10},
 	    {"metrics.textfile", NULL, 0},
@@ -415,7 +415,7 @@ Test(config, print_shows_every_key_and_masks_secrets)
 	                   "pg.statement_timeout_ms = 30000 # (default)\n"
 	                   "pg.connect_timeout_s = 10 # (default)\n"
 	                   "data.dir = /srv/schemas\n"
-	                   "rules.sets = seed-2024 # (default)\n"
+	                   "rules.sets = auto # (default)\n"
 	                   "log.level = debug\n"
 	                   "log.lag_interval_s = 10 # (default)\n"
 	                   "metrics.textfile = # (default: none)\n"

@@ -55,7 +55,8 @@ Test(due, application_due_by_channel)
 	} cases[] = {
 	    /* docs/RULES.md section 3: gsxt accepts within 5, decides within 10 of acceptance */
 	    {EV_REPAIR_APPLIED, "gsxt", "2026-11-20T10:00:00+08:00", "2026-11-27"},
-	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-14"},
+	    /* ... and from 2025-12-25 within 7 (SAMR Order 107, national-2026) */
+	    {EV_REPAIR_ACCEPTED, "gsxt", "2026-11-30T10:00:00+08:00", "2026-12-09"},
 	    /* creditchina: 3 and 7 */
 	    {EV_REPAIR_APPLIED, "creditchina", "2026-11-30T10:00:00+08:00", "2026-12-03"},
 	    {EV_REPAIR_ACCEPTED, "creditchina", "2026-11-06T10:00:00+08:00", "2026-11-17"},
@@ -89,4 +90,21 @@ Test(due, application_due_in_an_unknown_year_is_named)
 	int unknown = 0;
 	cr_expect_neq(due_application(&ev, r, cal, &unknown), DATE_NONE);
 	cr_expect_eq(unknown, 2027);
+}
+
+/* Issue 12 item 7: an application to leave the abnormal-operation list is decided within 10
+ * working days of its acceptance (seed §五(三)), also where gsxt decides penalties within 7. */
+Test(due, leaving_the_abnormal_list_is_decided_within_10_working_days)
+{
+	struct event ev = {.type = EV_REPAIR_ACCEPTED,
+	                   .app_at = testlib_instant("2026-11-30T10:00:00+08:00")};
+	snprintf(ev.producer, sizeof(ev.producer), "gsxt");
+	int unknown = -1;
+	char got[DATE_STRLEN];
+	date_format(due_application(&ev, r, cal, &unknown), got);
+	cr_expect_str_eq(got, "2026-12-09", "a penalty: 7 under national-2026");
+	ev.key.kind = KIND_ABNORMAL;
+	snprintf(ev.key.list, sizeof(ev.key.list), "abnormal-enterprise");
+	date_format(due_application(&ev, r, cal, &unknown), got);
+	cr_expect_str_eq(got, "2026-12-14", "the abnormal list: 10");
 }

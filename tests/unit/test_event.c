@@ -647,6 +647,16 @@ Test(event_encode, out_disclose)
 			cr_expect(json_is_null(until), "case %zu", i);
 		json_t *from = json_object_get(v, "repairable_from");
 		cr_assert_not_null(from, "case %zu", i);
+		cr_expect_not_null(json_object_get(v, "channel"), "case %zu: channel", i);
+		if (cases[i].kind == KIND_PENALTY) {
+			cr_expect(json_is_array(json_object_get(rec, "categories")), "case %zu", i);
+			cr_expect(json_is_object(json_object_get(rec, "issuer")), "case %zu", i);
+			cr_expect_not_null(json_object_get(rec, "decided_on"), "case %zu", i);
+			cr_expect_null(json_object_get(rec, "listed_on"), "case %zu", i);
+		} else {
+			cr_expect_not_null(json_object_get(rec, "listed_on"), "case %zu", i);
+			cr_expect_null(json_object_get(rec, "categories"), "case %zu", i);
+		}
 		if (cases[i].repairable)
 			cr_expect_str_eq(json_string_value(from), "2024-08-07", "case %zu", i);
 		else
@@ -859,6 +869,17 @@ golden_out_disclose_penalty(void)
 	ob.due_date = testlib_ymd(2024, 5, 7);
 	ob.repairable_from = testlib_ymd(2024, 8, 7);
 	ob.disclose_until = testlib_ymd(2027, 5, 6);
+	ob.content.decided_on = testlib_ymd(2024, 5, 6);
+	ob.content.categories = CAT_FINE | CAT_CONFISCATION;
+	ob.content.field = FIELD_OTHER;
+	ob.content.has_fine = true;
+	ob.content.fine_fen = 20000000; /* 200000.00 yuan */
+	ob.content.severity = SEV_NONE;
+	snprintf(ob.content.issuer_name, sizeof(ob.content.issuer_name),
+	         "国家税务总局呼和浩特市税务局");
+	snprintf(ob.content.issuer_uscc, sizeof(ob.content.issuer_uscc), "11150100MB0123456P");
+	ob.content.has_channel = true;
+	ob.content.channel = SITE_CREDITCHINA;
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "6f1c1a52-8d0e-4a3c-9a55-0c2a4e1f7b10");
 	obligation_set_id(&ob);
@@ -880,6 +901,7 @@ golden_out_disclose_list(void)
 	snprintf(ob.subject_name, sizeof(ob.subject_name), "乌海某某建材有限公司");
 	ob.received_at = 1712736000; /* 2024-04-10T16:00:00+08:00 */
 	ob.due_date = testlib_ymd(2024, 4, 11);
+	ob.content.decided_on = testlib_ymd(2024, 4, 8); /* listed */
 	snprintf(ob.source_event_id, sizeof(ob.source_event_id),
 	         "c3d4e5f6-a7b8-4c9d-8e1f-2a3b4c5d6e7f");
 	obligation_set_id(&ob);
@@ -969,4 +991,42 @@ Test(event_encode, golden_messages)
 		free(want);
 		free(got);
 	}
+}
+
+/* Issue 12 item 7: an application may name the abnormal-operation list it asks to leave. */
+Test(event, a_repair_application_may_name_an_abnormal_list)
+{
+	static const struct {
+		const char *producer, *list;
+		enum reject_reason want; /* REJ_NONE: accepted */
+	} cases[] = {
+	    {"gsxt", "abnormal-enterprise", REJ_NONE},
+	    {"gsxt", "abnormal-individual", REJ_NONE},
+	    {"creditchina", "abnormal-enterprise", REJ_WRONG_CHANNEL},
+	    {"gsxt", "b1-01", REJ_INVALID_FIELD},
+	    {"gsxt", "no-such-list", REJ_UNKNOWN_LIST},
+	};
+	rules *r = load_rules();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char rec[512];
+		snprintf(
+		    rec, sizeof(rec),
+		    "{\"decision_no\": \"列1号\", \"list\": \"%s\", \"application_no\": \"申1\","
+		    " \"applied_at\": \"2024-09-13T10:00:00+08:00\"}",
+		    cases[i].list);
+		char *msg = with_record("repair.applied", cases[i].producer, rec);
+		struct event ev;
+		struct reject rej;
+		int rc = event_parse(msg, strlen(msg), NULL, r, &ev, &rej);
+		if (cases[i].want == REJ_NONE) {
+			cr_expect_eq(rc, 0, "case %zu: %s", i, rej.detail);
+			cr_expect_eq(ev.key.kind, KIND_ABNORMAL, "case %zu", i);
+			cr_expect_str_eq(ev.key.list, cases[i].list, "case %zu", i);
+		} else {
+			cr_expect_eq(rc, -1, "case %zu", i);
+			cr_expect_eq(rej.reason, cases[i].want, "case %zu: %s", i, rej.detail);
+		}
+		free(msg);
+	}
+	rules_free(r);
 }

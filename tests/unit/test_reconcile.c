@@ -57,7 +57,7 @@ ev_make(enum event_type type, const char *producer, const char *decision, const 
 	ev.key.kind = KIND_PENALTY;
 	snprintf(ev.key.uscc, sizeof(ev.key.uscc), USCC);
 	snprintf(ev.key.decision_no, sizeof(ev.key.decision_no), "%s", decision);
-	ev.decided_on = ev.effective_on = DATE_NONE;
+	ev.decided_on = ev.effective_on = ev.published_on = DATE_NONE;
 	return ev;
 }
 
@@ -363,17 +363,266 @@ Test(reconcile, expiry_at_the_maximum_and_the_light_period)
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(res.obl[i].type, OUT_TAKEDOWN);
 		cr_assert_eq(res.obl[i].reason, TD_EXPIRED);
+		/* due the first day after disclose_until, with no working day of grace */
+		cr_assert_str_eq(fmt(res.obl[i].due_date), "2027-05-07");
 	}
+	struct recon_result late_scan;
+	/* a scan that runs late (daemon down over a weekend): due the day it is sent */
+	cr_assert(reconcile_expiry(&rec, testlib_date("2027-05-10"),
+	                           testlib_instant("2027-05-10T09:00:00+08:00"), r, cal,
+	                           &late_scan));
+	cr_assert_str_eq(fmt(late_scan.obl[0].due_date), "2027-05-10");
+	cr_assert_str_eq(fmt(late_scan.obl[1].due_date), "2027-05-10");
 	cr_assert(!reconcile_expiry(&res.rec, testlib_date("2027-05-08"),
 	                            testlib_instant("2027-05-08T00:05:00+08:00"), r, cal, &res),
 	          "an expired record expires once");
 
+	/* Light (market regulation only): 3 months from its first disclosure, here the day it
+	 * arrived, as the event carries no publication date. */
 	struct event light =
-	    issued("nm-tax", "2024-05-06", CAT_CRITICISM, "2024-05-06T10:15:00+08:00", ID2);
+	    issued("nm-samr", "2024-05-06", CAT_CRITICISM, "2024-05-06T10:15:00+08:00", ID2);
 	struct record lrec = apply_ok(NULL, &light, "2024-05-06T11:00:00+08:00", 2);
 	cr_assert(lrec.light);
 	cr_assert_str_eq(fmt(lrec.disclose_until), "2024-08-06");
+	struct event published = light;
+	published.published_on = testlib_date("2024-05-04");
+	cr_assert_str_eq(
+	    fmt(apply_ok(NULL, &published, "2024-05-10T11:00:00+08:00", 2).disclose_until),
+	    "2024-08-04", "from the publication date it carries");
+	struct event late = light;
+	cr_assert_str_eq(fmt(apply_ok(NULL, &late, "2024-05-10T11:00:00+08:00", 2).disclose_until),
+	                 "2024-08-10", "from the day credsync first disclosed it");
+	struct event tax = light;
+	snprintf(tax.producer, sizeof(tax.producer), "nm-tax");
+	cr_assert(!apply_ok(NULL, &tax, "2024-05-06T11:00:00+08:00", 2).light,
+	          "another authority's criticism is not light");
 	cr_assert(reconcile_expiry(&lrec, testlib_date("2024-08-07"),
 	                           testlib_instant("2024-08-07T00:05:00+08:00"), r, cal, &res));
 	cr_assert_eq(res.obl[0].reason, TD_LIGHT_EXPIRED);
+}
+
+/* Issue 12 item 1: an end that arrives before its add is judged when the add comes, exactly as
+ * if it had come second. Each row: the early end, then the add; whether the end stands (the
+ * record is never shown) or is refused (shown, and the end refused with that reason). */
+struct early_case {
+	const char *what;
+	struct event end;
+	struct event add;
+	enum reject_reason refused; /* REJ_NONE: the end stands */
+};
+
+static void
+check_early(const struct early_case *c)
+{
+	struct record tomb = apply_ok(NULL, &c->end, "2024-10-08T10:00:00+08:00", 0);
+	cr_assert_eq(tomb.status, REC_NEVER, "%s", c->what);
+	struct recon_result res;
+	reconcile_event(&tomb, &c->add, testlib_instant("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_APPLIED, "%s: %s", c->what, recon_outcome_name(res.outcome));
+	if (c->refused == REJ_NONE) {
+		cr_expect_eq(res.rec.status, REC_NEVER, "%s: never shown", c->what);
+		cr_expect_eq(res.n_obl, 0, "%s", c->what);
+		cr_expect_eq(res.n_refused, 0, "%s", c->what);
+		return;
+	}
+	cr_expect_eq(res.rec.status, REC_SHOWN, "%s: shown", c->what);
+	cr_expect_eq(res.n_obl, 2, "%s", c->what);
+	cr_expect_eq(res.obl[0].type, OUT_DISCLOSE, "%s", c->what);
+	cr_expect_eq(res.rec.end_reason, TD_NONE, "%s: the marker is forgotten", c->what);
+	cr_assert_eq(res.n_refused, 1, "%s", c->what);
+	cr_expect_eq(res.refused_end[0].rej.reason, c->refused, "%s: refused %s, expected %s (%s)",
+	             c->what, reject_reason_name(res.refused_end[0].rej.reason),
+	             reject_reason_name(c->refused), res.refused_end[0].rej.detail);
+	cr_expect_str_eq(res.refused_end[0].event_id, c->end.event_id, "%s", c->what);
+	cr_expect_str_eq(res.refused_end[0].producer, c->end.producer, "%s", c->what);
+	cr_expect(res.refused_end[0].rej.detail[0] != '\0', "%s", c->what);
+}
+
+static struct event
+revoked(const char *producer, const char *on, const char *when, const char *id)
+{
+	struct event ev = ev_make(EV_PENALTY_REVOKED, producer, "罚〔2024〕12号", when, id);
+	ev.effective_on = testlib_date(on);
+	return ev;
+}
+
+Test(reconcile, an_early_end_is_judged_when_its_add_comes)
+{
+	const char *t_add = "2024-05-06T10:15:00+08:00";
+	struct early_case cases[] = {
+	    {"another authority revokes a SAMR penalty",
+	     revoked("nm-tax", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NOT_ENTRY_OWNER},
+	    {"the issuer revokes its own penalty",
+	     revoked("nm-samr", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NONE},
+	    {"creditchina repairs a SAMR penalty (wrong channel)",
+	     repaired("creditchina", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_WRONG_CHANNEL},
+	    {"gsxt repairs a SAMR penalty after the minimum period",
+	     repaired("gsxt", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2),
+	     issued("nm-samr", "2024-05-06", CAT_CONFISCATION, t_add, ID1), REJ_NONE},
+	    {"a repair inside the minimum period",
+	     repaired("creditchina", "2024-05-10", "2024-05-10T10:00:00+08:00", ID2),
+	     issued("nm-tax", "2024-05-06", CAT_CONFISCATION, t_add, ID1),
+	     REJ_BEFORE_MINIMUM_PERIOD},
+	    {"a co-owner removes another owner's entry",
+	     listed(EV_LIST_REMOVED, "nm-transport", "b2-02", "2024-06-03",
+	            "2024-06-03T10:00:00+08:00", ID2),
+	     listed(EV_LIST_ADDED, "nm-drc", "b2-02", "2024-03-01", "2024-03-01T10:00:00+08:00",
+	            ID1),
+	     REJ_NOT_ENTRY_OWNER},
+	    {"the owner removes its own entry",
+	     listed(EV_LIST_REMOVED, "nm-drc", "b2-02", "2024-06-03", "2024-06-03T10:00:00+08:00",
+	            ID2),
+	     listed(EV_LIST_ADDED, "nm-drc", "b2-02", "2024-03-01", "2024-03-01T10:00:00+08:00",
+	            ID1),
+	     REJ_NONE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_early(&cases[i]);
+}
+
+Test(reconcile, an_early_repair_of_what_is_never_disclosed_is_refused)
+{
+	/* A warning alone is never disclosed: second, the repair would be not_repairable. */
+	struct event rep = repaired("creditchina", "2024-09-13", "2024-09-13T10:00:00+08:00", ID2);
+	struct record tomb = apply_ok(NULL, &rep, "2024-10-08T10:00:00+08:00", 0);
+	struct event add =
+	    issued("nm-tax", "2024-05-06", CAT_WARNING, "2024-05-06T10:15:00+08:00", ID1);
+	struct recon_result res;
+	reconcile_event(&tomb, &add, testlib_instant("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_APPLIED);
+	cr_assert_eq(res.n_refused, 1);
+	cr_expect_eq(res.refused_end[0].rej.reason, REJ_NOT_REPAIRABLE);
+	cr_expect_eq(res.rec.status, REC_NEVER);
+	cr_expect_eq(res.rec.end_reason, TD_NOT_DISCLOSABLE);
+}
+
+/* Issue 12 item 6: a disclose carries what a site shows. */
+Test(reconcile, a_disclose_carries_the_records_content)
+{
+	struct event add = issued("nm-samr", "2024-05-06", CAT_FINE | CAT_CONFISCATION,
+	                          "2024-05-06T10:15:00+08:00", ID1);
+	add.has_fine = true;
+	add.fine_fen = 20000000;
+	add.field = FIELD_FOOD;
+	add.severity = SEV_GENERAL;
+	snprintf(add.issuer_name, sizeof(add.issuer_name), "呼和浩特市市场监督管理局");
+	snprintf(add.issuer_uscc, sizeof(add.issuer_uscc), "11150100MB0123456P");
+	struct recon_result res;
+	reconcile_event(NULL, &add, testlib_instant("2024-05-06T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.n_obl, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct disclosed *c = &res.obl[i].content;
+		cr_expect_str_eq(fmt(c->decided_on), "2024-05-06");
+		cr_expect_eq(c->categories, CAT_FINE | CAT_CONFISCATION);
+		cr_expect(c->has_fine);
+		cr_expect_eq(c->fine_fen, 20000000);
+		cr_expect_eq(c->field, FIELD_FOOD);
+		cr_expect_eq(c->severity, SEV_GENERAL);
+		cr_expect_str_eq(c->issuer_name, "呼和浩特市市场监督管理局");
+		cr_expect_str_eq(c->issuer_uscc, "11150100MB0123456P");
+		cr_expect(c->has_channel);
+		cr_expect_eq(c->channel, SITE_GSXT);
+	}
+	struct event ab = listed(EV_LIST_ADDED, "nm-samr", "abnormal-enterprise", "2024-03-01",
+	                         "2024-03-01T10:00:00+08:00", ID2);
+	reconcile_event(NULL, &ab, testlib_instant("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.n_obl, 2);
+	cr_expect_str_eq(fmt(res.obl[0].content.decided_on), "2024-03-01", "listed on");
+	cr_expect(res.obl[0].content.has_channel && res.obl[0].content.channel == SITE_GSXT);
+	struct event se = listed(EV_LIST_ADDED, "nm-court", "b1-01", "2024-03-01",
+	                         "2024-03-01T10:00:00+08:00", ID3);
+	reconcile_event(NULL, &se, testlib_instant("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_expect(!res.obl[0].content.has_channel, "a serious list entry: its own authority");
+}
+
+/* Issue 12 item 7: a decision, listing or repair dated after the day its event arrived is
+ * refused, naming the field. */
+Test(reconcile, a_date_after_the_day_of_receipt_is_refused)
+{
+	struct event add =
+	    issued("nm-tax", "2024-05-07", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	struct recon_result res;
+	reconcile_event(NULL, &add, testlib_instant("2024-05-06T23:59:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect_eq(res.rej.reason, REJ_INVALID_FIELD);
+	cr_expect(strstr(res.rej.detail, "record.decided_on") != NULL, "%s", res.rej.detail);
+	/* the same day is fine (received in Beijing time) */
+	reconcile_event(NULL, &add, testlib_instant("2024-05-07T00:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_APPLIED);
+
+	struct event rep = repaired("creditchina", "2024-09-14", "2024-09-13T14:00:00+08:00", ID2);
+	reconcile_event(&res.rec, &rep, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect(strstr(res.rej.detail, "record.repaired_on") != NULL, "%s", res.rej.detail);
+
+	struct event ls = listed(EV_LIST_ADDED, "nm-court", "b1-01", "2024-03-02",
+	                         "2024-03-01T10:00:00+08:00", ID3);
+	reconcile_event(NULL, &ls, testlib_instant("2024-03-01T11:00:00+08:00"), r, cal, &res);
+	cr_assert_eq(res.outcome, RO_REJECTED);
+	cr_expect(strstr(res.rej.detail, "record.listed_on") != NULL, "%s", res.rej.detail);
+}
+
+/* Issue 12 item 7: an application about a penalty goes to the system that decides its repair. */
+Test(reconcile, a_repair_application_in_the_wrong_channel_is_refused)
+{
+	struct event add =
+	    issued("nm-samr", "2024-05-06", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	struct record rec = apply_ok(NULL, &add, "2024-05-06T11:00:00+08:00", 2);
+	struct event app = ev_make(EV_REPAIR_APPLIED, "creditchina", "罚〔2024〕12号",
+	                           "2024-09-13T14:00:00+08:00", ID2);
+	snprintf(app.application_no, sizeof(app.application_no), "申1号");
+	app.app_at = testlib_instant("2024-09-13T14:00:00+08:00");
+	struct recon_result res;
+	reconcile_event(&rec, &app, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_REJECTED);
+	cr_expect_eq(res.rej.reason, REJ_WRONG_CHANNEL, "%s", res.rej.detail);
+	snprintf(app.producer, sizeof(app.producer), "gsxt");
+	reconcile_event(&rec, &app, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_NOOP);
+	/* no record yet: tracked, as before */
+	reconcile_event(NULL, &app, testlib_instant("2024-09-13T15:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.outcome, RO_NOOP);
+}
+
+/* Two early ends from different producers: a foreign one cannot push the owner's out, in
+ * either order; the owner's hides the record and the foreign one is refused. */
+Test(reconcile, a_foreign_early_end_cannot_displace_the_owners)
+{
+	struct event own = revoked("nm-samr", "2024-06-01", "2024-06-01T10:00:00+08:00", ID2);
+	struct event foreign = revoked("nm-tax", "2024-06-02", "2024-06-02T10:00:00+08:00", ID3);
+	struct event add =
+	    issued("nm-samr", "2024-05-06", CAT_CONFISCATION, "2024-05-06T10:15:00+08:00", ID1);
+	for (int order = 0; order < 2; order++) {
+		const struct event *first = order == 0 ? &own : &foreign;
+		const struct event *then = order == 0 ? &foreign : &own;
+		struct record tomb = apply_ok(NULL, first, "2024-10-08T10:00:00+08:00", 0);
+		struct record both = apply_ok(&tomb, then, "2024-10-08T10:01:00+08:00", 0);
+		cr_assert_eq(both.status, REC_NEVER);
+		cr_assert_eq(both.end2_reason, TD_REVOKED, "order %d: both remembered", order);
+		struct recon_result res;
+		reconcile_event(&both, &add, testlib_instant("2024-10-09T10:00:00+08:00"), r, cal,
+		                &res);
+		cr_assert_eq(res.outcome, RO_APPLIED);
+		cr_expect_eq(res.rec.status, REC_NEVER, "order %d: the owner's end hides it",
+		             order);
+		cr_expect_eq(res.n_obl, 0, "order %d", order);
+		cr_expect_str_eq(res.rec.ended_by, "nm-samr", "order %d", order);
+		cr_expect_eq(res.rec.end2_reason, TD_NONE, "order %d", order);
+		cr_assert_eq(res.n_refused, 1, "order %d", order);
+		cr_expect_str_eq(res.refused_end[0].producer, "nm-tax", "order %d", order);
+		cr_expect_eq(res.refused_end[0].rej.reason, REJ_NOT_ENTRY_OWNER, "order %d", order);
+	}
+	/* two foreign ones: both refused, the record shown */
+	struct event other = revoked("nm-court", "2024-06-03", "2024-06-03T10:00:00+08:00", ID2);
+	struct record tomb = apply_ok(NULL, &foreign, "2024-10-08T10:00:00+08:00", 0);
+	struct record both = apply_ok(&tomb, &other, "2024-10-08T10:01:00+08:00", 0);
+	struct recon_result res;
+	reconcile_event(&both, &add, testlib_instant("2024-10-09T10:00:00+08:00"), r, cal, &res);
+	cr_expect_eq(res.rec.status, REC_SHOWN);
+	cr_expect_eq(res.n_refused, 2);
+	cr_expect_eq(res.rec.end_reason, TD_NONE);
+	cr_expect_eq(res.rec.end2_reason, TD_NONE);
 }

@@ -122,9 +122,10 @@ Test(rules, worked_examples_of_the_disclosure_periods)
 	    /* Decided before the seed: past its maximum period long ago, an answer all the same. */
 	    {"2020-03-02, expired", NULL, "2020-03-02", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2020-06-03", "2023-03-02", SITE_CREDITCHINA, SEED},
-	    /* The example event of docs/CONTRACT.md: nm-tax, fine 20000.00, other field: light. */
+	    /* The example event of docs/CONTRACT.md: nm-tax, fine 20000.00, other field. The light
+	     * rule is market regulation's alone (issue 12): §三's periods. */
 	    {"interface example", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	};
 	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -183,20 +184,32 @@ Test(rules, warnings_and_light_penalties)
 	    {"warning + fine above", NULL, "2024-05-06", "warning,fine", FIELD_OTHER, "150000",
 	     "nm-tax", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"warning + fine below", NULL, "2024-05-06", "warning,fine", FIELD_OTHER, "5000",
-	     "nm-tax", SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	     "nm-samr", SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	    /* Criticism and/or a lower-amount fine: 3 months, then down with no application. */
-	    {"criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	    {"criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-samr",
+	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	    {"criticism + fine below", NULL, "2024-11-30", "criticism,fine", FIELD_OTHER, "100",
 	     "nm-samr", SEV_NONE, true, true, "none", "2025-02-28", SITE_GSXT, SEED},
-	    {"fine just below", NULL, "2024-05-06", "fine", FIELD_OTHER, "99999.99", "nm-tax",
-	     SEV_NONE, true, true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
-	    {"fine at threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.00", "nm-tax",
+	    {"fine just below", NULL, "2024-05-06", "fine", FIELD_OTHER, "99999.99", "nm-samr",
+	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
+	    {"fine at threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.00", "nm-samr",
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_GSXT, SEED},
+	    {"fine above threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.01",
+	     "nm-samr", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_GSXT, SEED},
+	    {"fine, zero", NULL, "2024-05-06", "fine", FIELD_OTHER, "0", "nm-samr", SEV_NONE, true,
+	     true, "none", "2024-08-06", SITE_GSXT, SEED},
+	    /* Issue 12 item 2: the light rule is SAMR Order 45's, for market regulation only
+	     * (art. 2). Other authorities' criticisms and lower-amount fines keep §三's periods,
+	     * and the 1-year minimum of the five fields. */
+	    {"nm-tax fine below", NULL, "2024-05-06", "fine", FIELD_OTHER, "20000.00", "nm-tax",
 	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
-	    {"fine above threshold", NULL, "2024-05-06", "fine", FIELD_OTHER, "100000.01", "nm-tax",
+	    {"nm-tax criticism only", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
-	    {"fine, zero", NULL, "2024-05-06", "fine", FIELD_OTHER, "0", "nm-tax", SEV_NONE, true,
-	     true, "none", "2024-08-06", SITE_CREDITCHINA, SEED},
+	    {"work-safety fine of 5000", NULL, "2024-05-06", "fine", FIELD_WORK_SAFETY, "5000",
+	     "nm-emergency", SEV_NONE, true, false, "2025-05-07", "2027-05-06", SITE_CREDITCHINA,
+	     SEED},
+	    {"no producer: not light", NULL, "2024-05-06", "criticism", FIELD_OTHER, NULL, NULL,
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"criticism + fine above", NULL, "2024-05-06", "criticism,fine", FIELD_OTHER, "200000",
 	     "nm-tax", SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
 	    {"fine below + confiscation", NULL, "2024-05-06", "fine,confiscation", FIELD_OTHER,
@@ -207,6 +220,36 @@ Test(rules, warnings_and_light_penalties)
 	     SEV_NONE, true, true, "none", "2024-08-06", SITE_GSXT, SEED},
 	};
 	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* SAMR Order 45 art. 13: 3 months from publication (自公示之日起): the date the event carries,
+ * else the day credsync first disclosed it, else (neither known) the decision date. */
+Test(rules, a_light_period_runs_from_publication)
+{
+	rules *r = load_real(NULL);
+	struct penalty_facts pf = {.decided_on = testlib_date("2024-05-06"),
+	                           .categories = CAT_CRITICISM,
+	                           .producer = "nm-samr",
+	                           .published_on = testlib_date("2024-05-20"),
+	                           .disclosed_on = testlib_date("2024-06-01")};
+	struct periods p;
+	char err[256], b[DATE_STRLEN];
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect(p.light);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-08-20");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_PUBLICATION);
+	cr_expect_str_eq(light_basis_name(p.light_basis), "publication");
+
+	pf.published_on = DATE_NONE;
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-09-01");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_FIRST_DISCLOSURE);
+
+	pf.disclosed_on = 0;
+	cr_assert_eq(rules_periods(r, &pf, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fmt(p.disclose_until, b), "2024-08-06");
+	cr_expect_eq(p.light_basis, LIGHT_FROM_DECISION);
+	rules_free(r);
 }
 
 Test(rules, channel_by_producer)
@@ -242,9 +285,13 @@ Test(rules, deadlines_by_rule_set)
 		int obligation, acc_cc, dec_cc, acc_gsxt, dec_gsxt;
 	} cases[] = {
 	    {NULL, "2024-09-13", 1, 3, 7, 5, 10},
-	    {NULL, "2026-05-01", 1, 3, 7, 5, 10},
-	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the default set */
-	    {BOTH, "2026-03-31", 1, 3, 7, 5, 10},
+	    /* every set by date (the default): SAMR decides within 7 under Order 107 */
+	    {NULL, "2026-05-01", 1, 3, 7, 5, 7},
+	    {NULL, "2010-01-01", 1, 3, 7, 5, 10}, /* no set covers: the first set */
+	    {SEED, "2026-05-01", 1, 3, 7, 5, 10}, /* rules.sets overrides */
+	    /* gsxt's deadlines follow Order 107 from 2025-12-25 (effective_from.gsxt) */
+	    {BOTH, "2025-12-24", 1, 3, 7, 5, 10},
+	    {BOTH, "2025-12-25", 1, 3, 7, 5, 7},
 	    {BOTH, "2026-04-01", 1, 3, 7, 5, 7}, /* docs/RULES.md §8: SAMR decides within 7 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -271,19 +318,38 @@ Test(rules, rule_set_selection_by_decision_date)
 	     SEV_GENERAL, true, false, "2025-08-02", "2028-05-01", SITE_CREDITCHINA, SEED},
 	    {"first day of national", BOTH, "2026-04-01", "fine", FIELD_OTHER, NULL, "nm-samr",
 	     SEV_SERIOUS, true, false, "2027-04-02", "2029-04-01", SITE_GSXT, NAT},
-	    {"last day of seed alone", BOTH, "2026-03-31", "fine", FIELD_OTHER, NULL, "nm-samr",
-	     SEV_SERIOUS, true, false, "2026-07-01", "2029-03-31", SITE_GSXT, SEED},
+	    {"last day of seed alone", BOTH, "2026-03-31", "fine", FIELD_OTHER, NULL, "nm-tax",
+	     SEV_SERIOUS, true, false, "2026-07-01", "2029-03-31", SITE_CREDITCHINA, SEED},
+	    /* market regulation's Order 107 from 2025-12-25 (effective_from.nm-samr) */
+	    {"SAMR on 2025-12-24: seed", BOTH, "2025-12-24", "confiscation", FIELD_OTHER, NULL,
+	     "nm-samr", SEV_SERIOUS, true, false, "2026-03-25", "2028-12-24", SITE_GSXT, SEED},
+	    {"SAMR on 2025-12-25: national", BOTH, "2025-12-25", "confiscation", FIELD_OTHER, NULL,
+	     "nm-samr", SEV_SERIOUS, true, false, "2026-12-26", "2028-12-25", SITE_GSXT, NAT},
+	    {"tax on 2025-12-25: seed", BOTH, "2025-12-25", "confiscation", FIELD_OTHER, NULL,
+	     "nm-tax", SEV_SERIOUS, true, false, "2026-03-26", "2028-12-25", SITE_CREDITCHINA,
+	     SEED},
 	    {"2026 serious", BOTH, "2026-05-01", "closure", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_SERIOUS, true, false, "2027-05-02", "2029-05-01", SITE_CREDITCHINA, NAT},
-	    {"2026 minor", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_MINOR,
-	     false, false, "none", "none", SITE_CREDITCHINA, NAT},
+	    /* minor: shown 3 months, nothing to apply for (minimum = maximum) */
+	    {"2026 minor", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_MINOR, true,
+	     false, "none", "2026-08-01", SITE_CREDITCHINA, NAT},
+	    /* no severity in the new regime: taken as general, not refused */
+	    {"2026 no severity", BOTH, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax", SEV_NONE,
+	     true, false, "2026-08-02", "2027-05-01", SITE_CREDITCHINA, NAT},
 	    {"2026 warning only", BOTH, "2026-05-01", "warning", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_NONE, false, false, "none", "none", SITE_CREDITCHINA, NAT},
 	    /* No light rule under national-2026: the severity class decides. */
 	    {"2026 criticism general", BOTH, "2026-05-01", "criticism", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_GENERAL, true, false, "2026-08-02", "2027-05-01", SITE_CREDITCHINA, NAT},
-	    /* national-2026 off (the default): the seed governs 2026 too. */
-	    {"2026, default sets", NULL, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax",
+	    /* Issue 12: by default every set is in force, chosen by date: a decision of
+	     * 2026-05-06 by nm-tax gets the 2026 set with no configuration; one of 2024 the seed.
+	     */
+	    {"2026, default sets", NULL, "2026-05-06", "fine", FIELD_OTHER, NULL, "nm-tax",
+	     SEV_GENERAL, true, false, "2026-08-07", "2027-05-06", SITE_CREDITCHINA, NAT},
+	    {"2024, default sets", NULL, "2024-05-06", "fine", FIELD_OTHER, "200000", "nm-tax",
+	     SEV_NONE, true, false, "2024-08-07", "2027-05-06", SITE_CREDITCHINA, SEED},
+	    /* rules.sets overrides: the seed alone governs 2026 too */
+	    {"2026, seed only", SEED, "2026-05-01", "fine", FIELD_OTHER, NULL, "nm-tax",
 	     SEV_GENERAL, true, false, "2026-08-02", "2029-05-01", SITE_CREDITCHINA, SEED},
 	    /* Listed last wins: the open-ended seed covers everything. */
 	    {"seed listed last", "national-2026, seed-2024", "2026-05-01", "fine", FIELD_OTHER,
@@ -300,8 +366,6 @@ Test(rules, periods_errors)
 		enum severity sev;
 		const char *err;
 	} cases[] = {
-	    {BOTH, "2026-05-01", "fine", SEV_NONE,
-	     "rule set \"national-2026\" needs a severity (minor, general or serious)"},
 	    {NAT, "2025-05-01", "fine", SEV_GENERAL,
 	     "no enabled rule set covers decision date 2025-05-01 (enabled: national-2026)"},
 	    {BOTH, "2015-09-30", "fine", SEV_NONE,
@@ -655,6 +719,12 @@ Test(rules, load_errors_name_file_and_line)
 	    {"name = x\n" BASE_RULES "light.categories = criticism, fine\nlight.period = 3m\n", "x",
 	     "@/rules/x.rules: missing key \"light.fine_below_yuan\" (light.categories includes "
 	     "fine)"},
+	    {"name = x\n" BASE_RULES "light.categories = criticism\nlight.period = 3m\n", "x",
+	     "@/rules/x.rules: missing key \"light.producers\" (the authorities whose penalties "
+	     "the light rule covers)"},
+	    {"name = x\n" BASE_RULES "light.producers = nm-samr, gsxt\n", "x",
+	     "@/rules/x.rules:15: unknown authority \"gsxt\" in \"light.producers\": not in "
+	     "authorities.tsv"},
 	    {"name = x\n" BASE_RULES "severity.general.min = 3m\n", "x",
 	     "@/rules/x.rules: severity.general.* keys need severity.required = yes"},
 	    {"name = x\n" BASE_RULES "severity.required = yes\nseverity.minor.disclosed = no\n",
@@ -667,9 +737,7 @@ Test(rules, load_errors_name_file_and_line)
 	     "does not exist"},
 	    {"name = x\n" BASE_RULES, "x,,x", "empty rule set name in \"x,,x\""},
 	    {"name = x\n" BASE_RULES, "x, x", "rule set \"x\" is enabled twice"},
-	    {NULL, NULL,
-	     "rule set \"seed-2024\" is enabled but \"@/rules/seed-2024.rules\" "
-	     "does not exist"},
+	    {NULL, NULL, "no rule set in the rules directory"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tmpdir t;

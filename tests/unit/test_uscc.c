@@ -14,7 +14,7 @@ Test(uscc, valid)
 	    "91350100M000100Y43", /* docs/RULES.md section 6 */
 	    "91110108551385082Q", /* docs/RULES.md section 6 */
 	    "91150102MA0N123408", /* the subject of docs/CONTRACT.md's example event */
-	    "000000000000000000", /* every value 0: S = 0, check alphabet[0] */
+	    "11150100MB0123456P", /* 1-1: an organ of state (机构编制, 机关) */
 	};
 	for (size_t i = 0; i < N_ELEMS(good); i++) {
 		char err[128] = "untouched";
@@ -34,6 +34,15 @@ Test(uscc, invalid_with_reason)
 	    {"91150102MA0N123409", "check character expected '8', found '9'"},
 	    /* the issuer code in version 1's example event is not a valid USCC */
 	    {"11150100MB0123456X", "check character expected 'P', found 'X'"},
+	    /* GB 32100-2015: position 1 a registration authority, 2 a type it registers (issue 12)
+	     */
+	    {"00150102MA0N12340L", "registration authority '0' and organisation type '0' "
+	                           "(positions 1-2) are not a pair of GB 32100-2015"},
+	    /* every value 0: S = 0, check alphabet[0] right, but '0' registers nothing */
+	    {"000000000000000000", "registration authority '0' and organisation type '0' "
+	                           "(positions 1-2) are not a pair of GB 32100-2015"},
+	    {"94150102MA0N12340L", "registration authority '9' and organisation type '4' "
+	                           "(positions 1-2) are not a pair of GB 32100-2015"},
 	    {"", "length is 0, expected 18 characters"},
 	    {"91350100M000100Y4", "length is 17, expected 18 characters"},
 	    {"91350100M000100Y433", "length is 19, expected 18 characters"},
@@ -82,7 +91,7 @@ Test(uscc, every_single_change_detected)
 Test(uscc, exactly_one_check_character)
 {
 	static const char *const prefixes[] = {"91350100M000100Y4", "92150102MA0N12340",
-	                                       "93150000000000000", "YYYYYYYYYYYYYYYYY"};
+	                                       "93150000000000000", "Y1YYYYYYYYYYYYYYY"};
 	for (size_t i = 0; i < N_ELEMS(prefixes); i++) {
 		int valid = 0;
 		for (const char *a = alphabet; *a != '\0'; a++) {
