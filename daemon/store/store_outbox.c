@@ -1,5 +1,6 @@
 /* store_outbox: the publisher's side of the outbox: one publisher at a time (a session
- * advisory lock), unsent rows in seq order, marking them (and their obligations) sent; and
+ * advisory lock), unsent messages in seq order (the view credsync.outbox: obligations and
+ * outbox_rows, 005_messages.sql), marking them sent; and
  * the backlog of obligations not acknowledged. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -185,10 +186,10 @@ store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size
 	}
 	sq_p_text(&p, list);
 	rc = sq_exec(st, what,
-	             "WITH sent AS (UPDATE credsync.outbox SET sent_at = now() "
-	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL RETURNING id) "
-	             "UPDATE credsync.obligations o SET sent_at = now() FROM sent "
-	             "WHERE o.id = sent.id AND o.sent_at IS NULL",
+	             "WITH other AS (UPDATE credsync.outbox_rows SET sent_at = now() "
+	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL) "
+	             "UPDATE credsync.obligations SET sent_at = now() "
+	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL",
 	             &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
 	free(list);
 	return rc;
