@@ -32,6 +32,7 @@ sq_drop(store *st, bool cancel)
 	st->conn = NULL;
 	st->in_tx = false;
 	st->outbox_locked = false;
+	st->stage_ready = false;
 	memset(st->prep, 0, sizeof(st->prep));
 }
 
@@ -126,26 +127,14 @@ wait_failed(store *st, int w, int timeout_ms, const char *what, char *err, size_
 	sq_drop(st, false);
 }
 
-int
-sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
-        ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz)
+/* Reads every result of the command sent last; the first error is reported, else the last
+ * result must have status want (*ret gets it when ret). */
+static int
+collect(store *st, const char *what, ExecStatusType want, PGresult **ret, int timeout_ms, char *err,
+        size_t errsz)
 {
 	PGresult *last = NULL, *bad = NULL;
-	int ok;
 
-	if (ret != NULL)
-		*ret = NULL;
-	if (sq_need_conn(st, what, err, errsz) < 0)
-		return -1;
-	st->sqlstate[0] = '\0';
-	if (p != NULL)
-		ok = PQsendQueryParams(st->conn, sql, p->n, NULL, p->val, p->len, p->fmt, 0);
-	else
-		ok = PQsendQuery(st->conn, sql);
-	if (!ok) {
-		conn_error(st, what, err, errsz);
-		return -1;
-	}
 	for (;;) {
 		PGresult *res;
 		int w = wait_ready(st->conn, timeout_ms);
@@ -167,6 +156,16 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 				bad = res;
 			else
 				PQclear(res);
+			break;
+		case PGRES_COPY_IN:
+			/* a COPY FROM STDIN where none was expected: end it */
+			PQclear(res);
+			if (PQputCopyEnd(st->conn, "unexpected COPY") < 0) {
+				PQclear(last);
+				PQclear(bad);
+				conn_error(st, what, err, errsz);
+				return -1;
+			}
 			break;
 		default:
 			PQclear(last);
@@ -196,6 +195,80 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 	else
 		PQclear(last);
 	return 0;
+}
+
+int
+sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
+        ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz)
+{
+	int ok;
+
+	if (ret != NULL)
+		*ret = NULL;
+	if (sq_need_conn(st, what, err, errsz) < 0)
+		return -1;
+	st->sqlstate[0] = '\0';
+	if (p != NULL)
+		ok = PQsendQueryParams(st->conn, sql, p->n, NULL, p->val, p->len, p->fmt, 0);
+	else
+		ok = PQsendQuery(st->conn, sql);
+	if (!ok) {
+		conn_error(st, what, err, errsz);
+		return -1;
+	}
+	return collect(st, what, want, ret, timeout_ms, err, errsz);
+}
+
+int
+sq_copy(store *st, const char *what, const char *sql, const char *data, size_t len, char *err,
+        size_t errsz)
+{
+	PGresult *res;
+	int w, r;
+
+	if (sq_need_conn(st, what, err, errsz) < 0)
+		return -1;
+	st->sqlstate[0] = '\0';
+	if (!PQsendQuery(st->conn, sql)) {
+		conn_error(st, what, err, errsz);
+		return -1;
+	}
+	if ((w = wait_ready(st->conn, st->timeout_ms)) != 0) {
+		wait_failed(st, w, st->timeout_ms, what, err, errsz);
+		return -1;
+	}
+	res = PQgetResult(st->conn);
+	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+		/* refused (an error): report it with whatever follows */
+		if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			char ignore[128];
+
+			result_error(st, res, what, err, errsz);
+			PQclear(res);
+			(void)collect(st, what, PGRES_COMMAND_OK, NULL, st->timeout_ms, ignore,
+			              sizeof(ignore));
+			return -1;
+		}
+		PQclear(res);
+		return collect(st, what, PGRES_COPY_IN, NULL, st->timeout_ms, err, errsz);
+	}
+	PQclear(res);
+	/* Non-blocking: 0 means libpq's buffer is full; wait until it drains. */
+	while ((r = PQputCopyData(st->conn, data, (int)len)) == 0)
+		if ((w = wait_ready(st->conn, st->timeout_ms)) != 0) {
+			wait_failed(st, w, st->timeout_ms, what, err, errsz);
+			return -1;
+		}
+	while (r > 0 && (r = PQputCopyEnd(st->conn, NULL)) == 0)
+		if ((w = wait_ready(st->conn, st->timeout_ms)) != 0) {
+			wait_failed(st, w, st->timeout_ms, what, err, errsz);
+			return -1;
+		}
+	if (r < 0) {
+		conn_error(st, what, err, errsz);
+		return -1;
+	}
+	return collect(st, what, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
 }
 
 int

@@ -348,4 +348,5 @@ store_batch_rollback(store *st)
 	    st->conn != NULL)
 		sq_drop(st, false); /* it must not carry the next batch */
 	st->in_tx = false;
+	st->stage_ready = false; /* it may have been created in the transaction rolled back */
 }

@@ -19,6 +19,7 @@ enum sq_stmt_id {
 	STMT_EVENT_SEEN,
 	STMT_OFFSET_CAS,
 	STMT_INBOUND_PUT,
+	STMT_INBOUND_STAGED,
 	STMT_RECORD_PUT,
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
@@ -48,6 +49,7 @@ struct sq_arr {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	bool row_start; /* sq_copy_*: the next field is the row's first */
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
 
@@ -57,6 +59,7 @@ struct store {
 	int timeout_ms;
 	bool in_tx;                     /* a batch transaction is open */
 	bool outbox_locked;             /* this session holds the outbox lock */
+	bool stage_ready;               /* the inbound staging table exists (store_batch.c) */
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
 	struct sq_cmd *cmds;            /* the pipeline being built */
 	size_t n_cmds, cap_cmds;
@@ -106,6 +109,17 @@ void sq_arr_bytes(struct sq_arr *a, const void *b, size_t n); /* for bytea[] (he
 /* Closes the array and binds it as the next text parameter of p; -1 when out of memory. */
 int sq_p_arr(struct sq_params *p, struct sq_arr *a);
 
+/* Rows for COPY ... FROM STDIN (text format), built field by field into a (reused) sq_arr
+ * buffer: sq_copy_begin empties it; each sq_copy_* appends one field (tab-separated),
+ * sq_copy_row_end ends the row. Running out of memory is sticky (a->oom). */
+void sq_copy_begin(struct sq_arr *a);
+void sq_copy_null(struct sq_arr *a);
+void sq_copy_text(struct sq_arr *a, const char *s); /* NULL is NULL; not UTF-8: U+FFFD */
+void sq_copy_i64(struct sq_arr *a, int64_t v);
+void sq_copy_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
+void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n); /* bytea (hex) */
+void sq_copy_row_end(struct sq_arr *a);
+
 /* Whether s is a canonical UUID text (8-4-4-4-12 hex digits). */
 bool sq_uuid_valid(const char *s);
 
@@ -115,6 +129,11 @@ bool sq_uuid_valid(const char *s);
  * on success, to PQclear. Returns 0, or -1 with "what: reason" in err. */
 int sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
             ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz);
+
+/* Runs sql, a COPY ... FROM STDIN, sending data[0..len) (sq_copy_* rows) as its input.
+ * Returns 0, or -1 with "what: reason" in err (bounded by the store's timeout). */
+int sq_copy(store *st, const char *what, const char *sql, const char *data, size_t len, char *err,
+            size_t errsz);
 
 /* A pipeline: sq_pipe_begin, then sq_pipe_sql / sq_pipe_stmt to queue commands (no
  * round trip), then sq_pipe_end sends them all and reads every result, calling cb for each

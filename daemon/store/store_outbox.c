@@ -1,5 +1,6 @@
 /* store_outbox: the publisher's side of the outbox: one publisher at a time (a session
- * advisory lock), unsent rows in seq order, marking them (and their obligations) sent; and
+ * advisory lock), unsent messages in seq order (the view credsync.outbox: obligations and
+ * outbox_rows, 005_messages.sql), marking them sent; and
  * the backlog of obligations not acknowledged. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -110,10 +111,18 @@ store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *except, s
 	sq_p_i64(&p, after_seq);
 	sq_p_i64(&p, limit);
 	sq_p_text(&p, ex);
+	/* Each table through its partial index of the unsent, up to limit rows each: through
+	 * the view credsync.outbox the planner sorted every unsent obligation instead (its arm
+	 * has a WHERE, so it is no plain append member): 60 ms against 10 ms for 500 of 5000. */
 	int rc = sq_exec(st, what,
-	                 "SELECT seq, id, topic, key, payload FROM credsync.outbox "
+	                 "SELECT seq, id, topic, key, payload FROM ("
+	                 "(SELECT seq, id, topic, key, payload FROM credsync.obligations "
 	                 "WHERE sent_at IS NULL AND seq > $1::bigint "
-	                 "AND NOT (seq = ANY ($3::bigint[])) ORDER BY seq LIMIT $2::integer",
+	                 "AND NOT (seq = ANY ($3::bigint[])) ORDER BY seq LIMIT $2::integer) "
+	                 "UNION ALL (SELECT seq, id, topic, key, payload FROM credsync.outbox_rows "
+	                 "WHERE sent_at IS NULL AND seq > $1::bigint "
+	                 "AND NOT (seq = ANY ($3::bigint[])) ORDER BY seq LIMIT $2::integer)) m "
+	                 "ORDER BY seq LIMIT $2::integer",
 	                 &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz);
 	free(ex);
 	if (rc < 0)
@@ -185,10 +194,10 @@ store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size
 	}
 	sq_p_text(&p, list);
 	rc = sq_exec(st, what,
-	             "WITH sent AS (UPDATE credsync.outbox SET sent_at = now() "
-	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL RETURNING id) "
-	             "UPDATE credsync.obligations o SET sent_at = now() FROM sent "
-	             "WHERE o.id = sent.id AND o.sent_at IS NULL",
+	             "WITH other AS (UPDATE credsync.outbox_rows SET sent_at = now() "
+	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL) "
+	             "UPDATE credsync.obligations SET sent_at = now() "
+	             "WHERE seq = ANY ($1::bigint[]) AND sent_at IS NULL",
 	             &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
 	free(list);
 	return rc;

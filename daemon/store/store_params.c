@@ -431,3 +431,134 @@ sq_p_arr(struct sq_params *p, struct sq_arr *a)
 	sq_p_text(p, a->buf);
 	return 0;
 }
+
+/* --- COPY rows (text format) ------------------------------------------------------------ */
+
+void
+sq_copy_begin(struct sq_arr *a)
+{
+	a->len = 0;
+	a->oom = false;
+	a->row_start = true;
+	if (arr_reserve(a, 0))
+		a->buf[0] = '\0';
+}
+
+static void
+copy_sep(struct sq_arr *a)
+{
+	if (!a->row_start)
+		arr_raw(a, "\t", 1);
+	a->row_start = false;
+}
+
+void
+sq_copy_null(struct sq_arr *a)
+{
+	copy_sep(a);
+	arr_raw(a, "\\N", 2);
+}
+
+void
+sq_copy_text(struct sq_arr *a, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (s == NULL) {
+		sq_copy_null(a);
+		return;
+	}
+	size_t n = strlen(s);
+	copy_sep(a);
+	/* at worst every byte is escaped (2 bytes) or replaced (3 bytes) */
+	if (!arr_reserve(a, n * 3))
+		return;
+	char *o = a->buf + a->len;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else if (l == 1) {
+			/* COPY's text format: backslash escapes, and the row and field separators
+			 */
+			switch (s[i]) {
+			case '\\':
+				*o++ = '\\';
+				*o++ = '\\';
+				break;
+			case '\n':
+				*o++ = '\\';
+				*o++ = 'n';
+				break;
+			case '\r':
+				*o++ = '\\';
+				*o++ = 'r';
+				break;
+			case '\t':
+				*o++ = '\\';
+				*o++ = 't';
+				break;
+			default:
+				*o++ = s[i];
+				break;
+			}
+			i++;
+		} else {
+			memcpy(o, s + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	a->len = (size_t)(o - a->buf);
+	a->buf[a->len] = '\0';
+}
+
+void
+sq_copy_i64(struct sq_arr *a, int64_t v)
+{
+	char num[24];
+	int w = snprintf(num, sizeof(num), "%" PRId64, v);
+
+	copy_sep(a);
+	arr_raw(a, num, (size_t)w);
+}
+
+void
+sq_copy_uuid(struct sq_arr *a, const char *s)
+{
+	if (s == NULL || !sq_uuid_valid(s))
+		sq_copy_null(a);
+	else
+		sq_copy_text(a, s);
+}
+
+void
+sq_copy_bytes(struct sq_arr *a, const void *b, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = b;
+
+	copy_sep(a);
+	/* "\\x...": COPY turns \\ into the \ of bytea's hex form */
+	if (!arr_reserve(a, n * 2 + 3))
+		return;
+	char *o = a->buf + a->len;
+	memcpy(o, "\\\\x", 3);
+	o += 3;
+	for (size_t i = 0; i < n; i++) {
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 15];
+	}
+	a->len = (size_t)(o - a->buf);
+	a->buf[a->len] = '\0';
+}
+
+void
+sq_copy_row_end(struct sq_arr *a)
+{
+	arr_raw(a, "\n", 1);
+	a->row_start = true;
+}

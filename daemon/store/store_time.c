@@ -366,7 +366,7 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
 	             "WITH s AS (INSERT INTO credsync.daily_summaries (site, day, outbox_id)"
 	             " VALUES ($1, " DAY(
 	                 2) ", $3::uuid) ON CONFLICT DO NOTHING RETURNING outbox_id)"
-	                    " INSERT INTO credsync.outbox (id, topic, key, payload)"
+	                    " INSERT INTO credsync.outbox_rows (id, topic, key, payload)"
 	                    " SELECT outbox_id, $4, '', $5 FROM s ON CONFLICT (id) DO NOTHING",
 	             &p, PGRES_COMMAND_OK, &res, st->timeout_ms, err, errsz);
 	sq_params_reset(&p);

@@ -22,7 +22,7 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'credsync_app') THEN
 		CREATE ROLE credsync_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
 	END IF;
-	EXECUTE format('GRANT CONNECT ON DATABASE %I TO credsync_owner, credsync_app',
+	EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO credsync_owner, credsync_app',
 		       current_database());
 END
 $$;

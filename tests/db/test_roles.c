@@ -207,7 +207,7 @@ static const char *const app_refused[] = {
     "DROP TABLE credsync.schema_migrations",
     "DROP FUNCTION credsync.offset_cas(text, text, text, integer, bigint, bigint)",
     "DROP SCHEMA credsync CASCADE",
-    "TRUNCATE credsync.outbox",
+    "TRUNCATE credsync.outbox_rows",
     "DELETE FROM credsync.inbound",
     "DELETE FROM credsync.consumer_offsets",
     "INSERT INTO credsync.schema_migrations (version, name) VALUES (999, '999_x.sql')",

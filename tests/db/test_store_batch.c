@@ -145,6 +145,66 @@ Test(store_batch, inbound_keeps_any_bytes, FRESH)
 	free(s);
 }
 
+/* A batch of many messages reaches inbound through COPY (store_batch.c, COPY_MIN_ROWS): it
+ * stores what single messages (through the arrays) store, byte for byte, and a replay adds
+ * nothing. */
+Test(store_batch, inbound_through_copy_stores_what_arrays_store, FRESH)
+{
+	enum { N = 40 };
+	static const char *const texts[] = {
+	    "tab\there", "line\nbreak\r", "back\\slash\\N", "\xff\xfe bad \xc3", "呼和浩特", "",
+	    NULL};
+	static const char payload[] = "{\"a\":\0\xff\xfe\t\n\\}";
+	struct store_inbound in[N], one[N];
+
+	for (int i = 0; i < N; i++) {
+		const char *t = texts[i % 7];
+
+		in[i] = (struct store_inbound){.topic = "credit.in.x",
+		                               .partition = i % 3,
+		                               .offset = i,
+		                               .event_id = i % 2 ? EV1 : "not-a-uuid",
+		                               .producer = t,
+		                               .uscc = texts[(i + 1) % 7],
+		                               .kafka_ts_ms = i % 4 ? 1726300000123 + i : -1,
+		                               .outcome = i % 2 ? "duplicate" : "rejected",
+		                               .reason = texts[(i + 2) % 7],
+		                               .detail = texts[(i + 3) % 7],
+		                               .payload = payload,
+		                               .payload_len = i % 5 ? sizeof payload - 1 : 0};
+		one[i] = in[i];
+		one[i].offset = 1000 + i;
+	}
+	struct store_batch b = {.in = in, .n_in = N};
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b); /* a replay: nothing new */
+	for (int i = 0; i < N; i++) {
+		struct store_batch b1 = {.in = &one[i], .n_in = 1};
+		storetest_commit(storetest_st, &b1);
+	}
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.inbound"), 2 * N);
+	cr_expect_eq(
+	    pgtest_int(storetest_pg,
+	               "SELECT count(*) FROM (SELECT topic, partition, \"offset\" % 1000, "
+	               "event_id, producer, uscc, kafka_ts, outcome, reason, detail, payload "
+	               "FROM credsync.inbound WHERE \"offset\" < 1000 EXCEPT SELECT topic, "
+	               "partition, \"offset\" % 1000, event_id, producer, uscc, kafka_ts, "
+	               "outcome, reason, detail, payload FROM credsync.inbound WHERE "
+	               "\"offset\" >= 1000) d"),
+	    0, "COPY and the arrays stored different rows");
+	char *s = pgtest_text(storetest_pg,
+	                      "SELECT concat_ws('|', producer, uscc, encode(payload, 'hex'), "
+	                      "kafka_ts IS NULL, event_id IS NULL) FROM credsync.inbound WHERE "
+	                      "\"offset\" = 0");
+	cr_expect_str_eq(s, "tab\there|line\nbreak\r||t|t");
+	free(s);
+	s = pgtest_text(storetest_pg, "SELECT concat_ws('|', producer, uscc, encode(payload, "
+	                              "'hex')) FROM credsync.inbound WHERE \"offset\" = 3");
+	cr_expect_str_eq(s, "\xef\xbf\xbd\xef\xbf\xbd bad \xef\xbf\xbd|呼和浩特|"
+	                    "7b2261223a00fffe090a5c7d");
+	free(s);
+}
+
 /* A name of exactly NAME_MAX_BYTES bytes of 3- and 4-byte UTF-8 characters. */
 static void
 long_name(char *buf)
