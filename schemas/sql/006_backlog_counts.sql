@@ -85,3 +85,9 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 	      RETURNING 1)
 	SELECT coalesce(sum(rows), 0)::bigint FROM s;
 $$;
+
+-- The breach scan (store_late_take, every 2 s) looks for overdue obligations whose breach was
+-- not logged yet: through obligations_unacked it read every overdue one each time (the whole
+-- backlog after a sites' outage). This index holds only the unlogged ones, in scan order.
+CREATE INDEX obligations_breach_unlogged ON credsync.obligations (due_date, id)
+	WHERE acked_at IS NULL AND breach_logged_at IS NULL;
