@@ -13,9 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "embedded.h"
-#include "deadlines.h"
-#include "due.h"
-#include "expiry.h"
+#include "jobs.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,9 +22,7 @@
 #include "publisher.h"
 #include "rules.h"
 #include "store.h"
-#include "summary.h"
 
-#define TIME_JOBS_EVERY_MS 2000
 /* The publisher's wait between outbox reads when it has nothing to send. */
 #define PUBLISH_IDLE_MS 10
 
@@ -40,15 +36,15 @@ struct daemon {
 	calendar *cal;
 	store *st;  /* the pipeline's connection */
 	store *pst; /* the publisher's connection (holds the outbox lock) */
+	store *jst; /* the periodic jobs' connection */
 	embedded *emb;
 	kafka *k;
 	pipeline *p;
 	publisher *pub;
 	char member[128];
-	int64_t expiry_at; /* no clock jobs before (monotonic ms) */
-	long expiry_wait;
 	rd_kafka_message_t **msgs;
 	metrics *met;
+	jobs *jobs; /* everything periodic, on its own thread */
 };
 
 static void
@@ -272,30 +268,6 @@ apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 	 */
 }
 
-/* The jobs of the clock, every few seconds: automatic takedowns, late obligations and
- * applications, the daily summaries. A failure waits with capped backoff. */
-static void
-time_jobs(struct daemon *d)
-{
-	char err[1024];
-	size_t n = 0;
-	if (clock_mono_ms() < d->expiry_at)
-		return;
-	int64_t now = clock_now();
-	if (expiry_run(d->st, d->r, d->cal, now, &n, err, sizeof(err)) < 0 ||
-	    deadlines_run(d->st, now, err, sizeof(err)) < 0 ||
-	    summary_run(d->st, now, err, sizeof(err)) < 0) {
-		d->expiry_wait = backoff(d->expiry_wait, d->cfg);
-		d->expiry_at = clock_mono_ms() + d->expiry_wait;
-		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",
-		       "error=%s retry_ms=%ld", log_qs(err), d->expiry_wait);
-		reconnect(d->st, d->cfg, "clock jobs");
-		return;
-	}
-	d->expiry_wait = 0;
-	d->expiry_at = clock_mono_ms() + (n > 0 ? 0 : TIME_JOBS_EVERY_MS);
-}
-
 /* Reload: all or nothing. Settings that need a restart are named. */
 static void
 do_reload(struct daemon *d)
@@ -313,6 +285,7 @@ do_reload(struct daemon *d)
 	}
 	warn_exposed(cfg);
 	pipeline_set_rules(d->p, r, cal);
+	jobs_pause(d->jobs); /* they use the old rules, calendar, configuration and clock */
 	rules_free(d->r);
 	calendar_free(d->cal);
 	config_free(d->cfg);
@@ -322,6 +295,7 @@ do_reload(struct daemon *d)
 	/* test.fixed_now was validated by config_load: this cannot fail */
 	if (set_clock(cfg, err, sizeof(err)) < 0)
 		log_kv(LOG_LVL_ERR, "could not set the test clock", "error=%s", log_qs(err));
+	jobs_configure(d->jobs, cfg, r, cal);
 	log_set_level((enum log_level)log_level_parse(config_str(cfg, CFG_LOG_LEVEL)));
 	log_kv(LOG_LVL_NOTICE, "reloaded",
 	       "config=%s note=\"kafka.* and pg.* changes need a restart\"",
@@ -329,90 +303,15 @@ do_reload(struct daemon *d)
 	notify_ready();
 }
 
-/* metrics.textfile, when set: the same numbers as the lines of log_progress. */
+/* The jobs thread's snapshot of the apply side, between batches. */
 static void
-write_metrics(struct daemon *d, const struct metrics_view *v)
-{
-	const char *path = config_str(d->cfg, CFG_METRICS_TEXTFILE);
-	char err[1024];
-	if (path != NULL && metrics_write(d->met, v, path, err, sizeof(err)) < 0)
-		log_kv(LOG_LVL_WARN, "could not write the metrics file", "error=%s", log_qs(err));
-}
-
-/* msg=lag per held partition, msg=applied (counters since start) and msg=backlog: what
- * operators alert on; and the metrics file. */
-static void
-log_progress(struct daemon *d)
+serve_jobs(struct daemon *d)
 {
 	struct pipeline_stats ps;
+	if (!jobs_wants_snapshot(d->jobs))
+		return;
 	pipeline_stats(d->p, &ps);
-	log_kv(LOG_LVL_INFO, "applied",
-	       "batches=%llu messages=%llu applied=%llu stale=%llu noop=%llu duplicates=%llu "
-	       "rejected=%llu acks=%llu obligations=%llu",
-	       (unsigned long long)ps.batches, (unsigned long long)ps.messages,
-	       (unsigned long long)ps.applied, (unsigned long long)ps.stale,
-	       (unsigned long long)ps.noop, (unsigned long long)ps.duplicates,
-	       (unsigned long long)ps.rejected, (unsigned long long)ps.acks,
-	       (unsigned long long)ps.obligations);
-	const rd_kafka_topic_partition_list_t *as = kafka_assignment(d->k);
-	struct metrics_partition *parts = NULL;
-	struct metrics_view v = {.ps = &ps};
-	if (as != NULL && as->cnt > 0)
-		parts = calloc((size_t)as->cnt, sizeof(*parts)); /* NULL: lag lines only */
-	for (int i = 0; as != NULL && i < as->cnt; i++) {
-		const char *topic = as->elems[i].topic;
-		int32_t part = as->elems[i].partition;
-		int64_t next = pipeline_next_offset(d->p, topic, part), high = -1;
-		if (kafka_high_watermark(d->k, topic, part, &high) < 0 || next < 0)
-			continue;
-		log_kv(LOG_LVL_INFO, "lag", "topic=%s partition=%d high=%lld next=%lld lag=%lld",
-		       topic, (int)part, (long long)high, (long long)next,
-		       (long long)(high > next ? high - next : 0));
-		if (parts != NULL)
-			parts[v.nparts++] = (struct metrics_partition){topic, part, high, next};
-	}
-	v.parts = parts;
-	struct store_backlog bl;
-	char err[512], due[DATE_STRLEN] = "none";
-	if (store_backlog(d->st, &bl, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
-		/* One attempt, so the next line works once PostgreSQL is back even when no
-		 * batch came in meanwhile to reconnect the pipeline's session. */
-		if (store_reconnect(d->st, err, sizeof(err)) < 0)
-			log_kv(LOG_LVL_WARN, "PostgreSQL unavailable", "error=%s", log_qs(err));
-		write_metrics(d, &v);
-		free(parts);
-		return;
-	}
-	struct store_deadlines dl;
-	char breach[DATE_STRLEN] = "none";
-	int64_t now = clock_now();
-	if (store_deadlines(d->st, date_beijing(now), &dl, err, sizeof(err)) < 0) {
-		log_kv(LOG_LVL_WARN, "could not read the backlog", "error=%s", log_qs(err));
-		write_metrics(d, &v);
-		free(parts);
-		return;
-	}
-	if (bl.oldest_due != DATE_NONE)
-		date_format(bl.oldest_due, due);
-	if (dl.oldest_breach != DATE_NONE)
-		date_format(dl.oldest_breach, breach);
-	v.bl = &bl;
-	v.dl = &dl;
-	v.at_risk = due_afternoon(now) ? dl.at_risk : 0;
-	log_kv(LOG_LVL_INFO, "backlog",
-	       "unsent=%lld unacknowledged=%lld overdue=%lld oldest_due=%s breach=%lld "
-	       "oldest_breach=%s at_risk=%lld repair_overdue=%lld",
-	       (long long)bl.unsent, (long long)bl.unacknowledged, (long long)bl.overdue, due,
-	       (long long)dl.breach, breach, (long long)v.at_risk, (long long)dl.apps_overdue);
-	write_metrics(d, &v);
-	free(parts);
-	char what[128];
-	if (clock_test_active())
-		log_kv(LOG_LVL_WARN, "TEST CLOCK OVERRIDE ACTIVE: not for production",
-		       "override=%s", log_qs(clock_test_describe(what, sizeof(what))));
-	notify_status("unsent=%lld unacknowledged=%lld overdue=%lld", (long long)bl.unsent,
-	              (long long)bl.unacknowledged, (long long)bl.overdue);
+	jobs_give_snapshot(d->jobs, &ps, held_offsets(d));
 }
 
 static int
@@ -424,7 +323,8 @@ start(struct daemon *d, char *err, size_t errsz)
 	if (set_clock(d->cfg, err, errsz) < 0 ||
 	    load_domain(d->cfg, &d->r, &d->cal, err, errsz) < 0)
 		return -1;
-	if ((d->st = connect_store(d->cfg)) == NULL || (d->pst = connect_store(d->cfg)) == NULL) {
+	if ((d->st = connect_store(d->cfg)) == NULL || (d->pst = connect_store(d->cfg)) == NULL ||
+	    (d->jst = connect_store(d->cfg)) == NULL) {
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
 		return -1;
 	}
@@ -463,12 +363,16 @@ start(struct daemon *d, char *err, size_t errsz)
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, CFG_OUTBOX_BATCH));
 	d->msgs = calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS), sizeof(*d->msgs));
 	d->met = metrics_new();
-	if (d->pub == NULL || d->msgs == NULL || d->met == NULL) {
+	if (d->met != NULL)
+		d->jobs = jobs_new(d->jst, d->k, d->met, d->cfg, d->r, d->cal);
+	if (d->pub == NULL || d->msgs == NULL || d->met == NULL || d->jobs == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	return publisher_start(d->pub, PUBLISH_IDLE_MS,
-	                       (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS), err, errsz);
+	if (publisher_start(d->pub, PUBLISH_IDLE_MS,
+	                    (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS), err, errsz) < 0)
+		return -1;
+	return jobs_start(d->jobs, err, errsz);
 }
 
 /* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
@@ -477,15 +381,18 @@ static void
 stop(struct daemon *d)
 {
 	notify_stopping();
+	jobs_stop(d->jobs); /* first: it reads the pipeline's snapshot and Kafka's watermarks */
 	if (d->k != NULL) {
 		publisher_stop(d->pub, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 		kafka_close(d->k, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 	}
 	publisher_free(d->pub);
+	jobs_free(d->jobs);
 	pipeline_free(d->p);
 	embedded_stop(d->emb);
 	store_close(d->st);
 	store_close(d->pst);
+	store_close(d->jst);
 	rules_free(d->r);
 	calendar_free(d->cal);
 	free(d->msgs);
@@ -627,7 +534,6 @@ main(int argc, char **argv)
 	       log_qs(d.member));
 	notify_ready();
 
-	int64_t next_progress = 0;
 	const size_t max = (size_t)config_int(d.cfg, CFG_BATCH_MAX_EVENTS);
 	while (run) {
 		if (reload) {
@@ -640,12 +546,7 @@ main(int argc, char **argv)
 			apply_batch(&d, d.msgs, n);
 		for (size_t i = 0; i < n; i++)
 			rd_kafka_message_destroy(d.msgs[i]);
-		time_jobs(&d);
-		if (clock_mono_ms() >= next_progress) {
-			log_progress(&d);
-			next_progress =
-			    clock_mono_ms() + config_int(d.cfg, CFG_LOG_LAG_INTERVAL_S) * 1000;
-		}
+		serve_jobs(&d);
 		notify_watchdog();
 	}
 	log_kv(LOG_LVL_NOTICE, "stopping", NULL);

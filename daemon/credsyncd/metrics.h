@@ -16,7 +16,8 @@
 
 typedef struct metrics metrics;
 
-/* NULL when out of memory. metrics_free(NULL) is fine. */
+/* NULL when out of memory. metrics_free(NULL) is fine. The functions below may be called from
+ * different threads (the main loop notes, the jobs thread writes). */
 metrics *metrics_new(void);
 void metrics_free(metrics *m);
 
@@ -46,7 +47,7 @@ struct metrics_view {
 
 /* Writes the view and what m noted to path, atomically. Returns 0, or -1 with the reason in
  * err (the old file, if any, stays). */
-int metrics_write(const metrics *m, const struct metrics_view *v, const char *path, char *err,
+int metrics_write(metrics *m, const struct metrics_view *v, const char *path, char *err,
                   size_t errsz);
 
 #endif

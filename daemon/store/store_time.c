@@ -249,6 +249,40 @@ get_secs(const PGresult *res, int row, int col, int64_t *ret, char *err, size_t 
 	return PQgetisnull(res, row, col) ? 0 : sq_get_i64(res, row, col, ret, err, errsz);
 }
 
+/* Row i of (id, site, type, reason, kind, uscc, list, decision_no, due, sent, acked). */
+static int
+read_day_obl(const PGresult *res, int i, struct store_day_obl *o, char *err, size_t errsz)
+{
+	int64_t due = 0;
+	if (sq_get_str(res, i, 0, o->id, sizeof(o->id), err, errsz) < 0 ||
+	    sq_get_str(res, i, 1, o->site, sizeof(o->site), err, errsz) < 0 ||
+	    sq_get_str(res, i, 2, o->type, sizeof(o->type), err, errsz) < 0 ||
+	    sq_get_str(res, i, 3, o->reason, sizeof(o->reason), err, errsz) < 0 ||
+	    sq_get_str(res, i, 4, o->kind, sizeof(o->kind), err, errsz) < 0 ||
+	    sq_get_str(res, i, 5, o->uscc, sizeof(o->uscc), err, errsz) < 0 ||
+	    sq_get_str(res, i, 6, o->list, sizeof(o->list), err, errsz) < 0 ||
+	    sq_get_str(res, i, 7, o->decision_no, sizeof(o->decision_no), err, errsz) < 0 ||
+	    get_secs(res, i, 8, &due, err, errsz) < 0 ||
+	    get_secs(res, i, 9, &o->sent_at, err, errsz) < 0 ||
+	    get_secs(res, i, 10, &o->acked_at, err, errsz) < 0)
+		return -1;
+	o->due = PQgetisnull(res, i, 8) ? DATE_NONE : (cs_date)due;
+	return 0;
+}
+
+/* The obligations of a day ($1) and site ($2, NULL: both), in the order the summary and
+ * reconcile list them; more conditions may follow. */
+#define DAY_OBL_SQL                                                                                \
+	"SELECT id, site, type, coalesce(reason, ''), kind, uscc, list, decision_no,"              \
+	" due_date - date '1970-01-01',"                                                           \
+	" floor(extract(epoch FROM sent_at))::bigint,"                                             \
+	" floor(extract(epoch FROM acked_at))::bigint"                                             \
+	" FROM credsync.obligations"                                                               \
+	" WHERE received_at >= " DAY(1) "::timestamp AT TIME ZONE 'Asia/Shanghai'"                 \
+	                                " AND received_at < (" DAY(                                \
+	                                    1) " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'"     \
+	                                       " AND ($2::text IS NULL OR site = $2)"
+
 int
 store_day_obligations(store *st, const char *site, cs_date day, struct store_day_obl **ret,
                       size_t *ret_n, char *err, size_t errsz)
@@ -262,19 +296,8 @@ store_day_obligations(store *st, const char *site, cs_date day, struct store_day
 	*ret_n = 0;
 	sq_p_date(&p, day);
 	sq_p_text(&p, site);
-	if (sq_exec(
-	        st, what,
-	        "SELECT id, site, type, coalesce(reason, ''), kind, uscc, list, decision_no,"
-	        " due_date - date '1970-01-01',"
-	        " floor(extract(epoch FROM sent_at))::bigint,"
-	        " floor(extract(epoch FROM acked_at))::bigint"
-	        " FROM credsync.obligations"
-	        " WHERE received_at >= " DAY(
-	            1) "::timestamp AT TIME ZONE 'Asia/Shanghai'"
-	               " AND received_at < (" DAY(1) " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'"
-	                                             " AND ($2::text IS NULL OR site = $2)"
-	                                             " ORDER BY site, received_at, id",
-	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+	if (sq_exec(st, what, DAY_OBL_SQL " ORDER BY site, received_at, id", &p, PGRES_TUPLES_OK,
+	            &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	int n = PQntuples(res);
 	struct store_day_obl *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
@@ -284,31 +307,106 @@ store_day_obligations(store *st, const char *site, cs_date day, struct store_day
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct store_day_obl *o = &v[i];
-		int64_t due = 0;
-		if (sq_get_str(res, i, 0, o->id, sizeof(o->id), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 1, o->site, sizeof(o->site), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 2, o->type, sizeof(o->type), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 3, o->reason, sizeof(o->reason), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 4, o->kind, sizeof(o->kind), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 5, o->uscc, sizeof(o->uscc), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 6, o->list, sizeof(o->list), ebuf, sizeof(ebuf)) < 0 ||
-		    sq_get_str(res, i, 7, o->decision_no, sizeof(o->decision_no), ebuf,
-		               sizeof(ebuf)) < 0 ||
-		    get_secs(res, i, 8, &due, ebuf, sizeof(ebuf)) < 0 ||
-		    get_secs(res, i, 9, &o->sent_at, ebuf, sizeof(ebuf)) < 0 ||
-		    get_secs(res, i, 10, &o->acked_at, ebuf, sizeof(ebuf)) < 0) {
+		if (read_day_obl(res, i, &v[i], ebuf, sizeof(ebuf)) < 0) {
 			snprintf(err, errsz, "%s: %s", what, ebuf);
 			free(v);
 			PQclear(res);
 			return -1;
 		}
-		o->due = PQgetisnull(res, i, 8) ? DATE_NONE : (cs_date)due;
 	}
 	PQclear(res);
 	*ret = v;
 	*ret_n = (size_t)n;
 	return 0;
+}
+
+/* Ends the scan's transaction; keeps the first error in err. */
+static int
+scan_end(store *st, const char *what, int rc, char *err, size_t errsz)
+{
+	char ebuf[512];
+	if (sq_exec(st, what, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL,
+	            st->timeout_ms, ebuf, sizeof(ebuf)) < 0 &&
+	    rc == 0) {
+		snprintf(err, errsz, "%s", ebuf);
+		rc = -1;
+	}
+	return rc;
+}
+
+int
+store_day_summary_scan(store *st, const char *site, cs_date day, store_day_cb cb, void *arg,
+                       char *err, size_t errsz)
+{
+	static const char what[] = "could not read the obligations of a day";
+	struct sq_params p = {0};
+	struct store_day_obl page[STORE_DAY_PAGE];
+	PGresult *res;
+	char ebuf[200], fetch[64];
+	int rc = -1;
+
+	if (sq_exec(st, what, "BEGIN", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz) <
+	    0)
+		return -1;
+	sq_p_date(&p, day);
+	sq_p_text(&p, site);
+	/* Filtered here, read a page at a time: a day of a million obligations is not held. */
+	if (sq_exec(st, what,
+	            "DECLARE credsync_day NO SCROLL CURSOR FOR " DAY_OBL_SQL
+	            " AND (type = 'mutual_recognition' OR (type = 'takedown' AND reason IN"
+	            " ('repaired', 'expired', 'light_expired')))"
+	            " ORDER BY site, received_at, id",
+	            &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz) < 0)
+		goto out;
+	snprintf(fetch, sizeof(fetch), "FETCH %d FROM credsync_day", STORE_DAY_PAGE);
+	for (;;) {
+		if (sq_exec(st, what, fetch, NULL, PGRES_TUPLES_OK, &res, st->timeout_ms, err,
+		            errsz) < 0)
+			goto out;
+		int n = PQntuples(res);
+		for (int i = 0; i < n; i++)
+			if (read_day_obl(res, i, &page[i], ebuf, sizeof(ebuf)) < 0) {
+				snprintf(err, errsz, "%s: %s", what, ebuf);
+				PQclear(res);
+				goto out;
+			}
+		PQclear(res);
+		if (n > 0 && cb(arg, page, (size_t)n, err, errsz) < 0)
+			goto out;
+		if (n < STORE_DAY_PAGE)
+			break;
+	}
+	rc = 0;
+out:
+	return scan_end(st, what, rc, err, errsz);
+}
+
+int
+store_summary_last(store *st, const char *site, cs_date *ret, char *err, size_t errsz)
+{
+	struct sq_params p = {0};
+	PGresult *res;
+	int64_t day = 0;
+	char ebuf[200];
+
+	*ret = DATE_NONE;
+	sq_p_text(&p, site);
+	if (sq_exec(st, "could not read the daily summaries",
+	            "SELECT max(day) - date '1970-01-01' FROM credsync.daily_summaries"
+	            " WHERE site = $1",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+		return -1;
+	int rc = 0;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		if (sq_get_i64(res, 0, 0, &day, ebuf, sizeof(ebuf)) < 0) {
+			snprintf(err, errsz, "could not read the daily summaries: %s", ebuf);
+			rc = -1;
+		} else {
+			*ret = (cs_date)day;
+		}
+	}
+	PQclear(res);
+	return rc;
 }
 
 int

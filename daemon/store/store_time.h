@@ -86,6 +86,22 @@ struct store_day_obl {
 int store_day_obligations(store *st, const char *site, cs_date day, struct store_day_obl **ret,
                           size_t *ret_n, char *err, size_t errsz);
 
+/* Rows at most per call of a store_day_cb. */
+#define STORE_DAY_PAGE 256
+/* Given n (>= 1) obligations at a time; returns 0, or -1 with err to stop the scan. */
+typedef int (*store_day_cb)(void *arg, const struct store_day_obl *obl, size_t n, char *err,
+                            size_t errsz);
+/* Streams the obligations of site (NULL: both) received on day (Beijing) that a daily
+ * summary may list (takedowns for a repair or an expiry, mutual recognitions), in the order
+ * of store_day_obligations, STORE_DAY_PAGE at a time, in one read-only transaction (a
+ * cursor): memory does not grow with the day. Returns 0, or -1 with err (cb's, or the
+ * store's). */
+int store_day_summary_scan(store *st, const char *site, cs_date day, store_day_cb cb, void *arg,
+                           char *err, size_t errsz);
+
+/* The newest day summarised for site, or DATE_NONE when none was. */
+int store_summary_last(store *st, const char *site, cs_date *ret, char *err, size_t errsz);
+
 /* Whether any obligation was received on or before day: a daily summary of a day before the
  * first is not written. */
 int store_any_until(store *st, cs_date day, bool *ret, char *err, size_t errsz);
@@ -98,5 +114,14 @@ int store_summary_written(store *st, const char *site, cs_date day, bool *ret, c
  * Returns 1 (written now), 0 (written before), or -1 with err. */
 int store_summary_put(store *st, const char *site, cs_date day, const char *id, const char *payload,
                       char *err, size_t errsz);
+
+/* The histogram of unacknowledged obligations by due date (migration 006): deltas appended
+ * by the writers' transactions, folded into one row per due date by store_counts_fold
+ * (returns the number of delta rows folded). store_counts reads the counts of the backlog
+ * line (bl and dl as store_backlog and store_deadlines give them) from it: its cost is the
+ * number of due dates and of unsent outbox rows, not the size of the backlog. */
+int store_counts_fold(store *st, int64_t *ret_rows, char *err, size_t errsz);
+int store_counts(store *st, cs_date today, struct store_backlog *bl, struct store_deadlines *dl,
+                 char *err, size_t errsz);
 
 #endif

@@ -576,12 +576,14 @@ Test(roles, credsyncd_migrated_by_the_owner_runs_as_the_app, .timeout = 240, .fi
 		sessions =
 		    pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
 		                      "current_database() AND usename = 'credsync_app'");
-		if (sessions == 2)
+		if (sessions == 3)
 			break;
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	cr_expect_eq(sessions, 2, "the daemon's two sessions, as credsync_app");
+	cr_expect_eq(sessions, 3,
+	             "the daemon's three sessions (apply, publisher, periodic jobs), as "
+	             "credsync_app");
 	cr_expect_eq(pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
 	                               "current_database() AND pid <> pg_backend_pid() AND "
 	                               "backend_type = 'client backend' AND usename <> "

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "pgtest.h"
 #include "store.h"
+#include "store_time.h"
 #include "storetest.h"
 #include "testlib.h"
 
@@ -41,4 +44,131 @@ Test(store_time, expiring_lists_shown_records_past_their_period, FRESH)
 	cr_assert_eq(
 	    store_expiring(storetest_st, testlib_ymd(2024, 7, 1), 1, keys, &n, err, sizeof err), 0);
 	cr_assert_eq(n, 1);
+}
+
+/* store_counts (the histogram of migration 006) against the full scans store_backlog and
+ * store_deadlines, before and after folding. */
+static void
+expect_counts_as_scanned(cs_date today, const char *when)
+{
+	struct store_backlog bl, sbl;
+	struct store_deadlines dl, sdl;
+	char err[512];
+
+	cr_assert_eq(store_counts(storetest_st, today, &bl, &dl, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_deadlines(storetest_st, today, &sdl, err, sizeof err), 0, "%s", err);
+	/* store_backlog takes today from the clock: compare with today = the real one only */
+	if (today == date_beijing(clock_now())) {
+		cr_assert_eq(store_backlog(storetest_st, &sbl, err, sizeof err), 0, "%s", err);
+		cr_expect_eq(bl.unsent, sbl.unsent, "%s: unsent", when);
+		cr_expect_eq(bl.unacknowledged, sbl.unacknowledged, "%s: unacknowledged", when);
+		cr_expect_eq(bl.overdue, sbl.overdue, "%s: overdue", when);
+		cr_expect_eq(bl.oldest_due, sbl.oldest_due, "%s: oldest_due", when);
+	}
+	cr_expect_eq(dl.breach, sdl.breach, "%s: breach", when);
+	cr_expect_eq(dl.at_risk, sdl.at_risk, "%s: at_risk", when);
+	cr_expect_eq(dl.oldest_breach, sdl.oldest_breach, "%s: oldest_breach", when);
+	cr_expect_eq(dl.apps_overdue, sdl.apps_overdue, "%s: apps_overdue", when);
+}
+
+static struct ack
+mk_ack(const char *id, enum site site)
+{
+	struct ack a = {.site = site, .done_at = 1726300000};
+	snprintf(a.id, sizeof a.id, "%s", id);
+	return a;
+}
+
+Test(store_time, backlog_counts_agree_with_the_full_scan, FRESH)
+{
+	static char ids[6][UUID_STRLEN];
+	struct obligation ob[6];
+	struct store_outrow out[6];
+	cs_date today = date_beijing(clock_now());
+	const cs_date dues[6] = {today - 3, today - 3, today, today + 5, DATE_NONE, today - 1};
+	int64_t folded;
+	char err[512];
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(ids[i], sizeof ids[i], "00000000-0000-4000-8000-0000000000%02d", i + 10);
+		ob[i] = storetest_obligation(ids[i], i % 2 ? SITE_GSXT : SITE_CREDITCHINA, dues[i]);
+		out[i] = (struct store_outrow){ids[i], "credit.out.gsxt", USCC_A, "{}"};
+	}
+	expect_counts_as_scanned(today, "empty");
+	struct store_batch b = {.obl = ob, .n_obl = 6, .out = out, .n_out = 6};
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b); /* the same ids again: no new rows, no new counts */
+	expect_counts_as_scanned(today, "written");
+	expect_counts_as_scanned(today - 2, "written, two days earlier");
+
+	struct ack acks[2] = {mk_ack(ids[0], SITE_CREDITCHINA), mk_ack(ids[2], SITE_CREDITCHINA)};
+	b = (struct store_batch){.acks = acks, .n_acks = 2};
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b); /* acknowledged twice: counted once */
+	expect_counts_as_scanned(today, "acknowledged");
+
+	cr_assert_eq(store_counts_fold(storetest_st, &folded, err, sizeof err), 0, "%s", err);
+	cr_expect_gt(folded, 0);
+	cr_expect_eq(
+	    pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligation_count_deltas"), 0,
+	    "folded");
+	expect_counts_as_scanned(today, "folded");
+	expect_counts_as_scanned(today + 6, "folded, six days later");
+	cr_assert_eq(store_counts_fold(storetest_st, &folded, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(folded, 0, "nothing new to fold");
+
+	/* the rest acknowledged: nothing counted, and nothing left over after a fold */
+	struct ack rest[4] = {mk_ack(ids[1], SITE_GSXT), mk_ack(ids[3], SITE_GSXT),
+	                      mk_ack(ids[4], SITE_CREDITCHINA), mk_ack(ids[5], SITE_GSXT)};
+	b = (struct store_batch){.acks = rest, .n_acks = 4};
+	storetest_commit(storetest_st, &b);
+	expect_counts_as_scanned(today, "all acknowledged");
+	cr_assert_eq(store_counts_fold(storetest_st, &folded, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_counts_fold(storetest_st, &folded, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligation_counts"), 0,
+	             "zero counts dropped");
+	expect_counts_as_scanned(today, "all acknowledged, folded");
+}
+
+/* The migration counts what was there before it: a database of the previous release. */
+Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
+{
+	char dir[] = "/tmp/credsync-sql.XXXXXX", from[4096], to[4096];
+	struct obligation ob[3];
+	cs_date today = date_beijing(clock_now());
+	char err[512];
+
+	cr_assert(mkdtemp(dir) != NULL);
+	size_t n;
+	char **names = testlib_list_dir(storetest_sqldir(), ".sql", &n);
+	for (size_t i = 0; i < n; i++) {
+		if (names[i][0] < '0' || names[i][0] > '9' || strncmp(names[i], "006_", 4) >= 0)
+			continue;
+		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), names[i]);
+		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+		cr_assert_eq(symlink(from, to), 0, "%s", to);
+	}
+	cr_assert(store_migrate(storetest_st, dir, err, sizeof err) >= 3, "%s", err);
+	ob[0] = storetest_obligation("00000000-0000-4000-8000-000000000021", SITE_GSXT, today - 1);
+	ob[1] = storetest_obligation("00000000-0000-4000-8000-000000000022", SITE_GSXT, today);
+	ob[2] = storetest_obligation("00000000-0000-4000-8000-000000000023", SITE_GSXT, today + 1);
+	/* every obligation has its outbox row: the unsent are counted from the outbox */
+	struct store_outrow out[3];
+	for (int i = 0; i < 3; i++)
+		out[i] = (struct store_outrow){ob[i].id, "credit.out.gsxt", USCC_A, "{}"};
+	struct store_batch b = {.obl = ob, .n_obl = 3, .out = out, .n_out = 3};
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1, "%s",
+	             err);
+	expect_counts_as_scanned(today, "migrated");
+	struct ack ack = mk_ack("00000000-0000-4000-8000-000000000022", SITE_GSXT);
+	b = (struct store_batch){.acks = &ack, .n_acks = 1};
+	storetest_commit(storetest_st, &b);
+	expect_counts_as_scanned(today, "migrated, then acknowledged");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+		unlink(to);
+	}
+	rmdir(dir);
+	testlib_free_names(names, n);
 }

@@ -902,3 +902,70 @@ Test(time, a_new_years_calendar_loads_on_sighup_without_a_rebuild, .timeout = 30
 	cr_expect_eq(log_count(&e, 0, warning), 1, "no warning once 2027 is known");
 	e2e_stop(&e);
 }
+
+/* Issue 14 item 3: after an outage of more than a day, every missed day gets its own
+ * summary, once, and the days before the last summary written are not summarised again. */
+Test(time, daily_summary_of_every_day_missed_in_an_outage, .timeout = 300)
+{
+	static struct e2e e;
+	static char cfg[256];
+	e = (struct e2e){0};
+	set_clock(&e, cfg, sizeof(cfg), DAY_NOON);
+	e2e_start(&e);
+	e2e_daemon_start(&e, 0);
+
+	cs_date decided;
+	cr_assert(date_parse("2026-01-05", &decided) == 0);
+	send_penalty_at(&e, "nm-tax", 1, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-11-20T10:00:00+08:00"));
+	send_penalty_at(&e, "nm-tax", 2, decided, "[\"fine\"]", "200000.00",
+	                ts_ms_of("2026-12-01T10:00:00+08:00"));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
+	send_repair_at(&e, "creditchina", 2, "2026-12-02T10:00:00+08:00");
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations", 6, WAIT_MS));
+	/* the first start summarised the day before it (some obligation was received by then) */
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.daily_summaries", 2, WAIT_MS));
+
+	/* down from 2026-12-01 noon to 2026-12-04 00:10: three days missed */
+	e2e_daemon_stop(&e, 0, SIGTERM);
+	set_clock(&e, cfg, sizeof(cfg), "2026-12-04T00:10:00+08:00");
+	e2e_daemon_start(&e, 0);
+	e2e_daemon_start(&e, 1);
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.daily_summaries", 8, WAIT_MS));
+	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	                       WAIT_MS));
+	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.daily_summaries WHERE day IN "
+	                             "('2026-11-30', '2026-12-01', '2026-12-02', '2026-12-03')"),
+	             8, "yesterday's at the first start, then each day missed");
+
+	static const char *const sites[] = {"creditchina", "gsxt"};
+	static const char *const days[] = {"2026-12-01", "2026-12-02", "2026-12-03"};
+	for (int s = 0; s < 2; s++) {
+		char topic[64];
+		snprintf(topic, sizeof(topic), "credit.out.%s", sites[s]);
+		/* 2 disclosures, 1 repair, 4 summaries */
+		json_t *msgs = e2e_read_topic(&e, topic, 7, WAIT_MS);
+		for (size_t d = 0; d < 3; d++) {
+			char line[128];
+			snprintf(line, sizeof(line), "msg=\"daily summary\" site=%s date=%s ",
+			         sites[s], days[d]);
+			cr_expect_eq(log_count(&e, 0, line) + log_count(&e, 1, line), 1,
+			             "%s %s summary logged once", sites[s], days[d]);
+			int n;
+			json_t *sum = find_summary(msgs, sites[s], days[d], &n);
+			cr_expect_eq(n, 1, "%s: %d summaries of %s", sites[s], n, days[d]);
+			long long count = -1;
+			if (sum != NULL)
+				free(part_ids(sum, "repairs", &count));
+			/* the repair of 2026-12-02 is in that day's summary only */
+			cr_expect_eq(count, d == 1 ? 1 : 0, "%s %s repairs", sites[s], days[d]);
+		}
+		int n;
+		find_summary(msgs, sites[s], "2026-11-30", &n);
+		cr_expect_eq(n, 1, "%s: 2026-11-30 once", sites[s]);
+		find_summary(msgs, sites[s], "2026-11-29", &n);
+		cr_expect_eq(n, 0, "%s: nothing before the last summary written", sites[s]);
+		json_decref(msgs);
+	}
+	e2e_stop(&e);
+}
