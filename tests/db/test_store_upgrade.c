@@ -104,19 +104,28 @@ Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
 	             err);
 	rm_sqldir(dir);
 
-	/* The previous release's state: records, inbound and offsets through the store (their
-	 * statements did not change), obligations and the outbox as it wrote them. */
+	/* The previous release's state: inbound and offsets through the store (their statements
+	 * did not change); records, obligations and the outbox as it wrote them. */
 	storetest_claim(storetest_st, "old", &tp, 1);
 	tp.offset = 7;
 	struct store_batch b = {.in = in,
 	                        .n_in = 2,
-	                        .recs = &rec,
-	                        .n_recs = 1,
 	                        .grp = "credsyncd",
 	                        .member = "old",
 	                        .offsets = &tp,
 	                        .n_offsets = 1};
 	storetest_commit(storetest_st, &b);
+	/* storetest_penalty's record, in the columns of 001-003 */
+	pgtest_exec(
+	    storetest_pg,
+	    "INSERT INTO credsync.records (uscc, kind, list, decision_no, status, added, "
+	    "producer, subject_name, added_at, add_event_id, decided_on, categories, field, "
+	    "has_fine, fine_fen, severity, light, channel, repairable_from, disclose_until, "
+	    "end_reason, ended_at, ended_by, end_event_id, ended_on, repair_decision_no) "
+	    "VALUES ('" USCC_A "', 'penalty', '', '呼税罚〔2024〕12号', 'shown', true, "
+	    "'nm-tax', '呼和浩特某某商贸有限公司', to_timestamp(1714961700), '" EV1 "', "
+	    "'2024-05-06', '{fine}', 'other', true, 2000000, NULL, false, 'creditchina', "
+	    "'2024-08-06', '2025-05-06', NULL, NULL, '', NULL, NULL, '')");
 	pgtest_exec(storetest_pg, OLD_OBLIGATION(OB1, "gsxt", "now()", "now() - interval '1 h'"));
 	pgtest_exec(storetest_pg, OLD_OBLIGATION(OB2, "creditchina", "now()", "NULL"));
 	pgtest_exec(storetest_pg,
@@ -141,6 +150,12 @@ Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
 	cr_expect_str_eq(after, before, "the upgrade changed the stored state");
 	free(after);
 	free(before);
+	struct record kept;
+	cr_assert(storetest_read_record(storetest_st, &rec.key, &kept), "the record is gone");
+	cr_expect_eq(kept.status, rec.status);
+	cr_expect_eq(kept.disclose_until, rec.disclose_until);
+	cr_expect_eq(kept.fine_fen, rec.fine_fen);
+	cr_expect_eq(kept.end2_reason, TD_NONE, "no second early end on an old record");
 	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox_rows"), 2,
 	             "only the reject and the summary stay outbox rows");
 
