@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ struct source {
 };
 
 struct metrics {
+	/* mu guards the rest: the apply workers observe while the main thread writes. */
+	pthread_mutex_t mu;
 	struct source src[METRICS_SOURCES];
 	size_t nsrc;
 	uint64_t batches_failed;
@@ -26,12 +29,20 @@ struct metrics {
 metrics *
 metrics_new(void)
 {
-	return calloc(1, sizeof(metrics));
+	metrics *m = calloc(1, sizeof(metrics));
+	if (m != NULL && pthread_mutex_init(&m->mu, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	return m;
 }
 
 void
 metrics_free(metrics *m)
 {
+	if (m == NULL)
+		return;
+	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
 
@@ -57,7 +68,10 @@ metrics_observe(metrics *m, rd_kafka_message_t *const *msgs, size_t n)
 {
 	static const char in[] = "credit.in.", ack[] = "credit.ack.";
 
-	for (size_t i = 0; m != NULL && i < n; i++) {
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < n; i++) {
 		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
 		int64_t ts = rd_kafka_message_timestamp(msgs[i], NULL);
 		if (ts < 0)
@@ -67,13 +81,17 @@ metrics_observe(metrics *m, rd_kafka_message_t *const *msgs, size_t n)
 		else if (strncmp(topic, ack, sizeof(ack) - 1) == 0)
 			note(m, "ack", topic + sizeof(ack) - 1, ts / 1000);
 	}
+	pthread_mutex_unlock(&m->mu);
 }
 
 void
 metrics_batch_failed(metrics *m)
 {
-	if (m != NULL)
-		m->batches_failed++;
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->batches_failed++;
+	pthread_mutex_unlock(&m->mu);
 }
 
 /* A label value: topic and producer names are [A-Za-z0-9._-], but escape as the format
@@ -171,8 +189,7 @@ print_all(FILE *fp, const metrics *m, const struct metrics_view *v)
 }
 
 int
-metrics_write(const metrics *m, const struct metrics_view *v, const char *path, char *err,
-              size_t errsz)
+metrics_write(metrics *m, const struct metrics_view *v, const char *path, char *err, size_t errsz)
 {
 	char tmp[4096];
 	int fd;
@@ -194,7 +211,9 @@ metrics_write(const metrics *m, const struct metrics_view *v, const char *path, 
 		unlink(tmp);
 		return -1;
 	}
+	pthread_mutex_lock(&m->mu);
 	print_all(fp, m, v);
+	pthread_mutex_unlock(&m->mu);
 	if (fflush(fp) != 0 || ferror(fp)) {
 		snprintf(err, errsz, "could not write \"%s\": %s", tmp, strerror(errno));
 		fclose(fp);

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "store_time.h"
 
+/* Thread-safe: the apply workers observe and count while the main thread writes. */
 typedef struct metrics metrics;
 
 /* NULL when out of memory. metrics_free(NULL) is fine. */
@@ -46,7 +47,7 @@ struct metrics_view {
 
 /* Writes the view and what m noted to path, atomically. Returns 0, or -1 with the reason in
  * err (the old file, if any, stays). */
-int metrics_write(const metrics *m, const struct metrics_view *v, const char *path, char *err,
+int metrics_write(metrics *m, const struct metrics_view *v, const char *path, char *err,
                   size_t errsz);
 
 #endif
