@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "fnv.h"
 #include "log.h"
 #include "store.h"
 
@@ -273,15 +272,14 @@ fail:
 	return NULL;
 }
 
-/* The worker of a partition: the same for the partition's whole life in this process. */
+/* The worker of a partition: by its number alone, not its topic. Producers that key by
+ * subject with one partitioner over topics of one partition count (docs/SCALE.md) put a
+ * subject's events on the same partition number in every topic: they then meet in one
+ * worker, in order, instead of waiting for each other's subject locks across workers. */
 static size_t
 worker_of(const applier *a, const rd_kafka_message_t *m)
 {
-	uint64_t h = fnv1a64_str(FNV1A64_SEED, rd_kafka_topic_name(m->rkt));
-	uint32_t part = (uint32_t)m->partition;
-	for (int i = 0; i < 4; i++)
-		h = fnv1a64_byte(h, (unsigned char)(part >> (8 * i)));
-	return (size_t)(h % a->n);
+	return (size_t)((uint32_t)m->partition % a->n);
 }
 
 bool

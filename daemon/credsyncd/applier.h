@@ -1,7 +1,7 @@
 /* applier: the apply workers. N threads, each with its own PostgreSQL connection, apply the
- * consumed batches through one shared pipeline. Each partition belongs to one worker (by a
- * hash of its topic and number), so the messages of a partition are applied in order, one
- * transaction at a time; workers run side by side on different partitions. Two workers
+ * consumed batches through one shared pipeline. Each partition belongs to one worker (by its
+ * partition number), so the messages of a partition are applied in order, one transaction at
+ * a time; workers run side by side on different partitions. Two workers
  * touching one subject serialise on the subject's advisory lock, and the offsets'
  * compare-and-set in each batch's transaction keeps the effect exactly once. */
 #ifndef CREDSYNC_APPLIER_H
