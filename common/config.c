@@ -85,6 +85,9 @@ static const struct key_def keys[] = {
                               "most inbound events applied in one database transaction"},
     [CFG_BATCH_MAX_WAIT_MS] = {"batch.max_wait_ms", KT_DURATION_MS, 0, "100", NULL, 0, 60000, NULL,
                                "longest wait to fill a batch before applying what has arrived"},
+    [CFG_APPLY_WORKERS] = {"apply.workers", KT_INT, 0, "0", NULL, 0, 64, NULL,
+                           "threads applying batches side by side, each with its own database "
+                           "connection and its share of the partitions; 0: one per CPU core"},
     [CFG_OUTBOX_BATCH] = {"outbox.batch", KT_INT, 0, "500", NULL, 1, 100000, NULL,
                           "most outbound messages published per outbox pass"},
     [CFG_RETRY_MAX_BACKOFF_MS] =

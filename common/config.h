@@ -34,6 +34,7 @@ enum config_key {
 	CFG_METRICS_TEXTFILE,              /* metrics.textfile */
 	CFG_BATCH_MAX_EVENTS,              /* batch.max_events */
 	CFG_BATCH_MAX_WAIT_MS,             /* batch.max_wait_ms */
+	CFG_APPLY_WORKERS,                 /* apply.workers */
 	CFG_OUTBOX_BATCH,                  /* outbox.batch */
 	CFG_RETRY_MAX_BACKOFF_MS,          /* retry.max_backoff_ms */
 	CFG_SHUTDOWN_TIMEOUT_MS,           /* shutdown.timeout_ms */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applier.h"
 #include "calendar.h"
 #include "clock.h"
 #include "config.h"
@@ -34,12 +35,15 @@ struct daemon {
 	config *cfg;
 	rules *r;
 	calendar *cal;
-	store *st;  /* the pipeline's connection */
+	store *st;  /* the claims' connection (the workers and the jobs thread have their own) */
 	store *pst; /* the publisher's connection (holds the outbox lock) */
 	store *jst; /* the periodic jobs' connection */
 	embedded *emb;
 	kafka *k;
 	pipeline *p;
+	applier *app; /* the apply workers */
+	size_t workers;
+	uint64_t advised; /* batches committed when Kafka's offsets were last advised */
 	publisher *pub;
 	char member[128];
 	rd_kafka_message_t **msgs;
@@ -155,13 +159,29 @@ reconnect(store *st, const config *cfg, const char *what)
 	}
 }
 
-/* Kafka hooks: an assignment is claimed in the database before it is used. */
+/* Waits until the apply workers have applied everything handed to them (or are stopped),
+ * feeding the watchdog. Returns false when shutdown came first. */
+static bool
+wait_idle(struct daemon *d)
+{
+	while (!applier_idle(d->app, 100)) {
+		notify_watchdog();
+		if (!run)
+			return false;
+	}
+	return true;
+}
+
+/* Kafka hooks: an assignment is claimed in the database before it is used; a revoked one is
+ * given up only when the batches of its partitions in the workers' hands are finished. */
 static int
 hook_assign(void *arg, rd_kafka_topic_partition_list_t *parts)
 {
 	struct daemon *d = arg;
 	char err[1024];
 	long wait = 0;
+	if (!wait_idle(d))
+		return -1;
 	while (run) {
 		if (pipeline_claim(d->p, parts, err, sizeof(err)) == 0) {
 			for (int i = 0; i < parts->cnt; i++)
@@ -184,6 +204,8 @@ static void
 hook_revoke(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct daemon *d = arg;
+	/* On shutdown the wait ends early: a worker's later commit is then fenced. */
+	wait_idle(d);
 	pipeline_release(d->p, parts);
 	for (int i = 0; i < parts->cnt; i++)
 		log_kv(LOG_LVL_INFO, "partition revoked", "topic=%s partition=%d",
@@ -234,38 +256,50 @@ rewind_held(struct daemon *d)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Applies one batch, retrying infrastructure failures with the same messages. A fenced batch
- * (a partition lost to another instance) is dropped and the consumer rewound: whoever holds
- * the partitions now applies those messages. */
+/* Applier hooks, in a worker's thread. */
 static void
-apply_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
+hook_applied(void *arg, rd_kafka_message_t *const *msgs, size_t n)
 {
-	char err[1024];
-	long wait = 0;
-	while (run) {
-		int rc = pipeline_apply(d->p, msgs, n, err, sizeof(err));
-		if (rc == 0) {
-			metrics_observe(d->met, msgs, n);
-			publisher_wake(d->pub); /* the batch may have written outbox rows */
-			commit_advisory(d);
-			return;
-		}
-		if (rc == STORE_FENCED) {
-			log_kv(LOG_LVL_NOTICE,
-			       "batch fenced: a partition moved to another instance",
-			       "messages=%zu", n);
-			rewind_held(d);
-			return;
-		}
-		metrics_batch_failed(d->met);
-		wait = backoff(wait, d->cfg);
-		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
-		       "error=%s messages=%zu retry_ms=%ld", log_qs(err), n, wait);
-		nap(wait);
-		reconnect(d->st, d->cfg, "batch");
+	struct daemon *d = arg;
+	metrics_observe(d->met, msgs, n);
+	publisher_wake(d->pub); /* the batch may have written outbox rows */
+}
+
+static void
+hook_failed(void *arg)
+{
+	struct daemon *d = arg;
+	metrics_batch_failed(d->met);
+}
+
+/* Hands a consumed batch to the workers, which apply and destroy it. */
+static void
+submit_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+	if (applier_submit(d->app, msgs, n) == 0)
+		return;
+	log_kv(LOG_LVL_WARN, "could not hand a batch to the workers, reading it again",
+	       "error=%s messages=%zu", log_qs("out of memory"), n);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_message_destroy(msgs[i]);
+	if (wait_idle(d))
+		rewind_held(d);
+}
+
+/* After each round: a fenced batch was dropped, so the consumer goes back to the offsets held
+ * (once the workers have finished, so that these are exact); whoever holds its partitions now
+ * applies those messages. Kafka's advisory offsets follow the committed batches. */
+static void
+after_round(struct daemon *d)
+{
+	if (applier_take_fenced(d->app) && wait_idle(d))
+		rewind_held(d);
+	struct pipeline_stats ps;
+	pipeline_stats(d->p, &ps);
+	if (ps.batches != d->advised) {
+		d->advised = ps.batches;
+		commit_advisory(d);
 	}
-	/* Shutting down: the batch was rolled back; its messages are read again at the next start.
-	 */
 }
 
 /* Reload: all or nothing. Settings that need a restart are named. */
@@ -276,6 +310,12 @@ do_reload(struct daemon *d)
 	rules *r;
 	calendar *cal;
 	notify_reloading();
+	/* The workers read the rules: none may be applying while they are swapped. */
+	if (!wait_idle(d)) {
+		log_kv(LOG_LVL_ERR, "not reloading", "error=%s", log_qs("shutting down"));
+		notify_ready();
+		return;
+	}
 	config *cfg = config_load(d->config_path, err, sizeof(err));
 	if (cfg == NULL || load_domain(cfg, &r, &cal, err, sizeof(err)) < 0) {
 		log_kv(LOG_LVL_ERR, "not reloading", "error=%s", log_qs(err));
@@ -350,9 +390,28 @@ start(struct daemon *d, char *err, size_t errsz)
 	snprintf(d->member, sizeof(d->member), "%s/%ld/%lld", host, (long)getpid(),
 	         (long long)time(NULL));
 	d->p = pipeline_new(d->st, d->r, d->cal, config_str(d->cfg, CFG_KAFKA_GROUP_ID), d->member);
+	if (d->p == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	d->workers = (size_t)config_int(d->cfg, CFG_APPLY_WORKERS);
+	if (d->workers == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		d->workers = cores > 0 ? (size_t)cores : 1;
+	}
+	struct applier_conf ac = {
+	    .workers = d->workers,
+	    .max_batch = (size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS),
+	    .conninfo = config_str(d->cfg, CFG_PG_CONNINFO),
+	    .timeout_ms = (int)config_int(d->cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
+	    .max_backoff_ms = (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS),
+	    .hooks = {hook_applied, hook_failed, d},
+	};
+	if ((d->app = applier_new(d->p, &ac, err, errsz)) == NULL)
+		return -1;
 	struct kafka_hooks hooks = {hook_assign, hook_revoke, hook_delivered, d};
 	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
-	if (d->p == NULL || d->k == NULL)
+	if (d->k == NULL)
 		return -1;
 	/* The sites' topics, before the first row goes out (a warning only: they may be
 	 * created later). */
@@ -361,7 +420,8 @@ start(struct daemon *d, char *err, size_t errsz)
 	if (kafka_prepare_topics(d->k, out_topics, 2, 5000, perr, sizeof(perr)) < 0)
 		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, CFG_OUTBOX_BATCH));
-	d->msgs = calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS), sizeof(*d->msgs));
+	d->msgs =
+	    calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS) * d->workers, sizeof(*d->msgs));
 	d->met = metrics_new();
 	if (d->met != NULL)
 		d->jobs = jobs_new(d->jst, d->k, d->met, d->cfg, d->r, d->cal);
@@ -375,19 +435,22 @@ start(struct daemon *d, char *err, size_t errsz)
 	return jobs_start(d->jobs, err, errsz);
 }
 
-/* Shutdown in a fixed order: stop consuming (the batch was finished or rolled back), leave
- * the group, deliver what is in flight, close. */
+/* Shutdown in a fixed order: stop consuming, stop the workers (each batch being applied is
+ * finished or rolled back; those not begun are read again at the next start), leave the
+ * group, deliver what is in flight, close. */
 static void
 stop(struct daemon *d)
 {
 	notify_stopping();
 	jobs_stop(d->jobs); /* first: it reads the pipeline's snapshot and Kafka's watermarks */
+	applier_stop(d->app);
 	if (d->k != NULL) {
 		publisher_stop(d->pub, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 		kafka_close(d->k, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 	}
 	publisher_free(d->pub);
 	jobs_free(d->jobs);
+	applier_free(d->app);
 	pipeline_free(d->p);
 	embedded_stop(d->emb);
 	store_close(d->st);
@@ -530,22 +593,25 @@ main(int argc, char **argv)
 		stop(&d);
 		return 1;
 	}
-	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s", log_qs(CREDSYNC_VERSION),
-	       log_qs(d.member));
+	log_kv(LOG_LVL_NOTICE, "started", "version=%s member=%s workers=%zu",
+	       log_qs(CREDSYNC_VERSION), log_qs(d.member), d.workers);
 	notify_ready();
 
-	const size_t max = (size_t)config_int(d.cfg, CFG_BATCH_MAX_EVENTS);
+	/* One round takes up to a batch per worker; applier_submit cuts it per partition. */
+	const size_t max = (size_t)config_int(d.cfg, CFG_BATCH_MAX_EVENTS) * d.workers;
 	while (run) {
 		if (reload) {
 			reload = 0;
 			do_reload(&d);
 		}
-		size_t n = kafka_consume_batch(d.k, d.msgs, max,
-		                               (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
+		/* No room: the workers are behind (or retrying); consume once they catch up. */
+		size_t n = 0;
+		if (applier_room(d.app, 100))
+			n = kafka_consume_batch(d.k, d.msgs, max,
+			                        (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
 		if (n > 0)
-			apply_batch(&d, d.msgs, n);
-		for (size_t i = 0; i < n; i++)
-			rd_kafka_message_destroy(d.msgs[i]);
+			submit_batch(&d, d.msgs, n);
+		after_round(&d);
 		serve_jobs(&d);
 		notify_watchdog();
 	}

@@ -18,7 +18,8 @@ struct source {
 	int64_t last_s;
 };
 
-/* Noted by the main loop, written by the jobs thread: mu guards everything. */
+/* Noted by the main loop and the apply workers, written by the jobs thread: mu guards
+ * everything. */
 struct metrics {
 	pthread_mutex_t mu;
 	struct source src[METRICS_SOURCES];

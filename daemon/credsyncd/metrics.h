@@ -14,6 +14,7 @@
 #include "store.h"
 #include "store_time.h"
 
+/* Thread-safe: the apply workers observe and count while the main thread writes. */
 typedef struct metrics metrics;
 
 /* NULL when out of memory. metrics_free(NULL) is fine. The functions below may be called from

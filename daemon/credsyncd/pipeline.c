@@ -1,6 +1,7 @@
 /* pipeline: one batch of consumed Kafka messages -> one PostgreSQL transaction. */
 #include "pipeline.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,13 @@ struct held {
 };
 
 struct pipeline {
-	store *st;
+	store *st; /* the claims' connection */
 	const rules *r;
 	const calendar *cal;
 	char *grp, *member;
+	/* mu guards held and stats: the apply workers read the epochs and move the next offsets
+	 * while the main thread reads them for the logs and the advisory commits. */
+	pthread_mutex_t mu;
 	struct held *held;
 	size_t n_held, cap_held;
 	struct pipeline_stats stats;
@@ -71,6 +75,7 @@ struct batch {
 	size_t n_acks;
 	struct store_tp *offsets;
 	size_t n_offsets;
+	struct pipeline_stats stats; /* added to the pipeline's once committed */
 	/* Hash indexes (slot: index + 1, 0 empty; HMASK + 1 slots, at least twice the batch):
 	 * lookups inside a batch of thousands stay constant-time. */
 	uint32_t *h_keys, *h_usccs, *h_seen, *h_done;
@@ -83,6 +88,10 @@ pipeline_new(store *st, const rules *r, const calendar *cal, const char *grp, co
 	pipeline *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return NULL;
+	}
 	p->st = st;
 	p->r = r;
 	p->cal = cal;
@@ -103,6 +112,7 @@ pipeline_free(pipeline *p)
 	free(p->grp);
 	free(p->member);
 	free(p->held);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
@@ -114,9 +124,11 @@ pipeline_set_rules(pipeline *p, const rules *r, const calendar *cal)
 }
 
 void
-pipeline_stats(const pipeline *p, struct pipeline_stats *ret)
+pipeline_stats(pipeline *p, struct pipeline_stats *ret)
 {
+	pthread_mutex_lock(&p->mu);
 	*ret = p->stats;
+	pthread_mutex_unlock(&p->mu);
 }
 
 static struct held *
@@ -129,10 +141,24 @@ held_find(const pipeline *p, const char *topic, int32_t partition)
 }
 
 int64_t
-pipeline_next_offset(const pipeline *p, const char *topic, int32_t partition)
+pipeline_next_offset(pipeline *p, const char *topic, int32_t partition)
 {
+	pthread_mutex_lock(&p->mu);
 	const struct held *h = held_find(p, topic, partition);
-	return h != NULL ? h->next_offset : -1;
+	int64_t next = h != NULL ? h->next_offset : -1;
+	pthread_mutex_unlock(&p->mu);
+	return next;
+}
+
+/* The partition's epoch as claimed, or -1 when it is not held (its commit is then fenced). */
+static int64_t
+held_epoch(pipeline *p, const char *topic, int32_t partition)
+{
+	pthread_mutex_lock(&p->mu);
+	const struct held *h = held_find(p, topic, partition);
+	int64_t epoch = h != NULL ? h->epoch : -1;
+	pthread_mutex_unlock(&p->mu);
+	return epoch;
 }
 
 int
@@ -152,6 +178,7 @@ pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, s
 		free(tps);
 		return -1;
 	}
+	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < n; i++) {
 		parts->elems[i].offset = tps[i].offset;
 		struct held *h = held_find(p, tps[i].topic, tps[i].partition);
@@ -160,6 +187,7 @@ pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, s
 				size_t cap = p->cap_held ? p->cap_held * 2 : 16;
 				struct held *nh = realloc(p->held, cap * sizeof(*nh));
 				if (nh == NULL) {
+					pthread_mutex_unlock(&p->mu);
 					free(tps);
 					snprintf(err, errsz, "out of memory");
 					return -1;
@@ -174,6 +202,7 @@ pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, s
 		h->epoch = tps[i].epoch;
 		h->next_offset = tps[i].offset;
 	}
+	pthread_mutex_unlock(&p->mu);
 	free(tps);
 	return 0;
 }
@@ -181,11 +210,13 @@ pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *err, s
 void
 pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts)
 {
+	pthread_mutex_lock(&p->mu);
 	for (int i = 0; i < parts->cnt; i++) {
 		struct held *h = held_find(p, parts->elems[i].topic, parts->elems[i].partition);
 		if (h != NULL)
 			*h = p->held[--p->n_held];
 	}
+	pthread_mutex_unlock(&p->mu);
 }
 
 static bool
@@ -417,7 +448,7 @@ reject_item(struct batch *b, struct item *it, const char *topic, const char *pro
 }
 
 static int
-reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_at)
+reconcile_item(const pipeline *p, struct batch *b, struct item *it, int64_t received_at)
 {
 	struct recon_result res;
 	const struct record *cur = b->found[it->rec] ? &b->recs[it->rec] : NULL;
@@ -449,13 +480,13 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 			       "producer=%s uscc=%s decision_no=%s event_id=%s taken_as=general",
 			       it->ev.producer, it->ev.key.uscc, log_qs(it->ev.key.decision_no),
 			       it->ev.event_id);
-		p->stats.applied++;
+		b->stats.applied++;
 		break;
 	case RO_STALE:
-		p->stats.stale++;
+		b->stats.stale++;
 		break;
 	case RO_NOOP:
-		p->stats.noop++;
+		b->stats.noop++;
 		break;
 	case RO_REJECTED:
 		it->rej = res.rej;
@@ -468,7 +499,7 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
 		snprintf(topic, sizeof(topic), "credit.out.%s", site_name(ob->site));
 		if (add_out(b, ob->id, topic, ob->key.uscc, out_encode(ob)) < 0)
 			return -1;
-		p->stats.obligations++;
+		b->stats.obligations++;
 	}
 	return 0;
 }
@@ -478,7 +509,7 @@ reconcile_item(pipeline *p, struct batch *b, struct item *it, int64_t received_a
  * been refused on arrival. The end is either earlier in this batch or in an earlier one.
  * uscc: the record's subject (the outbox key; lives as long as the batch). */
 static int
-refuse_early_end(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t upto,
+refuse_early_end(store *st, struct batch *b, rd_kafka_message_t *const *msgs, size_t upto,
                  const struct refused_end *re, const char *uscc, char *err, size_t errsz)
 {
 	const char *reason = reject_reason_name(re->rej.reason);
@@ -502,7 +533,7 @@ refuse_early_end(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, 
 	}
 	struct store_refused row = {0};
 	bool found;
-	if (store_inbound_refuse(p->st, re->event_id, reason, re->rej.detail, &row, &found, err,
+	if (store_inbound_refuse(st, re->event_id, reason, re->rej.detail, &row, &found, err,
 	                         errsz) < 0)
 		return -1;
 	if (!found) {
@@ -524,7 +555,7 @@ refuse_early_end(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, 
 		return -1;
 	}
 refused:
-	p->stats.rejected++;
+	b->stats.rejected++;
 	log_kv(LOG_LVL_NOTICE, "early end refused", "event_id=%s producer=%s reason=%s",
 	       re->event_id, re->producer, reason);
 	return 0;
@@ -533,7 +564,7 @@ refused:
 /* Repair applications and the repairs that decide them go to their own table, in the batch's
  * transaction, so that their deadlines can be watched. */
 static int
-track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
+track_app(const pipeline *p, store *st, const struct item *it, char *err, size_t errsz)
 {
 	const struct event *ev = &it->ev;
 	bool app = ev->type == EV_REPAIR_APPLIED || ev->type == EV_REPAIR_ACCEPTED ||
@@ -546,7 +577,7 @@ track_app(pipeline *p, const struct item *it, char *err, size_t errsz)
 	if (unknown)
 		log_kv(LOG_LVL_WARN, "calendar does not cover the year of a due date",
 		       "year=%d event_id=%s", unknown, ev->event_id);
-	return store_app_put(p->st, ev, due, err, errsz);
+	return store_app_put(st, ev, due, err, errsz);
 }
 
 static void
@@ -563,12 +594,12 @@ note_offset(pipeline *p, struct batch *b, const char *topic, int32_t partition, 
 	snprintf(tp->topic, sizeof(tp->topic), "%s", topic);
 	tp->partition = partition;
 	tp->offset = offset + 1;
-	const struct held *h = held_find(p, topic, partition);
-	tp->epoch = h != NULL ? h->epoch : -1; /* not held: the commit is fenced */
+	tp->epoch = held_epoch(p, topic, partition);
 }
 
 int
-pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err, size_t errsz)
+pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n, char *err,
+               size_t errsz)
 {
 	struct batch b;
 	int rc = -1;
@@ -578,10 +609,12 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 		goto out;
 	}
 	classify(p, &b, msgs, n);
-	if (store_batch_begin(p->st, (const char(*)[USCC_BUF])b.usccs, b.n_uscc, b.keys, b.n_keys,
-	                      b.recs, b.found, (const char(*)[UUID_STRLEN])b.ids, b.n_ids, b.seen,
-	                      err, errsz) < 0)
+	rc = store_batch_begin(st, (const char(*)[USCC_BUF])b.usccs, b.n_uscc, b.keys, b.n_keys,
+	                       b.recs, b.found, (const char(*)[UUID_STRLEN])b.ids, b.n_ids, b.seen,
+	                       err, errsz);
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	for (size_t i = 0; i < b.n_ids; i++)
 		if (b.seen[i])
 			id_note(&b, b.h_seen, i);
@@ -600,16 +633,16 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 		} else if (it->kind == IT_ACK) {
 			b.acks[b.n_acks++] = it->ack;
 			it->outcome = INB_ACK;
-			p->stats.acks++;
+			b.stats.acks++;
 		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
 		                                    id_in(&b, b.h_done, it->ev.event_id))) {
 			it->outcome = INB_DUPLICATE;
-			p->stats.duplicates++;
+			b.stats.duplicates++;
 		} else if (it->kind == IT_EVENT) {
 			int r = reconcile_item(p, &b, it, ts_ms >= 0 ? ts_ms / 1000 : 0);
 			if (r < 0) {
 				snprintf(err, errsz, "out of memory encoding an out message");
-				store_batch_rollback(p->st);
+				store_batch_rollback(st);
 				goto out;
 			}
 			/* Took effect: later copies in the batch are duplicates. */
@@ -617,14 +650,14 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 				id_note(&b, b.h_done, it->id_ix);
 			else
 				it->kind = IT_REJECT;
-			if (r == 0 && track_app(p, it, err, errsz) < 0) {
-				store_batch_rollback(p->st);
+			if (r == 0 && track_app(p, st, it, err, errsz) < 0) {
+				store_batch_rollback(st);
 				goto out;
 			}
 			for (int k = 0; r == 0 && k < it->n_refused; k++)
-				if (refuse_early_end(p, &b, msgs, i, &it->refused[k],
+				if (refuse_early_end(st, &b, msgs, i, &it->refused[k],
 				                     it->ev.key.uscc, err, errsz) < 0) {
-					store_batch_rollback(p->st);
+					store_batch_rollback(st);
 					goto out;
 				}
 		}
@@ -632,10 +665,10 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 			const char *who = producer ? producer : topic_suffix(topic, ACK_PREFIX);
 			if (reject_item(&b, it, topic, who, msg) < 0) {
 				snprintf(err, errsz, "out of memory encoding a reject");
-				store_batch_rollback(p->st);
+				store_batch_rollback(st);
 				goto out;
 			}
-			p->stats.rejected++;
+			b.stats.rejected++;
 			log_kv(LOG_LVL_NOTICE, "rejected",
 			       "topic=%s partition=%d offset=%lld reason=%s", topic,
 			       (int)msg->partition, (long long)msg->offset,
@@ -679,15 +712,25 @@ pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err
 	    .offsets = b.offsets,
 	    .n_offsets = b.n_offsets,
 	};
-	rc = store_batch_commit(p->st, &sb, err, errsz);
+	rc = store_batch_commit(st, &sb, err, errsz);
 	if (rc == 0) {
+		pthread_mutex_lock(&p->mu);
 		for (size_t i = 0; i < b.n_offsets; i++) {
 			struct held *h = held_find(p, b.offsets[i].topic, b.offsets[i].partition);
 			if (h != NULL)
 				h->next_offset = b.offsets[i].offset;
 		}
-		p->stats.batches++;
-		p->stats.messages += n;
+		struct pipeline_stats *s = &p->stats;
+		s->batches++;
+		s->messages += n;
+		s->applied += b.stats.applied;
+		s->stale += b.stats.stale;
+		s->noop += b.stats.noop;
+		s->duplicates += b.stats.duplicates;
+		s->rejected += b.stats.rejected;
+		s->acks += b.stats.acks;
+		s->obligations += b.stats.obligations;
+		pthread_mutex_unlock(&p->mu);
 	}
 out:
 	batch_free(&b);

@@ -12,10 +12,15 @@
 #include "rules.h"
 #include "store.h"
 
+/* One pipeline is shared by the apply workers (applier.h), each applying the batches of its own
+ * partitions on its own connection: pipeline_apply may run in several threads at once, on
+ * disjoint partitions and distinct stores. The held partitions and the counters are guarded
+ * inside. pipeline_claim, pipeline_release and pipeline_set_rules are the main thread's, and
+ * only while no pipeline_apply runs. */
 typedef struct pipeline pipeline;
 
-/* st, r and cal are borrowed and must outlive the pipeline (pipeline_set_rules swaps them on
- * reload). grp/member are copied. */
+/* st (the connection of the claims), r and cal are borrowed and must outlive the pipeline
+ * (pipeline_set_rules swaps them on reload). grp/member are copied. */
 pipeline *pipeline_new(store *st, const rules *r, const calendar *cal, const char *grp,
                        const char *member);
 void pipeline_free(pipeline *p); /* NULL is fine */
@@ -27,18 +32,21 @@ int pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *er
 /* Forgets revoked partitions: their effects can no longer be committed by this instance. */
 void pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts);
 
-/* Applies msgs (in consumption order) in one transaction. Returns 0 when committed,
+/* Applies msgs (in consumption order) in one transaction on st. Returns 0 when committed,
  * STORE_FENCED when a partition was lost (nothing written; the caller re-reads its
- * assignment), or -1 on an infrastructure error (nothing written; retry the same batch). */
-int pipeline_apply(pipeline *p, rd_kafka_message_t *const *msgs, size_t n, char *err, size_t errsz);
+ * assignment), STORE_CONFLICT when the server broke a deadlock or a serialization conflict
+ * with another transaction (nothing written; retry the same batch at once), or -1 on an
+ * infrastructure error (nothing written; reconnect st and retry the same batch). */
+int pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n, char *err,
+                   size_t errsz);
 
 /* The next offset committed for a partition, or -1 when it is not held. */
-int64_t pipeline_next_offset(const pipeline *p, const char *topic, int32_t partition);
+int64_t pipeline_next_offset(pipeline *p, const char *topic, int32_t partition);
 
-/* Counters since start, for the logs. */
+/* Counters since start, for the logs: of the batches committed. */
 struct pipeline_stats {
 	uint64_t batches, messages, applied, stale, noop, duplicates, rejected, acks, obligations;
 };
-void pipeline_stats(const pipeline *p, struct pipeline_stats *ret);
+void pipeline_stats(pipeline *p, struct pipeline_stats *ret);
 
 #endif

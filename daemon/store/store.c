@@ -595,6 +595,12 @@ claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	return 0;
 }
 
+bool
+store_conflict(const store *st)
+{
+	return strcmp(st->sqlstate, "40P01") == 0 || strcmp(st->sqlstate, "40001") == 0;
+}
+
 int
 store_tp_ptr_cmp(const void *a, const void *b)
 {

@@ -19,6 +19,10 @@
 typedef struct store store;
 
 #define STORE_FENCED 1 /* store_batch_commit: a partition was claimed by someone else */
+/* store_batch_begin, store_batch_commit: the server broke a deadlock or a serialization
+ * failure (SQLSTATE 40P01, 40001) by rolling this transaction back; retry it at once. Negative,
+ * so that callers testing "< 0" see a failure as before. */
+#define STORE_CONFLICT (-2)
 
 /* Connects (libpq's PG* environment and ~/.pgpass apply; TCP keepalives are on unless
  * conninfo says otherwise), sets search_path = credsync, pg_catalog, statement_timeout
@@ -60,8 +64,8 @@ int store_claim(store *st, const char *grp, const char *member, struct store_tp 
  * keys (ret_found[i]; ret_recs[i] when found, zeroed with its key otherwise) and tells which
  * event ids took effect already (ret_seen[i]: applied, stale or noop; "" never seen). Ids
  * repeated inside one batch are the caller's to mark as duplicates. The transaction stays
- * open until store_batch_commit or store_batch_rollback. Returns 0, or -1 with err (rolled
- * back). */
+ * open until store_batch_commit or store_batch_rollback. Returns 0, or STORE_CONFLICT or -1
+ * with err (rolled back). */
 int store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
                       const struct record_key *keys, size_t n_keys, struct record *ret_recs,
                       bool *ret_found, const char (*event_ids)[UUID_STRLEN], size_t n_ids,
@@ -114,7 +118,8 @@ struct store_batch {
  * partition in b->offsets is still member's at its epoch while moving its offset, and
  * commits. Replaying a committed batch changes nothing. Without an open batch (no
  * store_batch_begin) it opens its own transaction, without subject locks.
- * Returns 0 (committed), STORE_FENCED (rolled back: a partition was lost; claim again), or
+ * Returns 0 (committed), STORE_FENCED (rolled back: a partition was lost; claim again),
+ * STORE_CONFLICT (rolled back by the server's deadlock or serialization check; retry), or
  * -1 (rolled back or unknown; reason in err: reconnect and retry the same batch). */
 int store_batch_commit(store *st, const struct store_batch *b, char *err, size_t errsz);
 /* Rolls back the open batch, if any. */

@@ -592,7 +592,9 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		st->in_tx = false;
 		goto out;
 	}
-	rc = strcmp(st->sqlstate, "CS001") == 0 ? STORE_FENCED : -1;
+	rc = strcmp(st->sqlstate, "CS001") == 0 ? STORE_FENCED
+	     : store_conflict(st)               ? STORE_CONFLICT
+	                                        : -1;
 	store_batch_rollback(st);
 	goto out;
 

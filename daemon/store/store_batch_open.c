@@ -322,8 +322,9 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	sq_params_reset(&p);
 	free(locks);
 	if (rc < 0) {
+		rc = store_conflict(st) ? STORE_CONFLICT : -1;
 		store_batch_rollback(st);
-		return -1;
+		return rc;
 	}
 	st->in_tx = true;
 	return 0;

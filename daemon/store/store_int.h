@@ -158,6 +158,10 @@ int sq_get_str(const PGresult *res, int row, int col, char *buf, size_t bufsz, c
                size_t errsz); /* NULL gives "" */
 bool sq_get_bool(const PGresult *res, int row, int col);
 
+/* Whether the last failed command was rolled back by the server's deadlock or serialization
+ * check (SQLSTATE 40P01 or 40001): the same transaction may simply be tried again. */
+bool store_conflict(const store *st);
+
 /* qsort order of pointers to struct store_tp: by topic, then partition. Claims and commits
  * lock partition rows in this one order, so two instances never deadlock. */
 int store_tp_ptr_cmp(const void *a, const void *b);

@@ -570,20 +570,24 @@ Test(roles, credsyncd_migrated_by_the_owner_runs_as_the_app, .timeout = 240, .fi
 	cr_expect(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NOT NULL",
 	                       2, 60000),
 	          "published to both sites");
-	/* the harness's own sessions as the app come and go: wait for only the daemon's */
+	/* the harness's own sessions as the app come and go: wait for only the daemon's: claims,
+	 * publisher, periodic jobs, and one per apply worker (apply.workers = 0: one per core) */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long long want = 3 + (cores > 0 ? cores : 1);
 	long long sessions = -1;
 	for (time_t until = time(NULL) + e2e_ms(20000) / 1000; time(NULL) < until;) {
 		sessions =
 		    pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
 		                      "current_database() AND usename = 'credsync_app'");
-		if (sessions == 3)
+		if (sessions == want)
 			break;
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	cr_expect_eq(sessions, 3,
-	             "the daemon's three sessions (apply, publisher, periodic jobs), as "
-	             "credsync_app");
+	cr_expect_eq(sessions, want,
+	             "the daemon's sessions (claims, publisher, periodic jobs, %ld apply workers), "
+	             "as credsync_app",
+	             cores);
 	cr_expect_eq(pgtest_int(super, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
 	                               "current_database() AND pid <> pg_backend_pid() AND "
 	                               "backend_type = 'client backend' AND usename <> "

@@ -101,7 +101,10 @@ wait_applied(struct e2e *e, long long n)
 }
 
 /* Small batches and outbox rounds, so that kills and stops hit work in progress. */
-#define SMALL_BATCHES "batch.max_events = 5\noutbox.batch = 7\n"
+/* Three apply workers whatever the machine: the disturbed runs below apply partitions side by
+ * side, the undisturbed one they are compared with applies them one batch at a time. */
+#define SMALL_BATCHES "batch.max_events = 5\noutbox.batch = 7\napply.workers = 3\n"
+#define ONE_WORKER    "apply.workers = 1\n"
 
 Test(pipeline, each_event_type_reaches_both_sites, .timeout = 180)
 {
@@ -442,7 +445,7 @@ run_undisturbed(void)
 {
 	/* static: e2e_cleanup reaches it after a failed assertion left this frame */
 	static struct e2e e;
-	e = (struct e2e){0};
+	e = (struct e2e){.extra_config = ONE_WORKER};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 	workload_adds(&e);
@@ -513,6 +516,7 @@ Test(pipeline, two_instances_one_stopped_midway_equal_one, .timeout = 400)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 	e2e_daemon_start(&e, 1);
+	cr_assert(e2e_log_has(&e, 0, "workers=3"), "apply.workers is not in force");
 	workload_adds(&e);
 	wait_applied(&e, N_RECORDS / 3);
 	cr_assert_eq(e2e_daemon_stop(&e, 1, SIGTERM), 0, "a stopped instance exits 0");

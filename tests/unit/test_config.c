@@ -85,6 +85,10 @@ Test(config, errors_name_file_line_and_reason)
 	    {BASE "batch.max_events = 100001\n",
 	     "t.conf:3: \"batch.max_events\" must be an integer "
 	     "between 1 and 100000, not \"100001\""},
+	    {BASE "apply.workers = 65\n",
+	     "t.conf:3: \"apply.workers\" must be an integer between 0 and 64, not \"65\""},
+	    {BASE "apply.workers = -1\n",
+	     "t.conf:3: \"apply.workers\" must be an integer between 0 and 64, not \"-1\""},
 	    {BASE "batch.max_events = 5x\n",
 	     "t.conf:3: \"batch.max_events\" must be an integer between 1 and 100000, not \"5x\""},
 	    {BASE "batch.max_events = 0x10\n", "t.conf:3: \"batch.max_events\" must be an integer "
@@ -180,6 +184,8 @@ Test(config, values_are_trimmed_checked_and_normalized)
 	    {"kafka.embedded.partitions = 12", "kafka.embedded.partitions", "12", 12},
 	    {"log.lag_interval_s = 1", "log.lag_interval_s", "1", 1},
 	    {"outbox.batch = 20", "outbox.batch", "20", 20},
+	    {"apply.workers = 1", "apply.workers", "1", 1},
+	    {"apply.workers = 64", "apply.workers", "64", 64},
 	    {"rules.sets = seed-2024 , extra_1", "rules.sets", "seed-2024,extra_1", 0},
 	    {"rules.sets = a", "rules.sets", "a", 0},
 	    {"log.level = debug", "log.level", "debug", 0},
@@ -266,6 +272,7 @@ Test(config, unset_keys_have_the_documented_defaults)
 	    {"metrics.textfile", NULL, 0},
 	    {"batch.max_events", "500", 500},
 	    {"batch.max_wait_ms", "100", 100},
+	    {"apply.workers", "0", 0},
 	    {"outbox.batch", "500", 500},
 	    {"retry.max_backoff_ms", "30000", 30000},
 	    {"shutdown.timeout_ms", "8000", 8000},
@@ -421,6 +428,7 @@ Test(config, print_shows_every_key_and_masks_secrets)
 	                   "metrics.textfile = # (default: none)\n"
 	                   "batch.max_events = 500 # (default)\n"
 	                   "batch.max_wait_ms = 2000\n"
+	                   "apply.workers = 0 # (default)\n"
 	                   "outbox.batch = 500 # (default)\n"
 	                   "retry.max_backoff_ms = 30000 # (default)\n"
 	                   "shutdown.timeout_ms = 8000 # (default)\n"
