@@ -7,6 +7,22 @@
 #include <stdio.h>
 #include <string.h>
 
+struct penalty_facts
+reconcile_penalty_facts(const struct event *ev, cs_date disclosed_on)
+{
+	return (struct penalty_facts){
+	    .decided_on = ev->decided_on,
+	    .categories = ev->categories,
+	    .field = ev->field,
+	    .has_fine = ev->has_fine,
+	    .fine_fen = ev->fine_fen,
+	    .producer = ev->producer,
+	    .severity = ev->severity,
+	    .published_on = ev->published_on,
+	    .disclosed_on = disclosed_on,
+	};
+}
+
 static void
 copy_str(char *dst, size_t dstsz, const char *src)
 {
@@ -132,17 +148,8 @@ apply_add_facts(struct record *rec, const struct event *ev, int64_t received_at,
 		return true;
 	}
 
-	struct penalty_facts pf = {
-	    .decided_on = ev->decided_on,
-	    .categories = ev->categories,
-	    .field = ev->field,
-	    .has_fine = ev->has_fine,
-	    .fine_fen = ev->fine_fen,
-	    .producer = ev->producer,
-	    .severity = ev->severity,
-	    .published_on = ev->published_on,
-	    .disclosed_on = date_beijing(received_at), /* credsync discloses it now */
-	};
+	/* credsync discloses it now */
+	struct penalty_facts pf = reconcile_penalty_facts(ev, date_beijing(received_at));
 	struct periods per;
 	char err[sizeof(ret->rej.detail)];
 	if (rules_periods(r, &pf, &per, err, sizeof(err)) < 0) {

@@ -95,4 +95,8 @@ void reconcile_event(const struct record *cur, const struct event *ev, int64_t r
 bool reconcile_expiry(const struct record *cur, cs_date today, int64_t now, const rules *r,
                       const calendar *cal, struct recon_result *ret);
 
+/* The facts of a penalty.issued event that its periods depend on (ev->producer is borrowed).
+ * disclosed_on: the day credsync first disclosed it, or DATE_NONE. */
+struct penalty_facts reconcile_penalty_facts(const struct event *ev, cs_date disclosed_on);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "event.h"
+#include "reconcile.h"
 #include "uscc.h"
 
 #define SYNOPSIS                                                                                   \
@@ -333,17 +334,7 @@ facts_from_event(const char *path, const rules *r, struct event *ev, struct pena
 		        event_type_name(ev->type));
 		return 2;
 	}
-	*pf = (struct penalty_facts){
-	    .decided_on = ev->decided_on,
-	    .categories = ev->categories,
-	    .field = ev->field,
-	    .has_fine = ev->has_fine,
-	    .fine_fen = ev->fine_fen,
-	    .producer = ev->producer,
-	    .severity = ev->severity,
-	    .published_on = ev->published_on,
-	    .disclosed_on = DATE_NONE,
-	};
+	*pf = reconcile_penalty_facts(ev, DATE_NONE);
 	return 0;
 }
 

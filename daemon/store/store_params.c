@@ -400,26 +400,35 @@ sq_arr_uuid(struct sq_arr *a, const char *s)
 		sq_arr_text(a, s);
 }
 
-void
-sq_arr_bytes(struct sq_arr *a, const void *b, size_t n)
+/* b[0..n) in bytea's hex form between open and close, for an array element or a COPY field. */
+static void
+put_hex(struct sq_arr *a, const char *open, const char *close, const void *b, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = b;
+	size_t lo = strlen(open), lc = strlen(close);
 
-	arr_sep(a);
-	/* "\\x..." : the array quoting turns \\ into the \ of bytea's hex form */
-	if (!arr_reserve(a, n * 2 + 5))
+	if (!arr_reserve(a, n * 2 + lo + lc))
 		return;
 	char *o = a->buf + a->len;
-	memcpy(o, "\"\\\\x", 4);
-	o += 4;
+	memcpy(o, open, lo);
+	o += lo;
 	for (size_t i = 0; i < n; i++) {
 		*o++ = hex[u[i] >> 4];
 		*o++ = hex[u[i] & 15];
 	}
-	*o++ = '"';
+	memcpy(o, close, lc);
+	o += lc;
 	a->len = (size_t)(o - a->buf);
 	a->buf[a->len] = '\0';
+}
+
+void
+sq_arr_bytes(struct sq_arr *a, const void *b, size_t n)
+{
+	arr_sep(a);
+	/* "\\x..." : the array quoting turns \\ into the \ of bytea's hex form */
+	put_hex(a, "\"\\\\x", "\"", b, n);
 }
 
 int
@@ -538,22 +547,9 @@ sq_copy_uuid(struct sq_arr *a, const char *s)
 void
 sq_copy_bytes(struct sq_arr *a, const void *b, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = b;
-
 	copy_sep(a);
-	/* "\\x...": COPY turns \\ into the \ of bytea's hex form */
-	if (!arr_reserve(a, n * 2 + 3))
-		return;
-	char *o = a->buf + a->len;
-	memcpy(o, "\\\\x", 3);
-	o += 3;
-	for (size_t i = 0; i < n; i++) {
-		*o++ = hex[u[i] >> 4];
-		*o++ = hex[u[i] & 15];
-	}
-	a->len = (size_t)(o - a->buf);
-	a->buf[a->len] = '\0';
+	/* \\x...: COPY turns \\ into the \ of bytea's hex form */
+	put_hex(a, "\\\\x", "", b, n);
 }
 
 void
