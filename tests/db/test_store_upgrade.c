@@ -58,7 +58,8 @@ rm_sqldir(const char *dir)
 	"', 'credit.out." site "', '" USCC_A "', '{\"id\":\"" id "\"}', " sent ");"
 
 /* What the upgrade must keep: every message (id, topic, key, payload, sent or not) in
- * publishing order, and every other row as it was. */
+ * publishing order, and every other row as it was (a record: the columns of 001-003; 004 adds
+ * the second early end's, empty on an old record and checked below). */
 static const char digest_sql[] =
     "SELECT md5(concat_ws('#', "
     "(SELECT string_agg(concat_ws('|', id, topic, key, payload, sent_at IS NOT NULL), ',' "
@@ -66,7 +67,11 @@ static const char digest_sql[] =
     "(SELECT string_agg(concat_ws('|', id, site, type, kind, uscc, list, decision_no, producer, "
     "subject_name, received_at, due_date, acked_at, ack_done_at, created_at), ',' ORDER BY id) "
     "FROM credsync.obligations), "
-    "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.records t), "
+    "(SELECT string_agg(row(uscc, kind, list, decision_no, status, added, producer, "
+    "subject_name, added_at, add_event_id, decided_on, categories, field, has_fine, fine_fen, "
+    "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, ended_by, "
+    "end_event_id, ended_on, repair_decision_no, created_at, updated_at)::text, ',' ORDER BY "
+    "uscc, kind, list, decision_no) FROM credsync.records), "
     "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.inbound t), "
     "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.consumer_offsets t), "
     "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.daily_summaries t)))";
