@@ -549,12 +549,12 @@ store_no_severity(store *st, cs_date from, size_t max, struct store_nosev *ret, 
 	for (int row = 0; row < PQntuples(res) && (size_t)row < max; row++) {
 		struct store_nosev *n = &ret[row];
 		int64_t d;
-		if (sq_get_str(res, row, 0, n->uscc, sizeof n->uscc, ebuf, sizeof ebuf) < 0 ||
-		    sq_get_str(res, row, 1, n->decision_no, sizeof n->decision_no, ebuf,
-		               sizeof ebuf) < 0 ||
-		    sq_get_str(res, row, 2, n->producer, sizeof n->producer, ebuf, sizeof ebuf) <
+		if (sq_get_str(res, row, 0, n->uscc, sizeof(n->uscc), ebuf, sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, row, 1, n->decision_no, sizeof(n->decision_no), ebuf,
+		               sizeof(ebuf)) < 0 ||
+		    sq_get_str(res, row, 2, n->producer, sizeof(n->producer), ebuf, sizeof(ebuf)) <
 		        0 ||
-		    sq_get_i64(res, row, 3, &d, ebuf, sizeof ebuf) < 0) {
+		    sq_get_i64(res, row, 3, &d, ebuf, sizeof(ebuf)) < 0) {
 			snprintf(err, errsz, "%s: %s", what, ebuf);
 			rc = -1;
 			break;
