@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Sets the process's test-only override: offset_s seconds added to the real time, or, when
  * fixed_now is neither NULL nor "", that RFC 3339 instant (then the offset is ignored).
@@ -27,5 +28,9 @@ int64_t clock_now(void);
 /* Milliseconds of CLOCK_MONOTONIC, for timeouts, intervals and rates: never jumps with the
  * wall clock and ignores the test-only override. Thread-safe. */
 int64_t clock_mono_ms(void);
+
+/* The CLOCK_MONOTONIC instant ms milliseconds from now, for pthread_cond_timedwait on a
+ * condition variable whose clock is CLOCK_MONOTONIC. Thread-safe. */
+struct timespec clock_mono_after(long ms);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
 
@@ -53,20 +54,6 @@ struct applier {
 };
 
 /* The absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
-static struct timespec
-deadline_in(long ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 static int
 cond_init(pthread_cond_t *cv)
 {
@@ -105,7 +92,7 @@ static void
 nap(struct worker *w, long ms)
 {
 	applier *a = w->a;
-	struct timespec until = deadline_in(ms);
+	struct timespec until = clock_mono_after(ms);
 	pthread_mutex_lock(&a->mu);
 	while (!a->stopping && pthread_cond_timedwait(&w->cv, &a->mu, &until) != ETIMEDOUT)
 		;
@@ -285,7 +272,7 @@ worker_of(const applier *a, const rd_kafka_message_t *m)
 bool
 applier_room(applier *a, int timeout_ms)
 {
-	struct timespec until = deadline_in(timeout_ms);
+	struct timespec until = clock_mono_after(timeout_ms);
 	bool room = false;
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
@@ -373,7 +360,7 @@ out:
 bool
 applier_idle(applier *a, int timeout_ms)
 {
-	struct timespec until = deadline_in(timeout_ms);
+	struct timespec until = clock_mono_after(timeout_ms);
 	bool idle = false;
 	pthread_mutex_lock(&a->mu);
 	for (;;) {

@@ -153,26 +153,12 @@ jobs_give_snapshot(jobs *j, const struct pipeline_stats *ps,
 	pthread_mutex_unlock(&j->mu);
 }
 
-static struct timespec
-mono_after(long ms)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 /* Asks the main loop for a snapshot and copies it (or the previous one, when the main loop
  * does not answer in time) into ret_ps / *ret_offsets (a copy to destroy, NULL when none). */
 static void
 take_snapshot(jobs *j, struct pipeline_stats *ret_ps, rd_kafka_topic_partition_list_t **ret_offsets)
 {
-	struct timespec until = mono_after(SNAPSHOT_WAIT_MS);
+	struct timespec until = clock_mono_after(SNAPSHOT_WAIT_MS);
 	pthread_mutex_lock(&j->mu);
 	j->served = false;
 	atomic_store(&j->want, true);
@@ -328,7 +314,7 @@ run(void *arg)
 		if (wait <= 0)
 			continue;
 		/* woken early only by jobs_stop (a snapshot given wakes it too: it waits on) */
-		struct timespec until = mono_after(wait);
+		struct timespec until = clock_mono_after(wait);
 		pthread_mutex_lock(&j->mu);
 		while (!atomic_load(&j->stop))
 			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT)
