@@ -24,6 +24,8 @@ static const struct {
      "history -c FILE USCC           everything known about one subject, in time order"},
     {"rejects", ctl_rejects,
      "rejects -c FILE [--producer P] [--since T] [--limit N]   refused messages, newest first"},
+    {"retry", ctl_retry,
+     "retry -c FILE ID|--all-failed  apply again messages the database refused (failed)"},
     {"resend", ctl_resend,
      "resend -c FILE ID              have the running credsyncd publish a message again"},
     {"late", ctl_late,

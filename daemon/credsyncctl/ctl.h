@@ -24,6 +24,7 @@ int ctl_status(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_rejects(int argc, char **argv);
 int ctl_resend(int argc, char **argv);
+int ctl_retry(int argc, char **argv);
 int ctl_reconcile(int argc, char **argv);
 int ctl_late(int argc, char **argv);
 

@@ -29,6 +29,9 @@ help(FILE *fp)
 	    "FILE, credsyncd's configuration file): when consumed, the producer, the reason\n"
 	    "code, where it was read (topic [partition] @ offset), the subject and the\n"
 	    "detail. Times are Beijing time (UTC+08:00).\n"
+	    "With them, reason \"failed\": the messages the database refused for good (the\n"
+	    "detail is its SQLSTATE and message), not the producer's fault and not published\n"
+	    "as rejects; credsyncctl retry applies them once the cause is fixed.\n"
 	    "\n"
 	    "  -c, --config FILE  credsyncd's configuration file\n"
 	    "  --producer P       only messages of producer P (read from credit.in.P)\n"
@@ -37,7 +40,8 @@ help(FILE *fp)
 	    "  --limit N          at most N messages, 1 to %d (default %d)\n"
 	    "  --json             print {\"total\": M, \"rejects\": [...]}; M counts every match,\n"
 	    "                     beyond the limit too; each reject has a reject_id, the id\n"
-	    "                     of its credit.reject message (for credsyncctl resend)\n"
+	    "                     of its credit.reject message (for credsyncctl resend),\n"
+	    "                     an outcome (rejected or failed) and a sqlstate (failed)\n"
 	    "  --help             print this help\n"
 	    "\n"
 	    "Exit status: 0 success (also when nothing was refused), 1 the database could\n"
@@ -45,11 +49,14 @@ help(FILE *fp)
 	    LIMIT_MAX, LIMIT_DEFAULT);
 }
 
+/* Failed messages (refused by the database, not by credsyncd) come with them: reason "failed",
+ * the server's SQLSTATE and message. */
 static const char rejects_sql[] = "SELECT " CTL_EPOCH(
-    "stored_at") ", producer, reason, topic, partition, \"offset\", uscc, "
-                 "event_id, detail, " CTL_EPOCH(
-                     "kafka_ts") ", count(*) OVER () "
-                                 "FROM credsync.inbound WHERE outcome = 'rejected' "
+    "stored_at") ", producer, CASE outcome WHEN 'failed' THEN 'failed' ELSE reason END, "
+                 "topic, partition, \"offset\", uscc, event_id, "
+                 "CASE outcome WHEN 'failed' THEN sqlstate || ': ' || error ELSE detail END, "
+                 CTL_EPOCH("kafka_ts") ", count(*) OVER (), outcome, sqlstate "
+                                 "FROM credsync.inbound WHERE outcome IN ('rejected', 'failed') "
                                  "AND ($1::text IS NULL OR producer = $1::text OR topic = "
                                  "'credit.in.' || $1::text) "
                                  "AND ($2::bigint IS NULL OR stored_at >= "
@@ -60,7 +67,8 @@ static const struct ctl_col rejects_cols[] = {
     {"stored_at", CTL_COL_TIME}, {"producer", CTL_COL_STR},  {"reason", CTL_COL_STR},
     {"topic", CTL_COL_STR},      {"partition", CTL_COL_INT}, {"offset", CTL_COL_INT},
     {"uscc", CTL_COL_STR},       {"event_id", CTL_COL_STR},  {"detail", CTL_COL_STR},
-    {"kafka_ts", CTL_COL_TIME},  {"total", CTL_COL_SKIP},
+    {"kafka_ts", CTL_COL_TIME},  {"total", CTL_COL_SKIP},      {"outcome", CTL_COL_STR},
+    {"sqlstate", CTL_COL_STR},
 };
 
 /* --since: an instant with its offset, or a Beijing day. Returns 0 or -1. */
@@ -113,8 +121,10 @@ rejects_json(const PGresult *r)
 	for (int i = 0; ok && i < PQntuples(r); i++) {
 		char id[37];
 		reject_id(r, i, id);
-		ok = ctl_json_set(json_array_get(list, (size_t)i), "reject_id", json_string(id)) ==
-		     0;
+		/* A failed message got no reject message. */
+		bool failed = strcmp(ctl_db_str(r, i, 11), "failed") == 0;
+		ok = ctl_json_set(json_array_get(list, (size_t)i), "reject_id",
+		                  failed ? json_null() : json_string(id)) == 0;
 	}
 	ok = ok &&
 	     ctl_json_set(out, "total",

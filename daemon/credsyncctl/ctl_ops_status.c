@@ -40,16 +40,20 @@ help(FILE *fp)
 	    "  - the repair applications overdue: not accepted, or not decided, within their\n"
 	    "    channel's working days, with their application number, channel, step and due\n"
 	    "    date;\n"
+	    "  - the messages the database refused for good (failed, oldest first): where\n"
+	    "    they were read, their SQLSTATE and error (credsyncctl retry);\n"
 	    "  - per producer (and site, for acknowledgements): the last message consumed.\n"
 	    "Times are Beijing time (UTC+08:00).\n"
 	    "\n"
 	    "  -c, --config FILE  credsyncd's configuration file\n"
 	    "  --json             print one JSON object: now, today, kafka, partitions, backlog,\n"
-	    "                     breaches, applications_overdue, producers, ok\n"
+	    "                     breaches, applications_overdue, producers, failed,\n"
+	    "                     failed_total, ok\n"
 	    "  --help             print this help\n"
 	    "\n"
 	    "Exit status: 0 nothing overdue, 1 an obligation is overdue (a breach), a repair\n"
-	    "application is overdue or the database could not be read, 2 usage error. Monitoring "
+	    "application is overdue, a message failed or the database could not be read, 2\n"
+	    "usage error. Monitoring "
 	    "can alert on exit status 1;\n"
 	    "an unreachable Kafka is reported but is not a failure.\n");
 }
@@ -235,8 +239,14 @@ static const char producers_sql[] = "SELECT producer, " CTL_EPOCH("max(kafka_ts)
                       "FROM credsync.inbound WHERE producer IS NOT NULL GROUP BY producer ORDER BY "
                       "producer";
 
+/* $2: how many are listed. The messages the database refused for good (issue 14), oldest first. */
+static const char failed_sql[] =
+    "SELECT " CTL_EPOCH("stored_at") ", topic, partition, \"offset\", event_id, uscc, sqlstate, "
+    "error, count(*) OVER () FROM credsync.inbound WHERE outcome = 'failed' "
+    "ORDER BY stored_at, topic, partition, \"offset\" LIMIT $2::integer";
+
 struct status {
-	PGresult *parts, *backlog, *breaches, *producers, *apps, *apps_count;
+	PGresult *parts, *backlog, *breaches, *producers, *apps, *apps_count, *failed;
 	int64_t *high;
 	struct kafka_state kafka;
 	char today[DATE_STRLEN];
@@ -251,6 +261,7 @@ status_free(struct status *s)
 	PQclear(s->producers);
 	PQclear(s->apps);
 	PQclear(s->apps_count);
+	PQclear(s->failed);
 	free(s->high);
 }
 
@@ -280,7 +291,9 @@ status_read(ctl_db *db, const config *cfg, struct status *s, char *err, size_t e
 	    (s->apps = ctl_db_query(db, "could not read the overdue repair applications", apps_sql,
 	                            2, p, err, errsz)) == NULL ||
 	    (s->apps_count = ctl_db_query(db, "could not count the overdue repair applications",
-	                                  apps_count_sql, 1, p, err, errsz)) == NULL)
+	                                  apps_count_sql, 1, p, err, errsz)) == NULL ||
+	    (s->failed = ctl_db_query(db, "could not read the failed messages", failed_sql, 2, p,
+	                              err, errsz)) == NULL)
 		return -1;
 	PQclear(ctl_db_query(db, "could not end the transaction", "COMMIT", 0, NULL, err, errsz));
 	s->high = malloc(((size_t)PQntuples(s->parts) + 1) * sizeof(*s->high));
@@ -323,6 +336,11 @@ static const struct ctl_col app_cols[] = {
     {"due_date", CTL_COL_STR}, {"channel", CTL_COL_STR}, {"application_no", CTL_COL_STR},
     {"step", CTL_COL_STR},     {"uscc", CTL_COL_STR},    {"decision_no", CTL_COL_STR},
 };
+static const struct ctl_col failed_cols[] = {
+    {"stored_at", CTL_COL_TIME}, {"topic", CTL_COL_STR},    {"partition", CTL_COL_INT},
+    {"offset", CTL_COL_INT},     {"event_id", CTL_COL_STR}, {"uscc", CTL_COL_STR},
+    {"sqlstate", CTL_COL_STR},   {"error", CTL_COL_STR},    {"total", CTL_COL_SKIP},
+};
 static const struct ctl_col producer_cols[] = {
     {"producer", CTL_COL_STR},
     {"last_kafka_ts", CTL_COL_TIME},
@@ -337,11 +355,19 @@ apps_overdue(const struct status *s)
 	return ctl_db_i64(s->apps_count, 0, 0);
 }
 
-/* Something is late: an obligation in breach or a repair application overdue. */
+/* The messages stored as failed and not retried yet. */
+static int64_t
+failed_count(const struct status *s)
+{
+	return PQntuples(s->failed) > 0 ? ctl_db_i64(s->failed, 0, 8) : 0;
+}
+
+/* Something is wrong: an obligation in breach, a repair application overdue, or a message
+ * the database refused. */
 static bool
 status_late(const struct status *s)
 {
-	return ctl_db_i64(s->backlog, 0, 4) > 0 || apps_overdue(s) > 0;
+	return ctl_db_i64(s->backlog, 0, 4) > 0 || apps_overdue(s) > 0 || failed_count(s) > 0;
 }
 
 static json_t *
@@ -349,8 +375,9 @@ status_json(const struct status *s)
 {
 	json_t *out = json_object(), *parts = json_array(), *backlog = json_array(),
 	       *breaches = json_array(), *producers = json_array(), *kafka = json_object(),
-	       *apps = json_array();
+	       *apps = json_array(), *failed = json_array();
 	bool ok = ctl_json_rows(parts, s->parts, partition_cols, N(partition_cols)) == 0 &&
+	          ctl_json_rows(failed, s->failed, failed_cols, N(failed_cols)) == 0 &&
 	          ctl_json_rows(apps, s->apps, app_cols, N(app_cols)) == 0 &&
 	          ctl_json_rows(backlog, s->backlog, backlog_cols, N(backlog_cols)) == 0 &&
 	          ctl_json_rows(breaches, s->breaches, breach_cols, N(breach_cols)) == 0 &&
@@ -375,8 +402,11 @@ status_json(const struct status *s)
 	     ctl_json_set(out, "breaches", json_incref(breaches)) == 0 &&
 	     ctl_json_set(out, "applications_overdue", json_incref(apps)) == 0 &&
 	     ctl_json_set(out, "producers", json_incref(producers)) == 0 &&
+	     ctl_json_set(out, "failed", json_incref(failed)) == 0 &&
+	     ctl_json_set(out, "failed_total", json_integer(failed_count(s))) == 0 &&
 	     ctl_json_set(out, "ok", json_boolean(!status_late(s))) == 0;
 	json_decref(apps);
+	json_decref(failed);
 	json_decref(kafka);
 	json_decref(parts);
 	json_decref(backlog);
@@ -449,6 +479,36 @@ print_breaches(const struct status *s)
 		}
 	}
 	printf("\nbreaches (overdue, oldest first, at most %d):\n", BREACHES_SHOWN);
+	ctl_table_print(t, stdout, "  ");
+	ctl_table_free(t);
+	return 0;
+}
+
+static int
+print_failed(const struct status *s)
+{
+	static const char *const head[] = {"STORED (UTC+8)", "READ FROM", "EVENT", "USCC",
+	                                   "SQLSTATE",       "ERROR"};
+	const PGresult *r = s->failed;
+	ctl_table *t = ctl_table_new(6, head);
+
+	if (t == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		char when[TIME_STRLEN], where[300];
+		snprintf(where, sizeof(where), "%s [%s] @ %s", ctl_db_str(r, i, 1),
+		         ctl_db_str(r, i, 2), ctl_db_str(r, i, 3));
+		const char *row[] = {ctl_time_text(r, i, 0, when), where,
+		                     ctl_text(r, i, 4),            ctl_text(r, i, 5),
+		                     ctl_text(r, i, 6),            ctl_text(r, i, 7)};
+		if (ctl_table_add(t, row) < 0) {
+			ctl_table_free(t);
+			return -1;
+		}
+	}
+	printf("\nfailed messages (refused by the database, oldest first, at most %d; "
+	       "credsyncctl retry applies them once the cause is fixed):\n",
+	       BREACHES_SHOWN);
 	ctl_table_print(t, stdout, "  ");
 	ctl_table_free(t);
 	return 0;
@@ -560,6 +620,9 @@ status_text(const struct status *s)
 		return -1;
 	if (apps > 0 && print_apps(s) < 0)
 		return -1;
+	int64_t failed = failed_count(s);
+	if (failed > 0 && print_failed(s) < 0)
+		return -1;
 	if (print_producers(s) < 0)
 		return -1;
 	if (overdue > 0)
@@ -568,7 +631,10 @@ status_text(const struct status *s)
 	if (apps > 0)
 		printf("%sNOT OK: %lld repair application%s overdue\n", overdue > 0 ? "" : "\n",
 		       (long long)apps, apps == 1 ? "" : "s");
-	if (overdue == 0 && apps == 0)
+	if (failed > 0)
+		printf("%sNOT OK: %lld message%s failed (refused by the database)\n",
+		       overdue > 0 || apps > 0 ? "" : "\n", (long long)failed, failed == 1 ? "" : "s");
+	if (overdue == 0 && apps == 0 && failed == 0)
 		printf("\nok: nothing overdue\n");
 	return 0;
 }

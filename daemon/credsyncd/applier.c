@@ -36,7 +36,8 @@ struct worker {
 	pthread_cond_t cv; /* a job arrived, or stop */
 	struct job *head, *tail;
 	size_t queued;
-	bool busy; /* applying a job */
+	bool busy;    /* applying a job */
+	bool stalled; /* retrying a job that failed for a reason that is not its messages' */
 };
 
 struct applier {
@@ -120,48 +121,219 @@ reconnect(struct worker *w)
 	}
 }
 
-/* Applies one job, retrying infrastructure failures with the same messages until it commits
- * or the applier stops. A fenced job is dropped: whoever holds the partition now applies its
- * messages, and the main thread rewinds the consumer. */
+/* Whether a failure with this SQLSTATE may go away by itself, so that the same messages are
+ * tried again as they are: no answer from the server (""), a connection or resource
+ * problem, a shutdown or a cancel (ours: a statement or lock timeout), a serialization
+ * failure or a deadlock. Anything else the server says about a batch (a constraint, a
+ * trigger, a value it cannot store, a bug of ours) is taken as permanent for the messages
+ * once it came PERMANENT_TRIES times in a row. */
+static bool
+transient(const char *sqlstate)
+{
+	static const char *const classes[] = {
+	    "08", /* connection exception */
+	    "40", /* transaction rollback: serialization failure, deadlock */
+	    "53", /* insufficient resources: disk full, out of memory, too many connections */
+	    "57", /* operator intervention: admin shutdown, cannot connect now, query canceled */
+	    "58", /* system error: I/O */
+	    "XX", /* internal error, data corrupted: not the message's fault */
+	};
+	if (sqlstate[0] == '\0' || strcmp(sqlstate, "55P03") == 0 || /* lock_not_available */
+	    strcmp(sqlstate, "25P03") == 0) /* idle_in_transaction_session_timeout */
+		return true;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(sqlstate, classes[i], 2) == 0)
+			return true;
+	return false;
+}
+
+#define PERMANENT_TRIES 3
+#define FAILED_ERRSZ    1024
+
+/* One job being applied: its messages' failure marks (pipeline_failure), and the subjects of
+ * the messages found failing, whose later messages in the job are held back with them. */
+struct jobrun {
+	const struct job *j;
+	struct pipeline_failure *fail;
+	char (*errors)[FAILED_ERRSZ];
+	char (*sqlstates)[6];
+	char (*failed_usccs)[USCC_BUF];
+	size_t n_failed;
+	bool any_failed;
+};
+
+static bool
+subject_failed(const struct jobrun *r, const char *uscc)
+{
+	for (size_t i = 0; i < r->n_failed; i++)
+		if (strcmp(r->failed_usccs[i], uscc) == 0)
+			return true;
+	return false;
+}
+
+/* Marks message i failed with sqlstate and error; its subject's later messages follow it. */
 static void
-apply_job(struct worker *w, const struct job *j)
+mark_failed(struct worker *w, struct jobrun *r, size_t i, const char *sqlstate, const char *error)
+{
+	snprintf(r->sqlstates[i], sizeof(r->sqlstates[i]), "%s", sqlstate);
+	snprintf(r->errors[i], sizeof(r->errors[i]), "%s", error);
+	r->fail[i] = (struct pipeline_failure){r->sqlstates[i], r->errors[i]};
+	r->any_failed = true;
+	char uscc[USCC_BUF];
+	if (pipeline_subject(w->a->p, r->j->msgs[i], uscc) && !subject_failed(r, uscc))
+		memcpy(r->failed_usccs[r->n_failed++], uscc, USCC_BUF);
+}
+
+/* Holds back the messages of [lo, hi) whose subject failed earlier in the job (docs: an
+ * earlier message of the subject failed): they are stored as failed too, so that `credsyncctl
+ * retry` applies them after it, in order, instead of letting them overtake it. */
+static void
+hold_back(struct worker *w, struct jobrun *r, size_t lo, size_t hi)
+{
+	char uscc[USCC_BUF];
+	for (size_t i = lo; i < hi && r->n_failed > 0; i++) {
+		if (r->fail[i].sqlstate != NULL || !pipeline_subject(w->a->p, r->j->msgs[i], uscc) ||
+		    !subject_failed(r, uscc))
+			continue;
+		size_t first = 0;
+		char fuscc[USCC_BUF];
+		while (first < i &&
+		       !(r->fail[first].sqlstate != NULL &&
+		         pipeline_subject(w->a->p, r->j->msgs[first], fuscc) &&
+		         strcmp(fuscc, uscc) == 0))
+			first++;
+		const rd_kafka_message_t *m = r->j->msgs[first];
+		snprintf(r->errors[i], sizeof(r->errors[i]),
+		         "not applied: an earlier message of the subject failed (topic %s partition "
+		         "%d offset %lld)",
+		         rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
+		memcpy(r->sqlstates[i], r->sqlstates[first], sizeof(r->sqlstates[i]));
+		r->fail[i] = (struct pipeline_failure){r->sqlstates[i], r->errors[i]};
+	}
+}
+
+static bool
+all_marked(const struct jobrun *r, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi; i++)
+		if (r->fail[i].sqlstate == NULL)
+			return false;
+	return true;
+}
+
+/* Applies the messages [lo, hi) of a job in one transaction, retrying infrastructure failures
+ * with the same messages until it commits or the applier stops. A failure the server gives
+ * for the messages themselves (see transient), tries times in a row, splits the range in two
+ * halves applied in order, recursively, down to the single messages that fail alone: those
+ * are stored as failed and everything else goes on. Returns 0 (committed), STORE_FENCED or
+ * -1 (stopping). */
+static int
+apply_range(struct worker *w, struct jobrun *r, size_t lo, size_t hi, int tries)
 {
 	applier *a = w->a;
 	char err[1024];
 	long wait = 0;
-	int conflicts = 0;
+	int conflicts = 0, permanent = 0;
 	while (!stopping(a)) {
-		int rc = pipeline_apply(a->p, w->st, j->msgs, j->n, err, sizeof(err));
+		hold_back(w, r, lo, hi);
+		int rc = pipeline_apply(a->p, w->st, r->j->msgs + lo, hi - lo,
+		                        r->any_failed ? r->fail + lo : NULL, err, sizeof(err));
 		if (rc == 0) {
+			if (wait != 0) {
+				pthread_mutex_lock(&a->mu);
+				w->stalled = false;
+				pthread_mutex_unlock(&a->mu);
+			}
 			if (a->conf.hooks.applied != NULL)
-				a->conf.hooks.applied(a->conf.hooks.arg, j->msgs, j->n);
-			return;
+				a->conf.hooks.applied(a->conf.hooks.arg, r->j->msgs + lo, hi - lo);
+			return 0;
 		}
 		if (rc == STORE_FENCED) {
 			log_kv(LOG_LVL_NOTICE,
 			       "batch fenced: a partition moved to another instance",
-			       "messages=%zu worker=%zu", j->n, w->ix);
+			       "messages=%zu worker=%zu", r->j->n, w->ix);
 			pthread_mutex_lock(&a->mu);
 			a->fenced = true;
 			pthread_mutex_unlock(&a->mu);
-			return;
+			return STORE_FENCED;
 		}
 		if (rc == STORE_CONFLICT && ++conflicts <= CONFLICT_RETRIES) {
 			log_kv(LOG_LVL_INFO, "batch rolled back by a lock conflict, retrying",
-			       "error=%s messages=%zu worker=%zu", log_qs(err), j->n, w->ix);
+			       "error=%s messages=%zu worker=%zu", log_qs(err), hi - lo, w->ix);
 			continue;
 		}
 		conflicts = 0;
+		const char *state = store_sqlstate(w->st);
+		/* When only failed messages are left, the failure is not theirs: storing them
+		 * must succeed, so that is an outage. */
+		if (!transient(state) && !all_marked(r, lo, hi) && ++permanent >= tries) {
+			if (hi - lo == 1) {
+				const char *msg = store_sqlmsg(w->st);
+				mark_failed(w, r, lo, state, msg[0] != '\0' ? msg : err);
+				continue; /* stores it */
+			}
+			log_kv(LOG_LVL_WARN, "batch refused, applying it in halves to find the cause",
+			       "error=%s sqlstate=%s messages=%zu worker=%zu", log_qs(err), state,
+			       hi - lo, w->ix);
+			size_t mid = lo + (hi - lo) / 2;
+			rc = apply_range(w, r, lo, mid, 1);
+			return rc != 0 ? rc : apply_range(w, r, mid, hi, 1);
+		}
 		if (a->conf.hooks.failed != NULL)
 			a->conf.hooks.failed(a->conf.hooks.arg);
 		wait = backoff(a, wait);
 		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
-		       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs(err), j->n, wait,
-		       w->ix);
+		       "error=%s sqlstate=%s messages=%zu retry_ms=%ld worker=%zu", log_qs(err),
+		       state[0] ? state : "\"\"", hi - lo, wait, w->ix);
+		pthread_mutex_lock(&a->mu);
+		w->stalled = true;
+		pthread_mutex_unlock(&a->mu);
 		nap(w, wait);
 		reconnect(w);
 	}
 	/* Stopping: the batch was rolled back; its messages are read again at the next start. */
+	return -1;
+}
+
+/* Applies one job (see apply_range). A fenced job is dropped: whoever holds the partition now
+ * applies its messages, and the main thread rewinds the consumer. */
+static void
+apply_job(struct worker *w, const struct job *j)
+{
+	struct jobrun r = {.j = j};
+	size_t n = j->n ? j->n : 1;
+	long wait = 0;
+	for (;;) {
+		r.fail = calloc(n, sizeof(*r.fail));
+		r.errors = calloc(n, sizeof(*r.errors));
+		r.sqlstates = calloc(n, sizeof(*r.sqlstates));
+		r.failed_usccs = calloc(n, sizeof(*r.failed_usccs));
+		if (r.fail != NULL && r.errors != NULL && r.sqlstates != NULL &&
+		    r.failed_usccs != NULL) {
+			(void)apply_range(w, &r, 0, j->n, PERMANENT_TRIES);
+			break;
+		}
+		free(r.fail);
+		free(r.errors);
+		free(r.sqlstates);
+		free(r.failed_usccs);
+		r = (struct jobrun){.j = j};
+		if (stopping(w->a))
+			break;
+		wait = backoff(w->a, wait);
+		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
+		       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs("out of memory"),
+		       j->n, wait, w->ix);
+		nap(w, wait);
+	}
+	pthread_mutex_lock(&w->a->mu);
+	w->stalled = false;
+	pthread_cond_broadcast(&w->a->done);
+	pthread_mutex_unlock(&w->a->mu);
+	free(r.fail);
+	free(r.errors);
+	free(r.sqlstates);
+	free(r.failed_usccs);
 }
 
 static void *
@@ -372,6 +544,17 @@ applier_idle(applier *a, int timeout_ms)
 	}
 	pthread_mutex_unlock(&a->mu);
 	return idle;
+}
+
+bool
+applier_stalled(applier *a)
+{
+	pthread_mutex_lock(&a->mu);
+	bool stalled = false;
+	for (size_t i = 0; i < a->n && !stalled; i++)
+		stalled = a->w[i].stalled;
+	pthread_mutex_unlock(&a->mu);
+	return stalled;
 }
 
 bool

@@ -3,7 +3,12 @@
  * partition number), so the messages of a partition are applied in order, one transaction at
  * a time; workers run side by side on different partitions. Two workers
  * touching one subject serialise on the subject's advisory lock, and the offsets'
- * compare-and-set in each batch's transaction keeps the effect exactly once. */
+ * compare-and-set in each batch's transaction keeps the effect exactly once.
+ * A batch that fails because the database is unavailable is tried again as it is until it
+ * commits; one the server refuses for its content (a constraint, a trigger: any SQLSTATE but
+ * the transient ones of applier.c) three times in a row is applied in halves, recursively,
+ * until the messages that fail alone are found: they are stored as failed (pipeline.h), with
+ * the later messages of their subjects in the same batch, and everything else is applied. */
 #ifndef CREDSYNC_APPLIER_H
 #define CREDSYNC_APPLIER_H
 
@@ -51,6 +56,11 @@ int applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n);
 /* Waits up to timeout_ms until no worker has a job, queued or running. Returns true when idle.
  * A worker retrying a failed batch stays busy until it succeeds or the applier stops. */
 bool applier_idle(applier *a, int timeout_ms);
+
+/* Whether a worker is retrying a batch that failed for a reason that is not its messages' (the
+ * database is unavailable): no more work should be consumed until it clears; the caller keeps
+ * serving the consumer with its partitions paused. */
+bool applier_stalled(applier *a);
 
 /* Whether a batch was fenced (a partition lost to another instance) since the last call: the
  * caller waits for applier_idle and rewinds the consumer to the held offsets. */

@@ -604,11 +604,18 @@ main(int argc, char **argv)
 			reload = 0;
 			do_reload(&d);
 		}
-		/* No room: the workers are behind (or retrying); consume once they catch up. */
+		/* The database is unavailable: the consumer stays in its group, paused, and what
+		 * was consumed stays queued until the workers can apply it. No room: the workers
+		 * are behind; consume once they catch up. */
 		size_t n = 0;
-		if (applier_room(d.app, 100))
-			n = kafka_consume_batch(d.k, d.msgs, max,
-			                        (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
+		if (applier_stalled(d.app)) {
+			kafka_pause_serve(d.k, 100);
+		} else {
+			kafka_resume(d.k);
+			if (applier_room(d.app, 100))
+				n = kafka_consume_batch(
+				    d.k, d.msgs, max, (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
+		}
 		if (n > 0)
 			submit_batch(&d, d.msgs, n);
 		after_round(&d);

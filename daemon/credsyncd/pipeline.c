@@ -39,7 +39,8 @@ struct pipeline {
 
 /* What one message became, before the write. */
 struct item {
-	enum { IT_EVENT, IT_ACK, IT_REJECT, IT_IGNORED } kind;
+	/* IT_FAILED: refused by the database for good (pipeline_failure); stored as 'failed' */
+	enum { IT_EVENT, IT_ACK, IT_REJECT, IT_IGNORED, IT_FAILED } kind;
 	struct event ev;
 	struct ack ack;
 	struct reject rej;
@@ -398,20 +399,30 @@ topic_suffix(const char *topic, const char *prefix)
 	return strncmp(topic, prefix, n) == 0 ? topic + n : NULL;
 }
 
-/* Parses every message of the batch into items; collects keys, subjects and event ids. */
+/* Parses every message of the batch into items; collects keys, subjects and event ids. A
+ * message marked failed is only parsed for its event id and subject, which it is stored
+ * with. */
 static void
-classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n)
+classify(pipeline *p, struct batch *b, const struct pipeline_msg *msgs, size_t n,
+         const struct pipeline_failure *fail)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &b->items[i];
-		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+		const char *topic = msgs[i].topic;
 		const char *producer = topic_suffix(topic, IN_PREFIX);
 		const char *site = topic_suffix(topic, ACK_PREFIX);
-		const char *payload = msgs[i]->payload ? msgs[i]->payload : "";
+		const char *payload = msgs[i].payload ? msgs[i].payload : "";
 
 		it->rec = -1;
+		if (fail != NULL && fail[i].sqlstate != NULL) {
+			it->kind = IT_FAILED;
+			if (producer != NULL)
+				(void)event_parse(payload, msgs[i].len, producer, p->r, &it->ev,
+				                  &it->rej);
+			continue;
+		}
 		if (producer != NULL) {
-			if (event_parse(payload, msgs[i]->len, producer, p->r, &it->ev, &it->rej) <
+			if (event_parse(payload, msgs[i].len, producer, p->r, &it->ev, &it->rej) <
 			    0) {
 				it->kind = IT_REJECT;
 				continue;
@@ -421,7 +432,7 @@ classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n
 			it->id_ix = b->n_ids;
 			memcpy(b->ids[b->n_ids++], it->ev.event_id, UUID_STRLEN);
 		} else if (site != NULL) {
-			it->kind = ack_parse(payload, msgs[i]->len, site, &it->ack, &it->rej) < 0
+			it->kind = ack_parse(payload, msgs[i].len, site, &it->ack, &it->rej) < 0
 			               ? IT_REJECT
 			               : IT_ACK;
 		} else {
@@ -432,7 +443,7 @@ classify(pipeline *p, struct batch *b, rd_kafka_message_t *const *msgs, size_t n
 
 static int
 reject_item(struct batch *b, struct item *it, const char *topic, const char *producer,
-            const rd_kafka_message_t *msg)
+            const struct pipeline_msg *msg)
 {
 	char name[512], id[UUID_STRLEN];
 	snprintf(name, sizeof(name), "reject|%s|%d|%lld", topic, (int)msg->partition,
@@ -509,7 +520,7 @@ reconcile_item(const pipeline *p, struct batch *b, struct item *it, int64_t rece
  * been refused on arrival. The end is either earlier in this batch or in an earlier one.
  * uscc: the record's subject (the outbox key; lives as long as the batch). */
 static int
-refuse_early_end(store *st, struct batch *b, rd_kafka_message_t *const *msgs, size_t upto,
+refuse_early_end(store *st, struct batch *b, const struct pipeline_msg *msgs, size_t upto,
                  const struct refused_end *re, const char *uscc, char *err, size_t errsz)
 {
 	const char *reason = reject_reason_name(re->rej.reason);
@@ -519,10 +530,10 @@ refuse_early_end(store *st, struct batch *b, rd_kafka_message_t *const *msgs, si
 		if (it->kind != IT_EVENT || strcmp(it->ev.event_id, re->event_id) != 0 ||
 		    it->outcome != INB_APPLIED)
 			continue;
-		const char *topic = rd_kafka_topic_name(msgs[j]->rkt);
+		const char *topic = msgs[j].topic;
 		it->kind = IT_REJECT;
 		it->rej = re->rej;
-		if (reject_item(b, it, topic, re->producer, msgs[j]) < 0) {
+		if (reject_item(b, it, topic, re->producer, &msgs[j]) < 0) {
 			snprintf(err, errsz, "out of memory encoding a reject");
 			return -1;
 		}
@@ -597,9 +608,33 @@ note_offset(pipeline *p, struct batch *b, const char *topic, int32_t partition, 
 	tp->epoch = held_epoch(p, topic, partition);
 }
 
-int
-pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n, char *err,
-               size_t errsz)
+/* Stores a message refused for good, in the open batch. */
+static int
+fail_item(store *st, const struct item *it, const struct pipeline_msg *msg,
+          const struct pipeline_failure *f, char *err, size_t errsz)
+{
+	const char *topic = msg->topic;
+	const char *producer = topic_suffix(topic, IN_PREFIX);
+	struct store_inbound in = {
+	    .topic = topic,
+	    .partition = msg->partition,
+	    .offset = msg->offset,
+	    .event_id = it->ev.event_id[0] ? it->ev.event_id : NULL,
+	    .producer = producer ? producer : topic_suffix(topic, ACK_PREFIX),
+	    .uscc = it->ev.key.uscc[0] ? it->ev.key.uscc : NULL,
+	    .kafka_ts_ms = msg->ts_ms,
+	    .payload = msg->payload,
+	    .payload_len = msg->len,
+	};
+	return store_failed_put(st, &in, f->sqlstate, f->error, err, errsz);
+}
+
+/* The body of pipeline_apply and pipeline_retry. retry: msgs[0] (n == 1) is a failed message
+ * applied again: its failed row is replaced and no offset moves. */
+static int
+apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
+           const struct pipeline_failure *fail, bool retry, const char **ret_outcome, char *err,
+           size_t errsz)
 {
 	struct batch b;
 	int rc = -1;
@@ -608,7 +643,7 @@ pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n
 		snprintf(err, errsz, "out of memory for a batch of %zu messages", n);
 		goto out;
 	}
-	classify(p, &b, msgs, n);
+	classify(p, &b, msgs, n, fail);
 	rc = store_batch_begin(st, (const char(*)[USCC_BUF])b.usccs, b.n_uscc, b.keys, b.n_keys,
 	                       b.recs, b.found, (const char(*)[UUID_STRLEN])b.ids, b.n_ids, b.seen,
 	                       err, errsz);
@@ -618,16 +653,36 @@ pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n
 	for (size_t i = 0; i < b.n_ids; i++)
 		if (b.seen[i])
 			id_note(&b, b.h_seen, i);
+	if (retry) {
+		bool found = false;
+		if (store_failed_take(st, msgs[0].topic, msgs[0].partition, msgs[0].offset, &found,
+		                      err, errsz) < 0 ||
+		    !found) {
+			if (!found)
+				snprintf(err, errsz, "not a failed message (any more)");
+			store_batch_rollback(st);
+			rc = found ? -1 : PIPELINE_GONE;
+			goto out;
+		}
+	}
 
 	for (size_t i = 0; i < n; i++) {
-		const rd_kafka_message_t *msg = msgs[i];
+		const struct pipeline_msg *msg = &msgs[i];
 		struct item *it = &b.items[i];
-		const char *topic = rd_kafka_topic_name(msg->rkt);
+		const char *topic = msg->topic;
 		const char *producer = topic_suffix(topic, IN_PREFIX);
-		rd_kafka_timestamp_type_t tstype;
-		int64_t ts_ms = rd_kafka_message_timestamp(msg, &tstype);
+		int64_t ts_ms = msg->ts_ms;
 
-		note_offset(p, &b, topic, msg->partition, msg->offset);
+		if (!retry)
+			note_offset(p, &b, topic, msg->partition, msg->offset);
+		if (it->kind == IT_FAILED) {
+			if (fail_item(st, it, msg, &fail[i], err, errsz) < 0) {
+				store_batch_rollback(st);
+				goto out;
+			}
+			b.stats.failed++;
+			continue; /* stored: no row in b.in */
+		}
 		if (it->kind == IT_IGNORED) {
 			it->outcome = INB_IGNORED;
 		} else if (it->kind == IT_ACK) {
@@ -690,6 +745,14 @@ pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n
 		};
 	}
 
+	/* The failed messages are stored already. */
+	size_t n_in = 0;
+	for (size_t i = 0; i < n; i++)
+		if (b.items[i].kind != IT_FAILED)
+			b.in[n_in++] = b.in[i];
+	if (ret_outcome != NULL)
+		*ret_outcome = n_in > 0 ? b.in[0].outcome : "failed";
+
 	/* Only the records this batch changed are written back. */
 	size_t n_dirty = 0;
 	for (size_t i = 0; i < b.n_keys; i++)
@@ -698,7 +761,7 @@ pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n
 
 	struct store_batch sb = {
 	    .in = b.in,
-	    .n_in = n,
+	    .n_in = n_in,
 	    .recs = b.recs,
 	    .n_recs = n_dirty,
 	    .obl = b.obl,
@@ -730,9 +793,70 @@ pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n
 		s->rejected += b.stats.rejected;
 		s->acks += b.stats.acks;
 		s->obligations += b.stats.obligations;
+		s->failed += b.stats.failed;
 		pthread_mutex_unlock(&p->mu);
+		for (size_t i = 0; i < n; i++)
+			if (b.items[i].kind == IT_FAILED)
+				log_kv(LOG_LVL_ERR, "failed",
+				       "event_id=%s topic=%s partition=%d offset=%lld sqlstate=%s "
+				       "error=%s",
+				       log_qs(b.items[i].ev.event_id),
+				       msgs[i].topic, (int)msgs[i].partition,
+				       (long long)msgs[i].offset, fail[i].sqlstate,
+				       log_qs(fail[i].error));
 	}
 out:
 	batch_free(&b);
 	return rc;
+}
+
+/* A consumed message as the pipeline reads it. */
+static void
+msg_of(const rd_kafka_message_t *m, struct pipeline_msg *ret)
+{
+	rd_kafka_timestamp_type_t tstype;
+	*ret = (struct pipeline_msg){
+	    .topic = rd_kafka_topic_name(m->rkt),
+	    .partition = m->partition,
+	    .offset = m->offset,
+	    .ts_ms = rd_kafka_message_timestamp(m, &tstype),
+	    .payload = m->payload,
+	    .len = m->len,
+	};
+}
+
+int
+pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n,
+               const struct pipeline_failure *fail, char *err, size_t errsz)
+{
+	struct pipeline_msg *pm = calloc(n ? n : 1, sizeof(*pm));
+	if (pm == NULL) {
+		snprintf(err, errsz, "out of memory for a batch of %zu messages", n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		msg_of(msgs[i], &pm[i]);
+	int rc = apply_msgs(p, st, pm, n, fail, false, NULL, err, errsz);
+	free(pm);
+	return rc;
+}
+
+int
+pipeline_retry(pipeline *p, store *st, const struct pipeline_msg *msg, const char **ret_outcome,
+               char *err, size_t errsz)
+{
+	return apply_msgs(p, st, msg, 1, NULL, true, ret_outcome, err, errsz);
+}
+
+bool
+pipeline_subject(pipeline *p, const rd_kafka_message_t *m, char ret_uscc[USCC_BUF])
+{
+	const char *producer = topic_suffix(rd_kafka_topic_name(m->rkt), IN_PREFIX);
+	struct event ev;
+	struct reject rej;
+	if (producer == NULL ||
+	    event_parse(m->payload ? m->payload : "", m->len, producer, p->r, &ev, &rej) < 0)
+		return false;
+	memcpy(ret_uscc, ev.key.uscc, USCC_BUF);
+	return true;
 }

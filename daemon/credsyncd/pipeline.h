@@ -6,6 +6,7 @@
 #define CREDSYNC_PIPELINE_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "calendar.h"
@@ -32,20 +33,55 @@ int pipeline_claim(pipeline *p, rd_kafka_topic_partition_list_t *parts, char *er
 /* Forgets revoked partitions: their effects can no longer be committed by this instance. */
 void pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts);
 
-/* Applies msgs (in consumption order) in one transaction on st. Returns 0 when committed,
- * STORE_FENCED when a partition was lost (nothing written; the caller re-reads its
- * assignment), STORE_CONFLICT when the server broke a deadlock or a serialization conflict
- * with another transaction (nothing written; retry the same batch at once), or -1 on an
- * infrastructure error (nothing written; reconnect st and retry the same batch). */
-int pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n, char *err,
-                   size_t errsz);
+/* Why the database refused a message for good (its SQLSTATE and the server's message), or
+ * sqlstate NULL: the message is applied as usual. */
+struct pipeline_failure {
+	const char *sqlstate;
+	const char *error;
+};
+
+/* Applies msgs (in consumption order) in one transaction on st. fail, when not NULL, has one
+ * entry per message: those with a sqlstate are not applied but stored in inbound as 'failed'
+ * with it (and logged msg=failed once committed); their offsets move like the others'.
+ * Returns 0 when committed, STORE_FENCED when a partition was lost (nothing written; the
+ * caller re-reads its assignment), STORE_CONFLICT when the server broke a deadlock or a
+ * serialization conflict with another transaction (nothing written; retry the same batch at
+ * once), or -1 when nothing was written: store_sqlstate(st) then tells whether the server
+ * refused something (a SQLSTATE) or the connection failed (""); reconnect st before trying
+ * again. */
+int pipeline_apply(pipeline *p, store *st, rd_kafka_message_t *const *msgs, size_t n,
+                   const struct pipeline_failure *fail, char *err, size_t errsz);
+
+/* A message as read back from inbound: credsyncctl retry. ts_ms < 0: unknown. */
+struct pipeline_msg {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	int64_t ts_ms;
+	const void *payload;
+	size_t len;
+};
+
+/* pipeline_retry: msg is not (or no longer) a failed message; nothing was written. */
+#define PIPELINE_GONE 2
+
+/* Applies a failed message again, through the same reconciliation as pipeline_apply, in one
+ * transaction on st that replaces its failed inbound row by its outcome now (*ret_outcome, a
+ * static string: applied, rejected, duplicate...). No consumer offset moves (it moved when the
+ * message failed). Returns 0, PIPELINE_GONE, STORE_CONFLICT or -1 as pipeline_apply. */
+int pipeline_retry(pipeline *p, store *st, const struct pipeline_msg *msg, const char **ret_outcome,
+                   char *err, size_t errsz);
+
+/* The subject (USCC) of an inbound event, false when m is not one (an ack, a reject). */
+bool pipeline_subject(pipeline *p, const rd_kafka_message_t *m, char ret_uscc[USCC_BUF]);
 
 /* The next offset committed for a partition, or -1 when it is not held. */
 int64_t pipeline_next_offset(pipeline *p, const char *topic, int32_t partition);
 
 /* Counters since start, for the logs: of the batches committed. */
 struct pipeline_stats {
-	uint64_t batches, messages, applied, stale, noop, duplicates, rejected, acks, obligations;
+	uint64_t batches, messages, applied, stale, noop, duplicates, rejected, acks, obligations,
+	    failed;
 };
 void pipeline_stats(pipeline *p, struct pipeline_stats *ret);
 

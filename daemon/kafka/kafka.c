@@ -51,6 +51,31 @@ drop_pending(kafka *k)
 	}
 }
 
+static void
+drop_replay(kafka *k)
+{
+	if (k->replay != NULL) {
+		rd_kafka_topic_partition_list_destroy(k->replay);
+		k->replay = NULL;
+	}
+}
+
+/* Pauses or resumes fetching parts; failures are logged (they leave fetching as it was). */
+static void
+pause_parts(kafka *k, rd_kafka_topic_partition_list_t *parts, bool pause)
+{
+	char qerr[256];
+	if (parts->cnt == 0)
+		return;
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(k->consumer, parts)
+	                                : rd_kafka_resume_partitions(k->consumer, parts);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_kv(LOG_LVL_WARN,
+		       pause ? "could not pause Kafka partitions" : "could not resume Kafka partitions",
+		       "error=%s partitions=%d", log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)),
+		       parts->cnt);
+}
+
 /* Stops fetching everything. */
 static void
 unassign(kafka *k)
@@ -63,6 +88,7 @@ unassign(kafka *k)
 		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)));
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	k->assignment = list_empty();
+	drop_replay(k);
 }
 
 /* Asks the assign hook for k->pending's offsets and, when it has them, starts fetching
@@ -96,6 +122,8 @@ try_assign(kafka *k)
 	}
 	rd_kafka_topic_partition_list_destroy(k->assignment);
 	k->assignment = parts;
+	if (k->paused)
+		pause_parts(k, k->assignment, true);
 	return 0;
 }
 
@@ -313,6 +341,46 @@ kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int timeout_
 	return n;
 }
 
+void
+kafka_pause_serve(kafka *k, int timeout_ms)
+{
+	if (!k->paused) {
+		k->paused = true;
+		pause_parts(k, k->assignment, true);
+		log_kv(LOG_LVL_NOTICE, "consumer paused until the batches can be applied",
+		       "partitions=%d", k->assignment->cnt);
+	}
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, timeout_ms);
+	if (m == NULL)
+		return;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		consumer_error(m);
+	} else {
+		const char *topic = rd_kafka_topic_name(m->rkt);
+		if (k->replay == NULL)
+			k->replay = list_empty();
+		if (rd_kafka_topic_partition_list_find(k->replay, topic, m->partition) == NULL)
+			rd_kafka_topic_partition_list_add(k->replay, topic, m->partition)->offset =
+			    m->offset;
+	}
+	rd_kafka_message_destroy(m);
+}
+
+void
+kafka_resume(kafka *k)
+{
+	char err[512];
+	if (!k->paused)
+		return;
+	k->paused = false;
+	pause_parts(k, k->assignment, false);
+	if (k->replay != NULL && kafka_rewind(k, k->replay, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "could not read again what arrived while paused", "error=%s",
+		       log_qs(err));
+	drop_replay(k);
+	log_kv(LOG_LVL_NOTICE, "consumer resumed", "partitions=%d", k->assignment->cnt);
+}
+
 int
 kafka_rewind(kafka *k, const rd_kafka_topic_partition_list_t *offsets, char *err, size_t errsz)
 {
@@ -399,6 +467,7 @@ kafka_close(kafka *k, int flush_timeout_ms)
 		log_kv(LOG_LVL_WARN, "could not leave the Kafka consumer group cleanly", "error=%s",
 		       log_q(qerr, sizeof(qerr), rd_kafka_err2str(rerr)));
 	drop_pending(k);
+	drop_replay(k);
 	kafka_producer_flush(k, flush_timeout_ms);
 	rd_kafka_destroy(k->consumer);
 	kafka_producer_destroy(k);

@@ -16,8 +16,8 @@
 #define KAFKA_SUBSCRIPTION_ACK "^credit\\.ack\\..+"
 
 /* Opaque: one consumer handle and one producer handle, used from two threads.
- * - The consumer side (kafka_consume_batch, kafka_rewind, kafka_commit_async,
- *   kafka_high_watermark, kafka_assignment) is not thread-safe: one thread (credsyncd's main
+ * - The consumer side (kafka_consume_batch, kafka_pause_serve, kafka_resume, kafka_rewind,
+ *   kafka_commit_async, kafka_high_watermark, kafka_assignment) is not thread-safe: one thread (credsyncd's main
  *   thread) makes all of these calls; the assign and revoke hooks run in it, inside
  *   kafka_consume_batch and kafka_close.
  * - The producer side (kafka_produce, kafka_poll, kafka_push, kafka_prepare_topics,
@@ -96,6 +96,16 @@ size_t kafka_consume_batch(kafka *k, rd_kafka_message_t **ret, size_t max, int t
  * fetched past it are discarded. Partitions not assigned any more are ignored. Returns 0, or
  * -1 with the reason in err. */
 int kafka_rewind(kafka *k, const rd_kafka_topic_partition_list_t *offsets, char *err, size_t errsz);
+
+/* For while the messages consumed cannot be applied (the database is unavailable): pauses
+ * fetching every assigned partition (and those assigned later, until kafka_resume) and serves
+ * the consumer for up to timeout_ms without taking a message: rebalances, errors, and the poll
+ * that keeps the member in its group (max.poll.interval.ms). Call it at least that often while
+ * paused. A message that arrives nonetheless (fetched before the pause) is dropped, and its
+ * partition is read again from it at kafka_resume. */
+void kafka_pause_serve(kafka *k, int timeout_ms);
+/* Fetches again what kafka_pause_serve paused; nothing when not paused. */
+void kafka_resume(kafka *k);
 
 /* Queues one message to topic, keyed by key (NULL or "": no key), payload copied. opaque is
  * handed to the delivered hook. When the local queue is full, serves delivery reports for

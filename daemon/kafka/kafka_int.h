@@ -4,6 +4,7 @@
 #define CREDSYNC_KAFKA_INT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <librdkafka/rdkafka.h>
@@ -26,6 +27,11 @@ struct kafka {
 	 * before the last rebalance (those belong to an assignment that is gone). */
 	size_t taken;
 	size_t cut;
+	/* kafka_pause_serve: fetching is paused; the partitions of messages that arrived while
+	 * paused (fetched before the pause), each at the first such offset, to read again at
+	 * kafka_resume (NULL when none). */
+	bool paused;
+	rd_kafka_topic_partition_list_t *replay;
 
 	/* producer side */
 	rd_kafka_t *producer;

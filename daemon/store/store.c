@@ -62,6 +62,7 @@ result_error(store *st, const PGresult *res, const char *what, char *err, size_t
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 	snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state != NULL ? state : "");
+	snprintf(st->sqlmsg, sizeof(st->sqlmsg), "%s", state != NULL && msg != NULL ? msg : "");
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQresultErrorMessage(res);
 	if (msg == NULL || msg[0] == '\0')
@@ -207,7 +208,7 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 		*ret = NULL;
 	if (sq_need_conn(st, what, err, errsz) < 0)
 		return -1;
-	st->sqlstate[0] = '\0';
+	st->sqlstate[0] = st->sqlmsg[0] = '\0';
 	if (p != NULL)
 		ok = PQsendQueryParams(st->conn, sql, p->n, NULL, p->val, p->len, p->fmt, 0);
 	else
@@ -228,7 +229,7 @@ sq_copy(store *st, const char *what, const char *sql, const char *data, size_t l
 
 	if (sq_need_conn(st, what, err, errsz) < 0)
 		return -1;
-	st->sqlstate[0] = '\0';
+	st->sqlstate[0] = st->sqlmsg[0] = '\0';
 	if (!PQsendQuery(st->conn, sql)) {
 		conn_error(st, what, err, errsz);
 		return -1;
@@ -282,7 +283,7 @@ sq_pipe_begin(store *st, const char *what, char *err, size_t errsz)
 	}
 	st->n_cmds = 0;
 	st->pipe_broken = false;
-	st->sqlstate[0] = '\0';
+	st->sqlstate[0] = st->sqlmsg[0] = '\0';
 	return 0;
 }
 
@@ -593,6 +594,18 @@ claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)
 	    sq_get_i64(res, 0, 1, &tp->epoch, err, errsz) < 0)
 		return -1;
 	return 0;
+}
+
+const char *
+store_sqlstate(const store *st)
+{
+	return st->sqlstate;
+}
+
+const char *
+store_sqlmsg(const store *st)
+{
+	return st->sqlmsg;
 }
 
 bool

@@ -82,7 +82,7 @@ struct store_inbound {
 	const char *producer;
 	const char *uscc;
 	int64_t kafka_ts_ms;
-	const char *outcome; /* applied, stale, noop, duplicate, rejected, ack */
+	const char *outcome; /* applied, stale, noop, duplicate, rejected, ack, ignored */
 	const char *reason;
 	const char *detail;
 	const void *payload;
@@ -124,6 +124,24 @@ struct store_batch {
 int store_batch_commit(store *st, const struct store_batch *b, char *err, size_t errsz);
 /* Rolls back the open batch, if any. */
 void store_batch_rollback(store *st);
+
+/* The SQLSTATE of the last command the server refused on st ("" when the last failure was
+ * not the server's answer: a lost connection, a timeout, out of memory), and the server's
+ * primary message with it ("" likewise). A batch rolled back keeps the failure that caused
+ * it. Valid until the next call on st. */
+const char *store_sqlstate(const store *st);
+const char *store_sqlmsg(const store *st);
+
+/* In the open batch: stores in->* as a message the database refused for good (outcome
+ * 'failed', with sqlstate and error; in->outcome, reason and detail are not used). A message
+ * stored already is left as it is. Returns 0, or -1 with err. */
+int store_failed_put(store *st, const struct store_inbound *in, const char *sqlstate,
+                     const char *error, char *err, size_t errsz);
+/* In the open batch: removes the failed inbound row of (topic, partition, offset) so that the
+ * batch's commit stores the message's new outcome in its place. *ret_found is false when no
+ * such failed row exists (it was retried already). Returns 0, or -1 with err. */
+int store_failed_take(store *st, const char *topic, int32_t partition, int64_t offset,
+                      bool *ret_found, char *err, size_t errsz);
 
 /* An inbound event that had taken effect and is now refused (an end that arrived before its
  * add and fails once the add came): where it was read, and its bytes (malloc'd, owned by the

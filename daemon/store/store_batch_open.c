@@ -339,15 +339,20 @@ oom:
 void
 store_batch_rollback(store *st)
 {
-	char ignore[128];
+	char ignore[128], state[sizeof(st->sqlstate)], msg[sizeof(st->sqlmsg)];
 
 	if (st->conn == NULL)
 		return;
+	/* The failure that led here stays what store_sqlstate reports, not the ROLLBACK's. */
+	memcpy(state, st->sqlstate, sizeof(state));
+	memcpy(msg, st->sqlmsg, sizeof(msg));
 	/* Also after a failed pipeline, whose transaction is open but aborted. */
 	if (sq_exec(st, "could not roll back", "ROLLBACK", NULL, PGRES_COMMAND_OK, NULL,
 	            st->timeout_ms, ignore, sizeof(ignore)) < 0 &&
 	    st->conn != NULL)
 		sq_drop(st, false); /* it must not carry the next batch */
+	memcpy(st->sqlstate, state, sizeof(state));
+	memcpy(st->sqlmsg, msg, sizeof(msg));
 	st->in_tx = false;
 	st->stage_ready = false; /* it may have been created in the transaction rolled back */
 }

@@ -65,6 +65,7 @@ struct store {
 	size_t n_cmds, cap_cmds;
 	bool pipe_broken;                    /* queueing failed: the pipeline is abandoned */
 	char sqlstate[6];                    /* of the last failed command, "" if none */
+	char sqlmsg[512];                    /* its server's primary message, "" if none */
 	struct sq_arr arr[SQ_MAXPARAMS_ARR]; /* array parameters, reused batch after batch */
 };
 
