@@ -54,8 +54,9 @@ help(FILE *fp)
 static const char rejects_sql[] = "SELECT " CTL_EPOCH(
     "stored_at") ", producer, CASE outcome WHEN 'failed' THEN 'failed' ELSE reason END, "
                  "topic, partition, \"offset\", uscc, event_id, "
-                 "CASE outcome WHEN 'failed' THEN sqlstate || ': ' || error ELSE detail END, "
-                 CTL_EPOCH("kafka_ts") ", count(*) OVER (), outcome, sqlstate "
+                 "CASE outcome WHEN 'failed' THEN sqlstate || ': ' || error ELSE detail "
+                 "END, " CTL_EPOCH(
+                     "kafka_ts") ", count(*) OVER (), outcome, sqlstate "
                                  "FROM credsync.inbound WHERE outcome IN ('rejected', 'failed') "
                                  "AND ($1::text IS NULL OR producer = $1::text OR topic = "
                                  "'credit.in.' || $1::text) "
@@ -67,7 +68,7 @@ static const struct ctl_col rejects_cols[] = {
     {"stored_at", CTL_COL_TIME}, {"producer", CTL_COL_STR},  {"reason", CTL_COL_STR},
     {"topic", CTL_COL_STR},      {"partition", CTL_COL_INT}, {"offset", CTL_COL_INT},
     {"uscc", CTL_COL_STR},       {"event_id", CTL_COL_STR},  {"detail", CTL_COL_STR},
-    {"kafka_ts", CTL_COL_TIME},  {"total", CTL_COL_SKIP},      {"outcome", CTL_COL_STR},
+    {"kafka_ts", CTL_COL_TIME},  {"total", CTL_COL_SKIP},    {"outcome", CTL_COL_STR},
     {"sqlstate", CTL_COL_STR},
 };
 

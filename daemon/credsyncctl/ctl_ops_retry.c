@@ -22,35 +22,36 @@
 static void
 help(FILE *fp)
 {
-	fprintf(fp,
-	        "usage: credsyncctl " SYNOPSIS "\n"
-	        "\n"
-	        "Applies again the messages the database refused for good (shown as \"failed\"\n"
-	        "by credsyncctl rejects and status): once their cause is fixed (a trigger\n"
-	        "dropped, a constraint corrected), each is applied as credsyncd would have\n"
-	        "applied it, in its own transaction on credsyncd's database (the pg.conninfo\n"
-	        "of FILE, credsyncd's configuration file), and its inbound row gets the outcome\n"
-	        "it has now (applied, stale, noop, duplicate, rejected...). What it owes the\n"
-	        "sites is queued in the outbox, which a running credsyncd publishes at its next\n"
-	        "round. A retry is exactly once: the failed row is replaced in the same\n"
-	        "transaction, so two retries of one message apply it once.\n"
-	        "\n"
-	        "ID is the message's event id, or TOPIC:PARTITION:OFFSET (for a message without\n"
-	        "one). The messages of one subject are applied in the order they were consumed:\n"
-	        "ID is refused while an earlier failed message of its subject is not retried;\n"
-	        "with --all-failed, every failed message goes, oldest first, and a subject whose\n"
-	        "message fails again keeps its later messages failed, untouched.\n"
-	        "\n"
-	        "  -c, --config FILE  credsyncd's configuration file\n"
-	        "  --all-failed       every failed message\n"
-	        "  --json             print [{\"topic\", \"partition\", \"offset\", \"event_id\",\n"
-	        "                     \"uscc\", \"outcome\", \"sqlstate\", \"error\"}...]: outcome\n"
-	        "                     is the new one, \"failed\" (with why) or \"skipped\"\n"
-	        "  --help             print this help\n"
-	        "\n"
-	        "Exit status: 0 every message asked for was applied, 1 one failed again, was\n"
-	        "skipped, is not a failed message, or the database could not be used, 2 usage\n"
-	        "error.\n");
+	fprintf(
+	    fp,
+	    "usage: credsyncctl " SYNOPSIS "\n"
+	    "\n"
+	    "Applies again the messages the database refused for good (shown as \"failed\"\n"
+	    "by credsyncctl rejects and status): once their cause is fixed (a trigger\n"
+	    "dropped, a constraint corrected), each is applied as credsyncd would have\n"
+	    "applied it, in its own transaction on credsyncd's database (the pg.conninfo\n"
+	    "of FILE, credsyncd's configuration file), and its inbound row gets the outcome\n"
+	    "it has now (applied, stale, noop, duplicate, rejected...). What it owes the\n"
+	    "sites is queued in the outbox, which a running credsyncd publishes at its next\n"
+	    "round. A retry is exactly once: the failed row is replaced in the same\n"
+	    "transaction, so two retries of one message apply it once.\n"
+	    "\n"
+	    "ID is the message's event id, or TOPIC:PARTITION:OFFSET (for a message without\n"
+	    "one). The messages of one subject are applied in the order they were consumed:\n"
+	    "ID is refused while an earlier failed message of its subject is not retried;\n"
+	    "with --all-failed, every failed message goes, oldest first, and a subject whose\n"
+	    "message fails again keeps its later messages failed, untouched.\n"
+	    "\n"
+	    "  -c, --config FILE  credsyncd's configuration file\n"
+	    "  --all-failed       every failed message\n"
+	    "  --json             print [{\"topic\", \"partition\", \"offset\", \"event_id\",\n"
+	    "                     \"uscc\", \"outcome\", \"sqlstate\", \"error\"}...]: outcome\n"
+	    "                     is the new one, \"failed\" (with why) or \"skipped\"\n"
+	    "  --help             print this help\n"
+	    "\n"
+	    "Exit status: 0 every message asked for was applied, 1 one failed again, was\n"
+	    "skipped, is not a failed message, or the database could not be used, 2 usage\n"
+	    "error.\n");
 }
 
 /* The unresolved failed messages, in the order they were consumed: stored_at orders the
@@ -139,7 +140,8 @@ print_row(const struct row *w, json_t *list)
 		ctl_json_set(o, "topic", json_string(w->topic));
 		ctl_json_set(o, "partition", json_integer(w->partition));
 		ctl_json_set(o, "offset", json_integer(w->offset));
-		ctl_json_set(o, "event_id", w->event_id[0] ? json_string(w->event_id) : json_null());
+		ctl_json_set(o, "event_id",
+		             w->event_id[0] ? json_string(w->event_id) : json_null());
 		ctl_json_set(o, "uscc", w->uscc[0] ? json_string(w->uscc) : json_null());
 		ctl_json_set(o, "outcome", json_string(w->outcome));
 		ctl_json_set(o, "sqlstate", w->sqlstate ? json_string(w->sqlstate) : json_null());
@@ -147,8 +149,8 @@ print_row(const struct row *w, json_t *list)
 		json_array_append_new(list, o);
 		return;
 	}
-	printf("%s [%d] @ %lld event_id=%s: %s", w->topic, (int)w->partition,
-	       (long long)w->offset, w->event_id[0] ? w->event_id : "-", w->outcome);
+	printf("%s [%d] @ %lld event_id=%s: %s", w->topic, (int)w->partition, (long long)w->offset,
+	       w->event_id[0] ? w->event_id : "-", w->outcome);
 	if (w->error[0] != '\0')
 		printf(" (%s%s%s)", w->sqlstate ? w->sqlstate : "", w->sqlstate ? ": " : "",
 		       w->error);
@@ -176,8 +178,9 @@ retry_rows(const config *cfg, const PGresult *r, const char *id, const char *uui
 		cal = calendar_load(path, err, sizeof(err));
 	}
 	if (ru != NULL && cal != NULL)
-		st = store_open(config_str(cfg, CFG_PG_CONNINFO),
-		                (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
+		st =
+		    store_open(config_str(cfg, CFG_PG_CONNINFO),
+		               (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
 	if (st != NULL)
 		p = pipeline_new(st, ru, cal, "credsyncctl", "credsyncctl retry");
 	if (p == NULL || stuck == NULL || (json && list == NULL)) {
@@ -205,7 +208,8 @@ retry_rows(const config *cfg, const PGresult *r, const char *id, const char *uui
 		if (subject_in(stuck, n_stuck, uscc)) {
 			w.outcome = "skipped";
 			snprintf(w.error, sizeof(w.error),
-			         "an earlier failed message of subject %s is not applied yet", uscc);
+			         "an earlier failed message of subject %s is not applied yet",
+			         uscc);
 			rc = 1;
 		} else if (retry_one(p, st, r, i, &w) < 0) {
 			if (uscc[0] != '\0')
@@ -258,8 +262,9 @@ ctl_retry(int argc, char **argv)
 		goto done;
 	const char *id = all ? NULL : a.rest[0];
 	if (id != NULL && !event_uuid_normalise(id, uuid) && strchr(id, ':') == NULL) {
-		fprintf(stderr, "credsyncctl " CMD
-		                ": ID is neither an event id (a UUID) nor TOPIC:PARTITION:OFFSET\n");
+		fprintf(stderr,
+		        "credsyncctl " CMD
+		        ": ID is neither an event id (a UUID) nor TOPIC:PARTITION:OFFSET\n");
 		rc = 2;
 		goto done;
 	}

@@ -239,11 +239,11 @@ static const char producers_sql[] = "SELECT producer, " CTL_EPOCH("max(kafka_ts)
                       "FROM credsync.inbound WHERE producer IS NOT NULL GROUP BY producer ORDER BY "
                       "producer";
 
-/* $2: how many are listed. The messages the database refused for good (issue 14), oldest first. */
-static const char failed_sql[] =
-    "SELECT " CTL_EPOCH("stored_at") ", topic, partition, \"offset\", event_id, uscc, sqlstate, "
-    "error, count(*) OVER () FROM credsync.inbound WHERE outcome = 'failed' "
-    "ORDER BY stored_at, topic, partition, \"offset\" LIMIT $2::integer";
+/* $1: how many are listed. The messages the database refused for good (issue 14), oldest first. */
+static const char failed_sql[] = "SELECT " CTL_EPOCH(
+    "stored_at") ", topic, partition, \"offset\", event_id, uscc, sqlstate, "
+                 "error, count(*) OVER () FROM credsync.inbound WHERE outcome = 'failed' "
+                 "ORDER BY stored_at, topic, partition, \"offset\" LIMIT $1::integer";
 
 struct status {
 	PGresult *parts, *backlog, *breaches, *producers, *apps, *apps_count, *failed;
@@ -292,8 +292,8 @@ status_read(ctl_db *db, const config *cfg, struct status *s, char *err, size_t e
 	                            2, p, err, errsz)) == NULL ||
 	    (s->apps_count = ctl_db_query(db, "could not count the overdue repair applications",
 	                                  apps_count_sql, 1, p, err, errsz)) == NULL ||
-	    (s->failed = ctl_db_query(db, "could not read the failed messages", failed_sql, 2, p,
-	                              err, errsz)) == NULL)
+	    (s->failed = ctl_db_query(db, "could not read the failed messages", failed_sql, 1,
+	                              p + 1, err, errsz)) == NULL)
 		return -1;
 	PQclear(ctl_db_query(db, "could not end the transaction", "COMMIT", 0, NULL, err, errsz));
 	s->high = malloc(((size_t)PQntuples(s->parts) + 1) * sizeof(*s->high));
@@ -487,8 +487,8 @@ print_breaches(const struct status *s)
 static int
 print_failed(const struct status *s)
 {
-	static const char *const head[] = {"STORED (UTC+8)", "READ FROM", "EVENT", "USCC",
-	                                   "SQLSTATE",       "ERROR"};
+	static const char *const head[] = {"STORED (UTC+8)", "READ FROM", "EVENT",
+	                                   "USCC",           "SQLSTATE",  "ERROR"};
 	const PGresult *r = s->failed;
 	ctl_table *t = ctl_table_new(6, head);
 
@@ -498,9 +498,12 @@ print_failed(const struct status *s)
 		char when[TIME_STRLEN], where[300];
 		snprintf(where, sizeof(where), "%s [%s] @ %s", ctl_db_str(r, i, 1),
 		         ctl_db_str(r, i, 2), ctl_db_str(r, i, 3));
-		const char *row[] = {ctl_time_text(r, i, 0, when), where,
-		                     ctl_text(r, i, 4),            ctl_text(r, i, 5),
-		                     ctl_text(r, i, 6),            ctl_text(r, i, 7)};
+		const char *row[] = {ctl_time_text(r, i, 0, when),
+		                     where,
+		                     ctl_text(r, i, 4),
+		                     ctl_text(r, i, 5),
+		                     ctl_text(r, i, 6),
+		                     ctl_text(r, i, 7)};
 		if (ctl_table_add(t, row) < 0) {
 			ctl_table_free(t);
 			return -1;
@@ -633,7 +636,8 @@ status_text(const struct status *s)
 		       (long long)apps, apps == 1 ? "" : "s");
 	if (failed > 0)
 		printf("%sNOT OK: %lld message%s failed (refused by the database)\n",
-		       overdue > 0 || apps > 0 ? "" : "\n", (long long)failed, failed == 1 ? "" : "s");
+		       overdue > 0 || apps > 0 ? "" : "\n", (long long)failed,
+		       failed == 1 ? "" : "s");
 	if (overdue == 0 && apps == 0 && failed == 0)
 		printf("\nok: nothing overdue\n");
 	return 0;

@@ -52,6 +52,10 @@ struct applier {
 	bool fenced;
 	struct worker *w;
 	size_t n;
+	/* The subjects with a failed message not retried yet, as this instance knows them (mu):
+	 * a job's messages of these ask the database whether they still wait. */
+	char (*waiting)[USCC_BUF];
+	size_t n_waiting, cap_waiting;
 };
 
 /* The absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
@@ -150,28 +154,140 @@ transient(const char *sqlstate)
 #define PERMANENT_TRIES 3
 #define FAILED_ERRSZ    1024
 
-/* One job being applied: its messages' failure marks (pipeline_failure), and the subjects of
- * the messages found failing, whose later messages in the job are held back with them. */
+/* A subject with a failed message: its later messages wait behind it (stored failed too). */
+struct waiting {
+	char uscc[USCC_BUF];
+	char sqlstate[6];
+	char error[400]; /* what the later messages are stored with */
+};
+
+/* One job being applied: its messages' failure marks (pipeline_failure), their subjects
+ * (parsed once, when first needed), and the subjects that wait behind a failed message. */
 struct jobrun {
 	const struct job *j;
 	struct pipeline_failure *fail;
 	char (*errors)[FAILED_ERRSZ];
 	char (*sqlstates)[6];
-	char (*failed_usccs)[USCC_BUF];
-	size_t n_failed;
+	char (*usccs)[USCC_BUF]; /* "" not an event */
+	bool parsed;
+	struct waiting *waiting;
+	size_t n_waiting;
 	bool any_failed;
 };
 
-static bool
-subject_failed(const struct jobrun *r, const char *uscc)
+static void
+parse_subjects(struct worker *w, struct jobrun *r)
 {
-	for (size_t i = 0; i < r->n_failed; i++)
-		if (strcmp(r->failed_usccs[i], uscc) == 0)
+	if (r->parsed)
+		return;
+	for (size_t i = 0; i < r->j->n; i++)
+		if (!pipeline_subject(w->a->p, r->j->msgs[i], r->usccs[i]))
+			r->usccs[i][0] = '\0';
+	r->parsed = true;
+}
+
+static struct waiting *
+waiting_find(const struct jobrun *r, const char *uscc)
+{
+	for (size_t i = 0; uscc[0] != '\0' && i < r->n_waiting; i++)
+		if (strcmp(r->waiting[i].uscc, uscc) == 0)
+			return &r->waiting[i];
+	return NULL;
+}
+
+/* The applier's subjects with a failed message (a->mu held). */
+static bool
+subject_waits(const applier *a, const char *uscc)
+{
+	for (size_t i = 0; i < a->n_waiting; i++)
+		if (strcmp(a->waiting[i], uscc) == 0)
 			return true;
 	return false;
 }
 
-/* Marks message i failed with sqlstate and error; its subject's later messages follow it. */
+static void
+subject_wait(applier *a, const char *uscc)
+{
+	pthread_mutex_lock(&a->mu);
+	if (!subject_waits(a, uscc)) {
+		if (a->n_waiting == a->cap_waiting) {
+			size_t cap = a->cap_waiting ? a->cap_waiting * 2 : 16;
+			char(*nw)[USCC_BUF] = realloc(a->waiting, cap * sizeof(*nw));
+			if (nw != NULL) {
+				a->waiting = nw;
+				a->cap_waiting = cap;
+			}
+		}
+		/* Out of memory: only the later jobs' messages of the subject are not held. */
+		if (a->n_waiting < a->cap_waiting)
+			memcpy(a->waiting[a->n_waiting++], uscc, USCC_BUF);
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void
+subject_done(applier *a, const char *uscc)
+{
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < a->n_waiting; i++)
+		if (strcmp(a->waiting[i], uscc) == 0) {
+			memcpy(a->waiting[i], a->waiting[--a->n_waiting], USCC_BUF);
+			break;
+		}
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Before a job: the subjects of its messages that have a failed message not retried yet,
+ * from an earlier job or an earlier run (asked of the database, which credsyncctl retry
+ * changes). Returns 0, or -1 when the applier stops first. */
+static int
+find_waiting(struct worker *w, struct jobrun *r)
+{
+	applier *a = w->a;
+	pthread_mutex_lock(&a->mu);
+	bool any = a->n_waiting > 0;
+	pthread_mutex_unlock(&a->mu);
+	if (!any)
+		return 0;
+	parse_subjects(w, r);
+	long wait = 0;
+	for (size_t i = 0; i < r->j->n; i++) {
+		const char *uscc = r->usccs[i];
+		pthread_mutex_lock(&a->mu);
+		bool waits = uscc[0] != '\0' && subject_waits(a, uscc);
+		pthread_mutex_unlock(&a->mu);
+		if (!waits || waiting_find(r, uscc) != NULL)
+			continue;
+		struct store_failed_cause c;
+		bool found;
+		char err[1024];
+		while (store_failed_first(w->st, uscc, &c, &found, err, sizeof(err)) < 0) {
+			if (stopping(a))
+				return -1;
+			wait = backoff(a, wait);
+			log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
+			       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs(err),
+			       r->j->n, wait, w->ix);
+			nap(w, wait);
+			reconnect(w);
+		}
+		if (!found) {
+			subject_done(a, uscc); /* retried */
+			continue;
+		}
+		struct waiting *q = &r->waiting[r->n_waiting++];
+		memcpy(q->uscc, uscc, USCC_BUF);
+		memcpy(q->sqlstate, c.sqlstate, sizeof(q->sqlstate));
+		snprintf(
+		    q->error, sizeof(q->error),
+		    "not applied: an earlier message of the subject failed (topic %s partition "
+		    "%d offset %lld)",
+		    c.topic, (int)c.partition, (long long)c.offset);
+	}
+	return 0;
+}
+
+/* Marks message i failed with sqlstate and error; its subject's later messages wait. */
 static void
 mark_failed(struct worker *w, struct jobrun *r, size_t i, const char *sqlstate, const char *error)
 {
@@ -179,36 +295,35 @@ mark_failed(struct worker *w, struct jobrun *r, size_t i, const char *sqlstate, 
 	snprintf(r->errors[i], sizeof(r->errors[i]), "%s", error);
 	r->fail[i] = (struct pipeline_failure){r->sqlstates[i], r->errors[i]};
 	r->any_failed = true;
-	char uscc[USCC_BUF];
-	if (pipeline_subject(w->a->p, r->j->msgs[i], uscc) && !subject_failed(r, uscc))
-		memcpy(r->failed_usccs[r->n_failed++], uscc, USCC_BUF);
+	parse_subjects(w, r);
+	const char *uscc = r->usccs[i];
+	if (uscc[0] == '\0' || waiting_find(r, uscc) != NULL)
+		return;
+	const rd_kafka_message_t *m = r->j->msgs[i];
+	struct waiting *q = &r->waiting[r->n_waiting++];
+	memcpy(q->uscc, uscc, USCC_BUF);
+	snprintf(q->sqlstate, sizeof(q->sqlstate), "%s", sqlstate);
+	snprintf(q->error, sizeof(q->error),
+	         "not applied: an earlier message of the subject failed (topic %s partition %d "
+	         "offset %lld)",
+	         rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
+	subject_wait(w->a, uscc);
 }
 
-/* Holds back the messages of [lo, hi) whose subject failed earlier in the job (docs: an
- * earlier message of the subject failed): they are stored as failed too, so that `credsyncctl
- * retry` applies them after it, in order, instead of letting them overtake it. */
+/* Holds back the messages of [lo, hi) whose subject has a failed message before them: they
+ * are stored as failed too, so that `credsyncctl retry` applies them after it, in order,
+ * instead of letting them overtake it. */
 static void
-hold_back(struct worker *w, struct jobrun *r, size_t lo, size_t hi)
+hold_back(struct jobrun *r, size_t lo, size_t hi)
 {
-	char uscc[USCC_BUF];
-	for (size_t i = lo; i < hi && r->n_failed > 0; i++) {
-		if (r->fail[i].sqlstate != NULL || !pipeline_subject(w->a->p, r->j->msgs[i], uscc) ||
-		    !subject_failed(r, uscc))
+	for (size_t i = lo; i < hi && r->n_waiting > 0; i++) {
+		const struct waiting *q = waiting_find(r, r->usccs[i]);
+		if (r->fail[i].sqlstate != NULL || q == NULL)
 			continue;
-		size_t first = 0;
-		char fuscc[USCC_BUF];
-		while (first < i &&
-		       !(r->fail[first].sqlstate != NULL &&
-		         pipeline_subject(w->a->p, r->j->msgs[first], fuscc) &&
-		         strcmp(fuscc, uscc) == 0))
-			first++;
-		const rd_kafka_message_t *m = r->j->msgs[first];
-		snprintf(r->errors[i], sizeof(r->errors[i]),
-		         "not applied: an earlier message of the subject failed (topic %s partition "
-		         "%d offset %lld)",
-		         rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
-		memcpy(r->sqlstates[i], r->sqlstates[first], sizeof(r->sqlstates[i]));
+		memcpy(r->sqlstates[i], q->sqlstate, sizeof(r->sqlstates[i]));
+		snprintf(r->errors[i], sizeof(r->errors[i]), "%s", q->error);
 		r->fail[i] = (struct pipeline_failure){r->sqlstates[i], r->errors[i]};
+		r->any_failed = true;
 	}
 }
 
@@ -235,7 +350,7 @@ apply_range(struct worker *w, struct jobrun *r, size_t lo, size_t hi, int tries)
 	long wait = 0;
 	int conflicts = 0, permanent = 0;
 	while (!stopping(a)) {
-		hold_back(w, r, lo, hi);
+		hold_back(r, lo, hi);
 		int rc = pipeline_apply(a->p, w->st, r->j->msgs + lo, hi - lo,
 		                        r->any_failed ? r->fail + lo : NULL, err, sizeof(err));
 		if (rc == 0) {
@@ -272,7 +387,8 @@ apply_range(struct worker *w, struct jobrun *r, size_t lo, size_t hi, int tries)
 				mark_failed(w, r, lo, state, msg[0] != '\0' ? msg : err);
 				continue; /* stores it */
 			}
-			log_kv(LOG_LVL_WARN, "batch refused, applying it in halves to find the cause",
+			log_kv(LOG_LVL_WARN,
+			       "batch refused, applying it in halves to find the cause",
 			       "error=%s sqlstate=%s messages=%zu worker=%zu", log_qs(err), state,
 			       hi - lo, w->ix);
 			size_t mid = lo + (hi - lo) / 2;
@@ -307,16 +423,19 @@ apply_job(struct worker *w, const struct job *j)
 		r.fail = calloc(n, sizeof(*r.fail));
 		r.errors = calloc(n, sizeof(*r.errors));
 		r.sqlstates = calloc(n, sizeof(*r.sqlstates));
-		r.failed_usccs = calloc(n, sizeof(*r.failed_usccs));
-		if (r.fail != NULL && r.errors != NULL && r.sqlstates != NULL &&
-		    r.failed_usccs != NULL) {
-			(void)apply_range(w, &r, 0, j->n, PERMANENT_TRIES);
+		r.usccs = calloc(n, sizeof(*r.usccs));
+		r.waiting = calloc(n, sizeof(*r.waiting));
+		if (r.fail != NULL && r.errors != NULL && r.sqlstates != NULL && r.usccs != NULL &&
+		    r.waiting != NULL) {
+			if (find_waiting(w, &r) == 0)
+				(void)apply_range(w, &r, 0, j->n, PERMANENT_TRIES);
 			break;
 		}
 		free(r.fail);
 		free(r.errors);
 		free(r.sqlstates);
-		free(r.failed_usccs);
+		free(r.usccs);
+		free(r.waiting);
 		r = (struct jobrun){.j = j};
 		if (stopping(w->a))
 			break;
@@ -333,7 +452,8 @@ apply_job(struct worker *w, const struct job *j)
 	free(r.fail);
 	free(r.errors);
 	free(r.sqlstates);
-	free(r.failed_usccs);
+	free(r.usccs);
+	free(r.waiting);
 }
 
 static void *
@@ -411,6 +531,9 @@ applier_new(pipeline *p, const struct applier_conf *conf, char *err, size_t errs
 			goto fail;
 		}
 	}
+	if (store_failed_subjects(a->w[0].st, &a->waiting, &a->n_waiting, err, errsz) < 0)
+		goto fail;
+	a->cap_waiting = a->n_waiting;
 	/* The workers take no signals: the main thread's handlers see them. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -603,6 +726,7 @@ applier_free(applier *a)
 		pthread_mutex_destroy(&a->mu);
 	}
 	free(a->w);
+	free(a->waiting);
 	free(a->conninfo);
 	free(a);
 }

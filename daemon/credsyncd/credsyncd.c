@@ -614,7 +614,8 @@ main(int argc, char **argv)
 			kafka_resume(d.k);
 			if (applier_room(d.app, 100))
 				n = kafka_consume_batch(
-				    d.k, d.msgs, max, (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
+				    d.k, d.msgs, max,
+				    (int)config_int(d.cfg, CFG_BATCH_MAX_WAIT_MS));
 		}
 		if (n > 0)
 			submit_batch(&d, d.msgs, n);

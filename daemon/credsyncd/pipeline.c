@@ -800,10 +800,9 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 				log_kv(LOG_LVL_ERR, "failed",
 				       "event_id=%s topic=%s partition=%d offset=%lld sqlstate=%s "
 				       "error=%s",
-				       log_qs(b.items[i].ev.event_id),
-				       msgs[i].topic, (int)msgs[i].partition,
-				       (long long)msgs[i].offset, fail[i].sqlstate,
-				       log_qs(fail[i].error));
+				       log_qs(b.items[i].ev.event_id), msgs[i].topic,
+				       (int)msgs[i].partition, (long long)msgs[i].offset,
+				       fail[i].sqlstate, log_qs(fail[i].error));
 	}
 out:
 	batch_free(&b);

@@ -71,7 +71,8 @@ pause_parts(kafka *k, rd_kafka_topic_partition_list_t *parts, bool pause)
 	                                : rd_kafka_resume_partitions(k->consumer, parts);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_kv(LOG_LVL_WARN,
-		       pause ? "could not pause Kafka partitions" : "could not resume Kafka partitions",
+		       pause ? "could not pause Kafka partitions"
+		             : "could not resume Kafka partitions",
 		       "error=%s partitions=%d", log_q(qerr, sizeof(qerr), rd_kafka_err2str(err)),
 		       parts->cnt);
 }

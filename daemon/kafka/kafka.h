@@ -17,8 +17,8 @@
 
 /* Opaque: one consumer handle and one producer handle, used from two threads.
  * - The consumer side (kafka_consume_batch, kafka_pause_serve, kafka_resume, kafka_rewind,
- *   kafka_commit_async, kafka_high_watermark, kafka_assignment) is not thread-safe: one thread (credsyncd's main
- *   thread) makes all of these calls; the assign and revoke hooks run in it, inside
+ *   kafka_commit_async, kafka_high_watermark, kafka_assignment) is not thread-safe: one thread
+ * (credsyncd's main thread) makes all of these calls; the assign and revoke hooks run in it, inside
  *   kafka_consume_batch and kafka_close.
  * - The producer side (kafka_produce, kafka_poll, kafka_push, kafka_prepare_topics,
  *   kafka_fatal) may be called from one other thread (the publisher's) at the same time as

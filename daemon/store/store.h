@@ -143,6 +143,22 @@ int store_failed_put(store *st, const struct store_inbound *in, const char *sqls
 int store_failed_take(store *st, const char *topic, int32_t partition, int64_t offset,
                       bool *ret_found, char *err, size_t errsz);
 
+/* The oldest failed message of a subject: what a later message of it waits behind. */
+struct store_failed_cause {
+	char sqlstate[6];
+	char topic[256];
+	int32_t partition;
+	int64_t offset;
+};
+/* Outside a batch: the oldest failed message of uscc, *ret_found false when it has none (any
+ * more). Returns 0, or -1 with err. */
+int store_failed_first(store *st, const char *uscc, struct store_failed_cause *ret, bool *ret_found,
+                       char *err, size_t errsz);
+/* The distinct subjects of the failed messages, into a malloc'd array (free it; NULL when
+ * none). Returns 0, or -1 with err. */
+int store_failed_subjects(store *st, char (**ret)[USCC_BUF], size_t *ret_n, char *err,
+                          size_t errsz);
+
 /* An inbound event that had taken effect and is now refused (an end that arrived before its
  * add and fails once the add came): where it was read, and its bytes (malloc'd, owned by the
  * caller: free(payload)). */

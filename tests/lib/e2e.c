@@ -672,8 +672,9 @@ e2e_event(const char *event_id, const char *type, const char *producer, const ch
 	return s;
 }
 
-void
-e2e_pg_restart(void)
+/* Runs pg_ctl ACTION (with -w) on the test PostgreSQL's data directory. */
+static void
+pg_ctl(const char *action)
 {
 	char path[1024], cmd[2048];
 	const char *state = getenv("CREDSYNC_PGSTATE");
@@ -682,13 +683,37 @@ e2e_pg_restart(void)
 	char *dir = testlib_read_file(path, NULL);
 	cr_assert(dir != NULL, "no %s", path);
 	dir[strcspn(dir, "\n")] = '\0';
-	/* pg_ctl restart keeps the server's options (port, socket directory) */
+	/* The server's options (port, socket directory) are in postmaster.opts: restart keeps
+	 * them, start is given them again */
+	char opts[1200] = "";
+	if (strcmp(action, "start") == 0)
+		snprintf(opts, sizeof(opts), "-o \"$(cut -d' ' -f2- '%s/data/postmaster.opts')\"",
+		         dir);
 	snprintf(cmd, sizeof(cmd),
 	         "%s $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl -D '%s/data' "
-	         "-m fast -w -l '%s/server.log' restart >/dev/null",
-	         geteuid() == 0 ? "runuser -u postgres --" : "", dir, dir);
+	         "%s -w -l '%s/server.log' %s %s >/dev/null",
+	         geteuid() == 0 ? "runuser -u postgres --" : "", dir,
+	         strcmp(action, "start") != 0 ? "-m fast" : "", dir, opts, action);
 	free(dir);
-	cr_assert(system(cmd) == 0, "could not restart PostgreSQL: %s", cmd);
+	cr_assert(system(cmd) == 0, "could not %s PostgreSQL: %s", action, cmd);
+}
+
+void
+e2e_pg_restart(void)
+{
+	pg_ctl("restart");
+}
+
+void
+e2e_pg_stop(void)
+{
+	pg_ctl("stop");
+}
+
+void
+e2e_pg_start(void)
+{
+	pg_ctl("start");
 }
 
 bool

@@ -68,6 +68,10 @@ int e2e_run(char **ret_out, const char *const *argv, bool with_stderr);
 
 /* Restarts the test PostgreSQL (fast shutdown: every session is cut), as an operator would. */
 void e2e_pg_restart(void);
+/* Stops the test PostgreSQL (fast shutdown), and starts it again with the same options. A
+ * test that stops it must start it again, even when it fails midway (or the next tests do). */
+void e2e_pg_stop(void);
+void e2e_pg_start(void);
 /* Whether daemon idx's log contains needle. */
 bool e2e_log_has(const struct e2e *e, int idx, const char *needle);
 
