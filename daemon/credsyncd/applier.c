@@ -264,6 +264,9 @@ find_waiting(struct worker *w, struct jobrun *r)
 		while (store_failed_first(w->st, uscc, &c, &found, err, sizeof(err)) < 0) {
 			if (stopping(a))
 				return -1;
+			pthread_mutex_lock(&a->mu);
+			w->stalled = true;
+			pthread_mutex_unlock(&a->mu);
 			wait = backoff(a, wait);
 			log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
 			       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs(err),
@@ -379,9 +382,11 @@ apply_range(struct worker *w, struct jobrun *r, size_t lo, size_t hi, int tries)
 		}
 		conflicts = 0;
 		const char *state = store_sqlstate(w->st);
+		if (transient(state))
+			permanent = 0; /* "in a row" */
 		/* When only failed messages are left, the failure is not theirs: storing them
 		 * must succeed, so that is an outage. */
-		if (!transient(state) && !all_marked(r, lo, hi) && ++permanent >= tries) {
+		else if (!all_marked(r, lo, hi) && ++permanent >= tries) {
 			if (hi - lo == 1) {
 				const char *msg = store_sqlmsg(w->st);
 				mark_failed(w, r, lo, state, msg[0] != '\0' ? msg : err);

@@ -158,8 +158,9 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 		out[i] = (struct store_outrow){ob[i].id, "credit.out.gsxt", USCC_A, "{}"};
 	struct store_batch b = {.obl = ob, .n_obl = 3, .out = out, .n_out = 3};
 	storetest_commit(storetest_st, &b);
-	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1, "%s",
-	             err);
+	/* 006 and the migrations after it */
+	cr_assert_geq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1, "%s",
+	              err);
 	expect_counts_as_scanned(today, "migrated");
 	struct ack ack = mk_ack("00000000-0000-4000-8000-000000000022", SITE_GSXT);
 	b = (struct store_batch){.acks = &ack, .n_acks = 1};

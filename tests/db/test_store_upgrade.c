@@ -72,7 +72,10 @@ static const char digest_sql[] =
     "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, ended_by, "
     "end_event_id, ended_on, repair_decision_no, created_at, updated_at)::text, ',' ORDER BY "
     "uscc, kind, list, decision_no) FROM credsync.records), "
-    "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.inbound t), "
+    /* the columns of 001-003: 008 adds sqlstate and error, NULL for these rows */
+    "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM (SELECT topic, partition, "
+    "\"offset\", event_id, producer, uscc, kafka_ts, outcome, reason, detail, payload, "
+    "stored_at FROM credsync.inbound) t), "
     "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.consumer_offsets t), "
     "(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM credsync.daily_summaries t)))";
 

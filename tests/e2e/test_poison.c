@@ -113,11 +113,12 @@ Test(poison, a_refused_message_is_stored_failed_and_retried, .timeout = 240)
 	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = "
 	                             "'applied'"),
 	             3);
-	cr_expect_eq(sqlf(&e,
-	                  "SELECT count(*) FROM credsync.inbound WHERE outcome = 'failed' AND "
-	                  "event_id = '%s' AND sqlstate = 'P0001' AND error LIKE 'refused record%%'",
-	                  e2e_id("poison", 1)),
-	             1);
+	cr_expect_eq(
+	    sqlf(&e,
+	         "SELECT count(*) FROM credsync.inbound WHERE outcome = 'failed' AND "
+	         "event_id = '%s' AND sqlstate = 'P0001' AND error LIKE 'refused record%%'",
+	         e2e_id("poison", 1)),
+	    1);
 	cr_expect_eq(sqlf(&e,
 	                  "SELECT count(*) FROM credsync.inbound WHERE outcome = 'failed' AND "
 	                  "event_id = '%s' AND error LIKE '%%earlier message of the subject%%'",
@@ -172,8 +173,7 @@ Test(poison, a_refused_message_is_stored_failed_and_retried, .timeout = 240)
 	cr_expect_eq(sqlf(&e, "SELECT count(*) FROM credsync.records WHERE uscc = '%s'", usccs[0]),
 	             2);
 	/* their obligations are published by the running daemon */
-	cr_expect(e2e_wait_sql(&e,
-	                       "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
+	cr_expect(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL", 0,
 	                       e2e_ms(WAIT_MS)));
 	cr_expect_eq(ctl(&out, &e, (const char *[]){"retry", "--all-failed", NULL}), 0, "%s", out);
 	cr_expect(strstr(out, "no failed messages") != NULL, "%s", out);
