@@ -176,6 +176,45 @@ struct jobrun {
 };
 
 static void
+jobrun_free(struct jobrun *r)
+{
+	free(r->fail);
+	free(r->errors);
+	free(r->sqlstates);
+	free(r->usccs);
+	free(r->waiting);
+	*r = (struct jobrun){.j = r->j};
+}
+
+/* The job's arrays, allocated only when a message failed or waits: the jobs that go through
+ * pay nothing. Out of memory: waits and tries again. Returns 0, or -1 when stopping. */
+static int
+jobrun_alloc(struct worker *w, struct jobrun *r)
+{
+	size_t n = r->j->n ? r->j->n : 1;
+	long wait = 0;
+	while (r->fail == NULL) {
+		r->fail = calloc(n, sizeof(*r->fail));
+		r->errors = calloc(n, sizeof(*r->errors));
+		r->sqlstates = calloc(n, sizeof(*r->sqlstates));
+		r->usccs = calloc(n, sizeof(*r->usccs));
+		r->waiting = calloc(n, sizeof(*r->waiting));
+		if (r->fail != NULL && r->errors != NULL && r->sqlstates != NULL &&
+		    r->usccs != NULL && r->waiting != NULL)
+			return 0;
+		jobrun_free(r);
+		if (stopping(w->a))
+			return -1;
+		wait = backoff(w->a, wait);
+		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
+		       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs("out of memory"),
+		       r->j->n, wait, w->ix);
+		nap(w, wait);
+	}
+	return 0;
+}
+
+static void
 parse_subjects(struct worker *w, struct jobrun *r)
 {
 	if (r->parsed)
@@ -249,6 +288,8 @@ find_waiting(struct worker *w, struct jobrun *r)
 	pthread_mutex_unlock(&a->mu);
 	if (!any)
 		return 0;
+	if (jobrun_alloc(w, r) < 0)
+		return -1;
 	parse_subjects(w, r);
 	long wait = 0;
 	for (size_t i = 0; i < r->j->n; i++) {
@@ -319,6 +360,8 @@ mark_failed(struct worker *w, struct jobrun *r, size_t i, const char *sqlstate, 
 static void
 hold_back(struct jobrun *r, size_t lo, size_t hi)
 {
+	if (r->fail == NULL)
+		return;
 	for (size_t i = lo; i < hi && r->n_waiting > 0; i++) {
 		const struct waiting *q = waiting_find(r, r->usccs[i]);
 		if (r->fail[i].sqlstate != NULL || q == NULL)
@@ -333,6 +376,8 @@ hold_back(struct jobrun *r, size_t lo, size_t hi)
 static bool
 all_marked(const struct jobrun *r, size_t lo, size_t hi)
 {
+	if (r->fail == NULL)
+		return hi == lo;
 	for (size_t i = lo; i < hi; i++)
 		if (r->fail[i].sqlstate == NULL)
 			return false;
@@ -387,6 +432,8 @@ apply_range(struct worker *w, struct jobrun *r, size_t lo, size_t hi, int tries)
 		/* When only failed messages are left, the failure is not theirs: storing them
 		 * must succeed, so that is an outage. */
 		else if (!all_marked(r, lo, hi) && ++permanent >= tries) {
+			if (jobrun_alloc(w, r) < 0)
+				return -1;
 			if (hi - lo == 1) {
 				const char *msg = store_sqlmsg(w->st);
 				mark_failed(w, r, lo, state, msg[0] != '\0' ? msg : err);
@@ -422,43 +469,13 @@ static void
 apply_job(struct worker *w, const struct job *j)
 {
 	struct jobrun r = {.j = j};
-	size_t n = j->n ? j->n : 1;
-	long wait = 0;
-	for (;;) {
-		r.fail = calloc(n, sizeof(*r.fail));
-		r.errors = calloc(n, sizeof(*r.errors));
-		r.sqlstates = calloc(n, sizeof(*r.sqlstates));
-		r.usccs = calloc(n, sizeof(*r.usccs));
-		r.waiting = calloc(n, sizeof(*r.waiting));
-		if (r.fail != NULL && r.errors != NULL && r.sqlstates != NULL && r.usccs != NULL &&
-		    r.waiting != NULL) {
-			if (find_waiting(w, &r) == 0)
-				(void)apply_range(w, &r, 0, j->n, PERMANENT_TRIES);
-			break;
-		}
-		free(r.fail);
-		free(r.errors);
-		free(r.sqlstates);
-		free(r.usccs);
-		free(r.waiting);
-		r = (struct jobrun){.j = j};
-		if (stopping(w->a))
-			break;
-		wait = backoff(w->a, wait);
-		log_kv(LOG_LVL_WARN, "could not apply batch, retrying",
-		       "error=%s messages=%zu retry_ms=%ld worker=%zu", log_qs("out of memory"),
-		       j->n, wait, w->ix);
-		nap(w, wait);
-	}
+	if (find_waiting(w, &r) == 0)
+		(void)apply_range(w, &r, 0, j->n, PERMANENT_TRIES);
 	pthread_mutex_lock(&w->a->mu);
 	w->stalled = false;
 	pthread_cond_broadcast(&w->a->done);
 	pthread_mutex_unlock(&w->a->mu);
-	free(r.fail);
-	free(r.errors);
-	free(r.sqlstates);
-	free(r.usccs);
-	free(r.waiting);
+	jobrun_free(&r);
 }
 
 static void *

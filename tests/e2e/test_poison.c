@@ -229,3 +229,29 @@ Test(poison, a_database_outage_is_ridden_out_in_the_group, .timeout = 240)
 	             0);
 	e2e_stop(&e);
 }
+
+Test(poison, retry_usage_errors_exit_2)
+{
+	const char *dir = getenv("CREDSYNC_BIN");
+	cr_assert(dir != NULL, "CREDSYNC_BIN is not set");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/credsyncctl", dir);
+	const char *const cases[][6] = {
+	    {path, "retry", "-c", "/nonexistent.conf", NULL},
+	    {path, "retry", "-c", "/nonexistent.conf", "a", "b"},
+	    {path, "retry", "-c", "/nonexistent.conf", "not-an-id", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[7] = {0};
+		memcpy(argv, cases[i], sizeof(cases[i]));
+		char *out = NULL;
+		cr_expect_eq(e2e_run(&out, argv, true), 2, "case %zu: %s", i, out);
+		free(out);
+	}
+	/* a readable usage error and the help */
+	const char *help[] = {path, "retry", "--help", NULL};
+	char *out = NULL;
+	cr_expect_eq(e2e_run(&out, help, false), 0);
+	cr_expect(strstr(out, "--all-failed") != NULL, "%s", out);
+	free(out);
+}
