@@ -140,7 +140,6 @@ transient(const char *sqlstate)
 	    "53", /* insufficient resources: disk full, out of memory, too many connections */
 	    "57", /* operator intervention: admin shutdown, cannot connect now, query canceled */
 	    "58", /* system error: I/O */
-	    "XX", /* internal error, data corrupted: not the message's fault */
 	};
 	if (sqlstate[0] == '\0' || strcmp(sqlstate, "55P03") == 0 || /* lock_not_available */
 	    strcmp(sqlstate, "25P03") == 0) /* idle_in_transaction_session_timeout */
