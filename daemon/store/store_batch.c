@@ -575,16 +575,17 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
-	/* The fence first: a batch whose partition was lost stops before writing anything. */
+	/* The fence first: a batch whose partition was lost stops before writing anything. The
+	 * messages last: their insert takes the outbox's seq lock (007_publish_cursor.sql), held
+	 * to the commit, and nothing after it waits for another transaction. */
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (staged && put_staged(st, &p) < 0) ||
 	    (b->n_in > 0 && !staged &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_obl > 0 && put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_out > 0 &&
-	     put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0))
+	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_pipe_sql(st, "COMMIT", -1);
 	rc = sq_pipe_end(st, NULL, NULL, what, err, errsz);
