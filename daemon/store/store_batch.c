@@ -286,8 +286,9 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 {
 	struct sq_arr *a = st->arr;
 
-	for (int c = 0; c < 22; c++)
+	for (int c = 0; c < 21; c++)
 		sq_arr_begin(&a[c]);
+	sq_barr_begin(&a[21]); /* the payloads: binary */
 	for (size_t i = 0; i < n; i++) {
 		const struct obligation *ob = obl[i].ob;
 		const struct store_outrow *o = obl[i].out;
@@ -314,10 +315,14 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 		sq_arr_date(&a[18], ob->due_date);
 		sq_arr_text(&a[19], o != NULL ? o->topic : NULL);
 		sq_arr_text(&a[20], o != NULL ? (o->key != NULL ? o->key : "") : NULL);
-		sq_arr_text(&a[21], o != NULL ? o->payload : NULL);
+		sq_barr_text(&a[21], o != NULL ? o->payload : NULL);
 	}
-	if (bind_all(p, a, 22, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 21, ebuf, ebufsz) < 0)
 		return -1;
+	if (sq_p_barr(p, &a[21]) < 0) {
+		snprintf(ebuf, ebufsz, "out of memory");
+		return -1;
+	}
 	sq_pipe_stmt(st, &obligation_stmt, p, -1);
 	return 0;
 }
