@@ -346,13 +346,15 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	for (int i = 0; i < 4; i++)
 		cr_expect_eq(log_count(&e, 0, "msg=breach ", all[i]), 1, "breach of %s", all[i]);
 
-	/* Restart; while it is down gsxt re-sends its ack of g1 and creditchina acks c2. */
+	/* Restart; while it is down gsxt re-sends its ack of g1 and creditchina acks c2 twice
+	 * (on one partition, read in one batch after the start: the first one counts). */
 	cr_expect_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
 	int backlog_lines = log_count(&e, 0, "msg=backlog ", NULL);
 	send_ack(&e, "gsxt", "gsxt", g1, USCC_A, T4);
 	send_ack(&e, "creditchina", "creditchina", c2, USCC_B, T5);
+	send_ack(&e, "creditchina", "creditchina", c2, USCC_B, T4);
 	e2e_daemon_start(&e, 0);
-	wait_inbound(&e, "ack", acks += 2);
+	wait_inbound(&e, "ack", acks += 3);
 	cr_expect(acked(&e, g1, &done_at, &acked_again));
 	cr_expect_str_eq(done_at, T1, "an ack re-sent after a restart changed done_at");
 	cr_expect_str_eq(acked_again, acked_at, "an ack re-sent after a restart changed acked_at");
@@ -360,7 +362,7 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	free(acked_again);
 	free(acked_at);
 	cr_expect(acked(&e, c2, &done_at, NULL), "the ack sent while down was not recorded");
-	cr_expect_str_eq(done_at, T5);
+	cr_expect_str_eq(done_at, T5, "the first of two acks in a batch is not kept: %s", done_at);
 	free(done_at);
 
 	/* c1 is still lost, and not logged again by the restarted daemon. */
