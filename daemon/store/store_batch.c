@@ -500,8 +500,11 @@ ack_ptr_cmp(const void *a, const void *b)
 {
 	const struct ack *x = *(const struct ack *const *)a;
 	const struct ack *y = *(const struct ack *const *)b;
+	int c = strcmp(x->id, y->id);
 
-	return strcmp(x->id, y->id);
+	/* Acks of one id stay in the batch's order (they point into one array): the statement
+	 * keeps the first one's done_at, and qsort need not be stable. */
+	return c != 0 ? c : (x > y) - (x < y);
 }
 
 /* What the server would refuse for good is refused here, with a reason naming the row:
