@@ -140,10 +140,15 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 
 	cr_assert(mkdtemp(dir) != NULL);
 	size_t n;
+	int later = 0; /* 006 and the migrations after it */
 	char **names = testlib_list_dir(storetest_sqldir(), ".sql", &n);
 	for (size_t i = 0; i < n; i++) {
-		if (names[i][0] < '0' || names[i][0] > '9' || strncmp(names[i], "006_", 4) >= 0)
+		if (names[i][0] < '0' || names[i][0] > '9')
 			continue;
+		if (strncmp(names[i], "006_", 4) >= 0) {
+			later++;
+			continue;
+		}
 		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), names[i]);
 		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
 		cr_assert_eq(symlink(from, to), 0, "%s", to);
@@ -158,7 +163,7 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 		out[i] = (struct store_outrow){ob[i].id, "credit.out.gsxt", USCC_A, "{}"};
 	struct store_batch b = {.obl = ob, .n_obl = 3, .out = out, .n_out = 3};
 	storetest_commit(storetest_st, &b);
-	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1, "%s",
+	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
 	             err);
 	expect_counts_as_scanned(today, "migrated");
 	struct ack ack = mk_ack("00000000-0000-4000-8000-000000000022", SITE_GSXT);
