@@ -369,6 +369,10 @@ start(struct daemon *d, char *err, size_t errsz)
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
 		return -1;
 	}
+	/* a transaction pooler where sessions are expected: stop now, not retry forever */
+	store *const sessions[] = {d->st, d->pst, d->jst};
+	if (store_check_sessions(sessions, 3, err, errsz) < 0)
+		return -1;
 	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, CFG_DATA_DIR));
 	if (store_migrate(d->st, sqldir, err, errsz) < 0)
 		return -1;

@@ -45,6 +45,14 @@ enum store_pooling store_pooling_of(const char *name);
 /* store_open for a connection reached the way pooling says. */
 store *store_open_pooled(const char *conninfo, int timeout_ms, enum store_pooling pooling,
                          char *err, size_t errsz);
+
+/* With STORE_POOLING_SESSION, checks that sts[0..n) (at most 8, all open at once) are
+ * distinct sessions: when two share one server process they go through a transaction
+ * pooler, and -1 comes back with err naming the cause and the fix (a configuration error:
+ * retrying cannot help). Returns 0 otherwise, or -1 when a query failed. A transaction
+ * pooler is not always caught (its server connections may happen to differ), but whenever
+ * it is, nothing else would have worked. */
+int store_check_sessions(store *const *sts, size_t n, char *err, size_t errsz);
 void store_close(store *st); /* NULL ok */
 
 /* Drops the connection (if any) and connects again: the open batch is rolled back, the
