@@ -13,7 +13,6 @@ struct ctl_db {
 	/* pg.pooling = transaction: the settings are made in each transaction (SET LOCAL), as
 	 * a session's would stay behind on a server connection the pooler gives to others */
 	bool txpool;
-	bool read_only;
 	char setup[256];
 };
 
@@ -53,7 +52,6 @@ ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
 		return NULL;
 	}
 	PQsetNoticeProcessor(db->conn, pgutil_quiet_notices, NULL);
-	db->read_only = read_only;
 	db->txpool = strcmp(config_str(cfg, CFG_PG_POOLING), "transaction") == 0;
 	if (db->txpool) {
 		snprintf(db->setup, sizeof(db->setup),
