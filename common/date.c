@@ -19,9 +19,10 @@ days_from_civil(int y, int m, int d)
 void
 date_to_ymd(cs_date date, int *ret_y, int *ret_m, int *ret_d)
 {
-	int32_t z = date + 719468;
-	const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const int32_t doe = z - era * 146097;
+	/* In 64 bits: near INT32_MAX the shift to 0000-03-01 would overflow. */
+	const int64_t z = (int64_t)date + 719468;
+	const int32_t era = (int32_t)((z >= 0 ? z : z - 146096) / 146097);
+	const int32_t doe = (int32_t)(z - (int64_t)era * 146097);
 	const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	const int32_t mp = (5 * doy + 2) / 153;
@@ -181,7 +182,16 @@ date_beijing(int64_t unix_s)
 char *
 time_format_rfc3339(int64_t unix_s, int offset_min, char *buf)
 {
-	int64_t local = unix_s + (int64_t)offset_min * 60;
+	/* An instant whose local year is outside 1-9999 (an absurd Kafka timestamp) is written
+	 * as the first or last second the format holds: rather than a year cut to four digits,
+	 * or an overflow at the ends of int64. */
+	const int64_t shift = (int64_t)offset_min * 60;
+	const int64_t first = -62135596800LL - shift, last = 253402300799LL - shift;
+	if (unix_s < first)
+		unix_s = first;
+	else if (unix_s > last)
+		unix_s = last;
+	int64_t local = unix_s + shift;
 	cs_date day = (cs_date)floor_div(local, 86400);
 	int64_t tod = local - (int64_t)day * 86400;
 	int y, m, d;

@@ -46,7 +46,9 @@ help(FILE *fp)
 /* One statement: the rows to send again, their previous sent_at read under the row locks the
  * update takes. A later message to the same site about the same record (a takedown after a
  * disclose) goes again too: the publisher sends unsent rows in seq order, so the site ends
- * in the state it had, not with a superseded message last. */
+ * in the state it had, not with a superseded message last. The publish cursor
+ * (007_publish_cursor.sql) moves down below the first of them, so that the publisher reads
+ * them again. */
 static const char resend_sql[] =
     "WITH target AS (SELECT b.seq, o.uscc, o.kind, o.list, o.decision_no, o.site "
     "FROM credsync.outbox b LEFT JOIN credsync.obligations o ON o.id = b.id "
@@ -63,7 +65,9 @@ static const char resend_sql[] =
     "WHERE o.id = prev_o.id RETURNING o.id, o.topic, o.seq, prev_o.sent_at), "
     "upd_b AS (UPDATE credsync.outbox_rows b SET sent_at = NULL FROM prev_b "
     "WHERE b.id = prev_b.id RETURNING b.id, b.topic, b.seq, prev_b.sent_at), "
-    "upd AS (SELECT * FROM upd_o UNION ALL SELECT * FROM upd_b) "
+    "upd AS (SELECT * FROM upd_o UNION ALL SELECT * FROM upd_b), "
+    "cur AS (UPDATE credsync.outbox_cursor SET low = least(low, m.seq - 1) "
+    "FROM (SELECT min(seq) AS seq FROM upd) m WHERE m.seq IS NOT NULL) "
     "SELECT upd.id, upd.topic, upd.seq, " CTL_EPOCH("upd.sent_at") ", o.site, o.type, " CTL_EPOCH(
         "o.acked_at") ", o.reason FROM upd LEFT JOIN credsync.obligations o "
                       "ON o.id = upd.id ORDER BY upd.seq";

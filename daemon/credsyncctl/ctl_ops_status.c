@@ -199,11 +199,12 @@ static const char partitions_sql[] =
     "SELECT grp, topic, partition, next_offset, owner, epoch, " CTL_EPOCH(
         "updated_at") " FROM credsync.consumer_offsets ORDER BY topic, partition, grp";
 
-/* $1: today in Beijing. Obligations are read through the partial index of the unacknowledged. */
+/* $1: today in Beijing. Obligations are read through the partial index of the unacknowledged,
+ * the unsent from the publish cursor (007_publish_cursor.sql). */
 static const char backlog_sql[] =
-    "SELECT (SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL), "
+    "SELECT (SELECT count(*) FROM credsync.unsent), "
     "(SELECT " CTL_EPOCH(
-        "min(created_at)") " FROM credsync.outbox WHERE sent_at IS NULL), "
+        "min(created_at)") " FROM credsync.unsent), "
                            "count(*) FILTER (WHERE sent_at IS NULL), count(*) FILTER (WHERE "
                            "sent_at IS NOT NULL), "
                            "count(*) FILTER (WHERE due_date < $1::date), "

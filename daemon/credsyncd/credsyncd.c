@@ -2,6 +2,9 @@
  * exactly-once effect, and publishes what both disclosure sites must do. */
 #include <stdbool.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +523,21 @@ usage_error(const char *what, const char *arg)
 	return 2;
 }
 
+/* glibc gives each thread an arena of its own (up to eight per core) and, once a large
+ * buffer is freed, raises its mmap threshold up to 32 MiB so that later batch buffers stay on
+ * the heaps. With the apply workers, the jobs, the publisher and librdkafka's threads that
+ * held the daemon's peak RSS at 77 MiB in the bench's profile run; two arenas and a fixed
+ * 256 KiB threshold (large buffers go back to the system when freed) gave 63 MiB. */
+static void
+tune_malloc(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -588,6 +606,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 
+	tune_malloc();
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);

@@ -162,8 +162,8 @@ print_all(FILE *fp, const metrics *m, const struct metrics_view *v)
 	    "1 when PostgreSQL answered the backlog queries of this round.",
 	    v->bl != NULL && v->dl != NULL);
 	if (v->bl != NULL && v->dl != NULL) {
-		one(fp, "credsync_backlog_unsent", "gauge",
-		    "Obligations neither acknowledged nor sent.", (long long)v->bl->unsent);
+		one(fp, "credsync_backlog_unsent", "gauge", "Messages not published yet.",
+		    (long long)v->bl->unsent);
 		one(fp, "credsync_backlog_unacknowledged", "gauge",
 		    "Obligations not acknowledged, sent or not.", (long long)v->bl->unacknowledged);
 		one(fp, "credsync_backlog_overdue", "gauge",

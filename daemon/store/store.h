@@ -191,9 +191,9 @@ struct outbox_row {
 };
 
 /* Up to limit unsent rows with seq > after_seq, in seq order, into a malloc'd array owned
- * by the caller (*ret NULL when none). A transaction that committed late can leave a lower
- * seq unsent behind a higher one already fetched: start each pass from after_seq = 0 (rows
- * about one subject always commit in seq order). Needs the outbox lock. */
+ * by the caller (*ret NULL when none). Messages commit in seq order (007_publish_cursor.sql),
+ * and the read starts from the publish cursor: after_seq = 0 reads every unsent row. Needs
+ * the outbox lock. */
 int store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret,
                        size_t *ret_n, char *err, size_t errsz);
 /* As store_outbox_fetch, leaving out the rows whose seq is in except[0..n_except) (rows in
@@ -203,12 +203,13 @@ int store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *excep
                               size_t errsz);
 void store_outbox_free(struct outbox_row *rows, size_t n); /* NULL ok */
 
-/* Marks rows sent (and their obligations). Needs the outbox lock. */
+/* Marks rows sent (and their obligations) and moves the publish cursor up. Needs the outbox
+ * lock. */
 int store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size_t errsz);
 
-/* The obligations not acknowledged yet, for the backlog log line. */
+/* The obligations not acknowledged yet, for the backlog log line, by a full scan. */
 struct store_backlog {
-	int64_t unsent;         /* not acknowledged and not sent */
+	int64_t unsent;         /* messages not sent (obligations or not) */
 	int64_t unacknowledged; /* sent or not */
 	int64_t overdue;        /* not acknowledged by the end of their due date (Beijing) */
 	cs_date oldest_due;     /* of the unacknowledged; DATE_NONE when there are none */

@@ -286,8 +286,9 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 {
 	struct sq_arr *a = st->arr;
 
-	for (int c = 0; c < 22; c++)
+	for (int c = 0; c < 21; c++)
 		sq_arr_begin(&a[c]);
+	sq_barr_begin(&a[21]); /* the payloads: binary */
 	for (size_t i = 0; i < n; i++) {
 		const struct obligation *ob = obl[i].ob;
 		const struct store_outrow *o = obl[i].out;
@@ -314,10 +315,14 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 		sq_arr_date(&a[18], ob->due_date);
 		sq_arr_text(&a[19], o != NULL ? o->topic : NULL);
 		sq_arr_text(&a[20], o != NULL ? (o->key != NULL ? o->key : "") : NULL);
-		sq_arr_text(&a[21], o != NULL ? o->payload : NULL);
+		sq_barr_text(&a[21], o != NULL ? o->payload : NULL);
 	}
-	if (bind_all(p, a, 22, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 21, ebuf, ebufsz) < 0)
 		return -1;
+	if (sq_p_barr(p, &a[21]) < 0) {
+		snprintf(ebuf, ebufsz, "out of memory");
+		return -1;
+	}
 	sq_pipe_stmt(st, &obligation_stmt, p, -1);
 	return 0;
 }
@@ -495,8 +500,11 @@ ack_ptr_cmp(const void *a, const void *b)
 {
 	const struct ack *x = *(const struct ack *const *)a;
 	const struct ack *y = *(const struct ack *const *)b;
+	int c = strcmp(x->id, y->id);
 
-	return strcmp(x->id, y->id);
+	/* Acks of one id stay in the batch's order (they point into one array): the statement
+	 * keeps the first one's done_at, and qsort need not be stable. */
+	return c != 0 ? c : (x > y) - (x < y);
 }
 
 /* What the server would refuse for good is refused here, with a reason naming the row:
@@ -576,16 +584,17 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
-	/* The fence first: a batch whose partition was lost stops before writing anything. */
+	/* The fence first: a batch whose partition was lost stops before writing anything. The
+	 * messages last: their insert takes the outbox's seq lock (007_publish_cursor.sql), held
+	 * to the commit, and nothing after it waits for another transaction. */
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (staged && put_staged(st, &p) < 0) ||
 	    (b->n_in > 0 && !staged &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_obl > 0 && put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_out > 0 &&
-	     put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0))
+	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_pipe_sql(st, "COMMIT", -1);
 	rc = sq_pipe_end(st, NULL, NULL, what, err, errsz);

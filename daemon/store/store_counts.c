@@ -46,15 +46,14 @@ store_counts(store *st, cs_date today, struct store_backlog *bl, struct store_de
 	memset(dl, 0, sizeof(*dl));
 	bl->oldest_due = dl->oldest_breach = DATE_NONE;
 	sq_p_date(&p, today);
-	/* The unsent are the outbox's unsent rows (its partial index outbox_unsent): as many as
-	 * the publisher is behind, not the whole backlog. */
+	/* The unsent are the messages above the publish cursor (007_publish_cursor.sql): as
+	 * many as the publisher is behind, not the whole backlog. */
 	if (sq_exec(st, what,
 	            "WITH h AS (SELECT due_date, sum(unacked) AS n FROM ("
 	            "  SELECT due_date, unacked FROM credsync.obligation_counts"
 	            "  UNION ALL SELECT due_date, unacked FROM credsync.obligation_count_deltas) x"
 	            " GROUP BY due_date HAVING sum(unacked) <> 0)"
-	            " SELECT (SELECT count(*) FROM credsync.outbox u JOIN credsync.obligations o"
-	            "   ON o.id = u.id WHERE u.sent_at IS NULL AND o.acked_at IS NULL),"
+	            " SELECT (SELECT count(*) FROM credsync.unsent),"
 	            " coalesce(sum(n), 0),"
 	            " coalesce(sum(n) FILTER (WHERE due_date < " TODAY "), 0),"
 	            " min(due_date) FILTER (WHERE due_date <> 'infinity') - date '1970-01-01',"

@@ -85,6 +85,35 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Copies s[0..n) to o, bytes that are not UTF-8 replaced with U+FFFD and each ASCII byte
+ * through esc (its escape, or NULL to copy it) when esc is given; o has room for 3n bytes.
+ * Returns the end. */
+static char *
+put_utf8(char *o, const char *s, size_t n, const char *(*esc)(char c))
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(u + i, n - i);
+		const char *e = l == 1 && esc != NULL ? esc(s[i]) : NULL;
+
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			l = 1;
+		} else if (e != NULL) {
+			size_t el = strlen(e);
+			memcpy(o, e, el);
+			o += el;
+		} else {
+			memcpy(o, s + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	return o;
+}
+
 int
 sq_p_text_clean(struct sq_params *p, const char *s)
 {
@@ -114,19 +143,7 @@ sq_p_text_clean(struct sq_params *p, const char *s)
 	copy = malloc(n + bad * 2 + 1);
 	if (copy == NULL)
 		return -1;
-	for (i = 0, o = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
-
-		if (l == 0) {
-			memcpy(copy + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(copy + o, s + i, l);
-		o += l;
-		i += l;
-	}
+	o = (size_t)(put_utf8(copy, s, n, NULL) - copy);
 	copy[o] = '\0';
 	k = p_next(p);
 	p->val[k] = copy;
@@ -312,11 +329,16 @@ sq_arr_null(struct sq_arr *a)
 	arr_raw(a, "NULL", 4);
 }
 
+/* Array element quoting: the quote and the backslash. */
+static const char *
+esc_array(char c)
+{
+	return c == '"' ? "\\\"" : c == '\\' ? "\\\\" : NULL;
+}
+
 void
 sq_arr_text(struct sq_arr *a, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-
 	if (s == NULL) {
 		sq_arr_null(a);
 		return;
@@ -328,23 +350,7 @@ sq_arr_text(struct sq_arr *a, const char *s)
 		return;
 	char *o = a->buf + a->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
-
-		if (l == 0) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		} else if (l == 1) {
-			if (s[i] == '"' || s[i] == '\\')
-				*o++ = '\\';
-			*o++ = s[i++];
-		} else {
-			memcpy(o, s + i, l);
-			o += l;
-			i += l;
-		}
-	}
+	o = put_utf8(o, s, n, esc_array);
 	*o++ = '"';
 	a->len = (size_t)(o - a->buf);
 	a->buf[a->len] = '\0';
@@ -441,6 +447,68 @@ sq_p_arr(struct sq_params *p, struct sq_arr *a)
 	return 0;
 }
 
+/* --- binary text arrays ---------------------------------------------------------------- */
+
+/* ndim, flags, element type, then the one dimension's size and lower bound */
+#define BARR_HEADER 20
+#define TEXT_OID    25
+
+static void
+put_be32(char *o, uint32_t v)
+{
+	o[0] = (char)(v >> 24);
+	o[1] = (char)(v >> 16);
+	o[2] = (char)(v >> 8);
+	o[3] = (char)v;
+}
+
+void
+sq_barr_begin(struct sq_arr *a)
+{
+	a->len = 0;
+	a->oom = false;
+	a->n_el = 0;
+	a->has_null = false;
+	if (arr_reserve(a, BARR_HEADER))
+		a->len = BARR_HEADER;
+}
+
+void
+sq_barr_text(struct sq_arr *a, const char *s)
+{
+	a->n_el++;
+	if (s == NULL) {
+		a->has_null = true;
+		if (arr_reserve(a, 4)) {
+			put_be32(a->buf + a->len, UINT32_MAX); /* -1: NULL */
+			a->len += 4;
+		}
+		return;
+	}
+	size_t n = strlen(s);
+	/* at worst every byte is replaced (3 bytes) */
+	if (!arr_reserve(a, 4 + n * 3))
+		return;
+	char *start = a->buf + a->len + 4, *end = put_utf8(start, s, n, NULL);
+	put_be32(a->buf + a->len, (uint32_t)(end - start));
+	a->len = (size_t)(end - a->buf);
+}
+
+int
+sq_p_barr(struct sq_params *p, struct sq_arr *a)
+{
+	if (a->oom || a->len > INT32_MAX)
+		return -1;
+	/* an empty array has no dimension: its 12 bytes of header are the whole of it */
+	put_be32(a->buf, a->n_el > 0 ? 1 : 0);
+	put_be32(a->buf + 4, a->has_null ? 1 : 0);
+	put_be32(a->buf + 8, TEXT_OID);
+	put_be32(a->buf + 12, (uint32_t)a->n_el);
+	put_be32(a->buf + 16, 1);
+	sq_p_bytes(p, a->buf, a->n_el > 0 ? a->len : 12);
+	return 0;
+}
+
 /* --- COPY rows (text format) ------------------------------------------------------------ */
 
 void
@@ -468,11 +536,27 @@ sq_copy_null(struct sq_arr *a)
 	arr_raw(a, "\\N", 2);
 }
 
+/* COPY's text format: backslash escapes, and the row and field separators. */
+static const char *
+esc_copy(char c)
+{
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		return NULL;
+	}
+}
+
 void
 sq_copy_text(struct sq_arr *a, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-
 	if (s == NULL) {
 		sq_copy_null(a);
 		return;
@@ -482,45 +566,7 @@ sq_copy_text(struct sq_arr *a, const char *s)
 	/* at worst every byte is escaped (2 bytes) or replaced (3 bytes) */
 	if (!arr_reserve(a, n * 3))
 		return;
-	char *o = a->buf + a->len;
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
-
-		if (l == 0) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		} else if (l == 1) {
-			/* COPY's text format: backslash escapes, and the row and field separators
-			 */
-			switch (s[i]) {
-			case '\\':
-				*o++ = '\\';
-				*o++ = '\\';
-				break;
-			case '\n':
-				*o++ = '\\';
-				*o++ = 'n';
-				break;
-			case '\r':
-				*o++ = '\\';
-				*o++ = 'r';
-				break;
-			case '\t':
-				*o++ = '\\';
-				*o++ = 't';
-				break;
-			default:
-				*o++ = s[i];
-				break;
-			}
-			i++;
-		} else {
-			memcpy(o, s + i, l);
-			o += l;
-			i += l;
-		}
-	}
+	char *o = put_utf8(a->buf + a->len, s, n, esc_copy);
 	a->len = (size_t)(o - a->buf);
 	a->buf[a->len] = '\0';
 }

@@ -49,7 +49,7 @@ Test(store_outbox, obligations_are_sent_acknowledged_and_counted, FRESH)
 	             1);
 
 	cr_assert_eq(store_backlog(storetest_st, &bl, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(bl.unsent, 3);
+	cr_assert_eq(bl.unsent, 1, "one message, three obligations");
 	cr_assert_eq(bl.unacknowledged, 3);
 	cr_assert_eq(bl.overdue, 1);
 	cr_assert_eq(bl.oldest_due, testlib_ymd(2020, 1, 2));
@@ -84,7 +84,7 @@ Test(store_outbox, obligations_are_sent_acknowledged_and_counted, FRESH)
 	             1726300000);
 
 	cr_assert_eq(store_backlog(storetest_st, &bl, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(bl.unsent, 2);
+	cr_assert_eq(bl.unsent, 0, "the message was sent");
 	cr_assert_eq(bl.unacknowledged, 2);
 	cr_assert_eq(bl.overdue, 0);
 	cr_assert_eq(bl.oldest_due, testlib_ymd(2099, 1, 1));
@@ -150,4 +150,61 @@ Test(store_outbox, outbox_in_order_sent_once_one_publisher, FRESH)
 	cr_assert_eq(store_outbox_lock(other, &got, err, sizeof err), 0, "%s", err);
 	cr_assert(got, "the lock was released with the old connection");
 	store_close(other);
+}
+
+/* The publish cursor (007_publish_cursor.sql): every message at or below it is sent. It stays
+ * below a message still unsent while later ones are marked (a failed delivery), moves to the
+ * last message once all are sent, and a message made unsent below it again (credsyncctl
+ * resend) is read again once the cursor is lowered. */
+Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000011",
+	                                  "00000000-0000-4000-8000-000000000012",
+	                                  "00000000-0000-4000-8000-000000000013"};
+	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
+	                              {ids[1], "credit.out.gsxt", USCC_A, "{\"n\":1}"},
+	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
+	struct store_batch b = {.out = out, .n_out = 3};
+	struct outbox_row *rows;
+	int64_t later[2];
+	size_t n;
+	bool got;
+	char err[512];
+
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 3);
+	later[0] = rows[1].seq;
+	later[1] = rows[2].seq;
+	int64_t first = rows[0].seq;
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, later, 2, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), first - 1,
+	             "below the first message, still unsent");
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rows[0].seq, first);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &first, 1, err, sizeof err), 0, "%s",
+	             err);
+	store_outbox_free(rows, n);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), later[1],
+	             "all sent: at the last message");
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 0);
+
+	/* as credsyncctl resend does */
+	pgtest_exec(storetest_pg,
+	            "WITH u AS (UPDATE credsync.outbox_rows SET sent_at = NULL "
+	            "WHERE id = '00000000-0000-4000-8000-000000000012' RETURNING seq) "
+	            "UPDATE credsync.outbox_cursor SET low = least(low, "
+	            "(SELECT seq FROM u) - 1)");
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 1);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rows[0].seq, later[0]);
+	store_outbox_free(rows, n);
 }

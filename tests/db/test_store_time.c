@@ -140,7 +140,7 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 
 	cr_assert(mkdtemp(dir) != NULL);
 	size_t n;
-	int later = 0; /* 006 and the migrations after it */
+	int later = 0; /* the migrations from 006 on */
 	char **names = testlib_list_dir(storetest_sqldir(), ".sql", &n);
 	for (size_t i = 0; i < n; i++) {
 		if (names[i][0] < '0' || names[i][0] > '9')

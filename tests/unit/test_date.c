@@ -240,6 +240,32 @@ Test(date, rfc3339_format_round_trip)
 	cr_expect_str_eq(time_format_rfc3339(-1, 0, buf), "1969-12-31T23:59:59Z");
 }
 
+/* Found by fuzz_out: an instant past the years 1-9999 (a producer's Kafka timestamp can be
+ * any int64 of milliseconds) overflowed at INT64_MAX and was written with its year cut to
+ * four digits; now it is the format's first or last second, and every date has a year. */
+Test(date, format_at_and_past_the_ends)
+{
+	char buf[TIME_STRLEN], d[DATE_STRLEN];
+	cr_expect_str_eq(time_format_rfc3339(INT64_MAX, 480, buf), "9999-12-31T23:59:59+08:00");
+	cr_expect_str_eq(time_format_rfc3339(INT64_MAX / 1000, 0, buf), "9999-12-31T23:59:59Z");
+	cr_expect_str_eq(time_format_rfc3339(253402300799LL, 0, buf), "9999-12-31T23:59:59Z");
+	cr_expect_str_eq(time_format_rfc3339(253402300800LL, 0, buf), "9999-12-31T23:59:59Z");
+	cr_expect_str_eq(time_format_rfc3339(INT64_MIN, -240, buf), "0001-01-01T00:00:00-04:00");
+	cr_expect_str_eq(time_format_rfc3339(-62135596800LL, 0, buf), "0001-01-01T00:00:00Z");
+	cr_expect_str_eq(time_format_rfc3339(-62135596800LL + 3600, 60, buf),
+	                 "0001-01-01T02:00:00+01:00");
+	/* dates at the ends of int32 are converted without overflow (UBSan), four digits each */
+	const cs_date ends[] = {INT32_MAX, INT32_MAX - 719468, INT32_MIN + 1, -719468};
+	for (size_t i = 0; i < N_ELEMS(ends); i++) {
+		int y, m, dd;
+		date_to_ymd(ends[i], &y, &m, &dd);
+		cr_expect(m >= 1 && m <= 12 && dd >= 1 && dd <= 31, "%d: %d-%d-%d", ends[i], y, m,
+		          dd);
+		cr_expect_eq(strlen(date_format(ends[i], d)), DATE_STRLEN - 1, "%d", ends[i]);
+	}
+	cr_expect_str_eq(date_format(-719468, d), "0000-03-01");
+}
+
 Test(date, date_of_instant_and_beijing)
 {
 	static const struct {

@@ -1,0 +1,75 @@
+/* test_store_acks: store_batch.c's acknowledgements: of several acks of one obligation in one
+ * batch, the first one's done_at is kept, whatever sort qsort is. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgtest.h"
+#include "store.h"
+#include "storetest.h"
+#include "testlib.h"
+
+/* A qsort as the C standard allows it, replacing the C library's in this program: sorted,
+ * but equal elements in reverse order. glibc's falls back to an unstable sort when it cannot
+ * allocate (heapsort since 2.39), musl's smoothsort is never stable: the order of acks of one
+ * id after the sort must not depend on it. Insertion sort: the batches here are small. */
+void
+qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	unsigned char *a = base;
+	unsigned char *tmp = malloc(size ? size : 1);
+	if (tmp == NULL)
+		abort();
+	for (size_t i = 1; i < n; i++) {
+		memcpy(tmp, a + i * size, size);
+		size_t k = i;
+		/* ">=": an element moves before the equal ones already placed */
+		while (k > 0 && cmp(a + (k - 1) * size, tmp) >= 0) {
+			memcpy(a + k * size, a + (k - 1) * size, size);
+			k--;
+		}
+		memcpy(a + k * size, tmp, size);
+	}
+	free(tmp);
+}
+
+/* ack_done_at of obligation id in Unix seconds, -1 when not acknowledged. */
+static long long
+done_at(const char *id)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "SELECT coalesce(extract(epoch FROM ack_done_at)::bigint, -1) FROM "
+	         "credsync.obligations WHERE id = '%s'",
+	         id);
+	return pgtest_int(storetest_pg, sql);
+}
+
+Test(store_acks, first_ack_of_an_obligation_in_a_batch_is_kept, FRESH)
+{
+	struct obligation ob[2] = {storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2099, 1, 1)),
+	                           storetest_obligation(OB2, SITE_GSXT, testlib_ymd(2099, 1, 1))};
+	struct store_batch b = {.obl = ob, .n_obl = 2};
+	storetest_commit(storetest_st, &b);
+
+	/* In the order consumed: each obligation's first ack is the one that counts; another
+	 * site's ack of OB2 first changes nothing. */
+	const struct ack acks[] = {
+	    {OB1, SITE_GSXT, 1726300001},        {OB2, SITE_CREDITCHINA, 1726300100},
+	    {OB2, SITE_GSXT, 1726300002},        {OB1, SITE_GSXT, 1726300003},
+	    {OB1, SITE_GSXT, 1726300004},        {OB2, SITE_GSXT, 1726300005},
+	    {OB1, SITE_CREDITCHINA, 1726300200}, {OB1, SITE_GSXT, 1726300006},
+	};
+	b = (struct store_batch){.acks = acks, .n_acks = sizeof(acks) / sizeof(acks[0])};
+	storetest_commit(storetest_st, &b);
+	cr_expect_eq(done_at(OB1), 1726300001);
+	cr_expect_eq(done_at(OB2), 1726300002);
+
+	/* ... and a later batch changes neither */
+	const struct ack later[] = {{OB2, SITE_GSXT, 1726300300}, {OB1, SITE_GSXT, 1726300301}};
+	b = (struct store_batch){.acks = later, .n_acks = 2};
+	storetest_commit(storetest_st, &b);
+	cr_expect_eq(done_at(OB1), 1726300001);
+	cr_expect_eq(done_at(OB2), 1726300002);
+}
