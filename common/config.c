@@ -45,6 +45,7 @@ struct key_def {
 };
 
 static const char *const log_levels[] = {"err", "warn", "notice", "info", "debug", NULL};
+static const char *const poolings[] = {"session", "transaction", NULL};
 
 /* The one table: parsing, defaults, validation, printing and config_key_info all read it. */
 static const struct key_def keys[] = {
@@ -67,6 +68,10 @@ static const struct key_def keys[] = {
          "client-side limit on one database round trip, so a hung database is noticed"},
     [CFG_PG_CONNECT_TIMEOUT_S] = {"pg.connect_timeout_s", KT_INT, 0, "10", NULL, 1, 3600, NULL,
                                   "seconds to wait for a database connection"},
+    [CFG_PG_POOLING] = {"pg.pooling", KT_ENUM, 0, "session", NULL, 0, 0, poolings,
+                        "how pg.conninfo reaches PostgreSQL: session (directly, or a pooler in "
+                        "session mode) or transaction (a pooler such as PgBouncer with "
+                        "pool_mode = transaction: no session state; migrate directly)"},
     [CFG_DATA_DIR] =
         {"data.dir", KT_STRING, 0, NULL, paths_datadir, 0, 0, NULL,
          "directory of rules, calendar, lists and SQL (default: the installed schemas)"},

@@ -27,6 +27,7 @@ enum config_key {
 	CFG_PG_CONNINFO,                   /* pg.conninfo */
 	CFG_PG_STATEMENT_TIMEOUT_MS,       /* pg.statement_timeout_ms */
 	CFG_PG_CONNECT_TIMEOUT_S,          /* pg.connect_timeout_s */
+	CFG_PG_POOLING,                    /* pg.pooling */
 	CFG_DATA_DIR,                      /* data.dir */
 	CFG_RULES_SETS,                    /* rules.sets */
 	CFG_LOG_LEVEL,                     /* log.level */

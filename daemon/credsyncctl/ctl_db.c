@@ -10,6 +10,10 @@
 
 struct ctl_db {
 	PGconn *conn;
+	/* pg.pooling = transaction: the settings are made in each transaction (SET LOCAL), as
+	 * a session's would stay behind on a server connection the pooler gives to others */
+	bool txpool;
+	char setup[256];
 };
 
 ctl_db *
@@ -48,6 +52,15 @@ ctl_db_open(const config *cfg, bool read_only, char *err, size_t errsz)
 		return NULL;
 	}
 	PQsetNoticeProcessor(db->conn, pgutil_quiet_notices, NULL);
+	db->txpool = strcmp(config_str(cfg, CFG_PG_POOLING), "transaction") == 0;
+	if (db->txpool) {
+		snprintf(db->setup, sizeof(db->setup),
+		         "SET LOCAL search_path = credsync, pg_catalog; "
+		         "SET LOCAL statement_timeout = %d; SET LOCAL DateStyle = ISO%s",
+		         CTL_DB_STATEMENT_TIMEOUT_MS,
+		         read_only ? "; SET LOCAL transaction_read_only = on" : "");
+		return db;
+	}
 	snprintf(setup, sizeof(setup),
 	         "SET search_path = credsync, pg_catalog; SET statement_timeout = %d; "
 	         "SET DateStyle = ISO; SET default_transaction_read_only = %s",
@@ -73,11 +86,62 @@ ctl_db_close(ctl_db *db)
 	free(db);
 }
 
+/* Runs sql (simple protocol): NULL when it succeeded, else its failed result. */
+static PGresult *
+exec_failed(ctl_db *db, const char *sql)
+{
+	PGresult *res = PQexec(db->conn, sql);
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Through a transaction pooler: a statement outside a transaction runs in one of its own,
+ * which makes the settings first; a BEGIN of the caller's is followed by them. Returns the
+ * statement's result, or the failed result of what went wrong around it. */
+static PGresult *
+query_txpool(ctl_db *db, const char *sql, int nparams, const char *const *params)
+{
+	bool opens = strncmp(sql, "BEGIN", 5) == 0;
+	bool own = PQtransactionStatus(db->conn) == PQTRANS_IDLE && !opens &&
+	           strcmp(sql, "COMMIT") != 0 && strcmp(sql, "ROLLBACK") != 0;
+	PGresult *res, *bad;
+	ExecStatusType s;
+
+	if (own) {
+		char begin[320];
+
+		snprintf(begin, sizeof(begin), "BEGIN; %s", db->setup);
+		if ((bad = exec_failed(db, begin)) != NULL) {
+			PQclear(exec_failed(db, "ROLLBACK"));
+			return bad;
+		}
+	}
+	res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	s = PQresultStatus(res);
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		if (own)
+			PQclear(exec_failed(db, "ROLLBACK"));
+		return res;
+	}
+	if ((own && (bad = exec_failed(db, "COMMIT")) != NULL) ||
+	    (opens && (bad = exec_failed(db, db->setup)) != NULL)) {
+		PQclear(res);
+		return bad;
+	}
+	return res;
+}
+
 PGresult *
 ctl_db_query(ctl_db *db, const char *what, const char *sql, int nparams, const char *const *params,
              char *err, size_t errsz)
 {
-	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *res = db->txpool
+	                    ? query_txpool(db, sql, nparams, params)
+	                    : PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType s = PQresultStatus(res);
 
 	if (res != NULL && (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK))

@@ -126,8 +126,9 @@ ctl_late(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
-	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
-	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
+	store *st = store_open_pooled(
+	    config_str(cfg, CFG_PG_CONNINFO), (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
+	    store_pooling_of(config_str(cfg, CFG_PG_POOLING)), err, sizeof(err));
 	config_free(cfg);
 	cs_date today = date_beijing(clock_now());
 	struct store_late *l = calloc(LATE_MAX, sizeof(*l));

@@ -137,8 +137,9 @@ ctl_reconcile(int argc, char **argv)
 		fprintf(stderr, "credsyncctl reconcile: %s\n", err);
 		return 1;
 	}
-	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
-	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
+	store *st = store_open_pooled(
+	    config_str(cfg, CFG_PG_CONNINFO), (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
+	    store_pooling_of(config_str(cfg, CFG_PG_POOLING)), err, sizeof(err));
 	config_free(cfg);
 	struct store_day_obl *obl = NULL;
 	size_t n = 0;

@@ -546,7 +546,7 @@ applier_new(pipeline *p, const struct applier_conf *conf, char *err, size_t errs
 			snprintf(err, errsz, "could not initialise an apply worker");
 			goto fail;
 		}
-		w->st = store_open(a->conninfo, conf->timeout_ms, err, errsz);
+		w->st = store_open_pooled(a->conninfo, conf->timeout_ms, conf->pooling, err, errsz);
 		if (w->st == NULL) {
 			pthread_cond_destroy(&w->cv);
 			goto fail;

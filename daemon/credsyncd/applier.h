@@ -30,11 +30,12 @@ struct applier_hooks {
 };
 
 struct applier_conf {
-	size_t workers;       /* >= 1 */
-	size_t max_batch;     /* the most messages in one transaction (batch.max_events) */
-	const char *conninfo; /* each worker's connection (copied) */
-	int timeout_ms;       /* pg.statement_timeout_ms */
-	long max_backoff_ms;  /* retry.max_backoff_ms */
+	size_t workers;             /* >= 1 */
+	size_t max_batch;           /* the most messages in one transaction (batch.max_events) */
+	const char *conninfo;       /* each worker's connection (copied) */
+	enum store_pooling pooling; /* pg.pooling */
+	int timeout_ms;             /* pg.statement_timeout_ms */
+	long max_backoff_ms;        /* retry.max_backoff_ms */
 	struct applier_hooks hooks;
 };
 

@@ -136,9 +136,10 @@ connect_store(const config *cfg)
 	char err[1024];
 	long wait = 0;
 	while (run) {
-		store *st =
-		    store_open(config_str(cfg, CFG_PG_CONNINFO),
-		               (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
+		store *st = store_open_pooled(config_str(cfg, CFG_PG_CONNINFO),
+		                              (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
+		                              store_pooling_of(config_str(cfg, CFG_PG_POOLING)),
+		                              err, sizeof(err));
 		if (st != NULL)
 			return st;
 		wait = backoff(wait, cfg);
@@ -371,6 +372,10 @@ start(struct daemon *d, char *err, size_t errsz)
 		snprintf(err, errsz, "stopped before PostgreSQL was reachable");
 		return -1;
 	}
+	/* a transaction pooler where sessions are expected: stop now, not retry forever */
+	store *const sessions[] = {d->st, d->pst, d->jst};
+	if (store_check_sessions(sessions, 3, err, errsz) < 0)
+		return -1;
 	snprintf(sqldir, sizeof(sqldir), "%s/sql", config_str(d->cfg, CFG_DATA_DIR));
 	if (store_migrate(d->st, sqldir, err, errsz) < 0)
 		return -1;
@@ -406,6 +411,7 @@ start(struct daemon *d, char *err, size_t errsz)
 	    .workers = d->workers,
 	    .max_batch = (size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS),
 	    .conninfo = config_str(d->cfg, CFG_PG_CONNINFO),
+	    .pooling = store_pooling_of(config_str(d->cfg, CFG_PG_POOLING)),
 	    .timeout_ms = (int)config_int(d->cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
 	    .max_backoff_ms = (long)config_int(d->cfg, CFG_RETRY_MAX_BACKOFF_MS),
 	    .hooks = {hook_applied, hook_failed, d},
@@ -473,8 +479,9 @@ static int
 migrate_only(const config *cfg)
 {
 	char err[1024], sqldir[4096];
-	store *st = store_open(config_str(cfg, CFG_PG_CONNINFO),
-	                       (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS), err, sizeof(err));
+	store *st = store_open_pooled(
+	    config_str(cfg, CFG_PG_CONNINFO), (int)config_int(cfg, CFG_PG_STATEMENT_TIMEOUT_MS),
+	    store_pooling_of(config_str(cfg, CFG_PG_POOLING)), err, sizeof(err));
 	if (st == NULL) {
 		log_kv(LOG_LVL_ERR, "could not connect to PostgreSQL", "error=%s", log_qs(err));
 		return 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "pgutil.h"
@@ -198,10 +199,23 @@ collect(store *st, const char *what, ExecStatusType want, PGresult **ret, int ti
 	return 0;
 }
 
+/* Whether sql (simple protocol) opens a transaction: "BEGIN" alone or as the first of
+ * several statements; *ret_len gets the length of that first statement. */
+static bool
+opens_tx(const char *sql, size_t *ret_len)
+{
+	size_t n = strcspn(sql, ";");
+
+	*ret_len = n;
+	return strncmp(sql, "BEGIN", 5) == 0 && (sql[5] == '\0' || sql[5] == ';' || sql[5] == ' ');
+}
+
 int
 sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
         ExecStatusType want, PGresult **ret, int timeout_ms, char *err, size_t errsz)
 {
+	char *with_setup = NULL;
+	size_t first;
 	int ok;
 
 	if (ret != NULL)
@@ -209,10 +223,24 @@ sq_exec(store *st, const char *what, const char *sql, const struct sq_params *p,
 	if (sq_need_conn(st, what, err, errsz) < 0)
 		return -1;
 	st->sqlstate[0] = st->sqlmsg[0] = '\0';
+	/* Through a transaction pooler the session's settings would stay behind on a server
+	 * connection others get next: each transaction makes its own, right after BEGIN (before
+	 * the caller's own SET LOCALs, which win). */
+	if (st->txpool && p == NULL && opens_tx(sql, &first)) {
+		size_t len = strlen(sql) + strlen(st->tx_setup) + 3;
+
+		if ((with_setup = malloc(len)) == NULL) {
+			pgutil_set_err(err, errsz, what, "out of memory");
+			return -1;
+		}
+		snprintf(with_setup, len, "%.*s; %s%s", (int)first, sql, st->tx_setup, sql + first);
+		sql = with_setup;
+	}
 	if (p != NULL)
 		ok = PQsendQueryParams(st->conn, sql, p->n, NULL, p->val, p->len, p->fmt, 0);
 	else
 		ok = PQsendQuery(st->conn, sql);
+	free(with_setup);
 	if (!ok) {
 		conn_error(st, what, err, errsz);
 		return -1;
@@ -310,6 +338,7 @@ static void
 cmd_push(store *st, bool prepare, enum sq_stmt_id id, int tag)
 {
 	st->cmds[st->n_cmds].prepare = prepare;
+	st->cmds[st->n_cmds].quiet = false;
 	st->cmds[st->n_cmds].stmt = id;
 	st->cmds[st->n_cmds].tag = tag;
 	st->n_cmds++;
@@ -326,6 +355,16 @@ sq_pipe_sql(store *st, const char *sql, int tag)
 		return;
 	}
 	cmd_push(st, false, STMT_COUNT, tag);
+	/* through a transaction pooler, each transaction makes its own settings (sq_exec) */
+	if (st->txpool && strcmp(sql, "BEGIN") == 0) {
+		if (cmd_reserve(st) < 0 ||
+		    !PQsendQueryParams(st->conn, st->tx_setup1, 0, NULL, NULL, NULL, NULL, 0)) {
+			st->pipe_broken = true;
+			return;
+		}
+		cmd_push(st, false, STMT_COUNT, 0);
+		st->cmds[st->n_cmds - 1].quiet = true;
+	}
 }
 
 void
@@ -333,6 +372,17 @@ sq_pipe_stmt(store *st, const struct sq_stmt *stmt, const struct sq_params *p, i
 {
 	if (st->pipe_broken)
 		return;
+	if (st->txpool) {
+		/* unnamed: a named statement would stay on a server connection that the pooler
+		 * gives to another client next (the cost: one more parse per statement) */
+		if (cmd_reserve(st) < 0 || !PQsendQueryParams(st->conn, stmt->sql, p->n, NULL,
+		                                              p->val, p->len, p->fmt, 0)) {
+			st->pipe_broken = true;
+			return;
+		}
+		cmd_push(st, false, stmt->id, tag);
+		return;
+	}
 	if (st->prep[stmt->id] == 0) {
 		if (cmd_reserve(st) < 0 ||
 		    !PQsendPrepare(st->conn, stmt->name, stmt->sql, stmt->nparams, NULL)) {
@@ -400,7 +450,7 @@ sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, si
 			failed = true; /* reported by the command that failed */
 		} else if (st->cmds[i].prepare) {
 			st->prep[st->cmds[i].stmt] = 2;
-		} else if (!failed && cb != NULL) {
+		} else if (!failed && cb != NULL && !st->cmds[i].quiet) {
 			char cberr[256];
 
 			if (cb(ctx, st->cmds[i].tag, res, cberr, sizeof(cberr)) < 0) {
@@ -441,6 +491,24 @@ session_setup(store *st, char *err, size_t errsz)
 	/* statement_timeout backs up the client-side deadline when the client is gone;
 	 * idle_in_transaction_session_timeout frees the subject locks of an instance that
 	 * stopped between store_batch_begin and store_batch_commit. */
+	if (st->txpool) {
+		/* Nothing for the session: every transaction the store opens sets these (SET
+		 * LOCAL); statements outside one name their schema and have the client-side
+		 * deadline (a cancel goes through the pooler). */
+		snprintf(st->tx_setup, sizeof(st->tx_setup),
+		         "SET LOCAL search_path = credsync, pg_catalog; "
+		         "SET LOCAL statement_timeout = %" PRId64 "; "
+		         "SET LOCAL idle_in_transaction_session_timeout = %" PRId64,
+		         stmt_ms < INT32_MAX ? stmt_ms : INT32_MAX,
+		         idle_ms < INT32_MAX ? idle_ms : INT32_MAX);
+		snprintf(st->tx_setup1, sizeof(st->tx_setup1),
+		         "SELECT set_config('search_path', 'credsync, pg_catalog', true), "
+		         "set_config('statement_timeout', '%" PRId64 "', true), "
+		         "set_config('idle_in_transaction_session_timeout', '%" PRId64 "', true)",
+		         stmt_ms < INT32_MAX ? stmt_ms : INT32_MAX,
+		         idle_ms < INT32_MAX ? idle_ms : INT32_MAX);
+		return 0;
+	}
 	snprintf(
 	    sql, sizeof(sql),
 	    "SET search_path = credsync, pg_catalog; SET statement_timeout = %" PRId64 "; "
@@ -515,9 +583,25 @@ conn_open(store *st, char *err, size_t errsz)
 	return 0;
 }
 
+enum store_pooling
+store_pooling_of(const char *name)
+{
+	return name != NULL && strcmp(name, "transaction") == 0 ? STORE_POOLING_TRANSACTION
+	                                                        : STORE_POOLING_SESSION;
+}
+
 store *
 store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz)
 {
+	return store_open_pooled(conninfo, timeout_ms, STORE_POOLING_SESSION, err, errsz);
+}
+
+store *
+store_open_pooled(const char *conninfo, int timeout_ms, enum store_pooling pooling, char *err,
+                  size_t errsz)
+{
+	static unsigned counter;
+	char host[64] = "localhost";
 	store *st;
 
 	if (conninfo == NULL || timeout_ms <= 0) {
@@ -532,6 +616,11 @@ store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz)
 		return NULL;
 	}
 	st->timeout_ms = timeout_ms;
+	st->txpool = pooling == STORE_POOLING_TRANSACTION;
+	/* unique among the stores of every instance: the outbox lease's holder */
+	(void)gethostname(host, sizeof(host) - 1);
+	snprintf(st->lease_owner, sizeof(st->lease_owner), "%s/%ld/%lld/%u", host, (long)getpid(),
+	         (long long)time(NULL), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 	if (conn_open(st, err, errsz) < 0) {
 		store_close(st);
 		return NULL;
@@ -544,6 +633,7 @@ store_close(store *st)
 {
 	if (st == NULL)
 		return;
+	sq_lease_release(st);
 	sq_drop(st, false);
 	if (st->conninfo != NULL) {
 		/* it may hold a password */

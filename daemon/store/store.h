@@ -29,6 +29,30 @@ typedef struct store store;
  * and idle_in_transaction_session_timeout (both from timeout_ms). conninfo is copied.
  * Returns NULL with the reason in err. */
 store *store_open(const char *conninfo, int timeout_ms, char *err, size_t errsz);
+
+/* How the connection reaches PostgreSQL (pg.pooling). SESSION: directly or through a pooler
+ * that gives each client a server connection for its whole session; named prepared
+ * statements, session settings and a session advisory lock for the publisher. TRANSACTION:
+ * through a pooler that may hand each transaction to another server connection (PgBouncer's
+ * pool_mode = transaction): nothing outlives a transaction (unnamed statements, settings
+ * made with SET LOCAL in each transaction the store opens, no temporary table, a lease row
+ * for the publisher), and store_migrate only checks that no migration is missing. */
+enum store_pooling { STORE_POOLING_SESSION, STORE_POOLING_TRANSACTION };
+
+/* The pooling that pg.pooling's value names ("transaction"; anything else is session). */
+enum store_pooling store_pooling_of(const char *name);
+
+/* store_open for a connection reached the way pooling says. */
+store *store_open_pooled(const char *conninfo, int timeout_ms, enum store_pooling pooling,
+                         char *err, size_t errsz);
+
+/* With STORE_POOLING_SESSION, checks that sts[0..n) (at most 8, all open at once) are
+ * distinct sessions: when two share one server process they go through a transaction
+ * pooler, and -1 comes back with err naming the cause and the fix (a configuration error:
+ * retrying cannot help). Returns 0 otherwise, or -1 when a query failed. A transaction
+ * pooler is not always caught (its server connections may happen to differ), but whenever
+ * it is, nothing else would have worked. */
+int store_check_sessions(store *const *sts, size_t n, char *err, size_t errsz);
 void store_close(store *st); /* NULL ok */
 
 /* Drops the connection (if any) and connects again: the open batch is rolled back, the
@@ -38,7 +62,10 @@ int store_reconnect(store *st, char *err, size_t errsz);
 /* Applies sqldir/NNN_*.sql not yet in credsync.schema_migrations, in order, each in its own
  * transaction, under a session advisory lock (instances starting together wait for each
  * other). Migrations may run longer than timeout_ms (up to STORE_MIGRATE_TIMEOUT_MS).
- * Returns the number applied (>= 0), or -1 with err naming the file. */
+ * Returns the number applied (>= 0), or -1 with err naming the file. With
+ * STORE_POOLING_TRANSACTION (no session lock possible) it applies nothing: it returns 0 when
+ * every migration is applied, else -1 with err saying to migrate through a direct
+ * connection. */
 #define STORE_MIGRATE_TIMEOUT_MS (10 * 60 * 1000)
 int store_migrate(store *st, const char *sqldir, char *err, size_t errsz);
 
@@ -182,7 +209,11 @@ int store_expiring(store *st, cs_date today, size_t max, struct record_key *ret_
 
 /* Outbox. Only the holder of the outbox lock (a session advisory lock) publishes; the lock
  * goes with the connection (store_reconnect, a timeout). *ret_got tells whether this store
- * holds it now. */
+ * holds it now. With STORE_POOLING_TRANSACTION the lock is a lease row instead
+ * (credsync.leases, STORE_LEASE_MS long), renewed by the fetches and marks that need it and
+ * given up by store_close; a lease whose holder stopped renewing it passes to another
+ * instance once it expires. */
+#define STORE_LEASE_MS 30000
 int store_outbox_lock(store *st, bool *ret_got, char *err, size_t errsz);
 
 struct outbox_row {

@@ -576,7 +576,8 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		acks[i] = &b->acks[i];
 	qsort(acks, b->n_acks, sizeof(*acks), ack_ptr_cmp);
 
-	bool staged = b->n_in >= COPY_MIN_ROWS;
+	/* the staging table is a temporary one: not through a transaction pooler */
+	bool staged = b->n_in >= COPY_MIN_ROWS && !st->txpool;
 	if (staged && stage_inbound(st, b->in, b->n_in, err, errsz) < 0)
 		goto fail;
 	if (sq_pipe_begin(st, what, err, errsz) < 0)

@@ -38,6 +38,7 @@ struct sq_stmt {
 /* One command queued in a pipeline: its prepare, or its execution with the caller's tag. */
 struct sq_cmd {
 	bool prepare;
+	bool quiet; /* the transaction's SET LOCALs (STORE_POOLING_TRANSACTION): no callback */
 	enum sq_stmt_id stmt;
 	int tag;
 };
@@ -69,6 +70,12 @@ struct store {
 	char sqlstate[6];                    /* of the last failed command, "" if none */
 	char sqlmsg[512];                    /* its server's primary message, "" if none */
 	struct sq_arr arr[SQ_MAXPARAMS_ARR]; /* array parameters, reused batch after batch */
+	/* STORE_POOLING_TRANSACTION: nothing may outlive a transaction (store.h) */
+	bool txpool;
+	char tx_setup[256];   /* txpool: the settings, as SET LOCAL statements (simple protocol) */
+	char tx_setup1[320];  /* txpool: the same as one SELECT of set_config calls (pipelines) */
+	char lease_owner[96]; /* txpool: this store's name in credsync.leases */
+	int64_t lease_renew_at; /* txpool: when the outbox lease is due for renewal (mono ms) */
 };
 
 /* Advisory lock keys (the single-bigint key space; subject locks use the two-int space). */
@@ -133,6 +140,13 @@ void sq_copy_i64(struct sq_arr *a, int64_t v);
 void sq_copy_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
 void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n); /* bytea (hex) */
 void sq_copy_row_end(struct sq_arr *a);
+
+/* The outbox lease (STORE_POOLING_TRANSACTION, store_lease.c): take or renew it (*ret_got:
+ * whether this store holds it now), renew it when due (-1 with err when it was lost), give it
+ * up (best effort, for store_close). */
+int sq_lease_take(store *st, bool *ret_got, char *err, size_t errsz);
+int sq_lease_keep(store *st, const char *what, char *err, size_t errsz);
+void sq_lease_release(store *st);
 
 /* Whether s is a canonical UUID text (8-4-4-4-12 hex digits). */
 bool sq_uuid_valid(const char *s);

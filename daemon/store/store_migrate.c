@@ -194,6 +194,51 @@ out:
 	return rc;
 }
 
+/* Through a transaction pooler: the migration lock is a session's, which the pooler cannot
+ * keep, so nothing is applied here; the schema must be complete already. */
+static int
+check_only(store *st, const struct migration *m, size_t n, char *err, size_t errsz)
+{
+	static const char what[] = "could not migrate the database";
+	PGresult *res = NULL;
+	size_t missing = 0;
+	const char *first = NULL;
+	char ebuf[256];
+
+	if (sq_exec(st, what, "SELECT version FROM credsync.schema_migrations", NULL,
+	            PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0) {
+		if (strcmp(st->sqlstate, "42P01") != 0 && strcmp(st->sqlstate, "3F000") != 0)
+			return -1;
+		res = NULL; /* no schema yet: every migration is missing */
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool done = false;
+
+		for (int r = 0; res != NULL && r < PQntuples(res) && !done; r++) {
+			int64_t v;
+
+			if (sq_get_i64(res, r, 0, &v, ebuf, sizeof(ebuf)) < 0) {
+				snprintf(err, errsz, "%s: %s", what, ebuf);
+				PQclear(res);
+				return -1;
+			}
+			done = v == m[i].version;
+		}
+		if (!done && missing++ == 0)
+			first = m[i].name;
+	}
+	PQclear(res);
+	if (missing == 0)
+		return 0;
+	snprintf(err, errsz,
+	         "%s: %zu migration(s) not applied, from \"%s\", and pg.pooling = transaction "
+	         "cannot apply them (their lock is held by a session, which a transaction pooler "
+	         "does not keep): run credsyncd --migrate-only with a pg.conninfo that reaches "
+	         "PostgreSQL directly (pg.pooling = session), then start again",
+	         what, missing, first);
+	return -1;
+}
+
 int
 store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 {
@@ -212,6 +257,12 @@ store_migrate(store *st, const char *sqldir, char *err, size_t errsz)
 	}
 	if (list_migrations(sqldir, &m, &n, err, errsz) < 0)
 		return -1;
+	if (st->txpool) {
+		int rc = check_only(st, m, n, err, errsz);
+
+		free(m);
+		return rc;
+	}
 	/* Another instance may be migrating: wait for it as long as a migration may take. The
 	 * lock is the session's, so it outlives this transaction and dies with a lost
 	 * connection. */

@@ -22,6 +22,8 @@ store_outbox_lock(store *st, bool *ret_got, char *err, size_t errsz)
 	*ret_got = false;
 	if (sq_need_conn(st, what, err, errsz) < 0)
 		return -1;
+	if (st->txpool)
+		return sq_lease_take(st, ret_got, err, errsz); /* store_lease.c */
 	if (st->outbox_locked) {
 		/* session locks stack: taking it twice would need two unlocks */
 		*ret_got = true;
@@ -46,7 +48,7 @@ need_lock(store *st, const char *what, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: this session does not hold the outbox lock", what);
 		return -1;
 	}
-	return 0;
+	return st->txpool ? sq_lease_keep(st, what, err, errsz) : 0;
 }
 
 static char *

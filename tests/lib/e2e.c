@@ -407,8 +407,8 @@ e2e_daemon_start(struct e2e *e, int idx)
 	        "batch.max_wait_ms = 50\n"
 	        "retry.max_backoff_ms = 1000\n"
 	        "%s\n",
-	        e->bootstrap, e->conninfo, getenv("CREDSYNC_SCHEMAS"),
-	        e->extra_config ? e->extra_config : "");
+	        e->bootstrap, e->daemon_conninfo != NULL ? e->daemon_conninfo : e->conninfo,
+	        getenv("CREDSYNC_SCHEMAS"), e->extra_config ? e->extra_config : "");
 	fclose(fp);
 
 	const char *log = e2e_daemon_log(e, idx);

@@ -19,7 +19,8 @@ struct e2e {
 	pid_t broker;
 	pid_t daemons[E2E_MAX_DAEMONS];
 	rd_kafka_t *producer;
-	const char *extra_config; /* appended to every daemon's config (may be NULL) */
+	const char *extra_config;    /* appended to every daemon's config (may be NULL) */
+	const char *daemon_conninfo; /* the daemons' pg.conninfo when not conninfo (a pooler) */
 };
 
 /* Fresh database, devbroker, producer. Asserts (Criterion) on failure. */

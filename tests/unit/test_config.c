@@ -265,6 +265,7 @@ Test(config, unset_keys_have_the_documented_defaults)
 	    {"pg.conninfo", "dbname=credsync", 0},
 	    {"pg.statement_timeout_ms", "30000", 30000},
 	    {"pg.connect_timeout_s", "10", 10},
+	    {"pg.pooling", "session", 0},
 	    {"data.dir", "", 0}, /* compared with paths_datadir() below */
 	    {"rules.sets", "auto", 0},
 	    {"log.level", "info", 0},
@@ -421,6 +422,7 @@ Test(config, print_shows_every_key_and_masks_secrets)
 	                   "pg.conninfo = host=db user=u password=******** dbname=credsync\n"
 	                   "pg.statement_timeout_ms = 30000 # (default)\n"
 	                   "pg.connect_timeout_s = 10 # (default)\n"
+	                   "pg.pooling = session # (default)\n"
 	                   "data.dir = /srv/schemas\n"
 	                   "rules.sets = auto # (default)\n"
 	                   "log.level = debug\n"
