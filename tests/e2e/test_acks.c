@@ -7,7 +7,6 @@
  * changed, nothing stopped. */
 #include <criterion/criterion.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,25 +30,6 @@ TestSuite(acks, .fini = e2e_cleanup);
 #define T3 "2026-10-09T11:00:00+08:00"
 #define T4 "2026-10-09T12:00:00+08:00"
 #define T5 "2026-10-09T13:00:00+08:00"
-
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A malloc'd formatted string (asserts on failure). */
-static char *
-xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	cr_assert_geq(n, 0);
-	char *out = malloc((size_t)n + 1);
-	cr_assert_not_null(out);
-	va_start(ap, fmt);
-	vsnprintf(out, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return out;
-}
 
 /* A penalty of nm-tax, decision number "罚〔2024〕<i>号", received at ts_ms (0: now). */
 static void
@@ -196,8 +176,8 @@ wait_backlog(const struct e2e *e, int idx, int after, const char *const *needles
 static json_t *
 ctl_json(const char *args)
 {
-	char *cmd = xprintf("%s'%s/credsyncctl' %s", e2e_shell_prefix("credsyncctl"),
-	                    getenv("CREDSYNC_BIN"), args);
+	char *cmd = e2e_printf("%s'%s/credsyncctl' %s", e2e_shell_prefix("credsyncctl"),
+	                       getenv("CREDSYNC_BIN"), args);
 	json_error_t jerr;
 	FILE *fp = popen(cmd, "r");
 	cr_assert(fp != NULL);
@@ -213,7 +193,7 @@ ctl_json(const char *args)
 static char *
 late_ids(struct e2e *e)
 {
-	char *args = xprintf("late -c '%s/credsyncd-0.conf' --json", e->dir);
+	char *args = e2e_printf("late -c '%s/credsyncd-0.conf' --json", e->dir);
 	json_t *view = ctl_json(args);
 	free(args);
 	json_t *br = json_object_get(view, "breaches");
@@ -233,7 +213,7 @@ late_ids(struct e2e *e)
 		}
 	char *out = strdup("");
 	for (size_t i = 0; i < n; i++) {
-		char *next = xprintf("%s%s%s", out, i ? "," : "", ids[i]);
+		char *next = e2e_printf("%s%s%s", out, i ? "," : "", ids[i]);
 		free(out);
 		out = next;
 	}
@@ -245,7 +225,7 @@ late_ids(struct e2e *e)
 static char *
 joined(const char *a, const char *b)
 {
-	return strcmp(a, b) < 0 ? xprintf("%s,%s", a, b) : xprintf("%s,%s", b, a);
+	return strcmp(a, b) < 0 ? e2e_printf("%s,%s", a, b) : e2e_printf("%s,%s", b, a);
 }
 
 static char *
@@ -531,10 +511,10 @@ add_hostile(const char *id)
 	                   " \"done_at\": \"" T1 "\"";
 
 	hack_add("empty", "", 0, "gsxt", "malformed_json");
-	s = xprintf("{%s, \"id\": \"%s\", \"note\": \"\xff\xfe\"}", good, id);
+	s = e2e_printf("{%s, \"id\": \"%s\", \"note\": \"\xff\xfe\"}", good, id);
 	hack_add("invalid-utf8", s, strlen(s), "gsxt", "malformed_json");
 	free(s);
-	s = xprintf("{%s, \"id\": \"%s\"}", good, id);
+	s = e2e_printf("{%s, \"id\": \"%s\"}", good, id);
 	size_t len = strlen(s);
 	char *nul = malloc(len + 2);
 	cr_assert_not_null(nul);
@@ -544,42 +524,44 @@ add_hostile(const char *id)
 	hack_add("nul-after-object", nul, len + 2, "gsxt", "malformed_json");
 	free(nul);
 	free(s);
-	s = xprintf("[{%s, \"id\": \"%s\"}]", good, id);
+	s = e2e_printf("[{%s, \"id\": \"%s\"}]", good, id);
 	hack_add("array", s, strlen(s), "gsxt", "malformed_json");
 	free(s);
-	s = xprintf("{%s, \"id\": \"%s\", \"site\": \"gsxt\"}", good, id);
+	s = e2e_printf("{%s, \"id\": \"%s\", \"site\": \"gsxt\"}", good, id);
 	hack_add("duplicate-member", s, strlen(s), "gsxt", "malformed_json");
 	free(s);
-	s = xprintf("{%s, \"id\": \"%s\", \"x\": [[[[[[[[[[1]]]]]]]]]]}", good, id);
+	s = e2e_printf("{%s, \"id\": \"%s\", \"x\": [[[[[[[[[[1]]]]]]]]]]}", good, id);
 	hack_add("nested-too-deep", s, strlen(s), "gsxt", "malformed_json");
 	free(s);
 	char *pad = malloc(70001);
 	cr_assert_not_null(pad);
 	memset(pad, 'a', 70000);
 	pad[70000] = '\0';
-	s = xprintf("{%s, \"id\": \"%s\", \"pad\": \"%s\"}", good, id, pad);
+	s = e2e_printf("{%s, \"id\": \"%s\", \"pad\": \"%s\"}", good, id, pad);
 	hack_add("too-large", s, strlen(s), "gsxt", "too_large");
 	free(s);
 	free(pad);
-	s = xprintf("{%s, \"id\": 12}", good);
+	s = e2e_printf("{%s, \"id\": 12}", good);
 	hack_add("id-a-number", s, strlen(s), "gsxt", "invalid_field");
 	free(s);
-	s = xprintf("{%s, \"id\": \"%s'); UPDATE credsync.obligations SET acked_at = now(); --\"}",
-	            good, id);
+	s = e2e_printf(
+	    "{%s, \"id\": \"%s'); UPDATE credsync.obligations SET acked_at = now(); --\"}", good,
+	    id);
 	hack_add("sql-in-id", s, strlen(s), "gsxt", "invalid_field");
 	free(s);
-	s = xprintf("{%s, \"id\": \"%s\", \"done_at\": \"2026-10-09T09:00:00+08:00\"}", good, id);
+	s = e2e_printf("{%s, \"id\": \"%s\", \"done_at\": \"2026-10-09T09:00:00+08:00\"}", good,
+	               id);
 	/* "done_at" twice: a duplicate member, whatever the values */
 	hack_add("duplicate-done-at", s, strlen(s), "gsxt", "malformed_json");
 	free(s);
-	s = xprintf("{\"schema\": \"credsync.ack/1\", \"id\": \"%s\", \"site\": null,"
-	            " \"done_at\": \"" T1 "\"}",
-	            id);
+	s = e2e_printf("{\"schema\": \"credsync.ack/1\", \"id\": \"%s\", \"site\": null,"
+	               " \"done_at\": \"" T1 "\"}",
+	               id);
 	hack_add("site-null", s, strlen(s), "gsxt", "missing_field");
 	free(s);
-	s = xprintf("{\"schema\": \"credsync.event/1\", \"event_id\": \"%s\", \"type\": "
-	            "\"penalty.issued\", \"producer\": \"gsxt\"}",
-	            id);
+	s = e2e_printf("{\"schema\": \"credsync.event/1\", \"event_id\": \"%s\", \"type\": "
+	               "\"penalty.issued\", \"producer\": \"gsxt\"}",
+	               id);
 	hack_add("an-event-on-an-ack-topic", s, strlen(s), "gsxt", "unsupported_schema");
 	free(s);
 }
@@ -698,18 +680,19 @@ Test(acks, hostile_acks_refused_with_their_reason_later_acks_apply, .timeout = 3
 		for (size_t k = 0; k < hacks[i].len; k++)
 			snprintf(hex + 2 * k, 3, "%02x", (unsigned char)hacks[i].payload[k]);
 		hex[2 * hacks[i].len] = '\0';
-		char *sql = xprintf("SELECT coalesce(string_agg(outcome || ':' || coalesce(reason, "
-		                    "''), ','), '') FROM credsync.inbound WHERE topic = "
-		                    "'credit.ack.%s' AND payload = decode('%s', 'hex')",
-		                    hacks[i].site, hex);
+		char *sql =
+		    e2e_printf("SELECT coalesce(string_agg(outcome || ':' || coalesce(reason, "
+		               "''), ','), '') FROM credsync.inbound WHERE topic = "
+		               "'credit.ack.%s' AND payload = decode('%s', 'hex')",
+		               hacks[i].site, hex);
 		char *got = e2e_sql_text(&e, sql);
-		char *want = xprintf("rejected:%s", hacks[i].reason);
+		char *want = e2e_printf("rejected:%s", hacks[i].reason);
 		cr_expect_str_eq(got, want, "%s", hacks[i].name);
 		free(want);
 		free(got);
 		free(sql);
 		free(hex);
-		char *needle = xprintf("reason=%s", hacks[i].reason);
+		char *needle = e2e_printf("reason=%s", hacks[i].reason);
 		cr_expect_geq(log_count(&e, 0, "msg=rejected ", needle), 1, "%s not logged",
 		              hacks[i].name);
 		free(needle);

@@ -60,21 +60,6 @@ conf(const struct e2e *e)
 }
 
 static void
-send_penalty(struct e2e *e, const char *id, const char *uscc, const char *decision)
-{
-	char rec[512];
-	snprintf(rec, sizeof(rec),
-	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
-	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
-	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         decision, e2e_days_ago(200));
-	char *ev =
-	    e2e_event(id, "penalty.issued", "nm-tax", uscc, "2024-05-06T10:15:00+08:00", rec);
-	e2e_produce(e, "credit.in.nm-tax", uscc, ev);
-	free(ev);
-}
-
-static void
 send_repair(struct e2e *e, const char *id, const char *uscc, const char *decision)
 {
 	char rec[512];
@@ -124,7 +109,7 @@ Test(ctl_ops, status_history_and_rejects_match_the_database, .timeout = 180)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
-	send_penalty(&e, "0c000000-0000-4000-8000-000000000001", subject, "罚〔2024〕1号");
+	e2e_send_penalty(&e, "0c000000-0000-4000-8000-000000000001", subject, "罚〔2024〕1号");
 	e2e_produce(&e, "credit.in.nm-hrss", subject, "{\"schema\": ");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 2, WAIT_MS));
 	send_repair(&e, "0c000000-0000-4000-8000-000000000002", subject, "罚〔2024〕1号");
@@ -312,7 +297,7 @@ Test(ctl_ops, resend_publishes_again_with_the_same_id, .timeout = 180)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
-	send_penalty(&e, "0c000000-0000-4000-8000-000000000011", subject, "罚〔2024〕2号");
+	e2e_send_penalty(&e, "0c000000-0000-4000-8000-000000000011", subject, "罚〔2024〕2号");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NOT NULL",
 	                       2, WAIT_MS));
 	char *id = e2e_sql_text(&e, "SELECT id FROM credsync.outbox WHERE topic = "
@@ -361,7 +346,7 @@ Test(ctl_ops, an_overdue_obligation_makes_status_exit_1, .timeout = 180)
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
 
-	send_penalty(&e, "0c000000-0000-4000-8000-000000000021", subject, "罚〔2024〕3号");
+	e2e_send_penalty(&e, "0c000000-0000-4000-8000-000000000021", subject, "罚〔2024〕3号");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NOT NULL",
 	                       2, WAIT_MS));
 	char *text;

@@ -6,7 +6,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +38,6 @@ struct corpus {
 	struct hcase *c;
 	size_t n, cap;
 };
-
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A malloc'd formatted string (asserts on failure). */
-static char *
-xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	cr_assert_geq(n, 0);
-	char *out = malloc((size_t)n + 1);
-	cr_assert_not_null(out);
-	va_start(ap, fmt);
-	vsnprintf(out, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return out;
-}
 
 static const char *
 env_dir(const char *name)
@@ -173,10 +153,10 @@ corpus_load_fixtures(struct corpus *cp)
 static char *
 penalty_record(const char *decision_no, const char *decided_on, const char *categories)
 {
-	return xprintf("{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": %s,"
-	               " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
-	               " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	               decision_no, decided_on, categories);
+	return e2e_printf("{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": %s,"
+	                  " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
+	                  " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	                  decision_no, decided_on, categories);
 }
 
 static void
@@ -296,7 +276,7 @@ static char *
 sql_text(const char *s)
 {
 	char *bytes = sql_bytes(s, strlen(s));
-	char *out = xprintf("convert_from(%s, 'UTF8')", bytes);
+	char *out = e2e_printf("convert_from(%s, 'UTF8')", bytes);
 	free(bytes);
 	return out;
 }
@@ -422,10 +402,11 @@ Test(hostile, corpus_rejected_nothing_changes_nothing_stops, .timeout = 600)
 		char topic[128];
 		snprintf(topic, sizeof(topic), "credit.in.%s", cp.c[i].producer);
 		char *payload = sql_bytes(cp.c[i].payload, cp.c[i].len);
-		char *sql = xprintf("SELECT coalesce(string_agg(DISTINCT outcome || ':' || "
-		                    "coalesce(reason, ''), ','), '') FROM credsync.inbound WHERE "
-		                    "topic = '%s' AND payload = %s",
-		                    topic, payload);
+		char *sql =
+		    e2e_printf("SELECT coalesce(string_agg(DISTINCT outcome || ':' || "
+		               "coalesce(reason, ''), ','), '') FROM credsync.inbound WHERE "
+		               "topic = '%s' AND payload = %s",
+		               topic, payload);
 		char *got = e2e_sql_text(&e, sql);
 		char want[64];
 		snprintf(want, sizeof(want), "rejected:%s", cp.c[i].reason);
@@ -561,10 +542,10 @@ Test(hostile, sql_text_in_free_text_fields_is_stored_verbatim, .timeout = 300)
 		e2e_produce(&e, topic, uscc, ev);
 		wait_quiet(&e, 1 + n);
 		char *id = strdup(e2e_id("valid-hostile", n));
-		char *outcome = xprintf("SELECT coalesce(string_agg(outcome || ':' || "
-		                        "coalesce(reason, ''), ','), '') FROM credsync.inbound "
-		                        "WHERE event_id = '%s'",
-		                        id);
+		char *outcome = e2e_printf("SELECT coalesce(string_agg(outcome || ':' || "
+		                           "coalesce(reason, ''), ','), '') FROM credsync.inbound "
+		                           "WHERE event_id = '%s'",
+		                           id);
 		char *got = e2e_sql_text(&e, outcome);
 		/* repair.* events change no record (noop) and are kept as applications. */
 		const char *type = json_string_value(json_object_get(root, "type"));
@@ -577,21 +558,22 @@ Test(hostile, sql_text_in_free_text_fields_is_stored_verbatim, .timeout = 300)
 			char *lit = sql_text(value);
 			char *sql;
 			if (strstr(de->d_name, "subject-name"))
-				sql = xprintf("SELECT count(*) FROM credsync.records WHERE "
-				              "subject_name = %s AND add_event_id = '%s'",
-				              lit, id);
+				sql = e2e_printf("SELECT count(*) FROM credsync.records WHERE "
+				                 "subject_name = %s AND add_event_id = '%s'",
+				                 lit, id);
 			else if (strstr(de->d_name, "repair-decision-no"))
-				sql = xprintf("SELECT count(*) FROM credsync.records WHERE "
-				              "repair_decision_no = %s AND end_event_id = '%s'",
-				              lit, id);
+				sql = e2e_printf("SELECT count(*) FROM credsync.records WHERE "
+				                 "repair_decision_no = %s AND end_event_id = '%s'",
+				                 lit, id);
 			else if (strstr(de->d_name, "application-no"))
-				sql = xprintf("SELECT count(*) FROM credsync.repair_applications "
-				              "WHERE application_no = %s",
-				              lit);
+				sql =
+				    e2e_printf("SELECT count(*) FROM credsync.repair_applications "
+				               "WHERE application_no = %s",
+				               lit);
 			else
-				sql = xprintf("SELECT count(*) FROM credsync.records WHERE "
-				              "decision_no = %s AND add_event_id = '%s'",
-				              lit, id);
+				sql = e2e_printf("SELECT count(*) FROM credsync.records WHERE "
+				                 "decision_no = %s AND add_event_id = '%s'",
+				                 lit, id);
 			cr_expect_eq(e2e_sql_int(&e, sql), 1, "%s: \"%s\" not stored verbatim",
 			             de->d_name, value);
 			free(sql);

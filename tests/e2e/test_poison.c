@@ -33,21 +33,6 @@ TestSuite(poison, .fini = cleanup);
 static const char *const usccs[] = {"91150102MA0N123408", "91150105MA0Q7K3D2H",
                                     "91150203MA0R5T8L6F", "92150602MA0P3W9X1U"};
 
-static void
-send_penalty(struct e2e *e, const char *id, const char *uscc, const char *decision)
-{
-	char rec[512];
-	snprintf(rec, sizeof(rec),
-	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
-	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
-	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
-	         decision, e2e_days_ago(200));
-	char *ev =
-	    e2e_event(id, "penalty.issued", "nm-tax", uscc, "2024-05-06T10:15:00+08:00", rec);
-	e2e_produce(e, "credit.in.nm-tax", uscc, ev);
-	free(ev);
-}
-
 /* credsyncctl with args (NULL-terminated), its output in *ret_out; its exit status. */
 static int
 ctl(char **ret_out, const struct e2e *e, const char *const *args)
@@ -99,12 +84,12 @@ Test(poison, a_refused_message_is_stored_failed_and_retried, .timeout = 240)
 	pgtest_exec(pg, sql_trigger);
 	/* Stopped, so that the messages below are consumed together: one job. */
 	cr_assert_eq(e2e_daemon_stop(&e, 0, SIGTERM), 0);
-	send_penalty(&e, e2e_id("ok", 1), usccs[1], "罚〔2024〕1号");
-	send_penalty(&e, e2e_id("poison", 1), usccs[0], "毒〔2024〕1号");
-	send_penalty(&e, e2e_id("ok", 2), usccs[2], "罚〔2024〕2号");
+	e2e_send_penalty(&e, e2e_id("ok", 1), usccs[1], "罚〔2024〕1号");
+	e2e_send_penalty(&e, e2e_id("poison", 1), usccs[0], "毒〔2024〕1号");
+	e2e_send_penalty(&e, e2e_id("ok", 2), usccs[2], "罚〔2024〕2号");
 	/* the same subject after it: must not overtake it */
-	send_penalty(&e, e2e_id("after", 1), usccs[0], "罚〔2024〕3号");
-	send_penalty(&e, e2e_id("ok", 3), usccs[3], "罚〔2024〕4号");
+	e2e_send_penalty(&e, e2e_id("after", 1), usccs[0], "罚〔2024〕3号");
+	e2e_send_penalty(&e, e2e_id("ok", 3), usccs[3], "罚〔2024〕4号");
 	e2e_daemon_start(&e, 0);
 
 	/* Everything else goes on. */
@@ -195,7 +180,7 @@ Test(poison, a_database_outage_is_ridden_out_in_the_group, .timeout = 240)
 	e = (struct e2e){.extra_config = SHORT_POLL};
 	e2e_start(&e);
 	e2e_daemon_start(&e, 0);
-	send_penalty(&e, e2e_id("before", 0), usccs[0], "罚〔2024〕100号");
+	e2e_send_penalty(&e, e2e_id("before", 0), usccs[0], "罚〔2024〕100号");
 	cr_assert(e2e_wait_sql(&e, "SELECT count(*) FROM credsync.inbound", 1, e2e_ms(WAIT_MS)));
 
 	e2e_pg_stop();
@@ -205,7 +190,7 @@ Test(poison, a_database_outage_is_ridden_out_in_the_group, .timeout = 240)
 	for (int i = 1; i <= 8; i++) {
 		char decision[64];
 		snprintf(decision, sizeof(decision), "罚〔2024〕%d号", 100 + i);
-		send_penalty(&e, e2e_id("during", i), usccs[i % 4], decision);
+		e2e_send_penalty(&e, e2e_id("during", i), usccs[i % 4], decision);
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -800,4 +801,35 @@ e2e_days_ago(int n)
 	static char buf[8][DATE_STRLEN];
 	static int k;
 	return date_format(date_beijing((int64_t)time(NULL)) - n, buf[k++ % 8]);
+}
+
+void
+e2e_send_penalty(struct e2e *e, const char *id, const char *uscc, const char *decision)
+{
+	char rec[512];
+	snprintf(rec, sizeof(rec),
+	         "{\"decision_no\": \"%s\", \"decided_on\": \"%s\", \"categories\": [\"fine\"],"
+	         " \"fine_yuan\": \"200000.00\", \"field\": \"other\","
+	         " \"issuer\": {\"name\": \"某局\", \"uscc\": \"11150100MB0123456P\"}}",
+	         decision, e2e_days_ago(200));
+	char *ev =
+	    e2e_event(id, "penalty.issued", "nm-tax", uscc, "2024-05-06T10:15:00+08:00", rec);
+	e2e_produce(e, "credit.in.nm-tax", uscc, ev);
+	free(ev);
+}
+
+char *
+e2e_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	cr_assert_geq(n, 0);
+	char *out = malloc((size_t)n + 1);
+	cr_assert_not_null(out);
+	va_start(ap, fmt);
+	vsnprintf(out, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return out;
 }

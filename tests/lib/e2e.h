@@ -116,4 +116,11 @@ bool e2e_valgrind_log_clean(const char *path, char *why, size_t whysz);
 char *e2e_event(const char *event_id, const char *type, const char *producer, const char *uscc,
                 const char *occurred_at, const char *record_json);
 
+/* Produces a penalty of nm-tax (a 200,000 yuan fine decided 200 days ago) with event id id,
+ * about uscc, decision number decision, keyed by uscc. */
+void e2e_send_penalty(struct e2e *e, const char *id, const char *uscc, const char *decision);
+
+/* A malloc'd formatted string (asserts on failure). */
+char *e2e_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
