@@ -203,24 +203,26 @@ static const char partitions_sql[] =
     "SELECT grp, topic, partition, next_offset, owner, epoch, " CTL_EPOCH(
         "updated_at") " FROM credsync.consumer_offsets ORDER BY topic, partition, grp";
 
-/* $1: today in Beijing. Obligations are read through the partial index of the unacknowledged,
- * the unsent from the publish cursor (007_publish_cursor.sql). */
+/* $1: today in Beijing. The unacknowledged obligations are pending's rows (010_pending.sql),
+ * the unsent are read from the publish cursor (007_publish_cursor.sql). */
 static const char backlog_sql[] =
     "SELECT (SELECT count(*) FROM credsync.unsent), "
     "(SELECT " CTL_EPOCH(
         "min(created_at)") " FROM credsync.unsent), "
-                           "count(*) FILTER (WHERE sent_at IS NULL), count(*) FILTER (WHERE "
-                           "sent_at IS NOT NULL), "
-                           "count(*) FILTER (WHERE due_date < $1::date), "
-                           "min(due_date) FILTER (WHERE due_date < $1::date), "
-                           "count(*) FILTER (WHERE due_date = $1::date), count(*), min(due_date) "
-                           "FROM credsync.obligations WHERE acked_at IS NULL";
+                           "count(*) FILTER (WHERE o.sent_at IS NULL), count(*) FILTER (WHERE "
+                           "o.sent_at IS NOT NULL), "
+                           "count(*) FILTER (WHERE p.due_date < $1::date), "
+                           "min(p.due_date) FILTER (WHERE p.due_date < $1::date), "
+                           "count(*) FILTER (WHERE p.due_date = $1::date), count(*), "
+                           "min(p.due_date) FROM credsync.pending p "
+                           "JOIN credsync.obligations o ON o.id = p.id";
 
 static const char breaches_sql[] =
     "SELECT o.due_date, o.site, o.type, o.reason, o.uscc, o.decision_no, o.id, " CTL_EPOCH(
         "b.sent_at") " FROM credsync.obligations o "
+                     "JOIN credsync.pending p ON p.id = o.id "
                      "LEFT JOIN credsync.outbox b ON b.id = o.id "
-                     "WHERE o.acked_at IS NULL AND o.due_date < $1::date "
+                     "WHERE p.due_date < $1::date "
                      "ORDER BY o.due_date, o.created_at, o.id LIMIT $2::integer";
 
 /* $1: today in Beijing. Repair applications not accepted, or not decided, by their due date

@@ -111,25 +111,11 @@ static const struct sq_stmt outbox_stmt = {
     "AS u(id, t, k, pl, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
     4};
 
-/* The acknowledged rows are locked in id order first (as another instance would), then the
- * first acknowledgement of each (id, site) in the batch sets them. Neither names
- * "acked_at IS NULL" as such: with statistics that say no obligation is unacknowledged
- * (after a bulk load, on a long-running instance) the planner then walked the whole partial
- * index obligations_unacked instead of the primary key (EXPLAIN: 34 ms and 53 ms -> 6 ms and
- * 22 ms per 500 acks with 50000 unacknowledged rows). */
-static const struct sq_stmt ack_lock_stmt = {
-    STMT_ACK_LOCK, "credsync_acks_lock",
-    "SELECT count(*) FROM (SELECT 1 FROM credsync.obligations WHERE id = ANY ($1::uuid[]) "
-    "ORDER BY id FOR UPDATE) l",
-    1};
-
+/* Acknowledgements (010_pending.sql): the first of each (id, site) deletes the obligation's
+ * pending row and sets its acked_at, a heap-only update. */
 static const struct sq_stmt ack_stmt = {
     STMT_ACK, "credsync_acks",
-    "UPDATE credsync.obligations o SET acked_at = now(), ack_done_at = to_timestamp(a.done) "
-    "FROM (SELECT DISTINCT ON (id, site) id, site, done FROM unnest($1::uuid[], $2::text[], "
-    "$3::bigint[]) WITH ORDINALITY AS u(id, site, done, i) ORDER BY id, site, i) a "
-    "WHERE o.id = a.id AND o.site = a.site AND (o.acked_at + interval '0 s') IS NULL",
-    3};
+    "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[])", 3};
 
 /* --- category masks as PostgreSQL text arrays --- */
 
@@ -488,9 +474,6 @@ put_acks(store *st, struct sq_params *p, const struct ack *const *acks, size_t n
 		return 0;
 	if (bind_all(p, a, 3, ebuf, ebufsz) < 0)
 		return -1;
-	struct sq_params ids = {0};
-	sq_p_text(&ids, p->val[0]);
-	sq_pipe_stmt(st, &ack_lock_stmt, &ids, -1);
 	sq_pipe_stmt(st, &ack_stmt, p, -1);
 	return 0;
 }

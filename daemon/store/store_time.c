@@ -11,20 +11,23 @@
 /* The Beijing date parameter: dates are passed as days since 1970-01-01. */
 #define DAY(n) "(date '1970-01-01' + $" #n "::integer)"
 
+/* The unacknowledged obligations are pending's rows (010_pending.sql); its partial index holds
+ * those whose breach is not logged yet, by due date: before today for breaches, today for the
+ * at-risk. */
 static const char *const late_sql[] = {
     [STORE_LATE_BREACH] =
-        "UPDATE credsync.obligations SET breach_logged_at = now() WHERE id IN ("
-        " SELECT id FROM credsync.obligations WHERE acked_at IS NULL AND breach_logged_at IS NULL"
-        " AND due_date < " DAY(
-            1) " ORDER BY due_date, id LIMIT $2::integer"
-               " FOR UPDATE SKIP LOCKED)"
-               " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
+        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
+            1) " ORDER BY due_date, id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+               " p AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
+               " UPDATE credsync.obligations o SET breach_logged_at = now() FROM t WHERE o.id = t.id"
+               " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
+               " o.due_date - date '1970-01-01'",
     [STORE_LATE_AT_RISK] =
         "UPDATE credsync.obligations SET at_risk_logged_at = now() WHERE id IN ("
-        " SELECT id FROM credsync.obligations WHERE acked_at IS NULL"
-        " AND at_risk_logged_at IS NULL AND due_date = " DAY(
-            1) " ORDER BY id LIMIT $2::integer"
-               " FOR UPDATE SKIP LOCKED)"
+        " SELECT o.id FROM credsync.pending p JOIN credsync.obligations o ON o.id = p.id"
+        " WHERE NOT p.breach_logged AND p.due_date = " DAY(
+            1) " AND o.at_risk_logged_at IS NULL ORDER BY p.id LIMIT $2::integer"
+               " FOR UPDATE OF o SKIP LOCKED)"
                " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
     [STORE_LATE_APP] =
         "WITH late AS ("
@@ -120,8 +123,9 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	sq_p_i64(&p, max > 100000 ? 100000 : (int64_t)max);
 	if (sq_exec(
 	        st, what,
-	        "SELECT id::text, site, type, uscc, decision_no, '', due_date - date '1970-01-01'"
-	        " FROM credsync.obligations WHERE acked_at IS NULL AND due_date < " DAY(
+	        "SELECT o.id::text, o.site, o.type, o.uscc, o.decision_no, '',"
+	        " o.due_date - date '1970-01-01' FROM credsync.pending p"
+	        " JOIN credsync.obligations o ON o.id = p.id WHERE p.due_date < " DAY(
 	            1) " UNION ALL"
 	               " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
 	               "'decide'"
