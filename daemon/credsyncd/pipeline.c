@@ -76,6 +76,7 @@ struct batch {
 	size_t n_acks;
 	struct store_tp *offsets;
 	size_t n_offsets;
+	size_t last_offset; /* the entry note_offset found last: a fetch comes a partition at a time */
 	struct pipeline_stats stats; /* added to the pipeline's once committed */
 	/* Hash indexes (slot: index + 1, 0 empty; HMASK + 1 slots, at least twice the batch):
 	 * lookups inside a batch of thousands stay constant-time. */
@@ -594,13 +595,17 @@ track_app(const pipeline *p, store *st, const struct item *it, char *err, size_t
 static void
 note_offset(pipeline *p, struct batch *b, const char *topic, int32_t partition, int64_t offset)
 {
-	for (size_t i = 0; i < b->n_offsets; i++)
+	for (size_t k = 0; k < b->n_offsets; k++) {
+		size_t i = (b->last_offset + k) % b->n_offsets;
 		if (b->offsets[i].partition == partition &&
 		    strcmp(b->offsets[i].topic, topic) == 0) {
 			if (offset + 1 > b->offsets[i].offset)
 				b->offsets[i].offset = offset + 1;
+			b->last_offset = i;
 			return;
 		}
+	}
+	b->last_offset = b->n_offsets;
 	struct store_tp *tp = &b->offsets[b->n_offsets++];
 	snprintf(tp->topic, sizeof(tp->topic), "%s", topic);
 	tp->partition = partition;
