@@ -574,8 +574,10 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	    (staged && put_staged(st, &p) < 0) ||
 	    (b->n_in > 0 && !staged &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0))
+		goto bad_row;
+	sq_deferred_send(st); /* the repair applications (store_app_put) */
+	if ((b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_obl > 0 && put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
@@ -601,6 +603,7 @@ fail:
 	store_batch_rollback(st);
 	rc = -1;
 out:
+	sq_deferred_clear(st);
 	sq_params_reset(&p);
 	free(tps);
 	free(acks);

@@ -24,6 +24,10 @@ enum sq_stmt_id {
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
 	STMT_ACK,
+	STMT_APP_REPAIRED,
+	STMT_APP_APPLIED,
+	STMT_APP_ACCEPTED,
+	STMT_APP_DECIDED,
 	STMT_COUNT,
 };
 
@@ -62,6 +66,9 @@ struct store {
 	bool in_tx;                     /* a batch transaction is open */
 	bool outbox_locked;             /* this session holds the outbox lock */
 	bool stage_ready;               /* the inbound staging table exists (store_batch.c) */
+	/* store_app_put's writes, sent with the batch's commit (store_app_flush) */
+	struct sq_deferred **deferred;
+	size_t n_deferred, cap_deferred;
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
 	struct sq_cmd *cmds;            /* the pipeline being built */
 	size_t n_cmds, cap_cmds;
@@ -94,6 +101,19 @@ struct sq_params {
 	char *owned[SQ_MAXPARAMS]; /* sanitised copies, freed by sq_params_reset */
 };
 void sq_params_reset(struct sq_params *p);
+
+/* Statements of the open batch held back to go in its commit's pipeline (store_batch_commit),
+ * instead of a round trip each: sq_defer returns the parameters to fill (heap-held, so that
+ * they do not move; NULL when out of memory), sq_deferred_send queues them all, and
+ * sq_deferred_clear drops them (after the commit, or with the batch). */
+struct sq_deferred {
+	const struct sq_stmt *stmt;
+	struct sq_params p;
+};
+struct sq_params *sq_defer(store *st, const struct sq_stmt *stmt);
+void sq_deferred_send(store *st);
+void sq_deferred_clear(store *st);
+
 void sq_p_text(struct sq_params *p, const char *s);         /* NULL stays NULL */
 void sq_p_text_or_null(struct sq_params *p, const char *s); /* "" becomes NULL */
 /* Text from outside (may be invalid UTF-8): bad bytes become U+FFFD. -1 on ENOMEM. */

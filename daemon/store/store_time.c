@@ -192,58 +192,64 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	return 0;
 }
 
+/* A repair application's step: the column it sets and whether it keeps the first value. */
+#define APP_UPSERT(col)                                                                            \
+	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"           \
+	" decision_no, " col ", accept_due, decide_due, outcome)"                                  \
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(7) ", $8)"          \
+	" ON CONFLICT (channel, application_no) DO UPDATE SET"                                     \
+	" " col " = COALESCE(a." col ", EXCLUDED." col "),"                                        \
+	" accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"                               \
+	" decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"                               \
+	" outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()"
+
+static const struct sq_stmt app_repaired_stmt = {
+    STMT_APP_REPAIRED, "credsync_app_repaired",
+    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
+    " outcome = 'repaired', updated_at = now()"
+    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3 AND decided_at IS NULL",
+    4};
+static const struct sq_stmt app_applied_stmt = {STMT_APP_APPLIED, "credsync_app_applied",
+                                                APP_UPSERT("applied_at"), 8};
+static const struct sq_stmt app_accepted_stmt = {STMT_APP_ACCEPTED, "credsync_app_accepted",
+                                                 APP_UPSERT("accepted_at"), 8};
+static const struct sq_stmt app_decided_stmt = {STMT_APP_DECIDED, "credsync_app_decided",
+                                                APP_UPSERT("decided_at"), 8};
+
+/* Held back to the batch's commit (sq_defer): one prepared statement in its pipeline, not a
+ * round trip with a statement parsed and planned per repair event. */
 int
 store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t errsz)
 {
-	static const char what[] = "could not record a repair application";
-	struct sq_params p = {0};
-	int rc;
+	const struct sq_stmt *stmt = ev->type == EV_PENALTY_REPAIRED  ? &app_repaired_stmt
+	                             : ev->type == EV_REPAIR_APPLIED  ? &app_applied_stmt
+	                             : ev->type == EV_REPAIR_ACCEPTED ? &app_accepted_stmt
+	                                                              : &app_decided_stmt;
+	struct sq_params *p = sq_defer(st, stmt);
 
+	if (p == NULL) {
+		snprintf(err, errsz, "could not record a repair application: out of memory");
+		return -1;
+	}
 	if (ev->type == EV_PENALTY_REPAIRED) {
 		/* The channel decided: its open applications about the record are closed. */
-		sq_p_text(&p, ev->producer);
-		sq_p_text(&p, ev->key.uscc);
-		sq_p_text(&p, ev->key.decision_no);
-		sq_p_secs_or_null(&p, ev->occurred_at);
-		rc = sq_exec(
-		    st, what,
-		    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
-		    " outcome = 'repaired', updated_at = now()"
-		    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3"
-		    " AND decided_at IS NULL",
-		    &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
-		sq_params_reset(&p);
-		return rc;
+		sq_p_text(p, ev->producer);
+		sq_p_text(p, ev->key.uscc);
+		sq_p_text(p, ev->key.decision_no);
+		sq_p_secs_or_null(p, ev->occurred_at);
+		return 0;
 	}
-	const char *col = ev->type == EV_REPAIR_APPLIED    ? "applied_at"
-	                  : ev->type == EV_REPAIR_ACCEPTED ? "accepted_at"
-	                                                   : "decided_at";
-	const char *outcome = ev->type == EV_REPAIR_DECLINED ? "declined"
-	                      : ev->type == EV_REPAIR_DENIED ? "denied"
-	                                                     : NULL;
-	char sql[1200];
-	snprintf(sql, sizeof(sql),
-	         "INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"
-	         " decision_no, %s, accept_due, decide_due, outcome)"
-	         " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(
-	             7) ", $8)"
-	                " ON CONFLICT (channel, application_no) DO UPDATE SET"
-	                " %s = COALESCE(a.%s, EXCLUDED.%s),"
-	                " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"
-	                " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"
-	                " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()",
-	         col, col, col, col);
-	sq_p_text(&p, ev->producer);
-	sq_p_text(&p, ev->application_no);
-	sq_p_text(&p, ev->key.uscc);
-	sq_p_text(&p, ev->key.decision_no);
-	sq_p_secs_or_null(&p, ev->app_at);
-	sq_p_date(&p, ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
-	sq_p_date(&p, ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
-	sq_p_text(&p, outcome);
-	rc = sq_exec(st, what, sql, &p, PGRES_COMMAND_OK, NULL, st->timeout_ms, err, errsz);
-	sq_params_reset(&p);
-	return rc;
+	sq_p_text(p, ev->producer);
+	sq_p_text(p, ev->application_no);
+	sq_p_text(p, ev->key.uscc);
+	sq_p_text(p, ev->key.decision_no);
+	sq_p_secs_or_null(p, ev->app_at);
+	sq_p_date(p, ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
+	sq_p_date(p, ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
+	sq_p_text(p, ev->type == EV_REPAIR_DECLINED ? "declined"
+	             : ev->type == EV_REPAIR_DENIED ? "denied"
+	                                            : NULL);
+	return 0;
 }
 
 static int
