@@ -225,9 +225,9 @@ struct outbox_row {
 };
 
 /* Up to limit unsent rows with seq > after_seq, in seq order, into a malloc'd array owned
- * by the caller (*ret NULL when none). Messages commit in seq order (007_publish_cursor.sql),
- * and the read starts from the publish cursor: after_seq = 0 reads every unsent row. Needs
- * the outbox lock. */
+ * by the caller (*ret NULL when none). The read starts from the publish cursor, below which
+ * no message can still commit (011_seq_fence.sql): after_seq = 0 reads every unsent row.
+ * Needs the outbox lock. */
 int store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret,
                        size_t *ret_n, char *err, size_t errsz);
 /* As store_outbox_fetch, leaving out the rows whose seq is in except[0..n_except) (rows in

@@ -84,10 +84,10 @@ static const struct sq_stmt record_stmt = {
 
 /* The obligation row is the message (005_messages.sql): those with a payload take the next seq
  * of the outbox's sequence in the order of the arrays (the batch's out rows), which is the
- * order the publisher sends them in. */
+ * order the publisher sends them in. Each new one is pending (010_pending.sql). */
 static const struct sq_stmt obligation_stmt = {
     STMT_OBLIGATION_PUT, "credsync_obligations_put",
-    "INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, decision_no, "
+    "WITH ins AS (INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "
     "key, payload, seq) "
@@ -100,7 +100,8 @@ static const struct sq_stmt obligation_stmt = {
     "$13::text[], $14::text[], $15::text[], $16::integer[], $17::uuid[], $18::bigint[], "
     "$19::integer[], $20::text[], $21::text[], $22::text[]) WITH ORDINALITY "
     "AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, "
-    "c19, c20, c21, c22, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
+    "c19, c20, c21, c22, i) ORDER BY i ON CONFLICT (id) DO NOTHING RETURNING id, site, due_date) "
+    "INSERT INTO credsync.pending (id, site, due_date) SELECT id, site, due_date FROM ins",
     22};
 
 /* The other messages (rejects), in the batch's order: seq follows it. */
@@ -567,9 +568,7 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
-	/* The fence first: a batch whose partition was lost stops before writing anything. The
-	 * messages last: their insert takes the outbox's seq lock (007_publish_cursor.sql), held
-	 * to the commit, and nothing after it waits for another transaction. */
+	/* The fence first: a batch whose partition was lost stops before writing anything. */
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (staged && put_staged(st, &p) < 0) ||
 	    (b->n_in > 0 && !staged &&

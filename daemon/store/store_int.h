@@ -87,8 +87,7 @@ struct store {
 /* Advisory lock keys (the single-bigint key space; subject locks use the two-int space). */
 #define SQ_LOCK_MIGRATE INT64_C(0x63726564730001) /* "creds" 1 */
 #define SQ_LOCK_OUTBOX  INT64_C(0x63726564730002)
-/* Taken by 007_publish_cursor.sql's trigger before messages draw their seq. */
-#define SQ_LOCK_SEQ INT64_C(0x63726564730003)
+/* 0x63726564730003 was 007_publish_cursor.sql's seq lock (until 011_seq_fence.sql). */
 
 /* Statement parameters: NULL values are SQL NULL; numbers are formatted into num. */
 #define SQ_MAXPARAMS 34

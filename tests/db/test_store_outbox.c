@@ -208,3 +208,50 @@ Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
 	cr_assert_eq(rows[0].seq, later[0]);
 	store_outbox_free(rows, n);
 }
+
+/* Messages may commit out of seq order (011_seq_fence.sql): a transaction that drew a lower
+ * seq and is still open when a later message is published and marked keeps the cursor below
+ * its message, which is read once it commits; the cursor passes it once the fence does. */
+Test(store_outbox, publish_cursor_waits_for_a_message_still_uncommitted, FRESH)
+{
+	static const char *const late_id = "00000000-0000-4000-8000-000000000021";
+	struct store_outrow out = {"00000000-0000-4000-8000-000000000022", "credit.out.gsxt",
+	                           USCC_A, "{\"n\":2}"};
+	struct store_batch b = {.out = &out, .n_out = 1};
+	struct outbox_row *rows;
+	size_t n;
+	bool got;
+	char err[512];
+
+	PGconn *open_tx = pgtest_connect(storetest_db);
+	pgtest_exec(open_tx, "BEGIN; INSERT INTO credsync.outbox_rows (id, topic, key, payload) "
+	                     "VALUES ('00000000-0000-4000-8000-000000000021', 'credit.out.gsxt', "
+	                     "'x', '{\"n\":1}')");
+	long long late = pgtest_int(open_tx, "SELECT seq FROM credsync.outbox_rows");
+	storetest_commit(storetest_st, &b); /* draws a later seq and commits first */
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1, "only the committed message is visible");
+	int64_t early = rows[0].seq;
+	cr_assert_gt(early, late);
+	store_outbox_free(rows, n);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(store_outbox_mark_sent(storetest_st, &early, 1, err, sizeof err), 0,
+		             "%s", err);
+	cr_expect_lt(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), late,
+	             "the cursor passed a message that was still to commit");
+
+	pgtest_exec(open_tx, "COMMIT");
+	PQfinish(open_tx);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1, "the late message is read once committed");
+	cr_expect_str_eq(rows[0].id, late_id);
+	int64_t seq = rows[0].seq;
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &seq, 1, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), early,
+	             "all sent, nothing running: at the last message");
+}

@@ -134,7 +134,6 @@ Test(store_time, backlog_counts_agree_with_the_full_scan, FRESH)
 Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 {
 	char dir[] = "/tmp/credsync-sql.XXXXXX", from[4096], to[4096];
-	struct obligation ob[3];
 	cs_date today = date_beijing(clock_now());
 	char err[512];
 
@@ -154,20 +153,24 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 		cr_assert_eq(symlink(from, to), 0, "%s", to);
 	}
 	cr_assert(store_migrate(storetest_st, dir, err, sizeof err) >= 3, "%s", err);
-	ob[0] = storetest_obligation("00000000-0000-4000-8000-000000000021", SITE_GSXT, today - 1);
-	ob[1] = storetest_obligation("00000000-0000-4000-8000-000000000022", SITE_GSXT, today);
-	ob[2] = storetest_obligation("00000000-0000-4000-8000-000000000023", SITE_GSXT, today + 1);
-	/* every obligation has its outbox row: the unsent are counted from the outbox */
-	struct store_outrow out[3];
-	for (int i = 0; i < 3; i++)
-		out[i] = (struct store_outrow){ob[i].id, "credit.out.gsxt", USCC_A, "{}"};
-	struct store_batch b = {.obl = ob, .n_obl = 3, .out = out, .n_out = 3};
-	storetest_commit(storetest_st, &b);
+	/* as 005's release wrote them: each obligation carries its message */
+	for (int i = 0; i < 3; i++) {
+		char due[DATE_STRLEN], sql[1024];
+		date_format(today - 1 + i, due);
+		snprintf(sql, sizeof sql,
+		         "INSERT INTO credsync.obligations (id, site, type, kind, uscc, list, "
+		         "decision_no, producer, subject_name, received_at, due_date, topic, key, "
+		         "payload, seq) VALUES ('00000000-0000-4000-8000-00000000002%d', 'gsxt', "
+		         "'disclose', 'penalty', '%s', '', '罚%d', 'nm-tax', '某公司', now(), '%s', "
+		         "'credit.out.gsxt', '%s', '{}', nextval('credsync.outbox_seq_seq'))",
+		         i + 1, USCC_A, i, due, USCC_A);
+		pgtest_exec(storetest_pg, sql);
+	}
 	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
 	             err);
 	expect_counts_as_scanned(today, "migrated");
 	struct ack ack = mk_ack("00000000-0000-4000-8000-000000000022", SITE_GSXT);
-	b = (struct store_batch){.acks = &ack, .n_acks = 1};
+	struct store_batch b = {.acks = &ack, .n_acks = 1};
 	storetest_commit(storetest_st, &b);
 	expect_counts_as_scanned(today, "migrated, then acknowledged");
 	for (size_t i = 0; i < n; i++) {
