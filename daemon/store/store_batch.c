@@ -87,7 +87,8 @@ static const struct sq_stmt record_stmt = {
  * order the publisher sends them in. Each new one is pending (010_pending.sql). */
 static const struct sq_stmt obligation_stmt = {
     STMT_OBLIGATION_PUT, "credsync_obligations_put",
-    "WITH ins AS (INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, decision_no, "
+    "WITH ins AS (INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, "
+    "decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "
     "key, payload, seq) "
@@ -115,8 +116,8 @@ static const struct sq_stmt outbox_stmt = {
 /* Acknowledgements (010_pending.sql): the first of each (id, site) deletes the obligation's
  * pending row and sets its acked_at, a heap-only update. */
 static const struct sq_stmt ack_stmt = {
-    STMT_ACK, "credsync_acks",
-    "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[])", 3};
+    STMT_ACK, "credsync_acks", "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[])",
+    3};
 
 /* --- category masks as PostgreSQL text arrays --- */
 

@@ -63,9 +63,9 @@ struct store {
 	PGconn *conn;   /* NULL once dropped (timeout, lost connection): reconnect first */
 	char *conninfo; /* may hold a password: never printed, wiped on close */
 	int timeout_ms;
-	bool in_tx;                     /* a batch transaction is open */
-	bool outbox_locked;             /* this session holds the outbox lock */
-	bool stage_ready;               /* the inbound staging table exists (store_batch.c) */
+	bool in_tx;         /* a batch transaction is open */
+	bool outbox_locked; /* this session holds the outbox lock */
+	bool stage_ready;   /* the inbound staging table exists (store_batch.c) */
 	/* store_app_put's writes, sent with the batch's commit (store_app_flush) */
 	struct sq_deferred **deferred;
 	size_t n_deferred, cap_deferred;

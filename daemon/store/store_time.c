@@ -19,7 +19,8 @@ static const char *const late_sql[] = {
         "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
             1) " ORDER BY due_date, id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
                " p AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
-               " UPDATE credsync.obligations o SET breach_logged_at = now() FROM t WHERE o.id = t.id"
+               " UPDATE credsync.obligations o SET breach_logged_at = now() FROM t WHERE o.id = "
+               "t.id"
                " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
                " o.due_date - date '1970-01-01'",
     [STORE_LATE_AT_RISK] =
@@ -121,24 +122,23 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	*ret_n = 0;
 	sq_p_date(&p, today);
 	sq_p_i64(&p, max > 100000 ? 100000 : (int64_t)max);
-	if (sq_exec(
-	        st, what,
-	        "SELECT o.id::text, o.site, o.type, o.uscc, o.decision_no, '',"
-	        " o.due_date - date '1970-01-01' FROM credsync.pending p"
-	        " JOIN credsync.obligations o ON o.id = p.id WHERE p.due_date < " DAY(
-	            1) " UNION ALL"
-	               " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
-	               "'decide'"
-	               " END, uscc, decision_no, application_no,"
-	               " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
-	               "  - date '1970-01-01'"
-	               " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
-	               " ((accepted_at IS NULL AND accept_due < " DAY(
-	                   1) ") OR"
-	                      "  (accepted_at IS NOT NULL AND decide_due < " DAY(
-	                          1) "))"
-	                             " ORDER BY 7, 1, 6 LIMIT $2::integer",
-	        &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
+	if (sq_exec(st, what,
+	            "SELECT o.id::text, o.site, o.type, o.uscc, o.decision_no, '',"
+	            " o.due_date - date '1970-01-01' FROM credsync.pending p"
+	            " JOIN credsync.obligations o ON o.id = p.id WHERE p.due_date < " DAY(
+	                1) " UNION ALL"
+	                   " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
+	                   "'decide'"
+	                   " END, uscc, decision_no, application_no,"
+	                   " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
+	                   "  - date '1970-01-01'"
+	                   " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
+	                   " ((accepted_at IS NULL AND accept_due < " DAY(
+	                       1) ") OR"
+	                          "  (accepted_at IS NOT NULL AND decide_due < " DAY(
+	                              1) "))"
+	                                 " ORDER BY 7, 1, 6 LIMIT $2::integer",
+	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	int rc = read_late(res, max, ret, ret_n, ebuf, sizeof(ebuf));
 	if (rc < 0)
@@ -192,16 +192,17 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	return 0;
 }
 
-/* A repair application's step: the column it sets and whether it keeps the first value. */
+/* A repair application's step: sets its column once (a later copy keeps the first value). */
 #define APP_UPSERT(col)                                                                            \
-	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"           \
+	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"            \
 	" decision_no, " col ", accept_due, decide_due, outcome)"                                  \
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(7) ", $8)"          \
-	" ON CONFLICT (channel, application_no) DO UPDATE SET"                                     \
-	" " col " = COALESCE(a." col ", EXCLUDED." col "),"                                        \
-	" accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"                               \
-	" decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"                               \
-	" outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()"
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(                     \
+	    7) ", $8)"                                                                             \
+	       " ON CONFLICT (channel, application_no) DO UPDATE SET"                              \
+	       " " col " = COALESCE(a." col ", EXCLUDED." col "),"                                 \
+	       " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"                        \
+	       " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"                        \
+	       " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()"
 
 static const struct sq_stmt app_repaired_stmt = {
     STMT_APP_REPAIRED, "credsync_app_repaired",

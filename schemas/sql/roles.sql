@@ -7,7 +7,8 @@
 --   credsync_owner  owns schema credsync and everything in it: applies the migrations
 --                   (credsyncd connected as it applies them at start).
 --   credsync_app    what a running credsyncd needs: reads and writes its tables (never
---                   DELETE: credsync keeps everything), calls its functions, reads
+--                   DELETE: credsync keeps everything; its bookkeeping deletes run in
+--                   functions owned by credsync_owner), calls its functions, reads
 --                   schema_migrations; no DDL. A credsyncd connected as it starts only when
 --                   every migration is applied already.
 --

@@ -157,13 +157,14 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 	for (int i = 0; i < 3; i++) {
 		char due[DATE_STRLEN], sql[1024];
 		date_format(today - 1 + i, due);
-		snprintf(sql, sizeof sql,
-		         "INSERT INTO credsync.obligations (id, site, type, kind, uscc, list, "
-		         "decision_no, producer, subject_name, received_at, due_date, topic, key, "
-		         "payload, seq) VALUES ('00000000-0000-4000-8000-00000000002%d', 'gsxt', "
-		         "'disclose', 'penalty', '%s', '', '罚%d', 'nm-tax', '某公司', now(), '%s', "
-		         "'credit.out.gsxt', '%s', '{}', nextval('credsync.outbox_seq_seq'))",
-		         i + 1, USCC_A, i, due, USCC_A);
+		snprintf(
+		    sql, sizeof sql,
+		    "INSERT INTO credsync.obligations (id, site, type, kind, uscc, list, "
+		    "decision_no, producer, subject_name, received_at, due_date, topic, key, "
+		    "payload, seq) VALUES ('00000000-0000-4000-8000-00000000002%d', 'gsxt', "
+		    "'disclose', 'penalty', '%s', '', '罚%d', 'nm-tax', '某公司', now(), '%s', "
+		    "'credit.out.gsxt', '%s', '{}', nextval('credsync.outbox_seq_seq'))",
+		    i + 1, USCC_A, i, due, USCC_A);
 		pgtest_exec(storetest_pg, sql);
 	}
 	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
