@@ -211,24 +211,28 @@ Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
 
 /* Messages may commit out of seq order (011_seq_fence.sql): a transaction that drew a lower
  * seq and is still open when a later message is published and marked keeps the cursor below
- * its message, which is read once it commits; the cursor passes it once the fence does. */
+ * its message, which is read once it commits; the cursor passes it once the fence does. The
+ * later message's transaction has the older id, so that the open one's id is newer than the
+ * last completed one: a snapshot does not list it as running (a first version of the fence
+ * read "nothing runs" from xmin = xmax and passed it). */
 Test(store_outbox, publish_cursor_waits_for_a_message_still_uncommitted, FRESH)
 {
 	static const char *const late_id = "00000000-0000-4000-8000-000000000021";
-	struct store_outrow out = {"00000000-0000-4000-8000-000000000022", "credit.out.gsxt",
-	                           USCC_A, "{\"n\":2}"};
-	struct store_batch b = {.out = &out, .n_out = 1};
 	struct outbox_row *rows;
 	size_t n;
 	bool got;
 	char err[512];
 
-	PGconn *open_tx = pgtest_connect(storetest_db);
+	PGconn *older = pgtest_connect(storetest_db), *open_tx = pgtest_connect(storetest_db);
+	pgtest_exec(older, "BEGIN; SELECT pg_current_xact_id()");
 	pgtest_exec(open_tx, "BEGIN; INSERT INTO credsync.outbox_rows (id, topic, key, payload) "
 	                     "VALUES ('00000000-0000-4000-8000-000000000021', 'credit.out.gsxt', "
 	                     "'x', '{\"n\":1}')");
 	long long late = pgtest_int(open_tx, "SELECT seq FROM credsync.outbox_rows");
-	storetest_commit(storetest_st, &b); /* draws a later seq and commits first */
+	pgtest_exec(older, "INSERT INTO credsync.outbox_rows (id, topic, key, payload) VALUES "
+	                   "('00000000-0000-4000-8000-000000000022', 'credit.out.gsxt', 'y', "
+	                   "'{\"n\":2}'); COMMIT"); /* a later seq, committed first */
+	PQfinish(older);
 	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
 	cr_assert(got);
 	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
