@@ -66,7 +66,7 @@ struct store {
 	bool in_tx;         /* a batch transaction is open */
 	bool outbox_locked; /* this session holds the outbox lock */
 	bool stage_ready;   /* the inbound staging table exists (store_batch.c) */
-	/* store_app_put's writes, sent with the batch's commit (store_app_flush) */
+	/* store_app_put's writes, sent with the batch's commit (sq_defer) */
 	struct sq_deferred **deferred;
 	size_t n_deferred, cap_deferred;
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */

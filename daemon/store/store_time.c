@@ -18,7 +18,7 @@ static const char *const late_sql[] = {
     [STORE_LATE_BREACH] =
         "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
             1) " ORDER BY due_date, id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
-               " p AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
+               " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
                " UPDATE credsync.obligations o SET breach_logged_at = now() FROM t WHERE o.id = "
                "t.id"
                " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
