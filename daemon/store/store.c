@@ -400,42 +400,6 @@ sq_pipe_stmt(store *st, const struct sq_stmt *stmt, const struct sq_params *p, i
 	cmd_push(st, false, stmt->id, tag);
 }
 
-struct sq_params *
-sq_defer(store *st, const struct sq_stmt *stmt)
-{
-	if (st->n_deferred == st->cap_deferred) {
-		size_t cap = st->cap_deferred ? 2 * st->cap_deferred : 16;
-		struct sq_deferred **d = realloc(st->deferred, cap * sizeof(*d));
-		if (d == NULL)
-			return NULL;
-		st->deferred = d;
-		st->cap_deferred = cap;
-	}
-	struct sq_deferred *d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return NULL;
-	d->stmt = stmt;
-	st->deferred[st->n_deferred++] = d;
-	return &d->p;
-}
-
-void
-sq_deferred_send(store *st)
-{
-	for (size_t i = 0; i < st->n_deferred; i++)
-		sq_pipe_stmt(st, st->deferred[i]->stmt, &st->deferred[i]->p, -1);
-}
-
-void
-sq_deferred_clear(store *st)
-{
-	for (size_t i = 0; i < st->n_deferred; i++) {
-		sq_params_reset(&st->deferred[i]->p);
-		free(st->deferred[i]);
-	}
-	st->n_deferred = 0;
-}
-
 int
 sq_pipe_end(store *st, sq_pipe_cb cb, void *ctx, const char *what, char *err, size_t errsz)
 {
