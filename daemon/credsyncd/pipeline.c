@@ -76,8 +76,7 @@ struct batch {
 	size_t n_acks;
 	struct store_tp *offsets;
 	size_t n_offsets;
-	size_t
-	    last_offset; /* the entry note_offset found last: a fetch comes a partition at a time */
+	size_t last_offset; /* note_offset's last hit: a fetch comes a partition at a time */
 	struct pipeline_stats stats; /* added to the pipeline's once committed */
 	/* Hash indexes (slot: index + 1, 0 empty; HMASK + 1 slots, at least twice the batch):
 	 * lookups inside a batch of thousands stay constant-time. */
