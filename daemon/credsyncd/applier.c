@@ -20,7 +20,9 @@
 /* Deadlock victims are tried again at once this many times in a row, then with backoff. */
 #define CONFLICT_RETRIES 10
 
-/* Consumed messages of one worker's partitions, in consumption order: one transaction. */
+/* Consumed messages of one worker's partitions, in consumption order: one transaction. Room
+ * for max_batch: while the worker applies one job, what is consumed for it joins the last
+ * job it has queued, so that a busy worker commits fewer, larger transactions. */
 struct job {
 	struct job *next;
 	size_t n;
@@ -626,8 +628,7 @@ applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t w = worker_of(a, msgs[i]);
 		if (open[w] == NULL || open[w]->n == max) {
-			size_t left = count[w] < max ? count[w] : max;
-			struct job *j = malloc(sizeof(*j) + left * sizeof(j->msgs[0]));
+			struct job *j = malloc(sizeof(*j) + max * sizeof(j->msgs[0]));
 			if (j == NULL)
 				goto out;
 			j->next = NULL;
@@ -638,7 +639,6 @@ applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n)
 			open[w] = j;
 		}
 		open[w]->msgs[open[w]->n++] = msgs[i];
-		count[w]--;
 	}
 	pthread_mutex_lock(&a->mu);
 	size_t k = 0;
@@ -648,6 +648,12 @@ applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n)
 		struct worker *w = &a->w[wix[k]];
 		if (a->stopping) {
 			job_free(j);
+			continue;
+		}
+		if (w->tail != NULL && w->tail->n + j->n <= max) {
+			memcpy(w->tail->msgs + w->tail->n, j->msgs, j->n * sizeof(j->msgs[0]));
+			w->tail->n += j->n;
+			free(j); /* its messages moved */
 			continue;
 		}
 		if (w->tail != NULL)
