@@ -259,3 +259,19 @@ Test(store_outbox, publish_cursor_waits_for_a_message_still_uncommitted, FRESH)
 	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), early,
 	             "all sent, nothing running: at the last message");
 }
+
+/* A lost mark costs only a resend with the same id (012_async_marks.sql): marking commits
+ * without waiting for its WAL flush, and only marking does (the apply transactions do). */
+Test(store_outbox, marks_commit_without_waiting_for_the_flush, FRESH)
+{
+	PGconn *c = pgtest_connect(storetest_db);
+	pgtest_exec(c, "BEGIN; SELECT credsync.outbox_mark_sent('{}')");
+	char *in_mark = pgtest_text(c, "SHOW synchronous_commit");
+	pgtest_exec(c, "COMMIT");
+	char *after = pgtest_text(c, "SHOW synchronous_commit");
+	cr_expect_str_eq(in_mark, "off");
+	cr_expect_str_eq(after, "on", "the setting ends with the marking transaction");
+	free(in_mark);
+	free(after);
+	PQfinish(c);
+}
