@@ -46,7 +46,8 @@ struct daemon {
 	pipeline *p;
 	applier *app; /* the apply workers */
 	size_t workers;
-	uint64_t advised; /* batches committed when Kafka's offsets were last advised */
+	uint64_t advised;   /* batches committed when Kafka's offsets were last advised */
+	int64_t advised_at; /* and when (clock_mono_ms) */
 	publisher *pub;
 	char member[128];
 	rd_kafka_message_t **msgs;
@@ -292,7 +293,11 @@ submit_batch(struct daemon *d, rd_kafka_message_t **msgs, size_t n)
 
 /* After each round: a fenced batch was dropped, so the consumer goes back to the offsets held
  * (once the workers have finished, so that these are exact); whoever holds its partitions now
- * applies those messages. Kafka's advisory offsets follow the committed batches. */
+ * applies those messages. Kafka's advisory offsets follow the committed batches, at most once
+ * every ADVISE_INTERVAL_MS: each advice names every partition held, and advising after every
+ * batch (hundreds a second, each naming hundreds of partitions) took more of the machine's
+ * CPU, in credsyncd's librdkafka and in the broker, than the daemon's own threads did. */
+#define ADVISE_INTERVAL_MS 1000
 static void
 after_round(struct daemon *d)
 {
@@ -300,8 +305,10 @@ after_round(struct daemon *d)
 		rewind_held(d);
 	struct pipeline_stats ps;
 	pipeline_stats(d->p, &ps);
-	if (ps.batches != d->advised) {
+	int64_t now = clock_mono_ms();
+	if (ps.batches != d->advised && now - d->advised_at >= ADVISE_INTERVAL_MS) {
 		d->advised = ps.batches;
+		d->advised_at = now;
 		commit_advisory(d);
 	}
 }
@@ -454,6 +461,8 @@ stop(struct daemon *d)
 	jobs_stop(d->jobs); /* first: it reads the pipeline's snapshot and Kafka's watermarks */
 	applier_stop(d->app);
 	if (d->k != NULL) {
+		if (d->p != NULL)
+			commit_advisory(d); /* the batches since the last advice */
 		publisher_stop(d->pub, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 		kafka_close(d->k, (int)(config_int(d->cfg, CFG_SHUTDOWN_TIMEOUT_MS) / 2));
 	}
