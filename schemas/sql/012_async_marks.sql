@@ -2,8 +2,8 @@
 --
 -- The publisher's cycle was: mark the delivered messages sent, commit, read the next ones,
 -- produce them. The commit waited for its WAL to reach the disk, although a mark that is
--- lost costs only a resend with the same id, which the contract allows (the sites take the
--- first copy of an id). So the marking transaction commits asynchronously: its WAL reaches
+-- lost costs only a resend with the same id, which the contract allows (a site treats an id
+-- it has applied as done). So the marking transaction commits asynchronously: its WAL reaches
 -- the disk with the next flush (the next apply commit, or wal_writer_delay at the latest).
 --
 -- What a crash can lose is a suffix of marks: WAL is written in order, so a durable commit
