@@ -608,23 +608,13 @@ applier_room(applier *a, int timeout_ms)
 int
 applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n)
 {
-	size_t *count = calloc(a->n, sizeof(*count)), max = a->conf.max_batch;
+	size_t max = a->conf.max_batch;
 	struct job **open = calloc(a->n, sizeof(*open)), *jobs = NULL, **last = &jobs;
-	size_t *wix = NULL;
 	int rc = -1;
-	if (count == NULL || open == NULL)
+	if (open == NULL)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		count[worker_of(a, msgs[i])]++;
 	/* Each worker's messages in jobs of at most max, in order; built before anything is
 	 * queued, so that running out of memory takes nothing. */
-	size_t n_jobs = 0;
-	for (size_t i = 0; i < a->n; i++)
-		n_jobs += (count[i] + max - 1) / max;
-	wix = calloc(n_jobs ? n_jobs : 1, sizeof(*wix));
-	if (wix == NULL)
-		goto out;
-	size_t built = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t w = worker_of(a, msgs[i]);
 		if (open[w] == NULL || open[w]->n == max) {
@@ -635,17 +625,15 @@ applier_submit(applier *a, rd_kafka_message_t **msgs, size_t n)
 			j->n = 0;
 			*last = j;
 			last = &j->next;
-			wix[built++] = w;
 			open[w] = j;
 		}
 		open[w]->msgs[open[w]->n++] = msgs[i];
 	}
 	pthread_mutex_lock(&a->mu);
-	size_t k = 0;
-	for (struct job *j = jobs, *next; j != NULL; j = next, k++) {
+	for (struct job *j = jobs, *next; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
-		struct worker *w = &a->w[wix[k]];
+		struct worker *w = &a->w[worker_of(a, j->msgs[0])];
 		if (a->stopping) {
 			job_free(j);
 			continue;
@@ -673,9 +661,7 @@ out:
 		next = j->next;
 		free(j);
 	}
-	free(count);
 	free(open);
-	free(wix);
 	return rc;
 }
 
