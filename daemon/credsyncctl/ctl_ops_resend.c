@@ -43,34 +43,28 @@ help(FILE *fp)
 	    "could not be written, 2 usage error (ID is not a UUID).\n");
 }
 
-/* One statement: the rows to send again, their previous sent_at read under the row locks the
- * update takes. A later message to the same site about the same record (a takedown after a
- * disclose) goes again too: the publisher sends unsent rows in seq order, so the site ends
- * in the state it had, not with a superseded message last. The publish cursor
- * (007_publish_cursor.sql) moves down below the first of them, so that the publisher reads
- * them again. */
+/* One statement: the rows to send again with their previous sent_at, queued in
+ * credsync.resends (013_write_once.sql). A later message to the same site about the same
+ * record (a takedown after a disclose) goes again too: the publisher sends the queued rows in
+ * seq order, so the site ends in the state it had, not with a superseded message last. */
 static const char resend_sql[] =
     "WITH target AS (SELECT b.seq, o.uscc, o.kind, o.list, o.decision_no, o.site "
-    "FROM credsync.outbox b LEFT JOIN credsync.obligations o ON o.id = b.id "
+    "FROM credsync.outbox b LEFT JOIN credsync.obligation_rows o ON o.id = b.id "
     "WHERE b.id = $1::uuid), "
-    "rows AS (SELECT $1::uuid AS id UNION "
-    "SELECT o.id FROM target t JOIN credsync.obligations o ON o.uscc = t.uscc "
+    "rows AS (SELECT b.id, b.topic, b.seq, b.sent_at FROM credsync.outbox b "
+    "WHERE b.id IN (SELECT $1::uuid UNION "
+    "SELECT o.id FROM target t JOIN credsync.obligation_rows o ON o.uscc = t.uscc "
     "AND o.kind = t.kind AND o.list = t.list AND o.decision_no = t.decision_no "
-    "AND o.site = t.site WHERE o.seq > t.seq), "
-    "prev_o AS (SELECT id, sent_at FROM credsync.obligations "
-    "WHERE id IN (SELECT id FROM rows) AND seq IS NOT NULL FOR UPDATE), "
-    "prev_b AS (SELECT id, sent_at FROM credsync.outbox_rows "
-    "WHERE id IN (SELECT id FROM rows) FOR UPDATE), "
-    "upd_o AS (UPDATE credsync.obligations o SET sent_at = NULL FROM prev_o "
-    "WHERE o.id = prev_o.id RETURNING o.id, o.topic, o.seq, prev_o.sent_at), "
-    "upd_b AS (UPDATE credsync.outbox_rows b SET sent_at = NULL FROM prev_b "
-    "WHERE b.id = prev_b.id RETURNING b.id, b.topic, b.seq, prev_b.sent_at), "
-    "upd AS (SELECT * FROM upd_o UNION ALL SELECT * FROM upd_b), "
-    "cur AS (UPDATE credsync.outbox_cursor SET low = least(low, m.seq - 1) "
-    "FROM (SELECT min(seq) AS seq FROM upd) m WHERE m.seq IS NOT NULL) "
-    "SELECT upd.id, upd.topic, upd.seq, " CTL_EPOCH("upd.sent_at") ", o.site, o.type, " CTL_EPOCH(
-        "o.acked_at") ", o.reason FROM upd LEFT JOIN credsync.obligations o "
-                      "ON o.id = upd.id ORDER BY upd.seq";
+    "AND o.site = t.site WHERE o.seq > t.seq)), "
+    "q AS (INSERT INTO credsync.resends AS r (seq) SELECT seq FROM rows "
+    "ON CONFLICT (seq) DO UPDATE SET queued_at = now(), sent_at = NULL RETURNING r.seq) "
+    "SELECT rows.id, rows.topic, rows.seq, " CTL_EPOCH(
+        "rows.sent_at") ", o.site, o.type, " CTL_EPOCH("o.acked_at") ", o.reason FROM rows JOIN q "
+                                                                     "ON q.seq = rows.seq "
+                                                                     "LEFT JOIN "
+                                                                     "credsync.obligations o ON "
+                                                                     "o.id = rows.id ORDER BY "
+                                                                     "rows.seq";
 static const struct ctl_col resend_cols[] = {
     {"id", CTL_COL_STR},        {"topic", CTL_COL_STR},
     {"seq", CTL_COL_INT},       {"previously_sent_at", CTL_COL_TIME},

@@ -188,7 +188,8 @@ reconnect_once(jobs *j)
 }
 
 /* The jobs of the clock: automatic takedowns, late obligations and applications, the daily
- * summaries. A failure waits with capped backoff. Under dom. */
+ * summaries, thinning the publish cursor's history. A failure waits with capped backoff. Under dom.
+ */
 static void
 time_jobs(jobs *j)
 {
@@ -199,7 +200,8 @@ time_jobs(jobs *j)
 	if (expiry_run(j->st, j->r, j->cal, now, &n, err, sizeof(err)) < 0 ||
 	    deadlines_run(j->st, now, err, sizeof(err)) < 0 ||
 	    summary_run(j->st, now, err, sizeof(err)) < 0 ||
-	    store_counts_fold(j->st, &rows, err, sizeof(err)) < 0) {
+	    store_counts_fold(j->st, &rows, err, sizeof(err)) < 0 ||
+	    store_sent_marks_thin(j->st, err, sizeof(err)) < 0) {
 		j->time_wait = backoff(j->time_wait, j->max_backoff_ms);
 		j->time_at = clock_mono_ms() + j->time_wait;
 		log_kv(LOG_LVL_WARN, "could not run the clock's jobs, retrying",

@@ -312,6 +312,9 @@ publisher_step(publisher *pub, char *err, size_t errsz)
 			return 0;
 		if ((marked = settle(pub, err, errsz)) < 0)
 			return -1;
+	} else if (store_outbox_mark_sent(pub->st, NULL, 0, err, errsz) < 0) {
+		/* nothing in flight: the cursor catches up with the rows delivered above it */
+		return -1;
 	}
 	if ((size_t)pub->batch > pub->n_rows &&
 	    send_more(pub, (size_t)pub->batch - pub->n_rows, err, errsz) < 0)

@@ -644,6 +644,7 @@ store_close(store *st)
 		free(st->conninfo);
 	}
 	free(st->cmds);
+	free(st->seen);
 	sq_deferred_clear(st);
 	free(st->deferred);
 	for (size_t i = 0; i < SQ_MAXPARAMS_ARR; i++)

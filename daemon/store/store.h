@@ -226,8 +226,8 @@ struct outbox_row {
 
 /* Up to limit unsent rows with seq > after_seq, in seq order, into a malloc'd array owned
  * by the caller (*ret NULL when none). The read starts from the publish cursor, below which
- * no message can still commit (011_seq_fence.sql): after_seq = 0 reads every unsent row.
- * Needs the outbox lock. */
+ * no message can still commit (011_seq_fence.sql): after_seq = 0 reads every unsent row,
+ * the resends queued by credsyncctl resend included. Needs the outbox lock. */
 int store_outbox_fetch(store *st, int64_t after_seq, int limit, struct outbox_row **ret,
                        size_t *ret_n, char *err, size_t errsz);
 /* As store_outbox_fetch, leaving out the rows whose seq is in except[0..n_except) (rows in
@@ -237,9 +237,17 @@ int store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *excep
                               size_t errsz);
 void store_outbox_free(struct outbox_row *rows, size_t n); /* NULL ok */
 
-/* Marks rows sent (and their obligations) and moves the publish cursor up. Needs the outbox
- * lock. */
+/* Marks rows sent: the publish cursor moves up past them and the rows delivered before them,
+ * to below the first row still unsent (as far as the transactions still running allow).
+ * The rows it cannot pass yet are kept in this store, left out of the fetches, and passed by
+ * a later call (n = 0: only that); beyond 10,000 of them (the cursor held down), rows are
+ * marked on the row instead. Needs the outbox lock; taking it anew forgets them, so that
+ * they are sent again (the same ids). */
 int store_outbox_mark_sent(store *st, const int64_t *seqs, size_t n, char *err, size_t errsz);
+
+/* Thins the publish cursor's history (credsync.sent_marks) older than 10 minutes to its last
+ * move of each second: the sent_at of an older message is then up to a second late. */
+int store_sent_marks_thin(store *st, char *err, size_t errsz);
 
 /* The obligations not acknowledged yet, for the backlog log line, by a full scan. */
 struct store_backlog {

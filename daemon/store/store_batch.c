@@ -87,7 +87,7 @@ static const struct sq_stmt record_stmt = {
  * order the publisher sends them in. Each new one is pending (010_pending.sql). */
 static const struct sq_stmt obligation_stmt = {
     STMT_OBLIGATION_PUT, "credsync_obligations_put",
-    "WITH ins AS (INSERT INTO credsync.obligations (id, site, type, reason, kind, uscc, list, "
+    "WITH ins AS (INSERT INTO credsync.obligation_rows (id, site, type, reason, kind, uscc, list, "
     "decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "

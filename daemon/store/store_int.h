@@ -59,13 +59,30 @@ struct sq_arr {
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
 
+/* A message the publisher has read (store_outbox.c). */
+struct sq_seen {
+	int64_t seq;
+	bool sent;   /* delivered and marked */
+	bool failed; /* its delivery failed: read again, by seq */
+	bool resent; /* read as a queued resend, below where the read started */
+};
+
 struct store {
 	PGconn *conn;   /* NULL once dropped (timeout, lost connection): reconnect first */
 	char *conninfo; /* may hold a password: never printed, wiped on close */
 	int timeout_ms;
 	bool in_tx;         /* a batch transaction is open */
 	bool outbox_locked; /* this session holds the outbox lock */
-	bool stage_ready;   /* the inbound staging table exists (store_batch.c) */
+	/* store_outbox.c: how far the publisher has read and delivered (013_write_once.sql);
+	 * forgotten when the outbox lock is taken anew, so that what was not recorded goes
+	 * again (the same ids) */
+	struct sq_seen *seen; /* read, and either above read_through or not delivered yet */
+	size_t n_seen, cap_seen;
+	int64_t read_through; /* every message up to it has been read; -1: not known yet */
+	int64_t fence_seq;    /* an earlier read's last seq drawn, */
+	int64_t fence_x;      /* and its snapshot's xmax (0: no fence) */
+	int64_t cursor_low;   /* the publish cursor as last read or moved; -1: not known */
+	bool stage_ready;     /* the inbound staging table exists (store_batch.c) */
 	/* store_app_put's writes, sent with the batch's commit (sq_defer) */
 	struct sq_deferred **deferred;
 	size_t n_deferred, cap_deferred;

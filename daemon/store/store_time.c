@@ -19,13 +19,14 @@ static const char *const late_sql[] = {
         "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
             1) " ORDER BY due_date, id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
                " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
-               " UPDATE credsync.obligations o SET breach_logged_at = now() FROM t WHERE o.id = "
+               " UPDATE credsync.obligation_rows o SET breach_logged_at = now() FROM t WHERE o.id "
+               "= "
                "t.id"
                " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
                " o.due_date - date '1970-01-01'",
     [STORE_LATE_AT_RISK] =
-        "UPDATE credsync.obligations SET at_risk_logged_at = now() WHERE id IN ("
-        " SELECT o.id FROM credsync.pending p JOIN credsync.obligations o ON o.id = p.id"
+        "UPDATE credsync.obligation_rows SET at_risk_logged_at = now() WHERE id IN ("
+        " SELECT o.id FROM credsync.pending p JOIN credsync.obligation_rows o ON o.id = p.id"
         " WHERE NOT p.breach_logged AND p.due_date = " DAY(
             1) " AND o.at_risk_logged_at IS NULL ORDER BY p.id LIMIT $2::integer"
                " FOR UPDATE OF o SKIP LOCKED)"
@@ -125,7 +126,7 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	if (sq_exec(st, what,
 	            "SELECT o.id::text, o.site, o.type, o.uscc, o.decision_no, '',"
 	            " o.due_date - date '1970-01-01' FROM credsync.pending p"
-	            " JOIN credsync.obligations o ON o.id = p.id WHERE p.due_date < " DAY(
+	            " JOIN credsync.obligation_rows o ON o.id = p.id WHERE p.due_date < " DAY(
 	                1) " UNION ALL"
 	                   " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
 	                   "'decide'"
@@ -430,7 +431,7 @@ store_any_until(store *st, cs_date day, bool *ret, char *err, size_t errsz)
 	if (sq_exec(st, "could not read the first obligation",
 	            /* min() is the first entry of obligations_received; EXISTS was planned
 	             * generically as a sequential scan that found nothing (160 ms a call). */
-	            "SELECT coalesce((SELECT min(received_at) FROM credsync.obligations) <"
+	            "SELECT coalesce((SELECT min(received_at) FROM credsync.obligation_rows) <"
 	            " (" DAY(1) " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai', false)",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;

@@ -26,7 +26,7 @@ Test(store_migrate, migrations_apply_once, BARE)
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM pg_tables WHERE schemaname = 'credsync' "
 	                        "AND tablename IN ('consumer_offsets', 'inbound', 'records', "
-	                        "'obligations', 'outbox_rows')"),
+	                        "'obligation_rows', 'outbox_rows')"),
 	             5);
 }
 

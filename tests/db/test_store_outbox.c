@@ -10,6 +10,23 @@
 #include "storetest.h"
 #include "testlib.h"
 
+/* What the publisher does between its rounds: a read, which sees how far every message has
+ * committed (011_seq_fence.sql), then a mark, which moves the cursor up to what is read and
+ * sent (013_write_once.sql). Twice: the first read may set the fence the second passes. */
+static void
+settle_cursor(store *s)
+{
+	struct outbox_row *rows;
+	size_t n;
+	char err[512];
+
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(store_outbox_fetch(s, 0, 1, &rows, &n, err, sizeof err), 0, "%s", err);
+		store_outbox_free(rows, n);
+		cr_assert_eq(store_outbox_mark_sent(s, NULL, 0, err, sizeof err), 0, "%s", err);
+	}
+}
+
 Test(store_outbox, obligations_are_sent_acknowledged_and_counted, FRESH)
 {
 	struct obligation ob[3] = {
@@ -62,6 +79,7 @@ Test(store_outbox, obligations_are_sent_acknowledged_and_counted, FRESH)
 	cr_assert_eq(store_outbox_mark_sent(storetest_st, &rows[0].seq, 1, err, sizeof err), 0,
 	             "%s", err);
 	store_outbox_free(rows, n);
+	settle_cursor(storetest_st);
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM credsync.obligations WHERE sent_at IS "
 	                        "NOT NULL"),
@@ -195,18 +213,82 @@ Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
 	             "all sent: at the last message");
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 0);
 
-	/* as credsyncctl resend does */
-	pgtest_exec(storetest_pg,
-	            "WITH u AS (UPDATE credsync.outbox_rows SET sent_at = NULL "
-	            "WHERE id = '00000000-0000-4000-8000-000000000012' RETURNING seq) "
-	            "UPDATE credsync.outbox_cursor SET low = least(low, "
-	            "(SELECT seq FROM u) - 1)");
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox "
+	                                      "WHERE sent_at IS NULL"),
+	             0, "sent_at follows the cursor");
+
+	/* as credsyncctl resend does: queued, read again below the cursor, recorded once sent */
+	pgtest_exec(storetest_pg, "INSERT INTO credsync.resends (seq) SELECT seq "
+	                          "FROM credsync.outbox_rows "
+	                          "WHERE id = '00000000-0000-4000-8000-000000000012'");
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 1);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox "
+	                                      "WHERE sent_at IS NULL"),
+	             1, "a queued resend is unsent");
 	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
 	             err);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(rows[0].seq, later[0]);
 	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &later[0], 1, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 0);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.resends "
+	                                      "WHERE sent_at IS NOT NULL"),
+	             1);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), later[1],
+	             "a resend does not move the cursor");
+}
+
+/* "Sent" is the cursor (013_write_once.sql): a message delivered above a message still unsent
+ * is not read again by this store, and gets its sent_at once the cursor passes it; another
+ * store taking the outbox over reads it again (the same id). */
+Test(store_outbox, delivered_above_the_cursor_is_not_read_again, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000031",
+	                                  "00000000-0000-4000-8000-000000000032"};
+	struct store_outrow out[2] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
+	                              {ids[1], "credit.out.gsxt", USCC_A, "{\"n\":1}"}};
+	struct store_batch b = {.out = out, .n_out = 2};
+	struct outbox_row *rows;
+	size_t n;
+	bool got;
+	char err[512];
+
+	storetest_commit(storetest_st, &b);
+	store *first_pub = storetest_open(storetest_db, 5000);
+	cr_assert_eq(store_outbox_lock(first_pub, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(first_pub, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 2);
+	int64_t first = rows[0].seq, second = rows[1].seq;
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(first_pub, &second, 1, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_outbox_fetch(first_pub, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1, "the delivered one is left out");
+	cr_assert_eq(rows[0].seq, first);
+	store_outbox_free(rows, n);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox "
+	                                      "WHERE sent_at IS NULL"),
+	             2, "above the cursor: no sent_at yet");
+
+	/* the next publisher sends both again */
+	store_close(first_pub);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 2);
+	store_outbox_free(rows, n);
+	int64_t both[2] = {first, second};
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, both, 2, err, sizeof err), 0, "%s", err);
+	settle_cursor(storetest_st);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox "
+	                                      "WHERE sent_at IS NULL"),
+	             0);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.sent_marks"), 1);
 }
 
 /* Messages may commit out of seq order (011_seq_fence.sql): a transaction that drew a lower
@@ -265,7 +347,7 @@ Test(store_outbox, publish_cursor_waits_for_a_message_still_uncommitted, FRESH)
 Test(store_outbox, marks_commit_without_waiting_for_the_flush, FRESH)
 {
 	PGconn *c = pgtest_connect(storetest_db);
-	pgtest_exec(c, "BEGIN; SELECT credsync.outbox_mark_sent('{}')");
+	pgtest_exec(c, "BEGIN; SELECT credsync.outbox_mark_sent('{}', NULL, false)");
 	char *in_mark = pgtest_text(c, "SHOW synchronous_commit");
 	pgtest_exec(c, "COMMIT");
 	char *after = pgtest_text(c, "SHOW synchronous_commit");
@@ -274,4 +356,112 @@ Test(store_outbox, marks_commit_without_waiting_for_the_flush, FRESH)
 	free(in_mark);
 	free(after);
 	PQfinish(c);
+}
+
+/* A transaction holding an old id keeps the cursor down (011_seq_fence.sql) while messages
+ * are read and delivered above it: this store remembers up to 10,000 of them, and marks on
+ * their rows beyond (013_write_once.sql), so that its memory stays bounded and nothing is
+ * read again. Once the old transaction ends, the cursor passes them all. */
+Test(store_outbox, too_many_delivered_above_the_cursor_are_marked_on_their_rows, FRESH)
+{
+	enum { N = 10001 };
+	struct store_outrow *out = calloc(N, sizeof(*out));
+	char(*ids)[40] = calloc(N, sizeof(*ids));
+	struct outbox_row *rows;
+	size_t n;
+	bool got;
+	char err[512];
+
+	cr_assert(out != NULL && ids != NULL);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "00000000-0000-4000-8000-%012d", 100000 + i);
+		out[i] = (struct store_outrow){ids[i], "credit.out.gsxt", USCC_A, "{}"};
+	}
+	PGconn *old_tx = pgtest_connect(storetest_db);
+	pgtest_exec(old_tx, "BEGIN; SELECT pg_current_xact_id()");
+	struct store_batch b = {.out = out, .n_out = N};
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, N, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, (size_t)N);
+	int64_t *seqs = malloc(N * sizeof(*seqs));
+	cr_assert(seqs != NULL);
+	for (int i = 0; i < N; i++)
+		seqs[i] = rows[i].seq;
+	store_outbox_free(rows, n);
+	long long low = pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor");
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, seqs, N - 1, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &seqs[N - 1], 1, err, sizeof err), 0,
+	             "%s", err);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), low,
+	             "the old transaction holds the cursor");
+	cr_expect_gt(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox_rows "
+	                                      "WHERE sent_at IS NOT NULL"),
+	             0, "beyond 10,000 held in memory, marked on their rows");
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, N, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_expect_eq(n, 0, "nothing delivered is read again");
+	store_outbox_free(rows, n);
+
+	pgtest_exec(old_tx, "ROLLBACK");
+	PQfinish(old_tx);
+	settle_cursor(storetest_st);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"),
+	             seqs[N - 1], "past them all");
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox "
+	                                      "WHERE sent_at IS NULL"),
+	             0);
+	free(seqs);
+	free(ids);
+	free(out);
+}
+
+/* A delivery that failed is read again by its seq; the messages delivered after it are not
+ * read again, and the cursor stays below it until it is delivered (013_write_once.sql). */
+Test(store_outbox, a_failed_delivery_is_read_again_alone, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000041",
+	                                  "00000000-0000-4000-8000-000000000042",
+	                                  "00000000-0000-4000-8000-000000000043"};
+	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
+	                              {ids[1], "credit.out.gsxt", USCC_B, "{\"n\":1}"},
+	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
+	struct store_batch b = {.out = out, .n_out = 3};
+	struct outbox_row *rows;
+	size_t n;
+	bool got;
+	char err[512];
+
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 3);
+	int64_t ok[2] = {rows[0].seq, rows[2].seq}, failed = rows[1].seq;
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, ok, 2, err, sizeof err), 0, "%s", err);
+	for (int round = 0; round < 3; round++) { /* it keeps failing */
+		cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0,
+		             "%s", err);
+		cr_assert_eq(n, 1, "round %d: only the failed one", round);
+		cr_assert_eq(rows[0].seq, failed);
+		store_outbox_free(rows, n);
+		cr_assert_eq(store_outbox_mark_sent(storetest_st, NULL, 0, err, sizeof err), 0,
+		             "%s", err);
+		cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"),
+		             failed - 1, "round %d: below the failed one", round);
+	}
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 1);
+	store_outbox_free(rows, n);
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, &failed, 1, err, sizeof err), 0, "%s",
+	             err);
+	settle_cursor(storetest_st);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), ok[1]);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 0);
 }

@@ -1,8 +1,10 @@
-/* test_store_upgrade: a database filled under the previous release's schema (migrations
+/* test_store_upgrade: a database filled under an earlier release's schema (migrations
  * 001-003: obligations and their outbox rows, sent and unsent, acknowledged and not, a
  * message marked unsent again by credsyncctl resend, a reject, a daily summary, records,
- * inbound, offsets) is migrated in place and worked on: nothing is lost, resent or doubled. */
+ * inbound, offsets; and 001-012: obligations holding their messages, sent and acknowledged
+ * on the row) is migrated in place and worked on: nothing is lost, resent or doubled. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,32 +21,41 @@
 #define RJ2 "2c5f39cb-3ab2-5e3d-9f70-4a8b0d2e3f51"
 #define SM1 "3d6a4adc-4bc3-5f4e-8a81-5b9c1e3f4a60"
 
-/* The previous release's migrations: a folder holding links to 001-003 only. */
+/* An earlier release's migrations: a folder holding links to 001 up to upto. */
 static void
-old_sqldir(char *buf, size_t bufsz)
+old_sqldir(char *buf, size_t bufsz, int upto)
 {
-	static const char *const old[] = {"001_init.sql", "002_deadlines.sql", "003_speed.sql"};
 	char from[4096], to[4096];
 
 	snprintf(buf, bufsz, "/tmp/credsync-upgrade.XXXXXX");
 	cr_assert(mkdtemp(buf) != NULL, "mkdtemp");
-	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
-		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), old[i]);
-		snprintf(to, sizeof to, "%s/%s", buf, old[i]);
+	DIR *d = opendir(storetest_sqldir());
+	cr_assert(d != NULL, "opendir %s", storetest_sqldir());
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		int v;
+		if (sscanf(e->d_name, "%3d_", &v) != 1 || v > upto)
+			continue;
+		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), e->d_name);
+		snprintf(to, sizeof to, "%s/%s", buf, e->d_name);
 		cr_assert_eq(symlink(from, to), 0, "symlink %s", to);
 	}
+	closedir(d);
 }
 
 static void
 rm_sqldir(const char *dir)
 {
-	static const char *const old[] = {"001_init.sql", "002_deadlines.sql", "003_speed.sql"};
 	char path[4096];
+	DIR *d = opendir(dir);
 
-	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, old[i]);
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		unlink(path);
 	}
+	if (d != NULL)
+		closedir(d);
 	rmdir(dir);
 }
 
@@ -96,6 +107,8 @@ publish_expect(const char *const *want, size_t n_want)
 		             0, "%s", err);
 	}
 	store_outbox_free(rows, n);
+	/* the cursor moves up once a read has seen all there is below it */
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, NULL, 0, err, sizeof err), 0, "%s", err);
 }
 
 Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
@@ -107,7 +120,7 @@ Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
 	struct store_tp tp = storetest_tp(TOPIC, 0);
 	bool got;
 
-	old_sqldir(dir, sizeof dir);
+	old_sqldir(dir, sizeof dir, 3);
 	cr_assert_eq(store_migrate(storetest_st, dir, err, sizeof err), 3, "old migrations: %s",
 	             err);
 	rm_sqldir(dir);
@@ -228,4 +241,81 @@ Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
 	free(ob1_acked);
 	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.inbound"), 3);
 	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.records"), 1);
+}
+
+/* An obligation with its message as release 012 wrote it (005_messages.sql), and its pending
+ * row when not acknowledged (010_pending.sql). */
+#define OBLIGATION_012(id, sent, acked)                                                            \
+	"INSERT INTO credsync.obligations (id, site, type, kind, uscc, list, decision_no, "        \
+	"producer, subject_name, received_at, due_date, sent_at, acked_at, ack_done_at, seq, "     \
+	"topic, key, payload) VALUES ('" id "', 'gsxt', 'disclose', 'penalty', '" USCC_A "', '', " \
+	"'罚" id "', 'nm-tax', '某公司', '2026-12-01 08:00+08', '2026-12-02', " sent ", " acked    \
+	", " acked ", nextval('credsync.outbox_seq_seq'), 'credit.out.gsxt', '" USCC_A "', "       \
+	"'{\"id\":\"" id "\"}'); INSERT INTO credsync.pending (id, site, due_date) SELECT id, "    \
+	"site, due_date FROM credsync.obligations WHERE id = '" id "' AND acked_at IS NULL;"
+
+/* Release 012 kept "sent" and "acknowledged" on the obligation; 013 derives them from the
+ * publish cursor and appended acks. A database of 012 with obligations sent below the cursor,
+ * one unsent and one sent above it, acknowledged and not, keeps its state through the upgrade
+ * and goes on: the unsent one goes once, the one sent above the cursor does not go again, and
+ * acknowledgements land on the right obligations once. */
+Test(store_upgrade, release_012_state_is_kept_and_goes_on, BARE)
+{
+	char dir[64], err[512];
+	bool got;
+
+	old_sqldir(dir, sizeof dir, 12);
+	cr_assert_eq(store_migrate(storetest_st, dir, err, sizeof err), 12, "migrations of 012: %s",
+	             err);
+	rm_sqldir(dir);
+	pgtest_exec(storetest_pg,
+	            OBLIGATION_012(OB1, "now() - interval '2 h'", "now() - interval '1 h'"));
+	pgtest_exec(storetest_pg, OBLIGATION_012(OB2, "now() - interval '2 h'", "NULL"));
+	pgtest_exec(storetest_pg, OBLIGATION_012(OB3, "NULL", "NULL"));
+	pgtest_exec(storetest_pg, OBLIGATION_012(OB4, "now() - interval '1 h'", "NULL"));
+	pgtest_exec(storetest_pg, "UPDATE credsync.outbox_cursor SET low = (SELECT seq FROM "
+	                          "credsync.obligations WHERE id = '" OB2 "')");
+	char *before = pgtest_text(storetest_pg, digest_sql);
+
+	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1,
+	             "migrations: %s", err);
+	char *after = pgtest_text(storetest_pg, digest_sql);
+	cr_expect_str_eq(after, before, "the upgrade changed the stored state");
+	free(after);
+	free(before);
+
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	static const char *const unsent[] = {OB3};
+	publish_expect(unsent, 1);
+	publish_expect(NULL, 0);
+	cr_expect_eq(
+	    pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL"),
+	    0);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligations "
+	                                      "WHERE sent_at < now() - interval '90 minutes'"),
+	             2, "OB1 and OB2 keep their sent_at");
+
+	struct ack acks[3] = {{OB1, SITE_GSXT, 1726300000},
+	                      {OB2, SITE_GSXT, 1726400000},
+	                      {OB3, SITE_GSXT, 1726500000}};
+	char *ob1_acked =
+	    pgtest_text(storetest_pg, "SELECT acked_at::text FROM credsync.obligations "
+	                              "WHERE id = '" OB1 "'");
+	struct store_batch b = {.acks = acks, .n_acks = 3};
+	storetest_commit(storetest_st, &b);
+	storetest_commit(storetest_st, &b); /* a second delivery of the acks changes nothing */
+	char *ob1_now = pgtest_text(storetest_pg, "SELECT acked_at::text FROM credsync.obligations "
+	                                          "WHERE id = '" OB1 "'");
+	cr_expect_str_eq(ob1_now, ob1_acked, "OB1's first acknowledgement stays");
+	free(ob1_now);
+	free(ob1_acked);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.acks"), 2);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligations "
+	                                      "WHERE acked_at IS NULL"),
+	             1, "OB4 only");
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT extract(epoch FROM ack_done_at)::bigint "
+	                                      "FROM credsync.obligations WHERE id = '" OB3 "'"),
+	             1726500000);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.pending"), 1);
 }

@@ -128,11 +128,11 @@ Test(ctl_ops, status_history_and_rejects_match_the_database, .timeout = 180)
 	cr_assert(
 	    e2e_wait_sql(&e, "SELECT count(*) FROM credsync.obligations WHERE acked_at IS NOT NULL",
 	                 1, WAIT_MS));
-	cr_assert_eq(e2e_sql_int(&e,
-	                         "WITH u AS (UPDATE credsync.obligations SET due_date = " TODAY_SQL
-	                         " WHERE site = 'creditchina' AND type = 'disclose' RETURNING 1) "
-	                         "SELECT count(*) FROM u"),
-	             1);
+	cr_assert_eq(
+	    e2e_sql_int(&e, "WITH u AS (UPDATE credsync.obligation_rows SET due_date = " TODAY_SQL
+	                    " WHERE site = 'creditchina' AND type = 'disclose' RETURNING 1) "
+	                    "SELECT count(*) FROM u"),
+	    1);
 
 	/* status: every stored partition, its next offset, lag from the reachable devbroker */
 	json_t *st;
@@ -355,7 +355,7 @@ Test(ctl_ops, an_overdue_obligation_makes_status_exit_1, .timeout = 180)
 	free(text);
 
 	char *id =
-	    e2e_sql_text(&e, "WITH u AS (UPDATE credsync.obligations SET due_date = " TODAY_SQL
+	    e2e_sql_text(&e, "WITH u AS (UPDATE credsync.obligation_rows SET due_date = " TODAY_SQL
 	                     " - 3 WHERE site = 'creditchina' RETURNING id) SELECT id FROM u");
 	cr_assert_neq(id[0], '\0');
 	json_t *st;
