@@ -305,7 +305,8 @@ store_outbox_fetch_except(store *st, int64_t after_seq, const int64_t *except, s
 			st->seen[st->n_seen++] =
 			    (struct sq_seen){.seq = rows[i].seq, .resent = rows[i].seq <= m.start};
 	}
-	qsort(st->seen, st->n_seen, sizeof(*st->seen), cmp_seen);
+	if (st->n_seen > old_n)
+		qsort(st->seen, st->n_seen, sizeof(*st->seen), cmp_seen);
 	if (after_seq <= 0)
 		read_advance(st, &m, rows, n, limit);
 	seen_filter(st, seen_needed);
