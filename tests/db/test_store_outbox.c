@@ -471,3 +471,37 @@ Test(store_outbox, a_failed_delivery_is_read_again_alone, FRESH)
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), ok[1]);
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.unsent"), 0);
 }
+
+/* The cursor's history (013_write_once.sql): marks older than 10 minutes are thinned to the
+ * last one of each second, so that a message's sent_at is at most a second late; newer
+ * marks stay exact. */
+Test(store_outbox, old_marks_are_thinned_to_one_a_second, FRESH)
+{
+	char err[512];
+
+	pgtest_exec(storetest_pg,
+	            "INSERT INTO credsync.sent_marks (low, at) VALUES "
+	            "(10, date_trunc('second', now()) - interval '12 minutes' + interval '0.1 s'), "
+	            "(20, date_trunc('second', now()) - interval '12 minutes' + interval '0.5 s'), "
+	            "(30, date_trunc('second', now()) - interval '12 minutes' + interval '0.9 s'), "
+	            "(40, date_trunc('second', now()) - interval '11 minutes' + interval '0.2 s'), "
+	            "(50, now() - interval '1 minute' - interval '0.3 s'), "
+	            "(60, now() - interval '1 minute')");
+	cr_assert_eq(store_sent_marks_thin(storetest_st, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.sent_marks"), 4);
+	cr_expect_eq(
+	    pgtest_int(storetest_pg, "SELECT sum(low) FROM credsync.sent_marks WHERE low < 40"), 30,
+	    "the last of its second");
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.sent_marks "
+	                                      "WHERE low IN (40, 50, 60)"),
+	             3, "alone in its second, or newer");
+	pgtest_exec(storetest_pg,
+	            "INSERT INTO credsync.obligation_rows (id, site, type, kind, uscc, list, "
+	            "decision_no, producer, subject_name, received_at, seq, topic, key, payload) "
+	            "VALUES ('" OB1 "', 'gsxt', 'disclose', 'penalty', '" USCC_A "', '', 'd', "
+	            "'nm-tax', 's', now(), 15, 'credit.out.gsxt', '', '{}')");
+	cr_expect_eq(pgtest_int(storetest_pg,
+	                        "SELECT (extract(epoch FROM sent_at) * 10)::bigint % 10 FROM "
+	                        "credsync.obligations"),
+	             9, "sent_at: the time of the mark that passed it, now the second's last");
+}
