@@ -33,7 +33,6 @@ sq_drop(store *st, bool cancel)
 	st->conn = NULL;
 	st->in_tx = false;
 	st->outbox_locked = false;
-	st->stage_ready = false;
 	memset(st->prep, 0, sizeof(st->prep));
 }
 

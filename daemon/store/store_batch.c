@@ -26,25 +26,25 @@ static const struct sq_stmt inbound_stmt = {
     "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
     11};
 
-/* Batches of at least COPY_MIN_ROWS messages reach inbound through COPY into a staging table
- * (one more round trip, but cheaper for the server than the arrays: 20000 rows of 500 at a
- * time took 0.75 s against 1.22 s with unnest on the development machine); the staging rows
- * go at the batch's commit. */
+/* Batches of at least COPY_MIN_ROWS messages write their inbound rows, and their obligations
+ * with their pending rows, with COPY straight into the tables: a third less of the server's
+ * time than the same rows from arrays (docs/SCALE.md, seventh round; through a staging table,
+ * as inbound went before, the INSERT ... SELECT out of it cost what the arrays cost). COPY
+ * has no ON CONFLICT, so the copies run under a savepoint: a row already stored (a replayed
+ * batch, which the offsets' fence then refuses; an obligation written before) rolls them
+ * back, and the batch's rows go through the arrays, whose statements decide as before. The
+ * obligations' seqs are the column's default (014_copy.sql), drawn in the rows' order. */
 #define COPY_MIN_ROWS 32
 
-static const char stage_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS credsync_inbound_stage (topic text, partition integer, "
-    "\"offset\" bigint, event_id uuid, producer text, uscc text, kafka_ts bigint, outcome text, "
-    "reason text, detail text, payload bytea) ON COMMIT DELETE ROWS";
-
-static const struct sq_stmt inbound_staged_stmt = {
-    STMT_INBOUND_STAGED, "credsync_inbound_staged",
-    "INSERT INTO credsync.inbound (topic, partition, \"offset\", event_id, producer, uscc, "
-    "kafka_ts, outcome, reason, detail, payload) SELECT topic, partition, \"offset\", "
-    "event_id, producer, uscc, timestamptz 'epoch' + kafka_ts * interval '1 millisecond', "
-    "outcome, reason, detail, payload FROM pg_temp.credsync_inbound_stage "
-    "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
-    0};
+static const char copy_inbound_sql[] =
+    "COPY credsync.inbound (topic, partition, \"offset\", event_id, producer, uscc, kafka_ts, "
+    "outcome, reason, detail, payload) FROM STDIN";
+static const char copy_obligations_sql[] =
+    "COPY credsync.obligation_rows (id, site, type, reason, kind, uscc, list, decision_no, "
+    "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
+    "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "
+    "key, payload) FROM STDIN";
+static const char copy_pending_sql[] = "COPY credsync.pending (id, site, due_date) FROM STDIN";
 
 static const struct sq_stmt record_stmt = {
     STMT_RECORD_PUT, "credsync_records_put",
@@ -345,36 +345,12 @@ put_inbound(store *st, struct sq_params *p, const struct store_inbound *in, size
 	return 0;
 }
 
-/* The out rows that are no obligation's message (is_obl[i] false), if any. */
-/* The staged inbound rows (stage_inbound) into inbound. */
-static int
-put_staged(store *st, struct sq_params *p)
-{
-	sq_params_reset(p);
-	sq_pipe_stmt(st, &inbound_staged_stmt, p, -1);
-	return 0;
-}
+/* --- COPY (COPY_MIN_ROWS) --- */
 
-/* COPYs the inbound rows into the staging table, in the batch's transaction (opened here
- * when the caller did not). Returns 0 or -1 with err. */
-static int
-stage_inbound(store *st, const struct store_inbound *in, size_t n, char *err, size_t errsz)
+/* The COPY input of the inbound rows, as put_inbound's arrays give them. */
+static void
+copy_inbound(struct sq_arr *a, const struct store_inbound *in, size_t n)
 {
-	static const char what[] = "could not write batch";
-	struct sq_arr *a = &st->arr[0];
-
-	if (!st->in_tx) {
-		if (sq_exec(st, what, "BEGIN", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err,
-		            errsz) < 0)
-			return -1;
-		st->in_tx = true;
-	}
-	if (!st->stage_ready) {
-		if (sq_exec(st, what, stage_sql, NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err,
-		            errsz) < 0)
-			return -1;
-		st->stage_ready = true;
-	}
 	sq_copy_begin(a);
 	for (size_t i = 0; i < n; i++) {
 		sq_copy_text(a, in[i].topic);
@@ -384,7 +360,7 @@ stage_inbound(store *st, const struct store_inbound *in, size_t n, char *err, si
 		sq_copy_text(a, in[i].producer);
 		sq_copy_text(a, in[i].uscc);
 		if (in[i].kafka_ts_ms >= 0)
-			sq_copy_i64(a, in[i].kafka_ts_ms);
+			sq_copy_instant_ms(a, in[i].kafka_ts_ms);
 		else
 			sq_copy_null(a);
 		sq_copy_text(a, in[i].outcome);
@@ -393,14 +369,91 @@ stage_inbound(store *st, const struct store_inbound *in, size_t n, char *err, si
 		sq_copy_bytes(a, in[i].payload, in[i].payload_len);
 		sq_copy_row_end(a);
 	}
-	if (a->oom || a->len > INT32_MAX) {
+}
+
+/* The COPY inputs of the obligations (each with its message) and of their pending rows, as
+ * put_obligations's arrays give them. */
+static void
+copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *obl, size_t n)
+{
+	sq_copy_begin(a);
+	sq_copy_begin(pend);
+	for (size_t i = 0; i < n; i++) {
+		const struct obligation *ob = obl[i].ob;
+		const struct store_outrow *o = obl[i].out;
+		bool mr = ob->type == OUT_MUTUAL_RECOGNITION;
+
+		sq_copy_text(a, ob->id);
+		sq_copy_text(a, site_name(ob->site));
+		sq_copy_text(a, out_type_name(ob->type));
+		sq_copy_text(a, ob->reason != TD_NONE ? takedown_reason_name(ob->reason) : NULL);
+		sq_copy_text(a, record_kind_name(ob->key.kind));
+		sq_copy_text(a, ob->key.uscc);
+		sq_copy_text(a, ob->key.list);
+		sq_copy_text(a, ob->key.decision_no);
+		sq_copy_text(a, ob->producer);
+		sq_copy_text(a, ob->subject_name);
+		sq_copy_date(a, ob->disclose_until);
+		sq_copy_date(a, ob->repairable_from);
+		sq_copy_text(a, mr ? site_name(ob->rec_system) : NULL);
+		sq_copy_text_or_null(a, mr ? ob->rec_decision_no : NULL);
+		sq_copy_text_or_null(a, mr ? ob->rec_repair_decision_no : NULL);
+		sq_copy_date(a, mr ? ob->rec_repaired_on : DATE_NONE);
+		sq_copy_uuid(a, ob->source_event_id);
+		sq_copy_instant_ms(a, ob->received_at * 1000);
+		sq_copy_date(a, ob->due_date);
+		sq_copy_text(a, o->topic);
+		sq_copy_text(a, o->key != NULL ? o->key : "");
+		sq_copy_text(a, o->payload);
+		sq_copy_row_end(a);
+		sq_copy_text(pend, ob->id);
+		sq_copy_text(pend, site_name(ob->site));
+		sq_copy_date(pend, ob->due_date);
+		sq_copy_row_end(pend);
+	}
+}
+
+/* COPYs the batch's inbound rows, and its obligations with their pending rows when copy_obl,
+ * under a savepoint, in the batch's transaction (opened here when the caller did not).
+ * Returns 1 when they are written, 0 when a row was already there (rolled back to the
+ * savepoint: the arrays are to write them), or -1 with err. */
+static int
+copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, bool copy_obl,
+          char *err, size_t errsz)
+{
+	static const char what[] = "could not write batch";
+	struct sq_arr *a = &st->arr[0], *pend = &st->arr[1];
+
+	if (!st->in_tx) {
+		if (sq_exec(st, what, "BEGIN", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err,
+		            errsz) < 0)
+			return -1;
+		st->in_tx = true;
+	}
+	if (sq_exec(st, what, "SAVEPOINT credsync_copy", NULL, PGRES_COMMAND_OK, NULL,
+	            st->timeout_ms, err, errsz) < 0)
+		return -1;
+	copy_inbound(a, b->in, b->n_in);
+	if (copy_obl)
+		copy_obligations(&st->arr[2], pend, obl, b->n_obl);
+	if (a->oom || a->len > INT32_MAX ||
+	    (copy_obl && (st->arr[2].oom || st->arr[2].len > INT32_MAX || pend->oom))) {
 		snprintf(err, errsz, "%s: out of memory", what);
 		return -1;
 	}
-	return sq_copy(st, what, "COPY pg_temp.credsync_inbound_stage FROM STDIN", a->buf, a->len,
-	               err, errsz);
+	if (sq_copy(st, what, copy_inbound_sql, a->buf, a->len, err, errsz) == 0 &&
+	    (!copy_obl ||
+	     (sq_copy(st, what, copy_obligations_sql, st->arr[2].buf, st->arr[2].len, err, errsz) ==
+	          0 &&
+	      sq_copy(st, what, copy_pending_sql, pend->buf, pend->len, err, errsz) == 0)))
+		return 1;
+	if (strcmp(st->sqlstate, "23505") != 0) /* unique_violation */
+		return -1;
+	return sq_exec(st, what, "ROLLBACK TO SAVEPOINT credsync_copy", NULL, PGRES_COMMAND_OK,
+	               NULL, st->timeout_ms, err, errsz);
 }
 
+/* The out rows that are no obligation's message (is_obl[i] false), if any. */
 static int
 put_outrows(store *st, struct sq_params *p, const struct store_outrow *o, const bool *is_obl,
             size_t n, char *ebuf, size_t ebufsz)
@@ -561,24 +614,33 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		acks[i] = &b->acks[i];
 	qsort(acks, b->n_acks, sizeof(*acks), ack_ptr_cmp);
 
-	/* the staging table is a temporary one: not through a transaction pooler */
-	bool staged = b->n_in >= COPY_MIN_ROWS && !st->txpool;
-	if (staged && stage_inbound(st, b->in, b->n_in, err, errsz) < 0)
-		goto fail;
+	/* not through a transaction pooler, whose batches keep the arrays */
+	bool copy_in = b->n_in >= COPY_MIN_ROWS && !st->txpool;
+	bool copy_obl = copy_in && b->n_obl > 0 && obl[b->n_obl - 1].out != NULL;
+	if (copy_in) {
+		int c = copy_rows(st, b, obl, copy_obl, err, errsz);
+		if (c < 0) {
+			rc = store_conflict(st) ? STORE_CONFLICT : -1;
+			store_batch_rollback(st);
+			goto out;
+		}
+		if (c == 0)
+			copy_in = copy_obl = false;
+	}
 	if (sq_pipe_begin(st, what, err, errsz) < 0)
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
 	/* The fence first: a batch whose partition was lost stops before writing anything. */
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
-	    (staged && put_staged(st, &p) < 0) ||
-	    (b->n_in > 0 && !staged &&
+	    (b->n_in > 0 && !copy_in &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_deferred_send(st); /* the repair applications (store_app_put) */
 	if ((b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_obl > 0 && put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_obl > 0 && !copy_obl &&
+	     put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_pipe_sql(st, "COMMIT", -1);

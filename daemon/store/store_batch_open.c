@@ -355,5 +355,4 @@ store_batch_rollback(store *st)
 	memcpy(st->sqlstate, state, sizeof(state));
 	memcpy(st->sqlmsg, msg, sizeof(msg));
 	st->in_tx = false;
-	st->stage_ready = false; /* it may have been created in the transaction rolled back */
 }

@@ -19,7 +19,6 @@ enum sq_stmt_id {
 	STMT_EVENT_SEEN,
 	STMT_OFFSET_CAS,
 	STMT_INBOUND_PUT,
-	STMT_INBOUND_STAGED,
 	STMT_RECORD_PUT,
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
@@ -82,7 +81,6 @@ struct store {
 	int64_t fence_seq;    /* an earlier read's last seq drawn, */
 	int64_t fence_x;      /* and its snapshot's xmax (0: no fence) */
 	int64_t cursor_low;   /* the publish cursor as last read or moved; -1: not known */
-	bool stage_ready;     /* the inbound staging table exists (store_batch.c) */
 	/* store_app_put's writes, sent with the batch's commit (sq_defer) */
 	struct sq_deferred **deferred;
 	size_t n_deferred, cap_deferred;
@@ -170,7 +168,10 @@ int sq_p_barr(struct sq_params *p, struct sq_arr *a);
  * sq_copy_row_end ends the row. Running out of memory is sticky (a->oom). */
 void sq_copy_begin(struct sq_arr *a);
 void sq_copy_null(struct sq_arr *a);
-void sq_copy_text(struct sq_arr *a, const char *s); /* NULL is NULL; not UTF-8: U+FFFD */
+void sq_copy_text(struct sq_arr *a, const char *s);         /* NULL is NULL; not UTF-8: U+FFFD */
+void sq_copy_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
+void sq_copy_date(struct sq_arr *a, cs_date d);             /* DATE_NONE is NULL */
+void sq_copy_instant_ms(struct sq_arr *a, int64_t ms);      /* a timestamptz, from the epoch */
 void sq_copy_i64(struct sq_arr *a, int64_t v);
 void sq_copy_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
 void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n); /* bytea (hex) */

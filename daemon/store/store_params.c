@@ -592,6 +592,41 @@ sq_copy_uuid(struct sq_arr *a, const char *s)
 }
 
 void
+sq_copy_text_or_null(struct sq_arr *a, const char *s)
+{
+	sq_copy_text(a, s != NULL && s[0] != '\0' ? s : NULL);
+}
+
+void
+sq_copy_date(struct sq_arr *a, cs_date d)
+{
+	char buf[DATE_STRLEN];
+
+	if (d == DATE_NONE)
+		sq_copy_null(a);
+	else
+		sq_copy_text(a, date_format(d, buf));
+}
+
+void
+sq_copy_instant_ms(struct sq_arr *a, int64_t ms)
+{
+	char day[DATE_STRLEN], buf[48];
+	int64_t days = ms / 86400000, in_day = ms % 86400000;
+
+	if (in_day < 0) {
+		in_day += 86400000;
+		days--;
+	}
+	int w =
+	    snprintf(buf, sizeof(buf), "%s %02d:%02d:%02d.%03d+00", date_format((cs_date)days, day),
+	             (int)(in_day / 3600000), (int)(in_day / 60000 % 60), (int)(in_day / 1000 % 60),
+	             (int)(in_day % 1000));
+	copy_sep(a);
+	arr_raw(a, buf, (size_t)w);
+}
+
+void
 sq_copy_bytes(struct sq_arr *a, const void *b, size_t n)
 {
 	copy_sep(a);

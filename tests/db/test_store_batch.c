@@ -222,6 +222,97 @@ long_name(char *buf)
 	buf[o] = '\0';
 }
 
+/* N obligations of every shape (disclose, takedown, mutual recognition; dates or none) with
+ * their messages, ids from base, in one batch with n_in inbound rows from offset off. */
+static void
+commit_obligations(int n_in, int64_t off, int base)
+{
+	enum { N = 40 };
+	static const char *const payloads[] = {"{\"tab\":\"\t\",\"nl\":\"\n\"}", "back\\slash\\N",
+	                                       "呼和浩特", ""};
+	struct obligation ob[N];
+	struct store_outrow out[N];
+	struct store_inbound in[N];
+	char ids[N][UUID_STRLEN];
+	struct store_batch b = {
+	    .in = in, .n_in = (size_t)n_in, .obl = ob, .n_obl = N, .out = out, .n_out = N};
+
+	cr_assert_leq(n_in, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof ids[i], "00000000-0000-4000-8000-%012d", base + i);
+		ob[i] = storetest_obligation(ids[i], i % 2 ? SITE_GSXT : SITE_CREDITCHINA,
+		                             i % 5 ? testlib_ymd(2024, 5, 7 + i % 3) : DATE_NONE);
+		ob[i].type = (enum out_type)(i % 3);
+		if (ob[i].type == OUT_TAKEDOWN)
+			ob[i].reason = TD_REPAIRED;
+		if (ob[i].type == OUT_MUTUAL_RECOGNITION) {
+			ob[i].rec_system = SITE_GSXT;
+			snprintf(ob[i].rec_decision_no, sizeof ob[i].rec_decision_no, "%s",
+			         i % 2 ? "内修复〔2024〕1号" : "");
+			ob[i].rec_repaired_on = i % 2 ? testlib_ymd(2024, 6, 1) : DATE_NONE;
+		}
+		if (i % 4 == 0)
+			ob[i].disclose_until = ob[i].repairable_from = DATE_NONE;
+		ob[i].received_at += i;
+		out[i] = (struct store_outrow){ids[i],
+		                               i % 2 ? "credit.out.gsxt" : "credit.out.creditchina",
+		                               i % 6 ? USCC_A : NULL, payloads[i % 4]};
+		in[i] = storetest_inbound(off + i, NULL, "applied");
+	}
+	storetest_commit(storetest_st, &b);
+}
+
+/* The columns an obligation's writer chooses (all but its id, seq and creation time), its
+ * pending row, and its place in seq order, of the obligations WHERE ... */
+#define OBLIGATIONS_WHERE                                                                          \
+	"o.site, type, reason, kind, uscc, list, decision_no, producer, subject_name, "            \
+	"disclose_until, repairable_from, rec_system, rec_decision_no, rec_repair_decision_no, "   \
+	"rec_repaired_on, source_event_id, received_at, o.due_date, topic, key, payload, "         \
+	"p.site AS p_site, p.due_date AS p_due, p.breach_logged, "                                 \
+	"rank() OVER (ORDER BY seq) FROM credsync.obligation_rows o JOIN credsync.pending p "      \
+	"USING (id) WHERE "
+#define COPIED "SELECT " OBLIGATIONS_WHERE "o.id < '00000000-0000-4000-8000-000000001000'"
+#define ARRAYS "SELECT " OBLIGATIONS_WHERE "o.id >= '00000000-0000-4000-8000-000000001000'"
+
+/* A batch of many messages COPYs its obligations and their pending rows (store_batch.c,
+ * 014_copy.sql): they store what the arrays of a small batch store, their seqs in the batch's
+ * order, and a replay (which the COPY refuses: the rows are there) adds nothing. */
+Test(store_batch, obligations_through_copy_store_what_arrays_store, FRESH)
+{
+	commit_obligations(40, 0, 0);      /* COPY */
+	commit_obligations(40, 0, 0);      /* the same again: rolled back, then the arrays */
+	commit_obligations(1, 1000, 1000); /* arrays */
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligations"), 80);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.pending"), 80);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.inbound"), 41);
+	for (int way = 0; way < 2; way++)
+		cr_expect_eq(pgtest_int(storetest_pg, way == 0 ? "SELECT count(*) FROM (" COPIED
+		                                                 " EXCEPT " ARRAYS ") d"
+		                                               : "SELECT count(*) FROM (" ARRAYS
+		                                                 " EXCEPT " COPIED ") d"),
+		             0, "COPY and the arrays stored different obligations");
+	char *s = pgtest_text(
+	    storetest_pg, "SELECT concat_ws('|', payload, key IS NULL, rec_decision_no IS NULL, "
+	                  "disclose_until IS NULL, to_char(received_at AT TIME ZONE 'UTC', "
+	                  "'YYYY-MM-DD HH24:MI:SS')) FROM credsync.obligation_rows "
+	                  "WHERE id = '00000000-0000-4000-8000-000000000000'");
+	cr_expect_str_eq(s, "{\"tab\":\"\t\",\"nl\":\"\n\"}|f|t|t|2024-05-06 02:15:00");
+	free(s);
+}
+
+/* An obligation already stored makes the COPY refuse the batch: the batch then goes through the
+ * arrays, which keep the stored one and write the others. */
+Test(store_batch, a_stored_obligation_does_not_stop_a_copied_batch, FRESH)
+{
+	commit_obligations(1, 1000, 20); /* ids 20..59 */
+	commit_obligations(40, 0, 0);    /* ids 0..39: 20..39 are there */
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligations"), 60);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.pending"), 60);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.inbound"), 41);
+	cr_assert_eq(
+	    pgtest_int(storetest_pg, "SELECT count(DISTINCT seq) FROM credsync.obligations"), 60);
+}
+
 Test(store_batch, records_round_trip_every_field, FRESH)
 {
 	struct record recs[5];

@@ -64,8 +64,8 @@ Test(store_pooling, the_outbox_lease_has_one_holder_and_passes_on, FRESH)
 	             0);
 }
 
-/* Batches of COPY_MIN_ROWS inbound rows and more went through a temporary staging table,
- * which a transaction pooler's next transaction may not see. */
+/* Batches of COPY_MIN_ROWS inbound rows and more once went through a temporary staging table
+ * (a pooler's next transaction may not see it); through a pooler they keep the arrays. */
 Test(store_pooling, large_batches_commit_without_a_temporary_table, FRESH)
 {
 	enum { N = 80 };

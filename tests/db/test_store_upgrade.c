@@ -277,8 +277,8 @@ Test(store_upgrade, release_012_state_is_kept_and_goes_on, BARE)
 	                          "credsync.obligations WHERE id = '" OB2 "')");
 	char *before = pgtest_text(storetest_pg, digest_sql);
 
-	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1,
-	             "migrations: %s", err);
+	cr_assert_geq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), 1,
+	              "migrations: %s", err);
 	char *after = pgtest_text(storetest_pg, digest_sql);
 	cr_expect_str_eq(after, before, "the upgrade changed the stored state");
 	free(after);
