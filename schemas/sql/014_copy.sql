@@ -10,3 +10,11 @@
 
 ALTER TABLE credsync.obligation_rows
 	ALTER COLUMN seq SET DEFAULT nextval('credsync.outbox_seq_seq');
+
+-- The publisher's read plans once per connection. A PL/pgSQL function plans its queries for
+-- each call's parameters (a custom plan) until a generic plan seems no costlier; for the
+-- read's union of six branches that planning was most of a call (3 ms against 0.5 ms).
+ALTER FUNCTION credsync.outbox_rows_from(bigint, bigint, integer, bigint[], bigint[])
+	SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION credsync.outbox_read(bigint, bigint, integer, bigint[], bigint[], bigint, bigint)
+	SET plan_cache_mode = force_generic_plan;
