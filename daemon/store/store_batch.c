@@ -33,7 +33,7 @@ static const struct sq_stmt inbound_stmt = {
  * has no ON CONFLICT, so the copies run under a savepoint: a row already stored (a replayed
  * batch, which the offsets' fence then refuses; an obligation written before) rolls them
  * back, and the batch's rows go through the arrays, whose statements decide as before. The
- * obligations' seqs are the column's default (014_copy.sql), drawn in the rows' order. */
+ * obligations' seqs are drawn first, in the rows' order (014_copy.sql). */
 #define COPY_MIN_ROWS 32
 
 static const char copy_inbound_sql[] =
@@ -43,7 +43,7 @@ static const char copy_obligations_sql[] =
     "COPY credsync.obligation_rows (id, site, type, reason, kind, uscc, list, decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "
-    "key, payload) FROM STDIN";
+    "key, payload, seq) FROM STDIN";
 static const char copy_pending_sql[] = "COPY credsync.pending (id, site, due_date) FROM STDIN";
 
 static const struct sq_stmt record_stmt = {
@@ -371,10 +371,11 @@ copy_inbound(struct sq_arr *a, const struct store_inbound *in, size_t n)
 	}
 }
 
-/* The COPY inputs of the obligations (each with its message) and of their pending rows, as
- * put_obligations's arrays give them. */
+/* The COPY inputs of the obligations (each with its message and its seq) and of their
+ * pending rows, as put_obligations's arrays give them. */
 static void
-copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *obl, size_t n)
+copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *obl,
+                 const int64_t *seqs, size_t n)
 {
 	sq_copy_begin(a);
 	sq_copy_begin(pend);
@@ -405,12 +406,40 @@ copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *ob
 		sq_copy_text(a, o->topic);
 		sq_copy_text(a, o->key != NULL ? o->key : "");
 		sq_copy_text(a, o->payload);
+		sq_copy_i64(a, seqs[i]);
 		sq_copy_row_end(a);
 		sq_copy_text(pend, ob->id);
 		sq_copy_text(pend, site_name(ob->site));
 		sq_copy_date(pend, ob->due_date);
 		sq_copy_row_end(pend);
 	}
+}
+
+/* Draws n seqs, ascending, into seqs (014_copy.sql). Returns 0 or -1 with err. */
+static int
+draw_seqs(store *st, const char *what, int64_t *seqs, size_t n, char *err, size_t errsz)
+{
+	struct sq_params p = {0};
+	PGresult *res;
+	int rc = -1;
+
+	sq_p_i64(&p, (int64_t)n);
+	if (sq_exec(st, what, "SELECT credsync.outbox_seqs($1::integer)", &p, PGRES_TUPLES_OK, &res,
+	            st->timeout_ms, err, errsz) < 0)
+		goto out;
+	if ((size_t)PQntuples(res) != n) {
+		snprintf(err, errsz, "%s: %d seqs drawn, %zu asked for", what, PQntuples(res), n);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sq_get_i64(res, (int)i, 0, &seqs[i], err, errsz) < 0)
+			goto done;
+	rc = 0;
+done:
+	PQclear(res);
+out:
+	sq_params_reset(&p);
+	return rc;
 }
 
 /* COPYs the batch's inbound rows, and its obligations with their pending rows when copy_obl,
@@ -422,7 +451,9 @@ copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, boo
           char *err, size_t errsz)
 {
 	static const char what[] = "could not write batch";
-	struct sq_arr *a = &st->arr[0], *pend = &st->arr[1];
+	struct sq_arr *in = &st->arr[0], *ob = &st->arr[1], *pend = &st->arr[2];
+	int64_t *seqs = NULL;
+	int rc = -1;
 
 	if (!st->in_tx) {
 		if (sq_exec(st, what, "BEGIN", NULL, PGRES_COMMAND_OK, NULL, st->timeout_ms, err,
@@ -433,24 +464,35 @@ copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, boo
 	if (sq_exec(st, what, "SAVEPOINT credsync_copy", NULL, PGRES_COMMAND_OK, NULL,
 	            st->timeout_ms, err, errsz) < 0)
 		return -1;
-	copy_inbound(a, b->in, b->n_in);
-	if (copy_obl)
-		copy_obligations(&st->arr[2], pend, obl, b->n_obl);
-	if (a->oom || a->len > INT32_MAX ||
-	    (copy_obl && (st->arr[2].oom || st->arr[2].len > INT32_MAX || pend->oom))) {
-		snprintf(err, errsz, "%s: out of memory", what);
-		return -1;
+	copy_inbound(in, b->in, b->n_in);
+	if (copy_obl) {
+		if ((seqs = malloc(b->n_obl * sizeof(*seqs))) == NULL) {
+			snprintf(err, errsz, "%s: out of memory", what);
+			return -1;
+		}
+		if (draw_seqs(st, what, seqs, b->n_obl, err, errsz) < 0)
+			goto out;
+		copy_obligations(ob, pend, obl, seqs, b->n_obl);
 	}
-	if (sq_copy(st, what, copy_inbound_sql, a->buf, a->len, err, errsz) == 0 &&
+	if (in->oom || in->len > INT32_MAX ||
+	    (copy_obl && (ob->oom || ob->len > INT32_MAX || pend->oom))) {
+		snprintf(err, errsz, "%s: out of memory", what);
+		goto out;
+	}
+	if (sq_copy(st, what, copy_inbound_sql, in->buf, in->len, err, errsz) == 0 &&
 	    (!copy_obl ||
-	     (sq_copy(st, what, copy_obligations_sql, st->arr[2].buf, st->arr[2].len, err, errsz) ==
-	          0 &&
-	      sq_copy(st, what, copy_pending_sql, pend->buf, pend->len, err, errsz) == 0)))
-		return 1;
+	     (sq_copy(st, what, copy_obligations_sql, ob->buf, ob->len, err, errsz) == 0 &&
+	      sq_copy(st, what, copy_pending_sql, pend->buf, pend->len, err, errsz) == 0))) {
+		rc = 1;
+		goto out;
+	}
 	if (strcmp(st->sqlstate, "23505") != 0) /* unique_violation */
-		return -1;
-	return sq_exec(st, what, "ROLLBACK TO SAVEPOINT credsync_copy", NULL, PGRES_COMMAND_OK,
-	               NULL, st->timeout_ms, err, errsz);
+		goto out;
+	rc = sq_exec(st, what, "ROLLBACK TO SAVEPOINT credsync_copy", NULL, PGRES_COMMAND_OK, NULL,
+	             st->timeout_ms, err, errsz);
+out:
+	free(seqs);
+	return rc;
 }
 
 /* The out rows that are no obligation's message (is_obl[i] false), if any. */

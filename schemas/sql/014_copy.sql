@@ -4,12 +4,15 @@
 -- pending rows, with COPY straight into the tables (store_batch.c): in the profile run the
 -- obligations insert from arrays was a third of PostgreSQL's time, and COPY writes the same
 -- rows for about a third less. COPY cannot compute an obligation's seq as the insert from
--- arrays does (nextval in the statement), so the column draws it by default, in the order of
--- the rows, as the insert did. Every obligation credsyncd writes with a message gets one;
--- an obligation without a message still says seq NULL in its insert (obligations_message).
-
-ALTER TABLE credsync.obligation_rows
-	ALTER COLUMN seq SET DEFAULT nextval('credsync.outbox_seq_seq');
+-- arrays does (nextval in the statement), so the batch draws its seqs first, in the order
+-- of its rows, and COPY writes them. The transaction takes its id before it draws them, as
+-- the insert's trigger has it do (011_seq_fence.sql).
+CREATE FUNCTION credsync.outbox_seqs(p_n integer) RETURNS SETOF bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_current_xact_id();
+	RETURN QUERY SELECT nextval('credsync.outbox_seq_seq') FROM generate_series(1, p_n);
+END $$;
 
 -- The publisher's read plans once per connection. A PL/pgSQL function plans its queries for
 -- each call's parameters (a custom plan) until a generic plan seems no costlier; for the
