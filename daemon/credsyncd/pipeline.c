@@ -315,14 +315,15 @@ id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
 /* The arrays of a batch for m messages and its hash tables (at least 2m slots). Each message
  * yields at most RECON_MAX_OBLIGATIONS obligations and out rows, or one reject: the arrays of
  * those are written before they are read, and a batch reusing them does not clear them. */
-#define BATCH_CLEARED(X, m)                                                                        \
-	X(items, m)                                                                                \
-	X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(usccs, m) X(ids, m) X(seen, m) X(in, m)    \
-	    X(acks, m) X(offsets, m)
-#define BATCH_WRITTEN(X, m)                                                                        \
-	X(obl, (m)*RECON_MAX_OBLIGATIONS)                                                          \
-	X(out, (m)*RECON_MAX_OBLIGATIONS) X(payloads, (m)*RECON_MAX_OBLIGATIONS)                   \
-	    X(out_ids, (m)*RECON_MAX_OBLIGATIONS) X(out_topics, (m)*RECON_MAX_OBLIGATIONS)
+/* clang-format off */
+#define BATCH_CLEARED(X, m) \
+	X(items, m) X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(usccs, m) X(ids, m) \
+	X(seen, m) X(in, m) X(acks, m) X(offsets, m)
+#define BATCH_WRITTEN(X, m) \
+	X(obl, (m) * RECON_MAX_OBLIGATIONS) X(out, (m) * RECON_MAX_OBLIGATIONS) \
+	X(payloads, (m) * RECON_MAX_OBLIGATIONS) X(out_ids, (m) * RECON_MAX_OBLIGATIONS) \
+	X(out_topics, (m) * RECON_MAX_OBLIGATIONS)
+/* clang-format on */
 #define BATCH_TABLES(X, slots) X(h_keys, slots) X(h_usccs, slots) X(h_seen, slots) X(h_done, slots)
 
 /* Each thread's batch arrays, kept from one batch to the next for up to cap messages. Freed

@@ -658,6 +658,7 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 
 	/* not through a transaction pooler, whose batches keep the arrays */
 	bool copy_in = b->n_in >= COPY_MIN_ROWS && !st->txpool;
+	/* pair_messages put the obligations without a message (no seq) last */
 	bool copy_obl = copy_in && b->n_obl > 0 && obl[b->n_obl - 1].out != NULL;
 	if (copy_in) {
 		int c = copy_rows(st, b, obl, copy_obl, err, errsz);
@@ -673,7 +674,8 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 		goto fail;
 	if (!st->in_tx)
 		sq_pipe_sql(st, "BEGIN", -1);
-	/* The fence first: a batch whose partition was lost stops before writing anything. */
+	/* The fence first: a batch whose partition was lost stops before writing anything more
+	 * (its copies above roll back with it). */
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_in > 0 && !copy_in &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
