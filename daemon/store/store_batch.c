@@ -38,13 +38,14 @@ static const struct sq_stmt inbound_stmt = {
 
 static const char copy_inbound_sql[] =
     "COPY credsync.inbound (topic, partition, \"offset\", event_id, producer, uscc, kafka_ts, "
-    "outcome, reason, detail, payload) FROM STDIN";
+    "outcome, reason, detail, payload) FROM STDIN WITH (FORMAT binary)";
 static const char copy_obligations_sql[] =
     "COPY credsync.obligation_rows (id, site, type, reason, kind, uscc, list, decision_no, "
     "producer, subject_name, disclose_until, repairable_from, rec_system, rec_decision_no, "
     "rec_repair_decision_no, rec_repaired_on, source_event_id, received_at, due_date, topic, "
-    "key, payload, seq) FROM STDIN";
-static const char copy_pending_sql[] = "COPY credsync.pending (id, site, due_date) FROM STDIN";
+    "key, payload, seq) FROM STDIN WITH (FORMAT binary)";
+static const char copy_pending_sql[] =
+    "COPY credsync.pending (id, site, due_date) FROM STDIN WITH (FORMAT binary)";
 
 static const struct sq_stmt record_stmt = {
     STMT_RECORD_PUT, "credsync_records_put",
@@ -354,7 +355,7 @@ copy_inbound(struct sq_arr *a, const struct store_inbound *in, size_t n)
 	sq_copy_begin(a);
 	for (size_t i = 0; i < n; i++) {
 		sq_copy_text(a, in[i].topic);
-		sq_copy_i64(a, in[i].partition);
+		sq_copy_i32(a, in[i].partition);
 		sq_copy_i64(a, in[i].offset);
 		sq_copy_uuid(a, in[i].event_id);
 		sq_copy_text(a, in[i].producer);
@@ -369,6 +370,7 @@ copy_inbound(struct sq_arr *a, const struct store_inbound *in, size_t n)
 		sq_copy_bytes(a, in[i].payload, in[i].payload_len);
 		sq_copy_row_end(a);
 	}
+	sq_copy_end(a);
 }
 
 /* The COPY inputs of the obligations (each with its message and its seq) and of their
@@ -384,7 +386,7 @@ copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *ob
 		const struct store_outrow *o = obl[i].out;
 		bool mr = ob->type == OUT_MUTUAL_RECOGNITION;
 
-		sq_copy_text(a, ob->id);
+		sq_copy_uuid(a, ob->id);
 		sq_copy_text(a, site_name(ob->site));
 		sq_copy_text(a, out_type_name(ob->type));
 		sq_copy_text(a, ob->reason != TD_NONE ? takedown_reason_name(ob->reason) : NULL);
@@ -408,11 +410,13 @@ copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *ob
 		sq_copy_text(a, o->payload);
 		sq_copy_i64(a, seqs[i]);
 		sq_copy_row_end(a);
-		sq_copy_text(pend, ob->id);
+		sq_copy_uuid(pend, ob->id);
 		sq_copy_text(pend, site_name(ob->site));
 		sq_copy_date(pend, ob->due_date);
 		sq_copy_row_end(pend);
 	}
+	sq_copy_end(a);
+	sq_copy_end(pend);
 }
 
 /* Draws n seqs, ascending, into seqs (014_copy.sql). Returns 0 or -1 with err. */

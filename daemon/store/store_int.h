@@ -53,7 +53,8 @@ struct sq_arr {
 	size_t len, cap;
 	bool oom;
 	bool row_start; /* sq_copy_*: the next field is the row's first */
-	int n_el;       /* sq_barr_*: elements so far */
+	size_t row_at;  /* sq_copy_*: where the row's field count goes */
+	int n_el;       /* sq_barr_*: elements so far; sq_copy_*: the row's fields so far */
 	bool has_null;  /* sq_barr_*: one of them is NULL */
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
@@ -163,19 +164,23 @@ void sq_barr_begin(struct sq_arr *a);
 void sq_barr_text(struct sq_arr *a, const char *s);
 int sq_p_barr(struct sq_params *p, struct sq_arr *a);
 
-/* Rows for COPY ... FROM STDIN (text format), built field by field into a (reused) sq_arr
- * buffer: sq_copy_begin empties it; each sq_copy_* appends one field (tab-separated),
- * sq_copy_row_end ends the row. Running out of memory is sticky (a->oom). */
+/* Rows for COPY ... FROM STDIN WITH (FORMAT binary), built field by field into a (reused)
+ * sq_arr buffer: sq_copy_begin empties it and writes the header; each sq_copy_* appends one
+ * field, in the type of its column (int4, int8, date, timestamptz, uuid, text, bytea), which
+ * the server only copies and checks; sq_copy_row_end ends the row and sq_copy_end the rows.
+ * Running out of memory is sticky (a->oom). */
 void sq_copy_begin(struct sq_arr *a);
 void sq_copy_null(struct sq_arr *a);
 void sq_copy_text(struct sq_arr *a, const char *s);         /* NULL is NULL; not UTF-8: U+FFFD */
 void sq_copy_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
 void sq_copy_date(struct sq_arr *a, cs_date d);             /* DATE_NONE is NULL */
 void sq_copy_instant_ms(struct sq_arr *a, int64_t ms);      /* a timestamptz, from the epoch */
+void sq_copy_i32(struct sq_arr *a, int32_t v);
 void sq_copy_i64(struct sq_arr *a, int64_t v);
-void sq_copy_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
-void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n); /* bytea (hex) */
+void sq_copy_uuid(struct sq_arr *a, const char *s); /* "" or not a UUID is NULL */
+void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n);
 void sq_copy_row_end(struct sq_arr *a);
+void sq_copy_end(struct sq_arr *a);
 
 /* The outbox lease (STORE_POOLING_TRANSACTION, store_lease.c): take or renew it (*ret_got:
  * whether this store holds it now), renew it when due (-1 with err when it was lost), give it

@@ -510,49 +510,72 @@ sq_p_barr(struct sq_params *p, struct sq_arr *a)
 	return 0;
 }
 
-/* --- COPY rows (text format) ------------------------------------------------------------ */
+/* --- COPY rows (binary format) ---------------------------------------------------------- */
+
+/* PostgreSQL's epoch (2000-01-01) in days and milliseconds after the Unix one. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_MS   INT64_C(946684800000)
+
+static void
+put_be16(char *o, uint16_t v)
+{
+	o[0] = (char)(v >> 8);
+	o[1] = (char)v;
+}
+
+static void
+put_be64(char *o, uint64_t v)
+{
+	put_be32(o, (uint32_t)(v >> 32));
+	put_be32(o + 4, (uint32_t)v);
+}
 
 void
 sq_copy_begin(struct sq_arr *a)
 {
+	/* signature, flags (no OIDs), length of the header extension */
+	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
 	a->len = 0;
 	a->oom = false;
 	a->row_start = true;
-	if (arr_reserve(a, 0))
-		a->buf[0] = '\0';
+	arr_raw(a, header, sizeof(header));
+}
+
+/* Opens a field of n bytes (-1: NULL), the row first when it is the row's first field.
+ * Returns where its n bytes go, or NULL (out of memory, or NULL). */
+static char *
+copy_field(struct sq_arr *a, int32_t n)
+{
+	if (!arr_reserve(a, 2 + 4 + (n > 0 ? (size_t)n : 0)))
+		return NULL;
+	if (a->row_start) {
+		a->row_at = a->len; /* the field count, set by sq_copy_row_end */
+		a->len += 2;
+		a->n_el = 0;
+		a->row_start = false;
+	}
+	a->n_el++;
+	put_be32(a->buf + a->len, (uint32_t)n);
+	a->len += 4;
+	return n < 0 ? NULL : a->buf + a->len;
 }
 
 static void
-copy_sep(struct sq_arr *a)
+copy_fixed(struct sq_arr *a, const void *v, int32_t n)
 {
-	if (!a->row_start)
-		arr_raw(a, "\t", 1);
-	a->row_start = false;
+	char *o = copy_field(a, n);
+
+	if (o != NULL) {
+		memcpy(o, v, (size_t)n);
+		a->len += (size_t)n;
+	}
 }
 
 void
 sq_copy_null(struct sq_arr *a)
 {
-	copy_sep(a);
-	arr_raw(a, "\\N", 2);
-}
-
-/* COPY's text format: backslash escapes, and the row and field separators. */
-static const char *
-esc_copy(char c)
-{
-	switch (c) {
-	case '\\':
-		return "\\\\";
-	case '\n':
-		return "\\n";
-	case '\r':
-		return "\\r";
-	case '\t':
-		return "\\t";
-	default:
-		return NULL;
-	}
+	copy_field(a, -1);
 }
 
 void
@@ -563,32 +586,17 @@ sq_copy_text(struct sq_arr *a, const char *s)
 		return;
 	}
 	size_t n = strlen(s);
-	copy_sep(a);
-	/* at worst every byte is escaped (2 bytes) or replaced (3 bytes) */
-	if (!arr_reserve(a, n * 3))
+	/* at worst every byte is replaced (3 bytes); the length is set once known */
+	if (n > INT32_MAX / 3) {
+		a->oom = true;
 		return;
-	char *o = put_utf8(a->buf + a->len, s, n, esc_copy);
-	a->len = (size_t)(o - a->buf);
-	a->buf[a->len] = '\0';
-}
-
-void
-sq_copy_i64(struct sq_arr *a, int64_t v)
-{
-	char num[24];
-	int w = snprintf(num, sizeof(num), "%" PRId64, v);
-
-	copy_sep(a);
-	arr_raw(a, num, (size_t)w);
-}
-
-void
-sq_copy_uuid(struct sq_arr *a, const char *s)
-{
-	if (s == NULL || !sq_uuid_valid(s))
-		sq_copy_null(a);
-	else
-		sq_copy_text(a, s);
+	}
+	char *start = copy_field(a, (int32_t)(n * 3));
+	if (start == NULL)
+		return;
+	char *end = put_utf8(start, s, n, NULL);
+	put_be32(start - 4, (uint32_t)(end - start));
+	a->len = (size_t)(end - a->buf);
 }
 
 void
@@ -598,47 +606,87 @@ sq_copy_text_or_null(struct sq_arr *a, const char *s)
 }
 
 void
+sq_copy_i32(struct sq_arr *a, int32_t v)
+{
+	char b[4];
+
+	put_be32(b, (uint32_t)v);
+	copy_fixed(a, b, 4);
+}
+
+void
+sq_copy_i64(struct sq_arr *a, int64_t v)
+{
+	char b[8];
+
+	put_be64(b, (uint64_t)v);
+	copy_fixed(a, b, 8);
+}
+
+static int
+hex_val(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+void
+sq_copy_uuid(struct sq_arr *a, const char *s)
+{
+	unsigned char b[16];
+	size_t k = 0;
+
+	if (s == NULL || !sq_uuid_valid(s)) {
+		sq_copy_null(a);
+		return;
+	}
+	for (const char *c = s; *c != '\0' && k < sizeof(b); c++)
+		if (*c != '-') {
+			b[k] = (unsigned char)(hex_val(c[0]) << 4 | hex_val(c[1]));
+			k++;
+			c++;
+		}
+	copy_fixed(a, b, 16);
+}
+
+void
 sq_copy_date(struct sq_arr *a, cs_date d)
 {
-	char buf[DATE_STRLEN];
-
 	if (d == DATE_NONE)
 		sq_copy_null(a);
 	else
-		sq_copy_text(a, date_format(d, buf));
+		sq_copy_i32(a, d - PG_EPOCH_DAYS);
 }
 
 void
 sq_copy_instant_ms(struct sq_arr *a, int64_t ms)
 {
-	char day[DATE_STRLEN], buf[48];
-	int64_t days = ms / 86400000, in_day = ms % 86400000;
-
-	if (in_day < 0) {
-		in_day += 86400000;
-		days--;
-	}
-	int w =
-	    snprintf(buf, sizeof(buf), "%s %02d:%02d:%02d.%03d+00", date_format((cs_date)days, day),
-	             (int)(in_day / 3600000), (int)(in_day / 60000 % 60), (int)(in_day / 1000 % 60),
-	             (int)(in_day % 1000));
-	copy_sep(a);
-	arr_raw(a, buf, (size_t)w);
+	sq_copy_i64(a, (ms - PG_EPOCH_MS) * 1000); /* microseconds */
 }
 
 void
 sq_copy_bytes(struct sq_arr *a, const void *b, size_t n)
 {
-	copy_sep(a);
-	/* \\x...: COPY turns \\ into the \ of bytea's hex form */
-	put_hex(a, "\\\\x", "", b, n);
+	if (n > INT32_MAX)
+		a->oom = true;
+	else
+		copy_fixed(a, b, (int32_t)n);
 }
 
 void
 sq_copy_row_end(struct sq_arr *a)
 {
-	arr_raw(a, "\n", 1);
+	if (!a->oom && !a->row_start)
+		put_be16(a->buf + a->row_at, (uint16_t)a->n_el);
 	a->row_start = true;
+}
+
+void
+sq_copy_end(struct sq_arr *a)
+{
+	arr_raw(a, "\377\377", 2); /* a field count of -1 */
 }
 
 /* --- statements held back to the batch's commit (store_int.h) --- */
