@@ -365,6 +365,40 @@ serve_jobs(struct daemon *d)
 	jobs_give_snapshot(d->jobs, &ps, held_offsets(d));
 }
 
+/* Every topic credsyncd produces to, before the first row goes out: the sites' topics and
+ * the rejects' of the sites and of every known producer. Otherwise the first reject to a
+ * producer's topic waits for librdkafka's next lookup of unknown topics (up to a second),
+ * and the publish cursor with it. A warning only: they may be created later. */
+static void
+prepare_topics(struct daemon *d)
+{
+	size_t producers = 0, n = 0;
+	char err[512] = "out of memory";
+
+	while (rules_producer_at(d->r, producers) != NULL)
+		producers++;
+	char(*names)[128] = calloc(2 * SITE_COUNT + producers, sizeof(*names));
+	const char **topics = calloc(2 * SITE_COUNT + producers, sizeof(*topics));
+	if (names != NULL && topics != NULL) {
+		for (int s = 0; s < SITE_COUNT; s++) {
+			snprintf(names[n++], sizeof(*names), "credit.out.%s",
+			         site_name((enum site)s));
+			snprintf(names[n++], sizeof(*names), "credit.reject.%s",
+			         site_name((enum site)s));
+		}
+		for (size_t i = 0; i < producers; i++)
+			snprintf(names[n++], sizeof(*names), "credit.reject.%s",
+			         rules_producer_at(d->r, i));
+		for (size_t i = 0; i < n; i++)
+			topics[i] = names[i];
+	}
+	if (names == NULL || topics == NULL ||
+	    kafka_prepare_topics(d->k, topics, n, 5000, err, sizeof(err)) < 0)
+		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(err));
+	free(names);
+	free(topics);
+}
+
 static int
 start(struct daemon *d, char *err, size_t errsz)
 {
@@ -429,12 +463,7 @@ start(struct daemon *d, char *err, size_t errsz)
 	d->k = kafka_new(bootstrap, d->cfg, &hooks, err, errsz);
 	if (d->k == NULL)
 		return -1;
-	/* The sites' topics, before the first row goes out (a warning only: they may be
-	 * created later). */
-	static const char *const out_topics[] = {"credit.out.gsxt", "credit.out.creditchina"};
-	char perr[512];
-	if (kafka_prepare_topics(d->k, out_topics, 2, 5000, perr, sizeof(perr)) < 0)
-		log_kv(LOG_LVL_WARN, "first messages may be slow", "error=%s", log_qs(perr));
+	prepare_topics(d);
 	d->pub = publisher_new(d->pst, d->k, (int)config_int(d->cfg, CFG_OUTBOX_BATCH));
 	d->msgs =
 	    calloc((size_t)config_int(d->cfg, CFG_BATCH_MAX_EVENTS) * d->workers, sizeof(*d->msgs));

@@ -117,13 +117,13 @@ int kafka_produce(kafka *k, const char *topic, const char *key, const void *payl
 /* Serves the producer's events (delivery reports, errors), waiting up to timeout_ms. */
 void kafka_poll(kafka *k, int timeout_ms);
 
-/* Makes the producer fetch the metadata of topics now (waiting up to timeout_ms each) and
- * keep it, so that the first messages to them do not wait for a metadata request and for the
- * broker thread to take up the new partitions (librdkafka 2.0.2 then held them for up to a
- * second). For the topics the daemon will produce to; at most KAFKA_PREPARE_MAX in all over
- * k's life. Returns 0, or -1 with err (a topic that does not exist, a timeout): the topics
- * still work then, only the first messages may be slower. */
-#define KAFKA_PREPARE_MAX 8
+/* Makes the producer fetch the metadata of topics now (one request for the cluster, waiting
+ * up to timeout_ms) and keep it, so that the first messages to them do not wait for a
+ * metadata request and for the broker thread to take up the new partitions (librdkafka 2.0.2
+ * looks unknown topics up once a second). For the topics the daemon will produce to; at most
+ * KAFKA_PREPARE_MAX in all over k's life. Returns 0, or -1 with err (a topic the cluster
+ * lacks, a timeout): the topics still work then, only the first messages may be slower. */
+#define KAFKA_PREPARE_MAX 512
 int kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_ms, char *err,
                          size_t errsz);
 

@@ -99,17 +99,18 @@ int
 kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_ms, char *err,
                      size_t errsz)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct rd_kafka_metadata *md = NULL;
-		rd_kafka_resp_err_t rerr;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t rerr;
+	int rc = 0;
 
-		pthread_mutex_lock(&k->mu);
-		if (k->n_prepared == KAFKA_PREPARE_MAX) {
-			pthread_mutex_unlock(&k->mu);
-			snprintf(err, errsz, "could not prepare \"%s\": more than %d topics",
-			         topics[i], KAFKA_PREPARE_MAX);
-			return -1;
-		}
+	pthread_mutex_lock(&k->mu);
+	if (n > KAFKA_PREPARE_MAX - k->n_prepared) {
+		pthread_mutex_unlock(&k->mu);
+		snprintf(err, errsz, "could not prepare %zu topics: more than %d in all", n,
+		         KAFKA_PREPARE_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
 		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->producer, topics[i], NULL);
 		if (rkt == NULL) {
 			pthread_mutex_unlock(&k->mu);
@@ -118,19 +119,29 @@ kafka_prepare_topics(kafka *k, const char *const *topics, size_t n, int timeout_
 			return -1;
 		}
 		k->prepared[k->n_prepared++] = rkt;
-		pthread_mutex_unlock(&k->mu);
-		rerr = rd_kafka_metadata(k->producer, 0, rkt, &md, timeout_ms);
-		if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err)
-			rerr = md->topics[0].err;
-		if (md != NULL)
-			rd_kafka_metadata_destroy(md);
-		if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	}
+	pthread_mutex_unlock(&k->mu);
+	/* One request for the whole cluster, whatever n: it updates every handle above (a
+	 * broker that does not answer costs timeout_ms once, not once a topic). */
+	if ((rerr = rd_kafka_metadata(k->producer, 1, NULL, &md, timeout_ms)) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errsz, "could not read the cluster's metadata: %s",
+		         rd_kafka_err2str(rerr));
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int t = 0;
+		while (t < md->topic_cnt && strcmp(md->topics[t].topic, topics[i]) != 0)
+			t++;
+		if (t == md->topic_cnt || md->topics[t].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			snprintf(err, errsz, "could not read the metadata of \"%s\": %s", topics[i],
-			         rd_kafka_err2str(rerr));
-			return -1;
+			         t == md->topic_cnt ? "not in the cluster"
+			                            : rd_kafka_err2str(md->topics[t].err));
+			rc = -1;
 		}
 	}
-	return 0;
+	rd_kafka_metadata_destroy(md);
+	return rc;
 }
 
 void
