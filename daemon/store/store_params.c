@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uuid/uuid.h>
 
 #include "store_int.h"
 
@@ -623,32 +624,16 @@ sq_copy_i64(struct sq_arr *a, int64_t v)
 	copy_fixed(a, b, 8);
 }
 
-static int
-hex_val(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-	                              : -1;
-}
-
 void
 sq_copy_uuid(struct sq_arr *a, const char *s)
 {
-	unsigned char b[16];
-	size_t k = 0;
+	uuid_t b;
 
-	if (s == NULL || !sq_uuid_valid(s)) {
+	/* uuid_parse takes exactly the form sq_uuid_valid does */
+	if (s == NULL || uuid_parse(s, b) != 0)
 		sq_copy_null(a);
-		return;
-	}
-	for (const char *c = s; *c != '\0' && k < sizeof(b); c++)
-		if (*c != '-') {
-			b[k] = (unsigned char)(hex_val(c[0]) << 4 | hex_val(c[1]));
-			k++;
-			c++;
-		}
-	copy_fixed(a, b, 16);
+	else
+		copy_fixed(a, b, sizeof(b));
 }
 
 void
