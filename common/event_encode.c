@@ -2,12 +2,11 @@
  * the deterministic obligation id. */
 #include "event.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "jsonw.h"
 #include "uuid5.h"
 
 void
@@ -23,109 +22,75 @@ obligation_set_id(struct obligation *ob)
 	uuid5(name, ob->id);
 }
 
-/* ---- building JSON: a failed allocation anywhere makes the whole encoding fail ---- */
+/* ---- the messages, written with jsonw (a failed allocation fails the whole message) ---- */
 
-/* A JSON string of s; invalid UTF-8 (which validated input never has) becomes U+FFFD
- * rather than losing the message. */
-static json_t *
-jstr(const char *s)
+/* A string, or null for an empty one. */
+static void
+str_or_null(struct jsonw *w, const char *s)
 {
-	if (s == NULL)
-		return json_null();
-	json_t *v = json_string(s);
-	if (v != NULL)
-		return v;
-	size_t n;
-	char *clean = utf8_sanitize(s, strlen(s), &n);
-	if (clean == NULL)
-		return NULL;
-	v = json_stringn(clean, n);
-	free(clean);
-	return v;
-}
-
-static json_t *
-jstr_or_null(const char *s)
-{
-	return s == NULL || s[0] == '\0' ? json_null() : jstr(s);
-}
-
-static json_t *
-jdate(cs_date d)
-{
-	char buf[DATE_STRLEN];
-	return d == DATE_NONE ? json_null() : json_string(date_format(d, buf));
-}
-
-static json_t *
-jtime(int64_t unix_s)
-{
-	char buf[TIME_STRLEN];
-	return json_string(time_format_rfc3339(unix_s, BEIJING_OFFSET_MIN, buf));
+	jw_str(w, s == NULL || s[0] == '\0' ? NULL : s);
 }
 
 static void
-put(json_t *obj, const char *key, json_t *v, bool *failed)
+date(struct jsonw *w, cs_date d)
 {
-	/* json_object_set_new releases v on failure and refuses a NULL v. */
-	if (obj == NULL || json_object_set_new(obj, key, v) != 0)
-		*failed = true;
+	char buf[DATE_STRLEN];
+	jw_str(w, d == DATE_NONE ? NULL : date_format(d, buf));
 }
 
-/* Dumps and releases obj; NULL when anything failed. */
-static char *
-finish(json_t *obj, bool failed)
+static void
+timestamp(struct jsonw *w, int64_t unix_s)
 {
-	char *out = NULL;
-	if (obj != NULL && !failed)
-		out = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	return out;
+	char buf[TIME_STRLEN];
+	jw_str(w, time_format_rfc3339(unix_s, BEIJING_OFFSET_MIN, buf));
 }
 
 /* A disclose's record content (issue 12): a penalty's decision and its facts, or a list
  * entry's listed date. */
 static void
-put_content(json_t *rec, const struct obligation *ob, bool *failed)
+content(struct jsonw *w, const struct obligation *ob)
 {
 	const struct disclosed *c = &ob->content;
 
 	if (ob->key.kind != KIND_PENALTY) {
-		put(rec, "listed_on", jdate(c->decided_on), failed);
+		jw_key(w, "listed_on");
+		date(w, c->decided_on);
 		return;
 	}
-	put(rec, "decided_on", jdate(c->decided_on), failed);
-	json_t *cats = json_array();
+	jw_key(w, "decided_on");
+	date(w, c->decided_on);
+	jw_key(w, "categories");
+	jw_array(w);
 	for (int i = 0; i < CAT_COUNT; i++)
-		if (c->categories & (1u << i) &&
-		    (cats == NULL ||
-		     json_array_append_new(cats, json_string(category_name(1u << i))) != 0))
-			*failed = true;
-	put(rec, "categories", cats, failed);
+		if (c->categories & (1u << i))
+			jw_str(w, category_name(1u << i));
+	jw_close(w);
+	jw_key(w, "fine_yuan");
 	if (c->has_fine) {
 		char yuan[32];
 		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(c->fine_fen / 100),
 		         (long long)(c->fine_fen % 100));
-		put(rec, "fine_yuan", json_string(yuan), failed);
+		jw_str(w, yuan);
 	} else {
-		put(rec, "fine_yuan", json_null(), failed);
+		jw_null(w);
 	}
-	put(rec, "field", json_string(field_name(c->field)), failed);
-	put(rec, "severity",
-	    c->severity != SEV_NONE ? json_string(severity_name(c->severity)) : json_null(),
-	    failed);
-	json_t *issuer = json_object();
-	put(issuer, "name", jstr(c->issuer_name), failed);
-	put(issuer, "uscc", jstr_or_null(c->issuer_uscc), failed);
-	put(rec, "issuer", issuer, failed);
+	jw_key(w, "field");
+	jw_str(w, field_name(c->field));
+	jw_key(w, "severity");
+	jw_str(w, c->severity != SEV_NONE ? severity_name(c->severity) : NULL);
+	jw_key(w, "issuer");
+	jw_object(w);
+	jw_key(w, "name");
+	jw_str(w, c->issuer_name);
+	jw_key(w, "uscc");
+	str_or_null(w, c->issuer_uscc);
+	jw_close(w);
 }
 
 char *
 out_encode(const struct obligation *ob)
 {
-	bool failed = false;
-	json_t *obj = json_object();
-	json_t *rec = json_object();
+	struct jsonw w;
 	const char *reason = takedown_reason_name(ob->reason);
 
 	/* A mutual recognition stops the record's disclosure because it was repaired. */
@@ -134,60 +99,85 @@ out_encode(const struct obligation *ob)
 	if (ob->type == OUT_DISCLOSE)
 		reason = NULL;
 
-	put(obj, "schema", json_string(OUT_SCHEMA), &failed);
-	put(obj, "id", json_string(ob->id), &failed);
-	put(obj, "type", json_string(out_type_name(ob->type)), &failed);
-	put(obj, "site", json_string(site_name(ob->site)), &failed);
-	put(obj, "reason", reason ? json_string(reason) : json_null(), &failed);
+	jw_begin(&w, 1024);
+	jw_key(&w, "schema");
+	jw_str(&w, OUT_SCHEMA);
+	jw_key(&w, "id");
+	jw_str(&w, ob->id);
+	jw_key(&w, "type");
+	jw_str(&w, out_type_name(ob->type));
+	jw_key(&w, "site");
+	jw_str(&w, site_name(ob->site));
+	jw_key(&w, "reason");
+	jw_str(&w, reason);
 
-	put(rec, "kind", json_string(record_kind_name(ob->key.kind)), &failed);
-	put(rec, "uscc", jstr(ob->key.uscc), &failed);
-	put(rec, "decision_no", jstr(ob->key.decision_no), &failed);
-	put(rec, "producer", jstr(ob->producer), &failed);
-	if (ob->key.kind != KIND_PENALTY)
-		put(rec, "list", jstr(ob->key.list), &failed);
-	put(rec, "name", jstr(ob->subject_name), &failed);
+	jw_key(&w, "record");
+	jw_object(&w);
+	jw_key(&w, "kind");
+	jw_str(&w, record_kind_name(ob->key.kind));
+	jw_key(&w, "uscc");
+	jw_str(&w, ob->key.uscc);
+	jw_key(&w, "decision_no");
+	jw_str(&w, ob->key.decision_no);
+	jw_key(&w, "producer");
+	jw_str(&w, ob->producer);
+	if (ob->key.kind != KIND_PENALTY) {
+		jw_key(&w, "list");
+		jw_str(&w, ob->key.list);
+	}
+	jw_key(&w, "name");
+	jw_str(&w, ob->subject_name);
 	if (ob->type == OUT_DISCLOSE)
-		put_content(rec, ob, &failed);
-	put(obj, "record", rec, &failed);
+		content(&w, ob);
+	jw_close(&w);
 
+	jw_key(&w, "recognises");
 	if (ob->type == OUT_MUTUAL_RECOGNITION) {
-		json_t *recog = json_object();
-		put(recog, "system", json_string(site_name(ob->rec_system)), &failed);
-		put(recog, "decision_no", jstr(ob->rec_decision_no), &failed);
-		put(recog, "repair_decision_no", jstr_or_null(ob->rec_repair_decision_no), &failed);
-		put(recog, "repaired_on", jdate(ob->rec_repaired_on), &failed);
-		put(obj, "recognises", recog, &failed);
+		jw_object(&w);
+		jw_key(&w, "system");
+		jw_str(&w, site_name(ob->rec_system));
+		jw_key(&w, "decision_no");
+		jw_str(&w, ob->rec_decision_no);
+		jw_key(&w, "repair_decision_no");
+		str_or_null(&w, ob->rec_repair_decision_no);
+		jw_key(&w, "repaired_on");
+		date(&w, ob->rec_repaired_on);
+		jw_close(&w);
 	} else {
-		put(obj, "recognises", json_null(), &failed);
+		jw_null(&w);
 	}
 
-	put(obj, "source_event_id", jstr_or_null(ob->source_event_id), &failed);
-	put(obj, "received_at", jtime(ob->received_at), &failed);
-	put(obj, "due_date", jdate(ob->due_date), &failed);
+	jw_key(&w, "source_event_id");
+	str_or_null(&w, ob->source_event_id);
+	jw_key(&w, "received_at");
+	timestamp(&w, ob->received_at);
+	jw_key(&w, "due_date");
+	date(&w, ob->due_date);
 	if (ob->type == OUT_DISCLOSE) {
-		put(obj, "disclose_until",
-		    ob->key.kind == KIND_PENALTY ? jdate(ob->disclose_until) : json_null(),
-		    &failed);
-		put(obj, "repairable_from", jdate(ob->repairable_from), &failed);
-		put(obj, "channel",
-		    ob->content.has_channel ? json_string(site_name(ob->content.channel))
-		                            : json_null(),
-		    &failed);
+		jw_key(&w, "disclose_until");
+		date(&w, ob->key.kind == KIND_PENALTY ? ob->disclose_until : DATE_NONE);
+		jw_key(&w, "repairable_from");
+		date(&w, ob->repairable_from);
+		jw_key(&w, "channel");
+		jw_str(&w, ob->content.has_channel ? site_name(ob->content.channel) : NULL);
 	}
-	return finish(obj, failed);
+	return jw_end(&w);
 }
 
 char *
 ack_encode(const struct ack *ack)
 {
-	bool failed = false;
-	json_t *obj = json_object();
-	put(obj, "schema", json_string(ACK_SCHEMA), &failed);
-	put(obj, "id", jstr(ack->id), &failed);
-	put(obj, "site", json_string(site_name(ack->site)), &failed);
-	put(obj, "done_at", jtime(ack->done_at), &failed);
-	return finish(obj, failed);
+	struct jsonw w;
+	jw_begin(&w, 160);
+	jw_key(&w, "schema");
+	jw_str(&w, ACK_SCHEMA);
+	jw_key(&w, "id");
+	jw_str(&w, ack->id);
+	jw_key(&w, "site");
+	jw_str(&w, site_name(ack->site));
+	jw_key(&w, "done_at");
+	timestamp(&w, ack->done_at);
+	return jw_end(&w);
 }
 
 char *
@@ -195,22 +185,25 @@ reject_encode(const char *event_id, const char *producer, const struct reject *r
               const char *topic, int32_t partition, int64_t offset, const char *payload,
               size_t payload_len)
 {
-	bool failed = false;
-	json_t *obj = json_object();
-	const char *reason = reject_reason_name(rej->reason);
-
-	put(obj, "schema", json_string(REJECT_SCHEMA), &failed);
-	put(obj, "event_id", jstr_or_null(event_id), &failed);
-	put(obj, "producer", jstr(producer), &failed);
-	put(obj, "reason", reason ? json_string(reason) : json_null(), &failed);
-	put(obj, "detail", jstr(rej->detail), &failed);
-	put(obj, "topic", jstr(topic), &failed);
-	put(obj, "partition", json_integer(partition), &failed);
-	put(obj, "offset", json_integer(offset), &failed);
-
-	size_t n = 0;
-	char *clean = utf8_sanitize(payload ? payload : "", payload ? payload_len : 0, &n);
-	put(obj, "payload", clean ? json_stringn(clean, n) : NULL, &failed);
-	free(clean);
-	return finish(obj, failed);
+	struct jsonw w;
+	jw_begin(&w, 512 + payload_len);
+	jw_key(&w, "schema");
+	jw_str(&w, REJECT_SCHEMA);
+	jw_key(&w, "event_id");
+	str_or_null(&w, event_id);
+	jw_key(&w, "producer");
+	jw_str(&w, producer);
+	jw_key(&w, "reason");
+	jw_str(&w, reject_reason_name(rej->reason));
+	jw_key(&w, "detail");
+	jw_str(&w, rej->detail);
+	jw_key(&w, "topic");
+	jw_str(&w, topic);
+	jw_key(&w, "partition");
+	jw_int(&w, partition);
+	jw_key(&w, "offset");
+	jw_int(&w, offset);
+	jw_key(&w, "payload");
+	jw_strn(&w, payload ? payload : "", payload ? payload_len : 0);
+	return jw_end(&w);
 }

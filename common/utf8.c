@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when it is invalid;
- * then *ret_bad is the length of its maximal invalid subpart (at least 1). */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n, size_t *ret_bad)
 {
 	unsigned char c = s[0];
