@@ -174,11 +174,17 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	    "topic.metadata.refresh.interval.ms",
 	    "10000",
 	    /* librdkafka prefetches up to 64 MiB by default: a backlog would fill it, and the
-	     * daemon's memory with it. 4 MiB (thousands of events, several rounds of batches)
-	     * keeps the workers fed: the bench's profile run went from 64 to 48 MiB peak RSS
-	     * against 8 MiB, at the same rate. */
+	     * daemon's memory with it. Too little starves the workers: once the queue is full,
+	     * librdkafka 2.0.2 fetches again only when its broker thread next wakes, up to a
+	     * second later (librdkafka issue #2879; 2.1 added fetch.queue.backoff.ms). With
+	     * 4 MiB the bench's run 3 drained the queue in half of that second and waited out
+	     * the rest (a third of the machine idle). 8 MiB, fetched 2 MiB at a time (the
+	     * overshoot past it; fetch.max.bytes would default to the whole 8 MiB): 18.6-20.8k
+	     * events/s against 17.4-17.6k, peak RSS 53 MiB against 47. */
 	    "queued.max.messages.kbytes",
-	    "4096",
+	    "8192",
+	    "fetch.max.bytes",
+	    "2097152",
 	    /* librdkafka's 500 ms: a broker that does not answer a waiting fetch as soon as
 	     * data arrives (the development mock) added up to that much to each event's
 	     * latency. 50 ms costs an idle consumer a few more fetch requests. */
