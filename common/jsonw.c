@@ -89,7 +89,8 @@ string(struct jsonw *w, const char *s, size_t n)
 	while (i < n && !w->failed) {
 		size_t run = i;
 		/* the bytes that go as they are */
-		while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] < 0x80)
+		while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' &&
+		       p[run] < 0x80)
 			run++;
 		put(w, s + i, run - i);
 		i = run;

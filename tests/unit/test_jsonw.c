@@ -79,9 +79,9 @@ Test(jsonw, nesting_nulls_and_numbers)
 	jw_int(&w, 4711);
 	char *got = jw_end(&w); /* closes "b" and the top object */
 
-	json_t *want_v = json_pack("{s:[s,n,I,{},[]],s:{s:n,s:I}}", "a", "x",
-	                           (json_int_t)(-9223372036854775807LL - 1), "b", "c", "d",
-	                           (json_int_t)4711);
+	json_t *want_v =
+	    json_pack("{s:[s,n,I,{},[]],s:{s:n,s:I}}", "a", "x",
+	              (json_int_t)(-9223372036854775807LL - 1), "b", "c", "d", (json_int_t)4711);
 	char *want = json_dumps(want_v, JSON_COMPACT);
 	cr_assert_not_null(got);
 	cr_expect_str_eq(got, want);
