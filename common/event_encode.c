@@ -24,25 +24,25 @@ obligation_set_id(struct obligation *ob)
 
 /* ---- the messages, written with jsonw (a failed allocation fails the whole message) ---- */
 
-/* A string, or null for an empty one. */
+/* Members: a string, or null for an empty one; a date or null; a time in Beijing time. */
 static void
-str_or_null(struct jsonw *w, const char *s)
+kstr_or_null(struct jsonw *w, const char *key, const char *s)
 {
-	jw_str(w, s == NULL || s[0] == '\0' ? NULL : s);
+	jw_kstr(w, key, s == NULL || s[0] == '\0' ? NULL : s);
 }
 
 static void
-date(struct jsonw *w, cs_date d)
+kdate(struct jsonw *w, const char *key, cs_date d)
 {
 	char buf[DATE_STRLEN];
-	jw_str(w, d == DATE_NONE ? NULL : date_format(d, buf));
+	jw_kstr(w, key, d == DATE_NONE ? NULL : date_format(d, buf));
 }
 
 static void
-timestamp(struct jsonw *w, int64_t unix_s)
+ktime(struct jsonw *w, const char *key, int64_t unix_s)
 {
 	char buf[TIME_STRLEN];
-	jw_str(w, time_format_rfc3339(unix_s, BEIJING_OFFSET_MIN, buf));
+	jw_kstr(w, key, time_format_rfc3339(unix_s, BEIJING_OFFSET_MIN, buf));
 }
 
 /* A disclose's record content (issue 12): a penalty's decision and its facts, or a list
@@ -53,12 +53,10 @@ content(struct jsonw *w, const struct obligation *ob)
 	const struct disclosed *c = &ob->content;
 
 	if (ob->key.kind != KIND_PENALTY) {
-		jw_key(w, "listed_on");
-		date(w, c->decided_on);
+		kdate(w, "listed_on", c->decided_on);
 		return;
 	}
-	jw_key(w, "decided_on");
-	date(w, c->decided_on);
+	kdate(w, "decided_on", c->decided_on);
 	jw_key(w, "categories");
 	jw_array(w);
 	for (int i = 0; i < CAT_COUNT; i++)
@@ -74,16 +72,12 @@ content(struct jsonw *w, const struct obligation *ob)
 	} else {
 		jw_null(w);
 	}
-	jw_key(w, "field");
-	jw_str(w, field_name(c->field));
-	jw_key(w, "severity");
-	jw_str(w, c->severity != SEV_NONE ? severity_name(c->severity) : NULL);
+	jw_kstr(w, "field", field_name(c->field));
+	jw_kstr(w, "severity", c->severity != SEV_NONE ? severity_name(c->severity) : NULL);
 	jw_key(w, "issuer");
 	jw_object(w);
-	jw_key(w, "name");
-	jw_str(w, c->issuer_name);
-	jw_key(w, "uscc");
-	str_or_null(w, c->issuer_uscc);
+	jw_kstr(w, "name", c->issuer_name);
+	kstr_or_null(w, "uscc", c->issuer_uscc);
 	jw_close(w);
 }
 
@@ -100,33 +94,21 @@ out_encode(const struct obligation *ob)
 		reason = NULL;
 
 	jw_begin(&w, 1024);
-	jw_key(&w, "schema");
-	jw_str(&w, OUT_SCHEMA);
-	jw_key(&w, "id");
-	jw_str(&w, ob->id);
-	jw_key(&w, "type");
-	jw_str(&w, out_type_name(ob->type));
-	jw_key(&w, "site");
-	jw_str(&w, site_name(ob->site));
-	jw_key(&w, "reason");
-	jw_str(&w, reason);
+	jw_kstr(&w, "schema", OUT_SCHEMA);
+	jw_kstr(&w, "id", ob->id);
+	jw_kstr(&w, "type", out_type_name(ob->type));
+	jw_kstr(&w, "site", site_name(ob->site));
+	jw_kstr(&w, "reason", reason);
 
 	jw_key(&w, "record");
 	jw_object(&w);
-	jw_key(&w, "kind");
-	jw_str(&w, record_kind_name(ob->key.kind));
-	jw_key(&w, "uscc");
-	jw_str(&w, ob->key.uscc);
-	jw_key(&w, "decision_no");
-	jw_str(&w, ob->key.decision_no);
-	jw_key(&w, "producer");
-	jw_str(&w, ob->producer);
-	if (ob->key.kind != KIND_PENALTY) {
-		jw_key(&w, "list");
-		jw_str(&w, ob->key.list);
-	}
-	jw_key(&w, "name");
-	jw_str(&w, ob->subject_name);
+	jw_kstr(&w, "kind", record_kind_name(ob->key.kind));
+	jw_kstr(&w, "uscc", ob->key.uscc);
+	jw_kstr(&w, "decision_no", ob->key.decision_no);
+	jw_kstr(&w, "producer", ob->producer);
+	if (ob->key.kind != KIND_PENALTY)
+		jw_kstr(&w, "list", ob->key.list);
+	jw_kstr(&w, "name", ob->subject_name);
 	if (ob->type == OUT_DISCLOSE)
 		content(&w, ob);
 	jw_close(&w);
@@ -134,32 +116,24 @@ out_encode(const struct obligation *ob)
 	jw_key(&w, "recognises");
 	if (ob->type == OUT_MUTUAL_RECOGNITION) {
 		jw_object(&w);
-		jw_key(&w, "system");
-		jw_str(&w, site_name(ob->rec_system));
-		jw_key(&w, "decision_no");
-		jw_str(&w, ob->rec_decision_no);
-		jw_key(&w, "repair_decision_no");
-		str_or_null(&w, ob->rec_repair_decision_no);
-		jw_key(&w, "repaired_on");
-		date(&w, ob->rec_repaired_on);
+		jw_kstr(&w, "system", site_name(ob->rec_system));
+		jw_kstr(&w, "decision_no", ob->rec_decision_no);
+		kstr_or_null(&w, "repair_decision_no", ob->rec_repair_decision_no);
+		kdate(&w, "repaired_on", ob->rec_repaired_on);
 		jw_close(&w);
 	} else {
 		jw_null(&w);
 	}
 
-	jw_key(&w, "source_event_id");
-	str_or_null(&w, ob->source_event_id);
-	jw_key(&w, "received_at");
-	timestamp(&w, ob->received_at);
-	jw_key(&w, "due_date");
-	date(&w, ob->due_date);
+	kstr_or_null(&w, "source_event_id", ob->source_event_id);
+	ktime(&w, "received_at", ob->received_at);
+	kdate(&w, "due_date", ob->due_date);
 	if (ob->type == OUT_DISCLOSE) {
-		jw_key(&w, "disclose_until");
-		date(&w, ob->key.kind == KIND_PENALTY ? ob->disclose_until : DATE_NONE);
-		jw_key(&w, "repairable_from");
-		date(&w, ob->repairable_from);
-		jw_key(&w, "channel");
-		jw_str(&w, ob->content.has_channel ? site_name(ob->content.channel) : NULL);
+		kdate(&w, "disclose_until",
+		      ob->key.kind == KIND_PENALTY ? ob->disclose_until : DATE_NONE);
+		kdate(&w, "repairable_from", ob->repairable_from);
+		jw_kstr(&w, "channel",
+		        ob->content.has_channel ? site_name(ob->content.channel) : NULL);
 	}
 	return jw_end(&w);
 }
@@ -169,14 +143,10 @@ ack_encode(const struct ack *ack)
 {
 	struct jsonw w;
 	jw_begin(&w, 160);
-	jw_key(&w, "schema");
-	jw_str(&w, ACK_SCHEMA);
-	jw_key(&w, "id");
-	jw_str(&w, ack->id);
-	jw_key(&w, "site");
-	jw_str(&w, site_name(ack->site));
-	jw_key(&w, "done_at");
-	timestamp(&w, ack->done_at);
+	jw_kstr(&w, "schema", ACK_SCHEMA);
+	jw_kstr(&w, "id", ack->id);
+	jw_kstr(&w, "site", site_name(ack->site));
+	ktime(&w, "done_at", ack->done_at);
 	return jw_end(&w);
 }
 
@@ -187,22 +157,14 @@ reject_encode(const char *event_id, const char *producer, const struct reject *r
 {
 	struct jsonw w;
 	jw_begin(&w, 512 + payload_len);
-	jw_key(&w, "schema");
-	jw_str(&w, REJECT_SCHEMA);
-	jw_key(&w, "event_id");
-	str_or_null(&w, event_id);
-	jw_key(&w, "producer");
-	jw_str(&w, producer);
-	jw_key(&w, "reason");
-	jw_str(&w, reject_reason_name(rej->reason));
-	jw_key(&w, "detail");
-	jw_str(&w, rej->detail);
-	jw_key(&w, "topic");
-	jw_str(&w, topic);
-	jw_key(&w, "partition");
-	jw_int(&w, partition);
-	jw_key(&w, "offset");
-	jw_int(&w, offset);
+	jw_kstr(&w, "schema", REJECT_SCHEMA);
+	kstr_or_null(&w, "event_id", event_id);
+	jw_kstr(&w, "producer", producer);
+	jw_kstr(&w, "reason", reject_reason_name(rej->reason));
+	jw_kstr(&w, "detail", rej->detail);
+	jw_kstr(&w, "topic", topic);
+	jw_kint(&w, "partition", partition);
+	jw_kint(&w, "offset", offset);
 	jw_key(&w, "payload");
 	jw_strn(&w, payload ? payload : "", payload ? payload_len : 0);
 	return jw_end(&w);

@@ -169,6 +169,20 @@ jw_str(struct jsonw *w, const char *s)
 }
 
 void
+jw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_str(w, s);
+}
+
+void
+jw_kint(struct jsonw *w, const char *key, long long v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
+void
 jw_null(struct jsonw *w)
 {
 	value(w);

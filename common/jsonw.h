@@ -26,6 +26,9 @@ struct jsonw {
 void jw_begin(struct jsonw *w, size_t hint);
 /* The next member's key (in an object). */
 void jw_key(struct jsonw *w, const char *key);
+/* A member with a string value (NULL: null); with an integer value. */
+void jw_kstr(struct jsonw *w, const char *key, const char *s);
+void jw_kint(struct jsonw *w, const char *key, long long v);
 /* Values, as a member's (after jw_key) or as an array's next element. */
 void jw_str(struct jsonw *w, const char *s); /* NULL: null */
 void jw_strn(struct jsonw *w, const char *s, size_t n);
