@@ -43,16 +43,26 @@ putc1(struct jsonw *w, char c)
 		w->buf[w->len++] = c;
 }
 
-/* Before a value: an array's elements are separated; a member's key did that already. */
+/* Before the innermost container's next member or element: the comma after the last. */
 static void
-value(struct jsonw *w)
+next(struct jsonw *w)
 {
-	if (w->depth == 0 || !(w->array & (1u << (w->depth - 1))))
+	if (w->depth == 0) {
+		w->failed = true;
 		return;
+	}
 	uint32_t bit = 1u << (w->depth - 1);
 	if (w->filled & bit)
 		putc1(w, ',');
 	w->filled |= bit;
+}
+
+/* Before a value: an array's elements are separated; a member's key did that already. */
+static void
+value(struct jsonw *w)
+{
+	if (w->depth > 0 && (w->array & (1u << (w->depth - 1))))
+		next(w);
 }
 
 static void
@@ -144,10 +154,7 @@ string(struct jsonw *w, const char *s, size_t n)
 void
 jw_key(struct jsonw *w, const char *key)
 {
-	uint32_t bit = 1u << (w->depth - 1);
-	if (w->filled & bit)
-		putc1(w, ',');
-	w->filled |= bit;
+	next(w);
 	string(w, key, strlen(key));
 	putc1(w, ':');
 }
