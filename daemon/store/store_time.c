@@ -13,11 +13,11 @@
 
 /* The unacknowledged obligations are pending's rows (010_pending.sql); its partial index holds
  * those whose breach is not logged yet, by due date: before today for breaches, today for the
- * at-risk. */
+ * at-risk. Within a day, in no particular order (015_lean_indexes.sql). */
 static const char *const late_sql[] = {
     [STORE_LATE_BREACH] =
         "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
-            1) " ORDER BY due_date, id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+            1) " ORDER BY due_date LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
                " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
                " UPDATE credsync.obligation_rows o SET breach_logged_at = now() FROM t WHERE o.id "
                "= "
@@ -28,7 +28,7 @@ static const char *const late_sql[] = {
         "UPDATE credsync.obligation_rows SET at_risk_logged_at = now() WHERE id IN ("
         " SELECT o.id FROM credsync.pending p JOIN credsync.obligation_rows o ON o.id = p.id"
         " WHERE NOT p.breach_logged AND p.due_date = " DAY(
-            1) " AND o.at_risk_logged_at IS NULL ORDER BY p.id LIMIT $2::integer"
+            1) " AND o.at_risk_logged_at IS NULL LIMIT $2::integer"
                " FOR UPDATE OF o SKIP LOCKED)"
                " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
     [STORE_LATE_APP] =

@@ -28,6 +28,23 @@ Test(store_migrate, migrations_apply_once, BARE)
 	                        "AND tablename IN ('consumer_offsets', 'inbound', 'records', "
 	                        "'obligation_rows', 'outbox_rows')"),
 	             5);
+	/* 015_lean_indexes.sql: the subject's rows by a hash of the uscc, the unlogged pending
+	 * rows by due date alone (a batch's rows appended at the end of their day) */
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
+	                        "AND indexdef IN ("
+	                        "'CREATE INDEX obligations_uscc ON credsync.obligation_rows "
+	                        "USING hash (uscc)', "
+	                        "'CREATE INDEX inbound_uscc_hash ON credsync.inbound USING hash "
+	                        "(uscc) WHERE (uscc IS NOT NULL)', "
+	                        "'CREATE INDEX pending_unlogged_due ON credsync.pending USING "
+	                        "btree (due_date) WHERE (NOT breach_logged)')"),
+	             3);
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
+	                        "AND indexname IN ('obligations_record', 'inbound_uscc', "
+	                        "'pending_unlogged')"),
+	             0);
 }
 
 struct racer {
