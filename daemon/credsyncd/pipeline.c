@@ -58,6 +58,7 @@ struct batch {
 	struct record_key *keys;
 	struct record *recs;
 	bool *found, *dirty;
+	bool *stored; /* found by store_batch_begin: stored before the batch */
 	size_t n_keys;
 	char (*usccs)[USCC_BUF];
 	size_t n_uscc;
@@ -317,8 +318,8 @@ id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
  * those are written before they are read, and a batch reusing them does not clear them. */
 /* clang-format off */
 #define BATCH_CLEARED(X, m) \
-	X(items, m) X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(usccs, m) X(ids, m) \
-	X(seen, m) X(in, m) X(acks, m) X(offsets, m)
+	X(items, m) X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(stored, m) X(usccs, m) \
+	X(ids, m) X(seen, m) X(in, m) X(acks, m) X(offsets, m)
 #define BATCH_WRITTEN(X, m) \
 	X(obl, (m) * RECON_MAX_OBLIGATIONS) X(out, (m) * RECON_MAX_OBLIGATIONS) \
 	X(payloads, (m) * RECON_MAX_OBLIGATIONS) X(out_ids, (m) * RECON_MAX_OBLIGATIONS) \
@@ -698,6 +699,7 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 	if (rc < 0)
 		goto out;
 	rc = -1;
+	memcpy(b.stored, b.found, b.n_keys * sizeof(*b.stored));
 	for (size_t i = 0; i < b.n_ids; i++)
 		if (b.seen[i])
 			id_note(&b, b.h_seen, i);
@@ -804,14 +806,17 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 	/* Only the records this batch changed are written back. */
 	size_t n_dirty = 0;
 	for (size_t i = 0; i < b.n_keys; i++)
-		if (b.dirty[i])
+		if (b.dirty[i]) {
+			b.stored[n_dirty] = b.stored[i];
 			b.recs[n_dirty++] = b.recs[i];
+		}
 
 	struct store_batch sb = {
 	    .in = b.in,
 	    .n_in = n_in,
 	    .recs = b.recs,
 	    .n_recs = n_dirty,
+	    .rec_stored = b.stored,
 	    .obl = b.obl,
 	    .n_obl = b.n_obl,
 	    .out = b.out,

@@ -129,6 +129,9 @@ struct store_batch {
 	size_t n_in;
 	const struct record *recs; /* upserted: the final state of each record touched */
 	size_t n_recs;
+	/* per record: stored before the batch (store_batch_begin found it); NULL: not known.
+	 * A large batch COPYs the others. */
+	const bool *rec_stored;
 	const struct obligation *obl; /* inserted; an id already stored is left as it is */
 	size_t n_obl;
 	const struct store_outrow *out; /* outbox rows; an id already stored is left as it is */

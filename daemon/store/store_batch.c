@@ -26,12 +26,20 @@ static const struct sq_stmt inbound_stmt = {
     "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
     11};
 
-/* Batches of at least COPY_MIN_ROWS messages write their inbound rows, and their obligations
- * with their pending rows, with COPY straight into the tables: a third less of the server's
- * time than the same rows from arrays (docs/SCALE.md, seventh round; through a staging table,
- * as inbound went before, the INSERT ... SELECT out of it cost what the arrays cost). COPY
- * has no ON CONFLICT, so the copies run under a savepoint: a row already stored (a replayed
- * batch, which the offsets' fence then refuses; an obligation written before) rolls them
+/* The columns a record's writer sets, in struct record's order (put_records, copy_records). */
+#define RECORD_COLUMNS                                                                             \
+	"uscc, kind, list, decision_no, status, added, producer, subject_name, added_at, "         \
+	"add_event_id, decided_on, categories, field, has_fine, fine_fen, severity, light, "       \
+	"channel, repairable_from, disclose_until, end_reason, ended_at, ended_by, end_event_id, " \
+	"ended_on, repair_decision_no, end2_reason, end2_at, end2_by, end2_event_id, end2_on, "    \
+	"end2_repair_decision_no"
+
+/* Batches of at least COPY_MIN_ROWS messages write their inbound rows, the records they create,
+ * and their obligations with their pending rows, with COPY straight into the tables: a third less
+ * of the server's time than the same rows from arrays (docs/SCALE.md, seventh round; through a
+ * staging table, as inbound went before, the INSERT ... SELECT out of it cost what the arrays
+ * cost). COPY has no ON CONFLICT, so the copies run under a savepoint: a row already stored (a
+ * replayed batch, which the offsets' fence then refuses; an obligation written before) rolls them
  * back, and the batch's rows go through the arrays, whose statements decide as before. The
  * obligations' seqs are drawn first, in the rows' order (014_copy.sql). */
 #define COPY_MIN_ROWS 32
@@ -46,14 +54,14 @@ static const char copy_obligations_sql[] =
     "key, payload, seq) FROM STDIN WITH (FORMAT binary)";
 static const char copy_pending_sql[] =
     "COPY credsync.pending (id, site, due_date) FROM STDIN WITH (FORMAT binary)";
+/* The records the batch creates (not found by store_batch_begin, under the subjects' locks):
+ * COPY has no ON CONFLICT ... DO UPDATE, so those stored before go through the upsert. */
+static const char copy_records_sql[] =
+    "COPY credsync.records (" RECORD_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
 
 static const struct sq_stmt record_stmt = {
     STMT_RECORD_PUT, "credsync_records_put",
-    "INSERT INTO credsync.records (uscc, kind, list, decision_no, status, added, producer, "
-    "subject_name, added_at, add_event_id, decided_on, categories, field, has_fine, fine_fen, "
-    "severity, light, channel, repairable_from, disclose_until, end_reason, ended_at, "
-    "ended_by, end_event_id, ended_on, repair_decision_no, end2_reason, end2_at, end2_by, "
-    "end2_event_id, end2_on, end2_repair_decision_no) SELECT c1, c2, c3, c4, c5, c6, "
+    "INSERT INTO credsync.records (" RECORD_COLUMNS ") SELECT c1, c2, c3, c4, c5, c6, "
     "c7, c8, to_timestamp(c9), c10, date '1970-01-01' + c11, c12::text[], c13, c14, c15, "
     "c16, c17, c18, date '1970-01-01' + c19, date '1970-01-01' + c20, c21, "
     "to_timestamp(c22), c23, c24, date '1970-01-01' + c25, c26, c27, to_timestamp(c28), c29, "
@@ -156,18 +164,23 @@ bind_all(struct sq_params *p, struct sq_arr *arr, int n, char *ebuf, size_t ebuf
 	return 0;
 }
 
+/* The batch's records, or with copied those stored before it only (the others were COPYed). */
 static int
-put_records(store *st, struct sq_params *p, const struct record *recs, size_t n, char *ebuf,
+put_records(store *st, struct sq_params *p, const struct store_batch *b, bool copied, char *ebuf,
             size_t ebufsz)
 {
 	struct sq_arr *a = st->arr;
 	char cats[CAT_COUNT * 32 + 3];
+	size_t m = 0;
 
 	for (int c = 0; c < 32; c++)
 		sq_arr_begin(&a[c]);
-	for (size_t i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
+	for (size_t i = 0; i < b->n_recs; i++) {
+		const struct record *r = &b->recs[i];
 
+		if (copied && !b->rec_stored[i])
+			continue;
+		m++;
 		if (categories_format(r->categories, cats, sizeof(cats)) < 0) {
 			snprintf(ebuf, ebufsz, "record \"%s\" of %s has unknown category bits %#x",
 			         r->key.decision_no, r->key.uscc, r->categories);
@@ -208,6 +221,8 @@ put_records(store *st, struct sq_params *p, const struct record *recs, size_t n,
 		sq_arr_date(&a[30], r->end2_on);
 		sq_arr_text(&a[31], r->end2_repair_decision_no);
 	}
+	if (m == 0)
+		return 0;
 	if (bind_all(p, a, 32, ebuf, ebufsz) < 0)
 		return -1;
 	sq_pipe_stmt(st, &record_stmt, p, -1);
@@ -419,6 +434,73 @@ copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *ob
 	sq_copy_end(pend);
 }
 
+/* The COPY input of the records not stored before the batch, as put_records's arrays give
+ * them. Returns their number, or -1 (a category bit without a name, in ebuf). */
+static int
+copy_records(struct sq_arr *a, const struct store_batch *b, char *ebuf, size_t ebufsz)
+{
+	int m = 0;
+
+	sq_copy_begin(a);
+	for (size_t i = 0; i < b->n_recs; i++) {
+		const struct record *r = &b->recs[i];
+		const char *cats[CAT_COUNT];
+		int n_cats = 0;
+
+		if (b->rec_stored[i])
+			continue;
+		for (int c = 0; c < 32; c++) {
+			unsigned bit = 1u << c;
+			if ((r->categories & bit) == 0)
+				continue;
+			if (c >= CAT_COUNT || (cats[n_cats++] = category_name(bit)) == NULL) {
+				snprintf(ebuf, ebufsz,
+				         "record \"%s\" of %s has unknown category bits %#x",
+				         r->key.decision_no, r->key.uscc, r->categories);
+				return -1;
+			}
+		}
+		sq_copy_text(a, r->key.uscc);
+		sq_copy_text(a, record_kind_name(r->key.kind));
+		sq_copy_text(a, r->key.list);
+		sq_copy_text(a, r->key.decision_no);
+		sq_copy_text(a, rec_status_name(r->status));
+		sq_copy_bool(a, r->added);
+		sq_copy_text(a, r->producer);
+		sq_copy_text(a, r->subject_name);
+		sq_copy_secs_or_null(a, r->added_at);
+		sq_copy_uuid(a, r->add_event_id);
+		sq_copy_date(a, r->decided_on);
+		sq_copy_text_array(a, cats, n_cats);
+		sq_copy_text(a, field_name(r->field));
+		sq_copy_bool(a, r->has_fine);
+		sq_copy_i64(a, r->fine_fen);
+		sq_copy_text(a, r->severity != SEV_NONE ? severity_name(r->severity) : NULL);
+		sq_copy_bool(a, r->light);
+		sq_copy_text(a, site_name(r->channel));
+		sq_copy_date(a, r->repairable_from);
+		sq_copy_date(a, r->disclose_until);
+		sq_copy_text(a,
+		             r->end_reason != TD_NONE ? takedown_reason_name(r->end_reason) : NULL);
+		sq_copy_secs_or_null(a, r->ended_at);
+		sq_copy_text(a, r->ended_by);
+		sq_copy_uuid(a, r->end_event_id);
+		sq_copy_date(a, r->ended_on);
+		sq_copy_text(a, r->repair_decision_no);
+		sq_copy_text(a, r->end2_reason != TD_NONE ? takedown_reason_name(r->end2_reason)
+		                                          : NULL);
+		sq_copy_secs_or_null(a, r->end2_at);
+		sq_copy_text(a, r->end2_by);
+		sq_copy_uuid(a, r->end2_event_id);
+		sq_copy_date(a, r->end2_on);
+		sq_copy_text(a, r->end2_repair_decision_no);
+		sq_copy_row_end(a);
+		m++;
+	}
+	sq_copy_end(a);
+	return m;
+}
+
 /* Draws n seqs, ascending, into seqs (014_copy.sql). Returns 0 or -1 with err. */
 static int
 draw_seqs(store *st, const char *what, int64_t *seqs, size_t n, char *err, size_t errsz)
@@ -446,17 +528,18 @@ out:
 	return rc;
 }
 
-/* COPYs the batch's inbound rows, and its obligations with their pending rows when copy_obl,
- * under a savepoint, in the batch's transaction (opened here when the caller did not).
- * Returns 1 when they are written, 0 when a row was already there (rolled back to the
- * savepoint: the arrays are to write them), or -1 with err. */
+/* COPYs the batch's inbound rows, its new records when copy_recs, and its obligations with
+ * their pending rows when copy_obl, under a savepoint, in the batch's transaction (opened
+ * here when the caller did not). Returns 1 when they are written, 0 when a row was already
+ * there (rolled back to the savepoint: the arrays are to write them), or -1 with err. */
 static int
-copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, bool copy_obl,
-          char *err, size_t errsz)
+copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, bool copy_recs,
+          bool copy_obl, char *err, size_t errsz)
 {
 	static const char what[] = "could not write batch";
-	struct sq_arr *in = &st->arr[0], *ob = &st->arr[1], *pend = &st->arr[2];
+	struct sq_arr *in = &st->arr[0], *ob = &st->arr[1], *pend = &st->arr[2], *rec = &st->arr[3];
 	int64_t *seqs = NULL;
+	char ebuf[256];
 	int rc = -1;
 
 	if (!st->in_tx) {
@@ -469,6 +552,10 @@ copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, boo
 	            st->timeout_ms, err, errsz) < 0)
 		return -1;
 	copy_inbound(in, b->in, b->n_in);
+	if (copy_recs && copy_records(rec, b, ebuf, sizeof(ebuf)) < 0) {
+		snprintf(err, errsz, "%s: %s", what, ebuf);
+		return -1;
+	}
 	if (copy_obl) {
 		if ((seqs = malloc(b->n_obl * sizeof(*seqs))) == NULL) {
 			snprintf(err, errsz, "%s: out of memory", what);
@@ -478,12 +565,14 @@ copy_rows(store *st, const struct store_batch *b, const struct obl_msg *obl, boo
 			goto out;
 		copy_obligations(ob, pend, obl, seqs, b->n_obl);
 	}
-	if (in->oom || in->len > INT32_MAX ||
+	if (in->oom || in->len > INT32_MAX || (copy_recs && (rec->oom || rec->len > INT32_MAX)) ||
 	    (copy_obl && (ob->oom || ob->len > INT32_MAX || pend->oom))) {
 		snprintf(err, errsz, "%s: out of memory", what);
 		goto out;
 	}
 	if (sq_copy(st, what, copy_inbound_sql, in->buf, in->len, err, errsz) == 0 &&
+	    (!copy_recs ||
+	     sq_copy(st, what, copy_records_sql, rec->buf, rec->len, err, errsz) == 0) &&
 	    (!copy_obl ||
 	     (sq_copy(st, what, copy_obligations_sql, ob->buf, ob->len, err, errsz) == 0 &&
 	      sq_copy(st, what, copy_pending_sql, pend->buf, pend->len, err, errsz) == 0))) {
@@ -591,6 +680,15 @@ ack_ptr_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x > y) - (x < y);
 }
 
+static bool
+any_new(const bool *stored, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!stored[i])
+			return true;
+	return false;
+}
+
 /* What the server would refuse for good is refused here, with a reason naming the row:
  * the same batch is retried after an error, and must not fail the same way forever. */
 static int
@@ -662,17 +760,18 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 
 	/* not through a transaction pooler, whose batches keep the arrays */
 	bool copy_in = b->n_in >= COPY_MIN_ROWS && !st->txpool;
+	bool copy_recs = copy_in && b->rec_stored != NULL && any_new(b->rec_stored, b->n_recs);
 	/* pair_messages put the obligations without a message (no seq) last */
 	bool copy_obl = copy_in && b->n_obl > 0 && obl[b->n_obl - 1].out != NULL;
 	if (copy_in) {
-		int c = copy_rows(st, b, obl, copy_obl, err, errsz);
+		int c = copy_rows(st, b, obl, copy_recs, copy_obl, err, errsz);
 		if (c < 0) {
 			rc = store_conflict(st) ? STORE_CONFLICT : -1;
 			store_batch_rollback(st);
 			goto out;
 		}
 		if (c == 0)
-			copy_in = copy_obl = false;
+			copy_in = copy_recs = copy_obl = false;
 	}
 	if (sq_pipe_begin(st, what, err, errsz) < 0)
 		goto fail;
@@ -683,7 +782,7 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_in > 0 && !copy_in &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_recs > 0 && put_records(st, &p, b->recs, b->n_recs, ebuf, sizeof(ebuf)) < 0))
+	    (b->n_recs > 0 && put_records(st, &p, b, copy_recs, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_deferred_send(st); /* the repair applications (store_app_put) */
 	if ((b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||

@@ -175,9 +175,12 @@ void sq_copy_text(struct sq_arr *a, const char *s);         /* NULL is NULL; not
 void sq_copy_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
 void sq_copy_date(struct sq_arr *a, cs_date d);             /* DATE_NONE is NULL */
 void sq_copy_instant_ms(struct sq_arr *a, int64_t ms);      /* a timestamptz, from the epoch */
+void sq_copy_secs_or_null(struct sq_arr *a, int64_t s);     /* the same in seconds; 0 is NULL */
 void sq_copy_i32(struct sq_arr *a, int32_t v);
 void sq_copy_i64(struct sq_arr *a, int64_t v);
 void sq_copy_uuid(struct sq_arr *a, const char *s); /* "" or not a UUID is NULL */
+void sq_copy_bool(struct sq_arr *a, bool b);
+void sq_copy_text_array(struct sq_arr *a, const char *const *el, int n); /* none NULL */
 void sq_copy_bytes(struct sq_arr *a, const void *b, size_t n);
 void sq_copy_row_end(struct sq_arr *a);
 void sq_copy_end(struct sq_arr *a);

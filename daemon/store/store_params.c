@@ -652,6 +652,57 @@ sq_copy_instant_ms(struct sq_arr *a, int64_t ms)
 }
 
 void
+sq_copy_bool(struct sq_arr *a, bool b)
+{
+	char v = b ? 1 : 0;
+
+	copy_fixed(a, &v, 1);
+}
+
+void
+sq_copy_text_array(struct sq_arr *a, const char *const *el, int n)
+{
+	/* array_recv's form, as sq_p_barr writes it; the elements go as they are (credsync's own
+	 * names, not sanitised) */
+	size_t len = n > 0 ? BARR_HEADER : 12;
+
+	for (int i = 0; i < n; i++)
+		len += 4 + strlen(el[i]);
+	if (len > INT32_MAX) {
+		a->oom = true;
+		return;
+	}
+	char *o = copy_field(a, (int32_t)len);
+	if (o == NULL)
+		return;
+	put_be32(o, n > 0 ? 1 : 0);
+	put_be32(o + 4, 0); /* no NULLs */
+	put_be32(o + 8, TEXT_OID);
+	o += 12;
+	if (n > 0) {
+		put_be32(o, (uint32_t)n);
+		put_be32(o + 4, 1);
+		o += 8;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t m = strlen(el[i]);
+		put_be32(o, (uint32_t)m);
+		memcpy(o + 4, el[i], m);
+		o += 4 + m;
+	}
+	a->len += len;
+}
+
+void
+sq_copy_secs_or_null(struct sq_arr *a, int64_t s)
+{
+	if (s == 0)
+		sq_copy_null(a);
+	else
+		sq_copy_instant_ms(a, s * 1000);
+}
+
+void
 sq_copy_bytes(struct sq_arr *a, const void *b, size_t n)
 {
 	if (n > INT32_MAX)

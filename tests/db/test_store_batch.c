@@ -1,6 +1,7 @@
 /* test_store_batch: store_batch.c: one batch, one transaction: its replay changes nothing, event
- * ids take effect once, inbound rows keep any bytes, records round trip every field, batches about
- * one subject wait for each other, and a batch of megabytes commits in one go. */
+ * ids take effect once, inbound rows keep any bytes, records round trip every field (upserted and
+ * COPYed), batches about one subject wait for each other, and a batch of megabytes commits in one
+ * go. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,9 @@
 #include "store.h"
 #include "storetest.h"
 #include "testlib.h"
+
+/* Inbound rows enough for a batch to COPY (store_batch.c: COPY_MIN_ROWS). */
+#define COPY_MSGS 40
 
 Test(store_batch, replaying_a_committed_batch_changes_nothing, FRESH)
 {
@@ -313,17 +317,15 @@ Test(store_batch, a_stored_obligation_does_not_stop_a_copied_batch, FRESH)
 	    pgtest_int(storetest_pg, "SELECT count(DISTINCT seq) FROM credsync.obligations"), 60);
 }
 
-Test(store_batch, records_round_trip_every_field, FRESH)
-{
-	struct record recs[5];
-	const char *names[5] = {"penalty with every category and a long name",
-	                        "repaired serious penalty", "list entry ended before its add",
-	                        "serious list entry with dates at the edges",
-	                        "odd characters in the identity"};
-	struct store_batch b = {.recs = recs, .n_recs = 5};
-	struct record_key key0;
-	struct record got;
+static const char *const five_names[5] = {
+    "penalty with every category and a long name", "repaired serious penalty",
+    "list entry ended before its add", "serious list entry with dates at the edges",
+    "odd characters in the identity"};
 
+/* Five records that between them set every field, edges and odd characters included. */
+static void
+five_records(struct record recs[5])
+{
 	recs[0] = storetest_penalty(USCC_A, "呼税罚〔2024〕12号");
 	recs[0].categories = (1u << CAT_COUNT) - 1;
 	long_name(recs[0].subject_name);
@@ -376,13 +378,29 @@ Test(store_batch, records_round_trip_every_field, FRESH)
 	snprintf(recs[4].key.list, sizeof recs[4].key.list, "{x,y}");
 	recs[4].key.kind = KIND_SERIOUS;
 	snprintf(recs[4].producer, sizeof recs[4].producer, "NULL");
+}
 
-	storetest_commit(storetest_st, &b);
-	for (int i = 0; i < 5; i++) {
+static void
+assert_records_stored(const struct record *recs, const char *const *names, int n)
+{
+	struct record got;
+
+	for (int i = 0; i < n; i++) {
 		cr_assert(storetest_read_record(storetest_st, &recs[i].key, &got), "%s: not found",
 		          names[i]);
 		storetest_assert_record_eq(&got, &recs[i], names[i]);
 	}
+}
+
+Test(store_batch, records_round_trip_every_field, FRESH)
+{
+	struct record recs[5];
+	struct store_batch b = {.recs = recs, .n_recs = 5};
+	struct record_key key0;
+
+	five_records(recs);
+	storetest_commit(storetest_st, &b);
+	assert_records_stored(recs, five_names, 5);
 
 	/* an upsert replaces every field */
 	key0 = recs[0].key;
@@ -390,9 +408,60 @@ Test(store_batch, records_round_trip_every_field, FRESH)
 	recs[0].key = key0;
 	b.n_recs = 1;
 	storetest_commit(storetest_st, &b);
-	cr_assert(storetest_read_record(storetest_st, &recs[0].key, &got));
-	storetest_assert_record_eq(&got, &recs[0], "upserted");
+	assert_records_stored(recs, (const char *[]){"upserted"}, 1);
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.records"), 5);
+}
+
+/* A batch of many messages COPYs the records it creates (store_batch.c): they store what the
+ * upsert stores, and one the batch takes for new that is stored already makes the COPY refuse,
+ * after which the upsert writes them all. A statement trigger notes which statements wrote. */
+Test(store_batch, records_through_copy_store_what_the_upsert_stores, FRESH)
+{
+	struct record recs[6];
+	bool stored[6] = {false, false, false, false, false, false};
+	struct store_inbound in[COPY_MSGS];
+	struct store_batch b = {
+	    .in = in, .n_in = COPY_MSGS, .recs = recs, .n_recs = 5, .rec_stored = stored};
+
+	pgtest_exec(
+	    storetest_pg,
+	    "CREATE TABLE public.record_writes (stmt text); "
+	    "CREATE FUNCTION public.note_record_write() RETURNS trigger LANGUAGE plpgsql AS "
+	    "$$BEGIN INSERT INTO public.record_writes VALUES (split_part(current_query(), "
+	    "' ', 1)); RETURN NULL; END$$; "
+	    "CREATE TRIGGER note AFTER INSERT ON credsync.records FOR EACH STATEMENT "
+	    "EXECUTE FUNCTION public.note_record_write()");
+	five_records(recs);
+	for (int i = 0; i < COPY_MSGS; i++)
+		in[i] = storetest_inbound(i, NULL, "applied");
+	storetest_commit(storetest_st, &b);
+	assert_records_stored(recs, five_names, 5);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM public.record_writes "
+	                                      "WHERE stmt = 'COPY'"),
+	             1, "the new records were not COPYed");
+
+	/* one changed (stored), one new, and one taken for new although stored */
+	recs[0].status = REC_DOWN;
+	stored[0] = true;
+	recs[5] = recs[4];
+	snprintf(recs[5].key.decision_no, sizeof recs[5].key.decision_no, "新〔2024〕1号");
+	recs[1].fine_fen = 1;
+	const struct record batch2[3] = {recs[0], recs[5], recs[1]};
+	bool stored2[3] = {true, false, false};
+	for (int i = 0; i < COPY_MSGS; i++)
+		in[i] = storetest_inbound(COPY_MSGS + i, NULL, "applied");
+	b.recs = batch2;
+	b.n_recs = 3;
+	b.rec_stored = stored2;
+	storetest_commit(storetest_st, &b);
+	assert_records_stored(recs,
+	                      (const char *[]){"changed", "taken for new", "unchanged", "unchanged",
+	                                       "unchanged", "new"},
+	                      6);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.records"), 6);
+	cr_assert_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM public.record_writes "
+	                                      "WHERE stmt = 'INSERT'"),
+	             1, "the refused COPY did not fall back to the upsert");
 }
 
 Test(store_batch, begin_reports_records_not_found, FRESH)
