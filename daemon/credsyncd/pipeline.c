@@ -48,8 +48,9 @@ struct item {
 	    refused[RECON_MAX_REFUSED]; /* an applied add: the early ends it refused */
 	int n_refused;
 	enum inbound_outcome outcome;
-	int rec;      /* index into the batch's records, or -1 */
-	size_t id_ix; /* an event's index into the batch's ids */
+	int rec;       /* index into the batch's records, or -1 */
+	size_t id_ix;  /* an event's index into the batch's ids */
+	size_t ack_ix; /* an ack's index into the batch's acks */
 };
 
 /* The batch's working set: the records its events touch, by key. */
@@ -74,6 +75,7 @@ struct batch {
 	char (*out_topics)[300];
 	size_t n_out;
 	struct ack *acks;
+	struct store_inbound *ack_in; /* the message of each ack */
 	size_t n_acks;
 	struct store_tp *offsets;
 	size_t n_offsets;
@@ -319,7 +321,7 @@ id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
 /* clang-format off */
 #define BATCH_CLEARED(X, m) \
 	X(items, m) X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(stored, m) X(usccs, m) \
-	X(ids, m) X(seen, m) X(in, m) X(acks, m) X(offsets, m)
+	X(ids, m) X(seen, m) X(in, m) X(acks, m) X(ack_in, m) X(offsets, m)
 #define BATCH_WRITTEN(X, m) \
 	X(obl, (m) * RECON_MAX_OBLIGATIONS) X(out, (m) * RECON_MAX_OBLIGATIONS) \
 	X(payloads, (m) * RECON_MAX_OBLIGATIONS) X(out_ids, (m) * RECON_MAX_OBLIGATIONS) \
@@ -736,7 +738,8 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 		if (it->kind == IT_IGNORED) {
 			it->outcome = INB_IGNORED;
 		} else if (it->kind == IT_ACK) {
-			b.acks[b.n_acks++] = it->ack;
+			b.acks[b.n_acks] = it->ack;
+			it->ack_ix = b.n_acks++;
 			it->outcome = INB_ACK;
 			b.stats.acks++;
 		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
@@ -795,13 +798,17 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 		};
 	}
 
-	/* The failed messages are stored already. */
+	/* The failed messages are stored already; the acknowledgements go with their acks. */
 	size_t n_in = 0;
 	for (size_t i = 0; i < n; i++)
-		if (b.items[i].kind != IT_FAILED)
+		if (b.items[i].kind == IT_ACK)
+			b.ack_in[b.items[i].ack_ix] = b.in[i];
+		else if (b.items[i].kind != IT_FAILED)
 			b.in[n_in++] = b.in[i];
 	if (ret_outcome != NULL)
-		*ret_outcome = n_in > 0 ? b.in[0].outcome : "failed";
+		*ret_outcome = n == 0 || b.items[0].kind == IT_FAILED ? "failed"
+		               : b.items[0].kind == IT_ACK            ? "ack"
+		                                                      : b.in[0].outcome;
 
 	/* Only the records this batch changed are written back. */
 	size_t n_dirty = 0;
@@ -823,6 +830,7 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 	    .n_out = b.n_out,
 	    .acks = b.acks,
 	    .n_acks = b.n_acks,
+	    .ack_in = b.ack_in,
 	    .grp = p->grp,
 	    .member = p->member,
 	    .offsets = b.offsets,

@@ -138,6 +138,9 @@ struct store_batch {
 	size_t n_out;
 	const struct ack *acks; /* obligation (id, site) not yet acknowledged becomes so */
 	size_t n_acks;
+	/* per ack: the message it came in, kept in acks when it takes effect and as an inbound
+	 * row ('ack') when not (016_acks_log.sql); NULL: none kept */
+	const struct store_inbound *ack_in;
 	const char *grp;
 	const char *member;
 	const struct store_tp *offsets; /* next offset per partition, epoch from store_claim */

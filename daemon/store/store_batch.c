@@ -122,11 +122,13 @@ static const struct sq_stmt outbox_stmt = {
     "AS u(id, t, k, pl, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
     4};
 
-/* Acknowledgements (010_pending.sql): the first of each (id, site) deletes the obligation's
- * pending row and sets its acked_at, a heap-only update. */
+/* Acknowledgements (016_acks_log.sql): the first of each (id, site) deletes the obligation's
+ * pending row and is appended to acks with its message; the others are inbound rows. */
 static const struct sq_stmt ack_stmt = {
-    STMT_ACK, "credsync_acks", "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[])",
-    3};
+    STMT_ACK, "credsync_acks",
+    "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[], $4::text[], "
+    "$5::integer[], $6::bigint[], $7::bigint[], $8::text[])",
+    8};
 
 /* --- category masks as PostgreSQL text arrays --- */
 
@@ -642,28 +644,51 @@ put_offsets(store *st, struct sq_params *p, const struct store_batch *b,
 	return 0;
 }
 
-/* Acknowledgements, acks sorted by id; those whose id is no UUID match no obligation. */
+/* Acknowledgements, acks sorted by id (pointers into b->acks), each with its message when
+ * b->ack_in; those whose id is no UUID match no obligation (NULL: kept as inbound rows). */
 static int
-put_acks(store *st, struct sq_params *p, const struct ack *const *acks, size_t n, char *ebuf,
-         size_t ebufsz)
+put_acks(store *st, struct sq_params *p, const struct store_batch *b, const struct ack *const *acks,
+         char *ebuf, size_t ebufsz)
 {
 	struct sq_arr *a = st->arr;
-	size_t valid = 0;
+	size_t kept = 0;
 
-	for (int c = 0; c < 3; c++)
+	for (int c = 0; c < 7; c++)
 		sq_arr_begin(&a[c]);
-	for (size_t i = 0; i < n; i++) {
-		if (!sq_uuid_valid(acks[i]->id))
+	sq_barr_begin(&a[7]); /* the payloads: binary */
+	for (size_t i = 0; i < b->n_acks; i++) {
+		const struct store_inbound *in = b->ack_in ? &b->ack_in[acks[i] - b->acks] : NULL;
+		bool valid = sq_uuid_valid(acks[i]->id);
+
+		if (!valid && in == NULL)
 			continue;
-		sq_arr_text(&a[0], acks[i]->id);
+		sq_arr_text(&a[0], valid ? acks[i]->id : NULL);
 		sq_arr_text(&a[1], site_name(acks[i]->site));
 		sq_arr_secs_or_null(&a[2], acks[i]->done_at);
-		valid++;
+		sq_arr_text(&a[3], in ? in->topic : NULL);
+		if (in != NULL) {
+			sq_arr_i64(&a[4], in->partition);
+			sq_arr_i64(&a[5], in->offset);
+		} else {
+			sq_arr_null(&a[4]);
+			sq_arr_null(&a[5]);
+		}
+		if (in != NULL && in->kafka_ts_ms >= 0)
+			sq_arr_i64(&a[6], in->kafka_ts_ms);
+		else
+			sq_arr_null(&a[6]);
+		sq_barr_textn(&a[7], in ? (in->payload ? in->payload : "") : NULL,
+		              in ? in->payload_len : 0);
+		kept++;
 	}
-	if (valid == 0)
+	if (kept == 0)
 		return 0;
-	if (bind_all(p, a, 3, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 7, ebuf, ebufsz) < 0)
 		return -1;
+	if (sq_p_barr(p, &a[7]) < 0) {
+		snprintf(ebuf, ebufsz, "out of memory");
+		return -1;
+	}
 	sq_pipe_stmt(st, &ack_stmt, p, -1);
 	return 0;
 }
@@ -704,6 +729,13 @@ batch_check(const struct store_batch *b, char *err, size_t errsz)
 		    b->in[i].payload_len > INT32_MAX) {
 			snprintf(err, errsz,
 			         "inbound message %zu lacks a topic, outcome or payload", i);
+			return -1;
+		}
+	}
+	for (size_t i = 0; b->ack_in != NULL && i < b->n_acks; i++) {
+		if (b->ack_in[i].topic == NULL ||
+		    (b->ack_in[i].payload == NULL && b->ack_in[i].payload_len > 0)) {
+			snprintf(err, errsz, "acknowledgement %zu lacks a topic or payload", i);
 			return -1;
 		}
 	}
@@ -785,7 +817,7 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	    (b->n_recs > 0 && put_records(st, &p, b, copy_recs, ebuf, sizeof(ebuf)) < 0))
 		goto bad_row;
 	sq_deferred_send(st); /* the repair applications (store_app_put) */
-	if ((b->n_acks > 0 && put_acks(st, &p, acks, b->n_acks, ebuf, sizeof(ebuf)) < 0) ||
+	if ((b->n_acks > 0 && put_acks(st, &p, b, acks, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_obl > 0 && !copy_obl &&
 	     put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))

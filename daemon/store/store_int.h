@@ -162,6 +162,7 @@ int sq_p_arr(struct sq_params *p, struct sq_arr *a);
  * array as the next (binary) parameter of p, -1 when out of memory. */
 void sq_barr_begin(struct sq_arr *a);
 void sq_barr_text(struct sq_arr *a, const char *s);
+void sq_barr_textn(struct sq_arr *a, const char *s, size_t n); /* s[0..n) */
 int sq_p_barr(struct sq_params *p, struct sq_arr *a);
 
 /* Rows for COPY ... FROM STDIN WITH (FORMAT binary), built field by field into a (reused)

@@ -478,6 +478,12 @@ sq_barr_begin(struct sq_arr *a)
 void
 sq_barr_text(struct sq_arr *a, const char *s)
 {
+	sq_barr_textn(a, s, s != NULL ? strlen(s) : 0);
+}
+
+void
+sq_barr_textn(struct sq_arr *a, const char *s, size_t n)
+{
 	a->n_el++;
 	if (s == NULL) {
 		a->has_null = true;
@@ -487,7 +493,6 @@ sq_barr_text(struct sq_arr *a, const char *s)
 		}
 		return;
 	}
-	size_t n = strlen(s);
 	/* at worst every byte is replaced (3 bytes) */
 	if (!arr_reserve(a, 4 + n * 3))
 		return;

@@ -73,3 +73,43 @@ Test(store_acks, first_ack_of_an_obligation_in_a_batch_is_kept, FRESH)
 	cr_expect_eq(done_at(OB1), 1726300001);
 	cr_expect_eq(done_at(OB2), 1726300002);
 }
+
+/* Each acknowledgement is kept once (016_acks_log.sql): the one that met its obligation in acks
+ * with the message it came in, the others (a repeat, another site's, an id that is no UUID) as
+ * inbound rows of outcome 'ack'. */
+Test(store_acks, an_ack_is_kept_in_acks_or_in_inbound, FRESH)
+{
+	struct obligation ob = storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2099, 1, 1));
+	struct store_batch b = {.obl = &ob, .n_obl = 1};
+	storetest_commit(storetest_st, &b);
+
+	const struct ack acks[] = {{OB1, SITE_CREDITCHINA, 1726300100},
+	                           {OB1, SITE_GSXT, 1726300001},
+	                           {OB1, SITE_GSXT, 1726300002},
+	                           {"not-a-uuid", SITE_GSXT, 1726300003}};
+	struct store_inbound in[4];
+	for (int i = 0; i < 4; i++) {
+		in[i] = storetest_inbound(100 + i, NULL, "ack");
+		in[i].topic = i == 0 ? "credit.ack.creditchina" : "credit.ack.gsxt";
+	}
+	in[1].payload = "{\"the\":\"one that counts\"}";
+	in[1].payload_len = strlen(in[1].payload);
+	b = (struct store_batch){.acks = acks, .n_acks = 4, .ack_in = in};
+	storetest_commit(storetest_st, &b);
+
+	cr_expect_eq(done_at(OB1), 1726300001);
+	char *s =
+	    pgtest_text(storetest_pg,
+	                "SELECT concat_ws('|', topic, partition, \"offset\", "
+	                "convert_from(payload, 'UTF8'), kafka_ts IS NOT NULL) FROM credsync.acks");
+	cr_expect_str_eq(s, "credit.ack.gsxt|0|101|{\"the\":\"one that counts\"}|t");
+	free(s);
+	s = pgtest_text(
+	    storetest_pg,
+	    "SELECT string_agg(concat_ws(':', topic, \"offset\", producer, outcome), ',' "
+	    "ORDER BY \"offset\") FROM credsync.inbound");
+	cr_expect_str_eq(s,
+	                 "credit.ack.creditchina:100:creditchina:ack,credit.ack.gsxt:102:gsxt:ack,"
+	                 "credit.ack.gsxt:103:gsxt:ack");
+	free(s);
+}

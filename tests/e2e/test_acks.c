@@ -104,6 +104,20 @@ acked(struct e2e *e, const char *id, char **done_at, char **acked_at)
 	return e2e_sql_int(e, sql) == 1;
 }
 
+/* The acknowledgements consumed (016_acks_log.sql): those that met their obligation are kept
+ * in acks with their message, the others in the inbound log as 'ack'. */
+#define ACKS_KEPT                                                                                  \
+	"SELECT (SELECT count(*) FROM credsync.inbound WHERE outcome = 'ack') + "                  \
+	"(SELECT count(*) FROM credsync.acks WHERE topic IS NOT NULL)"
+
+/* Waits until n acknowledgements are kept, in acks or in the inbound log. */
+static void
+wait_acks(struct e2e *e, long long n)
+{
+	cr_assert(e2e_wait_sql(e, ACKS_KEPT, n, WAIT_MS),
+	          "not %lld acknowledgements in time (%lld)", n, e2e_sql_int(e, ACKS_KEPT));
+}
+
 /* Waits until the inbound log has n messages of outcome. */
 static void
 wait_inbound(struct e2e *e, const char *outcome, long long n)
@@ -270,14 +284,25 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	/* Duplicated: twice at once (one batch, most likely), then again later in upper case. */
 	send_ack(&e, "gsxt", "gsxt", g1, USCC_A, T1);
 	send_ack(&e, "gsxt", "gsxt", g1, USCC_A, T2);
-	wait_inbound(&e, "ack", acks += 2);
+	wait_acks(&e, acks += 2);
 	char *done_at, *acked_at, *acked_again;
 	cr_expect(acked(&e, g1, &done_at, &acked_at), "the duplicated ack was not recorded");
 	cr_expect_str_eq(done_at, T1, "the first ack's done_at is kept: %s", done_at);
 	free(done_at);
+	/* the first kept in acks with its message, the repeat in the inbound log */
+	char *sql = e2e_printf("SELECT count(*) FROM credsync.acks WHERE id = '%s' AND topic = "
+	                       "'credit.ack.gsxt' AND \"offset\" IS NOT NULL AND kafka_ts IS NOT "
+	                       "NULL AND convert_from(payload, 'UTF8') LIKE '%%%s%%'",
+	                       g1, T1);
+	cr_expect_eq(e2e_sql_int(&e, sql), 1, "the ack that counted is not kept with its message");
+	free(sql);
+	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = 'ack' "
+	                             "AND producer = 'gsxt' AND convert_from(payload, 'UTF8') LIKE "
+	                             "'%" T2 "%'"),
+	             1, "the repeated ack is not in the inbound log");
 	char *g1_upper = upper(g1);
 	send_ack(&e, "gsxt", "gsxt", g1_upper, USCC_A, T3);
-	wait_inbound(&e, "ack", acks += 1);
+	wait_acks(&e, acks += 1);
 	cr_expect(acked(&e, g1, &done_at, &acked_again));
 	cr_expect_str_eq(done_at, T1, "a later duplicate changed done_at: %s", done_at);
 	cr_expect_str_eq(acked_again, acked_at, "a later duplicate changed acked_at");
@@ -290,7 +315,7 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	 * topic's), it is refused as producer_mismatch. */
 	send_ack(&e, "gsxt", "gsxt", c2, USCC_B, T1);
 	send_ack(&e, "creditchina", "creditchina", g2, USCC_B, T1);
-	wait_inbound(&e, "ack", acks += 2);
+	wait_acks(&e, acks += 2);
 	send_ack(&e, "gsxt", "creditchina", c2, USCC_B, T1);
 	wait_inbound(&e, "rejected", 1);
 	cr_expect(!acked(&e, c2, NULL, NULL), "creditchina's obligation acked by gsxt");
@@ -307,7 +332,7 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	cr_expect_eq(log_count(&e, 0, "msg=rejected ", "reason=producer_mismatch"), 1);
 	/* ... and the right one, after all that, is recorded */
 	send_ack(&e, "gsxt", "gsxt", g2, USCC_B, T2);
-	wait_inbound(&e, "ack", acks += 1);
+	wait_acks(&e, acks += 1);
 	cr_expect(acked(&e, g2, &done_at, NULL));
 	cr_expect_str_eq(done_at, T2);
 	free(done_at);
@@ -334,7 +359,7 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	send_ack(&e, "creditchina", "creditchina", c2, USCC_B, T5);
 	send_ack(&e, "creditchina", "creditchina", c2, USCC_B, T4);
 	e2e_daemon_start(&e, 0);
-	wait_inbound(&e, "ack", acks += 3);
+	wait_acks(&e, acks += 3);
 	cr_expect(acked(&e, g1, &done_at, &acked_again));
 	cr_expect_str_eq(done_at, T1, "an ack re-sent after a restart changed done_at");
 	cr_expect_str_eq(acked_again, acked_at, "an ack re-sent after a restart changed acked_at");
@@ -355,7 +380,10 @@ Test(acks, lost_duplicated_wrong_site_and_resent_after_restart, .timeout = 300)
 	cr_expect(wait_backlog(&e, 0, backlog_lines, one));
 	cr_expect_eq(log_count(&e, 0, "msg=breach ", c1), 1, "the lost ack's breach logged again");
 	cr_expect_eq(log_count(&e, 0, "msg=breach ", NULL), 4);
-	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound"), acks + 2 + 1);
+	/* every message consumed kept once: the acks, two penalties, one reject */
+	cr_expect_eq(e2e_sql_int(&e, "SELECT (SELECT count(*) FROM credsync.inbound) + (SELECT "
+	                             "count(*) FROM credsync.acks WHERE topic IS NOT NULL)"),
+	             acks + 2 + 1);
 	free(c1);
 	free(g1);
 	free(c2);
@@ -384,7 +412,7 @@ Test(acks, ack_before_the_message_is_marked_sent_is_recorded_and_kept, .timeout 
 	char *c1 = obligation_id(&e, 1, "creditchina"), *g1 = obligation_id(&e, 1, "gsxt");
 	send_ack(&e, "creditchina", "creditchina", c1, USCC_A, T1);
 	send_ack(&e, "gsxt", "gsxt", g1, USCC_A, T2);
-	wait_inbound(&e, "ack", 2);
+	wait_acks(&e, 2);
 	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.obligations WHERE acked_at IS "
 	                             "NOT NULL AND sent_at IS NULL"),
 	             2, "the acks did not arrive before the messages were marked sent");
@@ -670,8 +698,7 @@ Test(acks, hostile_acks_refused_with_their_reason_later_acks_apply, .timeout = 3
 		e2e_produce_bytes(&e, topic, NULL, hacks[i].payload, hacks[i].len, 0);
 	}
 	wait_inbound(&e, "rejected", (long long)n_hacks);
-	cr_expect_eq(e2e_sql_int(&e, "SELECT count(*) FROM credsync.inbound WHERE outcome = 'ack'"),
-	             0);
+	cr_expect_eq(e2e_sql_int(&e, ACKS_KEPT), 0);
 
 	/* Each is kept with its reason, logged with it, and changed nothing. */
 	for (size_t i = 0; i < n_hacks; i++) {
@@ -711,7 +738,7 @@ Test(acks, hostile_acks_refused_with_their_reason_later_acks_apply, .timeout = 3
 	/* Nothing stopped: the good acks after them are recorded. */
 	send_ack(&e, "gsxt", "gsxt", g1, USCC_A, T1);
 	send_ack(&e, "creditchina", "creditchina", c1, USCC_A, T2);
-	wait_inbound(&e, "ack", 2);
+	wait_acks(&e, 2);
 	char *done_at;
 	cr_expect(acked(&e, g1, &done_at, NULL));
 	cr_expect_str_eq(done_at, T1);
