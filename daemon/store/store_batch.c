@@ -437,12 +437,10 @@ copy_obligations(struct sq_arr *a, struct sq_arr *pend, const struct obl_msg *ob
 }
 
 /* The COPY input of the records not stored before the batch, as put_records's arrays give
- * them. Returns their number, or -1 (a category bit without a name, in ebuf). */
+ * them. Returns 0, or -1 (a category bit without a name, in ebuf). */
 static int
 copy_records(struct sq_arr *a, const struct store_batch *b, char *ebuf, size_t ebufsz)
 {
-	int m = 0;
-
 	sq_copy_begin(a);
 	for (size_t i = 0; i < b->n_recs; i++) {
 		const struct record *r = &b->recs[i];
@@ -497,10 +495,9 @@ copy_records(struct sq_arr *a, const struct store_batch *b, char *ebuf, size_t e
 		sq_copy_date(a, r->end2_on);
 		sq_copy_text(a, r->end2_repair_decision_no);
 		sq_copy_row_end(a);
-		m++;
 	}
 	sq_copy_end(a);
-	return m;
+	return 0;
 }
 
 /* Draws n seqs, ascending, into seqs (014_copy.sql). Returns 0 or -1 with err. */

@@ -464,6 +464,20 @@ put_be32(char *o, uint32_t v)
 	o[3] = (char)v;
 }
 
+/* The header of a binary text[] of n elements at o (BARR_HEADER bytes; 12 when n is 0: an
+ * empty array has no dimension). */
+static void
+put_barr_header(char *o, int n, bool has_null)
+{
+	put_be32(o, n > 0 ? 1 : 0);
+	put_be32(o + 4, has_null ? 1 : 0);
+	put_be32(o + 8, TEXT_OID);
+	if (n > 0) {
+		put_be32(o + 12, (uint32_t)n);
+		put_be32(o + 16, 1);
+	}
+}
+
 void
 sq_barr_begin(struct sq_arr *a)
 {
@@ -506,12 +520,7 @@ sq_p_barr(struct sq_params *p, struct sq_arr *a)
 {
 	if (a->oom || a->len > INT32_MAX)
 		return -1;
-	/* an empty array has no dimension: its 12 bytes of header are the whole of it */
-	put_be32(a->buf, a->n_el > 0 ? 1 : 0);
-	put_be32(a->buf + 4, a->has_null ? 1 : 0);
-	put_be32(a->buf + 8, TEXT_OID);
-	put_be32(a->buf + 12, (uint32_t)a->n_el);
-	put_be32(a->buf + 16, 1);
+	put_barr_header(a->buf, a->n_el, a->has_null);
 	sq_p_bytes(p, a->buf, a->n_el > 0 ? a->len : 12);
 	return 0;
 }
@@ -680,15 +689,8 @@ sq_copy_text_array(struct sq_arr *a, const char *const *el, int n)
 	char *o = copy_field(a, (int32_t)len);
 	if (o == NULL)
 		return;
-	put_be32(o, n > 0 ? 1 : 0);
-	put_be32(o + 4, 0); /* no NULLs */
-	put_be32(o + 8, TEXT_OID);
-	o += 12;
-	if (n > 0) {
-		put_be32(o, (uint32_t)n);
-		put_be32(o + 4, 1);
-		o += 8;
-	}
+	put_barr_header(o, n, false);
+	o += n > 0 ? BARR_HEADER : 12;
 	for (int i = 0; i < n; i++) {
 		size_t m = strlen(el[i]);
 		put_be32(o, (uint32_t)m);
