@@ -12,7 +12,7 @@
 #include "storetest.h"
 #include "testlib.h"
 
-/* Inbound rows enough for a batch to COPY (store_batch.c: COPY_MIN_ROWS). */
+/* Inbound rows enough for a batch to COPY (store_int.h: COPY_MIN_ROWS). */
 #define COPY_MSGS 40
 
 Test(store_batch, replaying_a_committed_batch_changes_nothing, FRESH)
@@ -149,7 +149,7 @@ Test(store_batch, inbound_keeps_any_bytes, FRESH)
 	free(s);
 }
 
-/* A batch of many messages reaches inbound through COPY (store_batch.c, COPY_MIN_ROWS): it
+/* A batch of many messages reaches inbound through COPY (store_batch_copy.c, COPY_MIN_ROWS): it
  * stores what single messages (through the arrays) store, byte for byte, and a replay adds
  * nothing. */
 Test(store_batch, inbound_through_copy_stores_what_arrays_store, FRESH)
