@@ -362,7 +362,9 @@ store_day_summary_scan(store *st, const char *site, cs_date day, store_day_cb cb
 		return -1;
 	sq_p_date(&p, day);
 	sq_p_text(&p, site);
-	/* Filtered here, read a page at a time: a day of a million obligations is not held. */
+	/* Filtered here, read a page at a time: a day of a million obligations is not held. The
+	 * condition on type and reason is the predicate of obligations_summary (017): the scan
+	 * reads the listed obligations only, in this order. Change both together. */
 	if (sq_exec(st, what,
 	            "DECLARE credsync_day NO SCROLL CURSOR FOR " DAY_OBL_SQL
 	            " AND (type = 'mutual_recognition' OR (type = 'takedown' AND reason IN"

@@ -45,6 +45,16 @@ Test(store_migrate, migrations_apply_once, BARE)
 	                        "AND indexname IN ('obligations_record', 'inbound_uscc', "
 	                        "'pending_unlogged')"),
 	             0);
+	/* 017_summary_index.sql: the daily summary's obligations alone, in the order it reads them;
+	 * its predicate is the summary scan's condition (store_time.c) */
+	cr_assert_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
+	                        "AND indexdef = 'CREATE INDEX obligations_summary ON "
+	                        "credsync.obligation_rows USING btree (site, received_at, id) "
+	                        "WHERE ((type = ''mutual_recognition''::text) OR ((type = "
+	                        "''takedown''::text) AND (reason = ANY (ARRAY[''repaired''::text, "
+	                        "''expired''::text, ''light_expired''::text]))))'"),
+	             1);
 }
 
 struct racer {
