@@ -1,5 +1,7 @@
-/* test_store_params: store_params.c: array parameters keep quotes, backslashes and braces. */
+/* test_store_params: store_params.c: array parameters keep quotes, backslashes and braces;
+ * integers and UUIDs, converted by hand, read back as the server reads them. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "pgtest.h"
 #include "testlib.h"
 #include "store.h"
+#include "store_int.h"
 #include "storetest.h"
 
 /* The set-based statements pass rows as array literals: what the quoting must survive. */
@@ -96,4 +99,87 @@ Test(store_params, binary_payloads_arrive_as_they_are, FRESH)
 		cr_assert_str_eq(got, stored[i], "payload %zu", i);
 		free(got);
 	}
+}
+
+/* Integers are written without snprintf and UUIDs parsed without libuuid (store_params.c):
+ * what the server reads must be what printf writes and what PostgreSQL's own uuid_in reads,
+ * and a text that is not a canonical UUID must be NULL, never a wrong value. */
+Test(store_params, integers_and_uuids_reach_the_server_as_written, FRESH)
+{
+	static const int64_t nums[] = {
+	    INT64_MIN, INT64_MIN + 1, -1234567890123, -10,      -1, 0, 7, 10,
+	    99,        100,           4294967296,     INT64_MAX};
+	static const char *const uuids[] = {
+	    "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+	    "F17CC909-A049-53C3-88BE-D09C5C8CC5DC", "f17cc909-a049-53c3-88be-d09c5c8cc5dc",
+	    "5c1D3a0e-8F41-4f7b-9d2a-6b0f3c8e7a15"};
+	static const char *const not_uuids[] = {
+	    "",
+	    "f17cc909-a049-53c3-88be-d09c5c8cc5d",   /* short */
+	    "f17cc909-a049-53c3-88be-d09c5c8cc5dc0", /* long */
+	    "f17cc909a049-53c3-88be-d09c5c8cc5dc-",  /* dash moved */
+	    "f17cc909-a049-53c3-88be-d09c5c8cc5dg",  /* not hex */
+	    "{17cc909-a049-53c3-88be-d09c5c8cc5dc",  /* braces, as uuid_in allows */
+	    "f17cc909-a049-53c3-88be\0d09c5c8cc5dc", /* ends where a dash is due */
+	    "f17cc909-a0"};                          /* ends inside a pair */
+	enum { NN = sizeof nums / sizeof nums[0], NU = sizeof uuids / sizeof uuids[0] };
+	enum { NX = sizeof not_uuids / sizeof not_uuids[0] };
+	struct sq_arr a = {0};
+	struct sq_params p = {0};
+	PGresult *res;
+	char err[512], want[64];
+
+	/* one parameter, then an array of them all */
+	for (size_t i = 0; i < NN; i++) {
+		struct sq_params one = {0};
+		sq_p_i64(&one, nums[i]);
+		cr_assert_eq(sq_exec(storetest_st, "t", "SELECT $1::bigint::text", &one,
+		                     PGRES_TUPLES_OK, &res, 5000, err, sizeof err),
+		             0, "%s", err);
+		snprintf(want, sizeof want, "%" PRId64, nums[i]);
+		cr_assert_str_eq(PQgetvalue(res, 0, 0), want);
+		PQclear(res);
+	}
+	sq_arr_begin(&a);
+	for (size_t i = 0; i < NN; i++)
+		sq_arr_i64(&a, nums[i]);
+	cr_assert_eq(sq_p_arr(&p, &a), 0);
+	cr_assert_eq(sq_exec(storetest_st, "t",
+	                     "SELECT string_agg(v::text, ',' ORDER BY i) FROM "
+	                     "unnest($1::bigint[]) WITH ORDINALITY AS u(v, i)",
+	                     &p, PGRES_TUPLES_OK, &res, 5000, err, sizeof err),
+	             0, "%s", err);
+	char all[512] = "";
+	for (size_t i = 0; i < NN; i++) {
+		snprintf(want, sizeof want, "%s%" PRId64, i ? "," : "", nums[i]);
+		strcat(all, want);
+	}
+	cr_assert_str_eq(PQgetvalue(res, 0, 0), all);
+	PQclear(res);
+
+	/* UUIDs through the binary COPY, beside their text as uuid_in reads it */
+	cr_assert_eq(sq_exec(storetest_st, "t", "CREATE TABLE u (i integer, got uuid, txt text)",
+	                     NULL, PGRES_COMMAND_OK, NULL, 5000, err, sizeof err),
+	             0, "%s", err);
+	sq_copy_begin(&a);
+	for (size_t i = 0; i < NU + NX; i++) {
+		const char *s = i < NU ? uuids[i] : not_uuids[i - NU];
+		cr_assert_eq(sq_uuid_valid(s), i < NU, "%s", s);
+		sq_copy_i32(&a, (int32_t)i);
+		sq_copy_uuid(&a, s);
+		sq_copy_text(&a, s);
+		sq_copy_row_end(&a);
+	}
+	sq_copy_end(&a);
+	cr_assert_not(a.oom);
+	cr_assert_eq(sq_copy(storetest_st, "t", "COPY u FROM STDIN WITH (FORMAT binary)", a.buf,
+	                     a.len, err, sizeof err),
+	             0, "%s", err);
+	sq_arr_free(&a);
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM u WHERE i < %d AND got = txt::uuid",
+	         (int)NU);
+	cr_assert_eq(pgtest_int(storetest_pg, sql), NU);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM u WHERE i >= %d AND got IS NULL", (int)NU);
+	cr_assert_eq(pgtest_int(storetest_pg, sql), NX);
 }
