@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jdoc.h"
 #include "utf8.h"
 
 /* ---- reject details ---- */
@@ -66,22 +67,21 @@ quote(const char *s, char *buf, size_t bufsz)
 #define QBUF (QUOTE_MAX * 4 + 16)
 
 static const char *
-json_type_name(const json_t *v)
+json_type_name(const struct jv *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	switch (v->type) {
+	case JV_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case JV_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case JV_STRING:
 		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
+	case JV_NUMBER:
 		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case JV_TRUE:
+	case JV_FALSE:
 		return "a boolean";
-	case JSON_NULL:
+	case JV_NULL:
 		return "null";
 	}
 	return "a value";
@@ -106,66 +106,50 @@ one_line(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
-static int
-depth_of(json_t *v)
-{
-	int deepest = 0;
-	if (json_is_object(v)) {
-		const char *k;
-		json_t *child;
-		json_object_foreach(v, k, child)
-		{
-			int d = depth_of(child);
-			if (d > deepest)
-				deepest = d;
-		}
-		return deepest + 1;
-	}
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *child;
-		json_array_foreach(v, i, child)
-		{
-			int d = depth_of(child);
-			if (d > deepest)
-				deepest = d;
-		}
-		return deepest + 1;
-	}
-	return 0;
-}
-
-/* Size, JSON syntax (with UTF-8 and duplicate keys), nesting, top-level object. */
-static json_t *
-load(const char *buf, size_t len, struct reject *rej)
+/* Size, JSON syntax (with UTF-8 and duplicate keys), nesting, top-level object, into d (to
+ * jdoc_free). Read by jdoc's strict reader, and by jansson when that leaves the message to it
+ * (jdoc.h): either way what is accepted and each error's text are jansson's. */
+static const struct jv *
+load(const char *buf, size_t len, struct jdoc *d, struct reject *rej)
 {
 	if (len > EVENT_MAX_BYTES) {
 		fail(rej, REJ_TOO_LARGE, "message is %zu bytes, more than the limit of %d", len,
 		     EVENT_MAX_BYTES);
 		return NULL;
 	}
-	json_error_t jerr;
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		/* jansson quotes the offending token, which may be invalid UTF-8 or hold line
-		 * ends and other control characters: the detail must stay one clean line. */
-		size_t n;
-		char *text = utf8_sanitize(jerr.text, strlen(jerr.text), &n);
-		char line[sizeof(rej->detail)];
-		fail(rej, REJ_MALFORMED_JSON, "line %d column %d: %s", jerr.line, jerr.column,
-		     text ? one_line(text, line, sizeof(line)) : "not valid JSON");
-		free(text);
-		return NULL;
+	if (jdoc_parse(d, buf, len) < 0) {
+		json_error_t jerr;
+		json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			/* jansson quotes the offending token, which may be invalid UTF-8 or hold
+			 * line ends and other control characters: the detail must stay one clean
+			 * line. */
+			size_t n;
+			char *text = utf8_sanitize(jerr.text, strlen(jerr.text), &n);
+			char line[sizeof(rej->detail)];
+			fail(rej, REJ_MALFORMED_JSON, "line %d column %d: %s", jerr.line,
+			     jerr.column,
+			     text ? one_line(text, line, sizeof(line)) : "not valid JSON");
+			free(text);
+			return NULL;
+		}
+		int rc = jdoc_from_jansson(d, root);
+		json_decref(root);
+		if (rc < 0) {
+			fail(rej, REJ_MALFORMED_JSON, "out of memory reading the message");
+			return NULL;
+		}
 	}
-	if (!json_is_object(root)) {
+	const struct jv *root = jdoc_root(d);
+	if (root->type != JV_OBJECT) {
 		fail(rej, REJ_MALFORMED_JSON, "message is %s, expected an object",
 		     json_type_name(root));
-		json_decref(root);
+		jdoc_free(d);
 		return NULL;
 	}
-	if (depth_of(root) > EVENT_MAX_DEPTH) {
+	if (d->depth > EVENT_MAX_DEPTH) {
 		fail(rej, REJ_MALFORMED_JSON, "nesting is deeper than %d levels", EVENT_MAX_DEPTH);
-		json_decref(root);
+		jdoc_free(d);
 		return NULL;
 	}
 	return root;
@@ -175,12 +159,12 @@ load(const char *buf, size_t len, struct reject *rej)
 
 /* The member named by the last component of path, or NULL when absent. JSON null counts as
  * absent: producers that write every key with null for "none" are served the same. */
-static json_t *
-member(json_t *obj, const char *path)
+static const struct jv *
+member(const struct jv *obj, const char *path)
 {
 	const char *dot = strrchr(path, '.');
-	json_t *v = json_object_get(obj, dot ? dot + 1 : path);
-	return json_is_null(v) ? NULL : v;
+	const struct jv *v = jv_get(obj, dot ? dot + 1 : path);
+	return v != NULL && v->type == JV_NULL ? NULL : v;
 }
 
 static int
@@ -190,19 +174,19 @@ missing(const char *path, struct reject *rej)
 }
 
 static int
-wrong_type(const char *path, const json_t *v, const char *expected, struct reject *rej)
+wrong_type(const char *path, const struct jv *v, const char *expected, struct reject *rej)
 {
 	return fail(rej, REJ_INVALID_FIELD, "field \"%s\" is %s, expected %s", path,
 	            json_type_name(v), expected);
 }
 
 static int
-get_object(json_t *obj, const char *path, json_t **ret, struct reject *rej)
+get_object(const struct jv *obj, const char *path, const struct jv **ret, struct reject *rej)
 {
-	json_t *v = member(obj, path);
+	const struct jv *v = member(obj, path);
 	if (v == NULL)
 		return missing(path, rej);
-	if (!json_is_object(v))
+	if (v->type != JV_OBJECT)
 		return wrong_type(path, v, "an object", rej);
 	*ret = v;
 	return 0;
@@ -210,25 +194,26 @@ get_object(json_t *obj, const char *path, json_t **ret, struct reject *rej)
 
 /* A string member. Returns 1 when absent (and not required), 0 with *ret set, -1 rejected. */
 static int
-get_str(json_t *obj, const char *path, bool required, const char **ret, struct reject *rej)
+get_str(const struct jv *obj, const char *path, bool required, const char **ret, struct reject *rej)
 {
-	json_t *v = member(obj, path);
+	const struct jv *v = member(obj, path);
 	if (v == NULL) {
 		if (required)
 			return missing(path, rej);
 		*ret = "";
 		return 1;
 	}
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(path, v, "a string", rej);
-	*ret = json_string_value(v);
+	*ret = v->str;
 	return 0;
 }
 
 /* A text field that identifies or names something: 1..max bytes, no control characters
  * (it ends up in logs, keys and one-line details). Copied into out (max + 1 bytes). */
 static int
-get_text(json_t *obj, const char *path, bool required, size_t max, char *out, struct reject *rej)
+get_text(const struct jv *obj, const char *path, bool required, size_t max, char *out,
+         struct reject *rej)
 {
 	const char *s;
 	int rc = get_str(obj, path, required, &s, rej);
@@ -254,7 +239,7 @@ get_text(json_t *obj, const char *path, bool required, size_t max, char *out, st
 
 /* Free text (a reason): 0..max bytes, any character. */
 static int
-get_free_text(json_t *obj, const char *path, size_t max, char *out, struct reject *rej)
+get_free_text(const struct jv *obj, const char *path, size_t max, char *out, struct reject *rej)
 {
 	const char *s;
 	int rc = get_str(obj, path, false, &s, rej);
@@ -278,7 +263,7 @@ is_digits(const char *s, size_t n)
 }
 
 static int
-get_date(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
+get_date(const struct jv *obj, const char *path, cs_date *ret, struct reject *rej)
 {
 	const char *s;
 	char q[QBUF];
@@ -297,14 +282,14 @@ get_date(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
 
 /* An optional date: DATE_NONE when absent (or null). */
 static int
-get_date_opt(json_t *obj, const char *path, cs_date *ret, struct reject *rej)
+get_date_opt(const struct jv *obj, const char *path, cs_date *ret, struct reject *rej)
 {
 	*ret = DATE_NONE;
 	return member(obj, path) == NULL ? 0 : get_date(obj, path, ret, rej);
 }
 
 static int
-get_time(json_t *obj, const char *path, int64_t *ret, int *ret_offset, struct reject *rej)
+get_time(const struct jv *obj, const char *path, int64_t *ret, int *ret_offset, struct reject *rej)
 {
 	const char *s;
 	char q[QBUF];
@@ -356,7 +341,7 @@ event_uuid_normalise(const char *s, char out[UUID_STRLEN])
 }
 
 static int
-get_uuid(json_t *obj, const char *path, char out[UUID_STRLEN], struct reject *rej)
+get_uuid(const struct jv *obj, const char *path, char out[UUID_STRLEN], struct reject *rej)
 {
 	const char *s;
 	char q[QBUF];
@@ -370,7 +355,7 @@ get_uuid(json_t *obj, const char *path, char out[UUID_STRLEN], struct reject *re
 
 /* A USCC's shape is checked here (a string); its validity later, as invalid_uscc. */
 static int
-get_uscc(json_t *obj, const char *path, const char **ret, struct reject *rej)
+get_uscc(const struct jv *obj, const char *path, const char **ret, struct reject *rej)
 {
 	return get_str(obj, path, true, ret, rej) == 0 ? 0 : -1;
 }
@@ -416,25 +401,23 @@ parse_yuan(const char *s, int64_t *ret_fen)
 /* ---- the record of each type ---- */
 
 static int
-parse_categories(json_t *rec, struct event *ev, struct reject *rej)
+parse_categories(const struct jv *rec, struct event *ev, struct reject *rej)
 {
 	const char *path = "record.categories";
-	json_t *v = member(rec, path);
+	const struct jv *v = member(rec, path);
 	char q[QBUF];
 	if (v == NULL)
 		return missing(path, rej);
-	if (!json_is_array(v))
+	if (v->type != JV_ARRAY)
 		return wrong_type(path, v, "an array", rej);
-	if (json_array_size(v) == 0)
+	if (v->len == 0)
 		return fail(rej, REJ_INVALID_FIELD, "field \"%s\" is empty", path);
-	size_t i;
-	json_t *item;
-	json_array_foreach(v, i, item)
-	{
-		if (!json_is_string(item))
+	size_t i = 0;
+	for (const struct jv *item = v->first; item != NULL; item = item->next, i++) {
+		if (item->type != JV_STRING)
 			return fail(rej, REJ_INVALID_FIELD, "field \"%s[%zu]\" is %s, expected %s",
 			            path, i, json_type_name(item), "a string");
-		const char *s = json_string_value(item);
+		const char *s = item->str;
 		int bit = category_parse(s);
 		if (bit <= 0)
 			return fail(rej, REJ_INVALID_FIELD,
@@ -449,7 +432,7 @@ parse_categories(json_t *rec, struct event *ev, struct reject *rej)
 }
 
 static int
-parse_issued(json_t *rec, struct event *ev, const char **issuer_uscc, struct reject *rej)
+parse_issued(const struct jv *rec, struct event *ev, const char **issuer_uscc, struct reject *rej)
 {
 	const char *s;
 	char q[QBUF];
@@ -495,7 +478,7 @@ parse_issued(json_t *rec, struct event *ev, const char **issuer_uscc, struct rej
 		ev->severity = (enum severity)sev;
 	}
 
-	json_t *issuer;
+	const struct jv *issuer;
 	if (get_object(rec, "record.issuer", &issuer, rej) ||
 	    get_text(issuer, "record.issuer.name", true, NAME_MAX_BYTES, ev->issuer_name, rej) ||
 	    get_uscc(issuer, "record.issuer.uscc", issuer_uscc, rej))
@@ -518,7 +501,7 @@ static const char *const instant_names[EV_TYPE_COUNT] = {
 };
 
 static int
-parse_record(json_t *rec, struct event *ev, const char **issuer_uscc, struct reject *rej)
+parse_record(const struct jv *rec, struct event *ev, const char **issuer_uscc, struct reject *rej)
 {
 	switch (ev->type) {
 	case EV_PENALTY_ISSUED:
@@ -598,12 +581,12 @@ list_record_kind(const rules *r, const char *list)
 
 /* Checks in the order the header documents; the first failure is the reject. */
 static int
-parse_event(json_t *root, const char *topic_producer, const rules *r, struct event *ev,
+parse_event(const struct jv *root, const char *topic_producer, const rules *r, struct event *ev,
             struct reject *rej)
 {
 	const char *schema, *type, *producer, *subject_uscc, *issuer_uscc = NULL;
 	char q[QBUF], q2[QBUF];
-	json_t *subject, *record;
+	const struct jv *subject, *record;
 
 	if (get_str(root, "schema", true, &schema, rej) != 0)
 		return -1;
@@ -716,18 +699,19 @@ event_parse(const char *buf, size_t len, const char *topic_producer, const rules
 {
 	event_init(ret);
 	memset(rej, 0, sizeof(*rej));
-	json_t *root = load(buf, len, rej);
+	struct jdoc d;
+	const struct jv *root = load(buf, len, &d, rej);
 	if (root == NULL)
 		return -1;
 
 	/* Name the event in the reject whatever else is wrong with it. */
 	char id[UUID_STRLEN] = "";
-	json_t *v = json_object_get(root, "event_id");
-	if (json_is_string(v))
-		event_uuid_normalise(json_string_value(v), id);
+	const struct jv *v = jv_get(root, "event_id");
+	if (v != NULL && v->type == JV_STRING)
+		event_uuid_normalise(v->str, id);
 
 	int rc = parse_event(root, topic_producer, r, ret, rej);
-	json_decref(root);
+	jdoc_free(&d);
 	if (rc != 0) {
 		event_init(ret);
 		memcpy(ret->event_id, id, UUID_STRLEN);
@@ -746,7 +730,8 @@ ack_parse(const char *buf, size_t len, const char *topic_site, struct ack *ret, 
 
 	memset(ret, 0, sizeof(*ret));
 	memset(rej, 0, sizeof(*rej));
-	json_t *root = load(buf, len, rej);
+	struct jdoc d;
+	const struct jv *root = load(buf, len, &d, rej);
 	if (root == NULL)
 		return -1;
 
@@ -776,7 +761,7 @@ ack_parse(const char *buf, size_t len, const char *topic_site, struct ack *ret, 
 	}
 	rc = 0;
 out:
-	json_decref(root);
+	jdoc_free(&d);
 	if (rc != 0) {
 		char id_copy[UUID_STRLEN];
 		memcpy(id_copy, ret->id, UUID_STRLEN);
