@@ -1,7 +1,6 @@
 /* jdoc: a read-only JSON document, read by its own strict reader or copied from jansson. */
 #include "jdoc.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +50,22 @@ jv_get(const struct jv *obj, const char *key)
 		if (strcmp(v->key, key) == 0)
 			return v;
 	return NULL;
+}
+
+bool
+jv_same(const struct jv *a, const struct jv *b)
+{
+	if (a->type != b->type || a->len != b->len)
+		return false;
+	if ((a->key == NULL) != (b->key == NULL) || (a->key != NULL && strcmp(a->key, b->key) != 0))
+		return false;
+	if (a->type == JV_STRING)
+		return memcmp(a->str, b->str, a->len + 1) == 0;
+	const struct jv *x = a->first, *y = b->first;
+	for (; x != NULL && y != NULL; x = x->next, y = y->next)
+		if (!jv_same(x, y))
+			return false;
+	return x == NULL && y == NULL;
 }
 
 /* ---- the strict reader ---- */

@@ -11,6 +11,7 @@
 #define CREDSYNC_JDOC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,5 +53,8 @@ jdoc_root(const struct jdoc *d)
 
 /* The value of obj's member key, or NULL (absent, or obj is no object). */
 const struct jv *jv_get(const struct jv *obj, const char *key);
+/* Whether a and b hold the same values, keys and order (tests/unit/test_jdoc.c and
+ * tests/fuzz/fuzz_event.c compare jdoc's reading with jansson's). */
+bool jv_same(const struct jv *a, const struct jv *b);
 
 #endif

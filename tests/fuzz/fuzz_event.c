@@ -1,11 +1,13 @@
 /* fuzz_event: libFuzzer target for the inbound event parser and the ack parser (event.c),
- * fed raw Kafka payloads; accepted values are checked for the invariants event.h promises. */
+ * fed raw Kafka payloads; accepted values are checked for the invariants event.h promises,
+ * and jdoc's reader against jansson's. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "jdoc.h"
 #include "rules.h"
 #include "utf8.h"
 
@@ -118,6 +120,27 @@ fuzz_ack(const uint8_t *data, size_t size, const char *topic_site)
 	free(enc);
 }
 
+/* jdoc's reader takes a subset of what jansson takes, into the same values (jdoc.h). */
+static void
+fuzz_jdoc(const uint8_t *data, size_t size)
+{
+	struct jdoc fast, slow;
+	json_t *j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+
+	if (jdoc_parse(&fast, (const char *)data, size) == 0) {
+		if (j == NULL)
+			broken("jdoc took what jansson refuses");
+		if (jdoc_from_jansson(&slow, j) == 0) {
+			if (!jv_same(jdoc_root(&fast), jdoc_root(&slow)) ||
+			    fast.depth != slow.depth)
+				broken("jdoc read otherwise than jansson");
+			jdoc_free(&slow);
+		}
+		jdoc_free(&fast);
+	}
+	json_decref(j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,5 +162,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_ack(data, size, "gsxt");
 	fuzz_ack(data, size, NULL);
+	fuzz_jdoc(data, size);
 	return 0;
 }

@@ -11,22 +11,6 @@
 #include "jdoc.h"
 #include "testlib.h"
 
-static bool
-same(const struct jv *a, const struct jv *b)
-{
-	if (a->type != b->type || a->len != b->len)
-		return false;
-	if ((a->key == NULL) != (b->key == NULL) || (a->key != NULL && strcmp(a->key, b->key) != 0))
-		return false;
-	if (a->type == JV_STRING)
-		return memcmp(a->str, b->str, a->len + 1) == 0;
-	const struct jv *x = a->first, *y = b->first;
-	for (; x != NULL && y != NULL; x = x->next, y = y->next)
-		if (!same(x, y))
-			return false;
-	return x == NULL && y == NULL;
-}
-
 /* Reads buf both ways. Returns whether jdoc's reader took it; fails the test when it took
  * what jansson refuses, or read it otherwise. */
 static bool
@@ -41,7 +25,7 @@ check(const char *buf, size_t len)
 		cr_assert_not_null(j, "jdoc took what jansson refuses (%s): %.*s", err.text,
 		                   (int)len, buf);
 		cr_assert_eq(jdoc_from_jansson(&slow, j), 0);
-		cr_assert(same(jdoc_root(&fast), jdoc_root(&slow)), "read otherwise: %.*s",
+		cr_assert(jv_same(jdoc_root(&fast), jdoc_root(&slow)), "read otherwise: %.*s",
 		          (int)len, buf);
 		cr_assert_eq(fast.depth, slow.depth, "depth of %.*s", (int)len, buf);
 		jdoc_free(&fast);
