@@ -95,6 +95,16 @@ put_utf8(char *o, const char *s, size_t n, const char *(*esc)(char c))
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
+		if (esc == NULL && u[i] < 0x80) {
+			/* a run of ASCII, copied at once (the payloads are mostly ASCII) */
+			size_t j = i + 1;
+			while (j < n && u[j] < 0x80)
+				j++;
+			memcpy(o, s + i, j - i);
+			o += j - i;
+			i = j;
+			continue;
+		}
 		size_t l = utf8_seq(u + i, n - i);
 		const char *e = l == 1 && esc != NULL ? esc(s[i]) : NULL;
 
