@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uuid/uuid.h>
 
 #include "jdoc.h"
 #include "utf8.h"
+#include "uuid5.h"
 
 /* ---- reject details ---- */
 
@@ -305,38 +307,14 @@ get_time(const struct jv *obj, const char *path, int64_t *ret, int *ret_offset, 
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool
 event_uuid_normalise(const char *s, char out[UUID_STRLEN])
 {
-	char id[UUID_STRLEN];
-	if (strlen(s) != UUID_STRLEN - 1)
+	unsigned char b[16];
+
+	if (!uuid_text_bytes(s, b))
 		return false;
-	for (int i = 0; i < UUID_STRLEN - 1; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-			id[i] = '-';
-		} else {
-			int v = hexval(s[i]);
-			if (v < 0)
-				return false;
-			id[i] = "0123456789abcdef"[v];
-		}
-	}
-	id[UUID_STRLEN - 1] = '\0';
-	memcpy(out, id, UUID_STRLEN);
+	uuid_unparse_lower(b, out);
 	return true;
 }
 

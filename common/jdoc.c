@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* Both arrays are sized before reading: the nodes and strings never move, so that the nodes'
  * pointers stay valid. A value takes at least one byte of input and one more to separate it
  * from the next, and a string's bytes and NUL fit in its input with its quotes. */
@@ -84,40 +86,6 @@ skip_ws(struct reader *r)
 		r->i++;
 }
 
-/* The length of the well-formed UTF-8 character at s[0..n) that is not ASCII, as jansson's
- * utf8_check_first and utf8_check_full judge it (no overlong forms, no surrogates, nothing
- * above U+10FFFF); 0 when it is not one. */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-	size_t size;
-	uint32_t v;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		size = 2;
-		v = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		size = 3;
-		v = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		size = 4;
-		v = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (size > n)
-		return 0;
-	for (size_t k = 1; k < size; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[k] & 0x3f);
-	}
-	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (size == 3 && v < 0x800) ||
-	    (size == 4 && v < 0x10000))
-		return 0;
-	return size;
-}
-
 /* A string at s[i] == '"': decoded into d->strs. Only the two-character escapes. */
 static const char *
 read_string(struct reader *r, uint32_t *ret_len)
@@ -175,7 +143,9 @@ read_string(struct reader *r, uint32_t *ret_len)
 			out[o++] = (char)c;
 			r->i++;
 		} else {
-			size_t k = utf8_char(r->s + r->i, r->n - r->i);
+			/* well-formed as jansson's utf8_check_full has it: no overlong forms, no
+			 * surrogates, nothing past U+10FFFF */
+			size_t part, k = utf8_seq(r->s + r->i, r->n - r->i, &part);
 			if (k == 0)
 				return NULL;
 			memcpy(out + o, r->s + r->i, k);

@@ -1,4 +1,4 @@
-/* uuid5: deterministic message ids in credsync's namespace. */
+/* uuid5: deterministic message ids in credsync's namespace, and UUIDs read from text. */
 #include "uuid5.h"
 
 #include <string.h>
@@ -17,4 +17,35 @@ uuid5(const char *name, char ret[37])
 
 	uuid_generate_sha1(out, credsync_namespace, name, strlen(name));
 	uuid_unparse_lower(out, ret);
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+uuid_text_bytes(const char *s, unsigned char out[16])
+{
+	int k = 0;
+
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+			continue;
+		}
+		int hi = hex_digit(s[i]), lo = hi < 0 ? -1 : hex_digit(s[++i]);
+		if (lo < 0) /* a NUL stops at the first: nothing past it is read */
+			return false;
+		out[k++] = (unsigned char)(hi << 4 | lo);
+	}
+	return s[36] == '\0';
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "utf8.h"
+#include "uuid5.h"
 
 /* --- parameters ------------------------------------------------------------------------ */
 
@@ -50,42 +52,6 @@ sq_p_text_or_null(struct sq_params *p, const char *s)
 	p->val[p_next(p)] = s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Copies s[0..n) to o, bytes that are not UTF-8 replaced with U+FFFD and each ASCII byte
  * through esc (its escape, or NULL to copy it) when esc is given; o has room for 3n bytes.
  * Returns the end. */
@@ -105,7 +71,7 @@ put_utf8(char *o, const char *s, size_t n, const char *(*esc)(char c))
 			i = j;
 			continue;
 		}
-		size_t l = utf8_seq(u + i, n - i);
+		size_t part, l = utf8_seq(u + i, n - i, &part);
 		const char *e = l == 1 && esc != NULL ? esc(s[i]) : NULL;
 
 		if (l == 0) {
@@ -139,7 +105,7 @@ sq_p_text_clean(struct sq_params *p, const char *s)
 	}
 	n = strlen(s);
 	for (i = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
+		size_t part, l = utf8_seq(u + i, n - i, &part);
 
 		if (l == 0) {
 			bad++;
@@ -215,46 +181,12 @@ sq_p_secs_or_null(struct sq_params *p, int64_t s)
 		sq_p_i64(p, s);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* s in the canonical form (8-4-4-4-12 hex digits, either case) -> its 16 bytes. libuuid's
- * uuid_parse takes the same form, with a strtoul a byte: 3% of credsyncd's CPU in the
- * profile run. Returns false for anything else. */
-static bool
-uuid_bytes(const char *s, unsigned char out[16])
-{
-	int k = 0;
-
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-			continue;
-		}
-		int hi = hex_digit(s[i]), lo = hi < 0 ? -1 : hex_digit(s[++i]);
-		if (lo < 0) /* a NUL stops at the first: nothing past it is read */
-			return false;
-		out[k++] = (unsigned char)(hi << 4 | lo);
-	}
-	return s[36] == '\0';
-}
-
 bool
 sq_uuid_valid(const char *s)
 {
 	unsigned char b[16];
 
-	return s != NULL && uuid_bytes(s, b);
+	return s != NULL && uuid_text_bytes(s, b);
 }
 
 void
@@ -695,7 +627,7 @@ sq_copy_uuid(struct sq_arr *a, const char *s)
 {
 	unsigned char b[16];
 
-	if (s == NULL || !uuid_bytes(s, b))
+	if (s == NULL || !uuid_text_bytes(s, b))
 		sq_copy_null(a);
 	else
 		copy_fixed(a, b, sizeof(b));
