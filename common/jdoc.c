@@ -20,7 +20,6 @@ jdoc_alloc(struct jdoc *d, size_t nodes, size_t strs)
 		return -1;
 	}
 	d->cap_nodes = nodes;
-	d->cap_strs = strs;
 	return 0;
 }
 

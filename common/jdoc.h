@@ -31,7 +31,7 @@ struct jdoc {
 	struct jv *nodes; /* nodes[0] is the root */
 	size_t n_nodes, cap_nodes;
 	char *strs; /* every string and key, NUL-terminated */
-	size_t n_strs, cap_strs;
+	size_t n_strs;
 	int depth; /* levels of objects and arrays, the root being level 1 (0: a scalar root) */
 };
 
