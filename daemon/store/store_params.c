@@ -2,7 +2,6 @@
  * made valid UTF-8), result fields in text format, and the statements held back to a batch's
  * commit (sq_defer), for the store_*.c files. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
