@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uuid/uuid.h>
 
 #include "event.h"
 #include "paths.h"
 #include "testlib.h"
 #include "utf8.h"
+#include "uuid5.h"
 
 /* ---- fixtures: tests/fixtures/events/{valid,invalid}/<case>/{input,error,topic} ---- */
 
@@ -1029,4 +1031,46 @@ Test(event, a_repair_application_may_name_an_abnormal_list)
 		free(msg);
 	}
 	rules_free(r);
+}
+
+/* uuid_text_bytes (common/uuid5.c) takes what libuuid's uuid_parse takes, and reads the same
+ * bytes: every position of valid UUIDs in both cases set to every byte value, and the
+ * strings cut at every length. */
+Test(event, uuid_text_bytes_agrees_with_libuuid)
+{
+	const char *valid[] = {
+	    "0b7e4c7a-3f0d-4c55-8a51-2d9e6f3a1c20", "F17CC909-A049-53C3-88BE-D09C5C8CC5DC",
+	    "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+	int checked = 0, accepted = 0;
+
+	for (size_t v = 0; v < sizeof(valid) / sizeof(valid[0]); v++) {
+		for (int pos = 0; pos <= 37; pos++) {
+			for (int c = 0; c < 256; c++) {
+				char s[40] = {0};
+				memcpy(s, valid[v], 37);
+				if (pos < 37)
+					s[pos] = (char)c;
+				else if (c > 0) /* and one longer */
+					s[36] = (char)c, s[37] = '\0';
+				uuid_t want;
+				unsigned char got[16];
+				bool ok = uuid_text_bytes(s, got);
+				bool lib = uuid_parse(s, want) == 0;
+				cr_assert_eq(ok, lib, "\"%s\": ours %d, libuuid's %d", s, ok, lib);
+				if (ok) {
+					cr_assert(memcmp(got, want, 16) == 0,
+					          "\"%s\" read differently", s);
+					accepted++;
+				}
+				checked++;
+			}
+		}
+		for (int len = 0; len < 36; len++) {
+			char s[40] = {0};
+			unsigned char got[16];
+			memcpy(s, valid[v], (size_t)len);
+			cr_assert(!uuid_text_bytes(s, got), "taken when cut to %d: \"%s\"", len, s);
+		}
+	}
+	cr_expect_gt(accepted, 4 * 36, "only %d of %d accepted", accepted, checked);
 }
