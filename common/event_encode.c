@@ -9,16 +9,36 @@
 #include "jsonw.h"
 #include "uuid5.h"
 
+/* Appends s (at most max bytes of it) and a '|'. */
+static char *
+put_part(char *o, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	memcpy(o, s, n);
+	o[n] = '|';
+	return o + n + 1;
+}
+
 void
 obligation_set_id(struct obligation *ob)
 {
-	/* Every part is bounded by its buffer in the struct, so the name always fits. */
-	char name[16 + 32 + 32 + 16 + USCC_BUF + LIST_CODE_MAX + DECISION_NO_MAX + UUID_STRLEN];
+	/* Every part is bounded by its buffer in the struct, so the name always fits. Written
+	 * part by part: snprintf was a third of the id's cost, two ids an event. */
+	char name[16 + 32 + 32 + 16 + USCC_BUF + (LIST_CODE_MAX + 1) + (DECISION_NO_MAX + 1) +
+	          UUID_STRLEN];
 	const char *reason = takedown_reason_name(ob->reason);
+	char *o = name;
 
-	snprintf(name, sizeof(name), "%s|%s|%s|%s|%s|%s|%s|%s", site_name(ob->site),
-	         out_type_name(ob->type), reason ? reason : "", record_kind_name(ob->key.kind),
-	         ob->key.uscc, ob->key.list, ob->key.decision_no, ob->source_event_id);
+	o = put_part(o, site_name(ob->site), 15);
+	o = put_part(o, out_type_name(ob->type), 31);
+	o = put_part(o, reason ? reason : "", 31);
+	o = put_part(o, record_kind_name(ob->key.kind), 15);
+	o = put_part(o, ob->key.uscc, sizeof(ob->key.uscc) - 1);
+	o = put_part(o, ob->key.list, sizeof(ob->key.list) - 1);
+	o = put_part(o, ob->key.decision_no, sizeof(ob->key.decision_no) - 1);
+	o = put_part(o, ob->source_event_id, sizeof(ob->source_event_id) - 1);
+	o[-1] = '\0'; /* the last part has no '|' after it */
 	uuid5(name, ob->id);
 }
 

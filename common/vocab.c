@@ -26,6 +26,8 @@ static const char *const field_names[FIELD_COUNT] = {
 };
 static const char *const severity_names[SEV_COUNT] = {"none", "minor", "general", "serious"};
 static const char *const site_names[SITE_COUNT] = {"creditchina", "gsxt"};
+static const char *const site_out_topics[SITE_COUNT] = {"credit.out.creditchina",
+                                                        "credit.out.gsxt"};
 static const char *const list_kind_names[] = {
     [LIST_ABNORMAL] = "abnormal", [LIST_SERIOUS] = "serious"};
 
@@ -152,6 +154,12 @@ const char *
 site_name(enum site s)
 {
 	return name_at(site_names, COUNT(site_names), (unsigned)s);
+}
+
+const char *
+site_out_topic(enum site s)
+{
+	return name_at(site_out_topics, COUNT(site_out_topics), (unsigned)s);
 }
 
 int

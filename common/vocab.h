@@ -127,6 +127,8 @@ const char *category_name(enum category c);
 const char *field_name(enum field f);
 const char *severity_name(enum severity s);
 const char *site_name(enum site s);
+/* "credit.out.<site>": where the site's out messages go (docs/CONTRACT.md). */
+const char *site_out_topic(enum site s);
 const char *list_kind_name(enum list_kind k);
 const char *event_type_name(enum event_type t);
 const char *reject_reason_name(enum reject_reason r);

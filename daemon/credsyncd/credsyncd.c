@@ -381,8 +381,7 @@ prepare_topics(struct daemon *d)
 	const char **topics = calloc(2 * SITE_COUNT + producers, sizeof(*topics));
 	if (names != NULL && topics != NULL) {
 		for (int s = 0; s < SITE_COUNT; s++) {
-			snprintf(names[n++], sizeof(*names), "credit.out.%s",
-			         site_name((enum site)s));
+			snprintf(names[n++], sizeof(*names), "%s", site_out_topic((enum site)s));
 			snprintf(names[n++], sizeof(*names), "credit.reject.%s",
 			         site_name((enum site)s));
 		}

@@ -17,7 +17,6 @@ struct group {
 	struct record done[EXPIRY_GROUP];
 	struct obligation obl[EXPIRY_GROUP * RECON_MAX_OBLIGATIONS];
 	struct store_outrow out[EXPIRY_GROUP * RECON_MAX_OBLIGATIONS];
-	char topics[EXPIRY_GROUP * RECON_MAX_OBLIGATIONS][64];
 	char *payloads[EXPIRY_GROUP * RECON_MAX_OBLIGATIONS];
 	size_t n_keys, n_uscc, n_done, n_obl;
 };
@@ -55,15 +54,13 @@ decide(struct group *g, const rules *r, const calendar *cal, int64_t now, char *
 		for (int k = 0; k < res.n_obl; k++) {
 			size_t j = g->n_obl;
 			g->obl[j] = res.obl[k];
-			snprintf(g->topics[j], sizeof(g->topics[j]), "credit.out.%s",
-			         site_name(res.obl[k].site));
 			g->payloads[j] = out_encode(&g->obl[j]);
 			if (g->payloads[j] == NULL) {
 				snprintf(err, errsz, "out of memory encoding a takedown");
 				return -1;
 			}
 			g->out[j] = (struct store_outrow){.id = g->obl[j].id,
-			                                  .topic = g->topics[j],
+			                                  .topic = site_out_topic(res.obl[k].site),
 			                                  .key = g->obl[j].key.uscc,
 			                                  .payload = g->payloads[j]};
 			g->n_obl++;

@@ -424,6 +424,16 @@ batch_done(struct batch *b)
 			free(b->payloads[i]);
 }
 
+/* snprintf(dst, size, "%s", src) without its formatting: two copies an out message. */
+static void
+copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Adds an outbox row; payload is taken over (freed with the batch). */
 static int
 add_out(struct batch *b, const char *id, const char *topic, const char *key, char *payload)
@@ -432,8 +442,8 @@ add_out(struct batch *b, const char *id, const char *topic, const char *key, cha
 		return -1;
 	size_t i = b->n_out++;
 	b->payloads[i] = payload;
-	snprintf(b->out_ids[i], sizeof(b->out_ids[i]), "%s", id);
-	snprintf(b->out_topics[i], sizeof(b->out_topics[i]), "%s", topic);
+	copy_cut(b->out_ids[i], sizeof(b->out_ids[i]), id);
+	copy_cut(b->out_topics[i], sizeof(b->out_topics[i]), topic);
 	b->out[i] = (struct store_outrow){
 	    .id = b->out_ids[i], .topic = b->out_topics[i], .key = key, .payload = payload};
 	return 0;
@@ -553,9 +563,7 @@ reconcile_item(const pipeline *p, struct batch *b, struct item *it, int64_t rece
 	for (int k = 0; k < res.n_obl; k++) {
 		struct obligation *ob = &b->obl[b->n_obl++];
 		*ob = res.obl[k];
-		char topic[64];
-		snprintf(topic, sizeof(topic), "credit.out.%s", site_name(ob->site));
-		if (add_out(b, ob->id, topic, ob->key.uscc, out_encode(ob)) < 0)
+		if (add_out(b, ob->id, site_out_topic(ob->site), ob->key.uscc, out_encode(ob)) < 0)
 			return -1;
 		b->stats.obligations++;
 	}

@@ -1,6 +1,7 @@
 /* test_vocab: every enum of the domain vocabulary maps to its name and back, names are the
  * contract's spelling, and what is not a name is refused. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vocab.h"
@@ -78,6 +79,12 @@ Test(vocab, the_contract_spelling)
 	cr_expect_str_eq(takedown_reason_name(TD_LIGHT_EXPIRED), "light_expired");
 	cr_expect_str_eq(category_name(CAT_QUALIFICATION_DOWNGRADE), "qualification_downgrade");
 	cr_expect_str_eq(site_name(SITE_GSXT), "gsxt");
+	for (int st = 0; st < SITE_COUNT; st++) {
+		char want[64];
+		snprintf(want, sizeof want, "credit.out.%s", site_name((enum site)st));
+		cr_expect_str_eq(site_out_topic((enum site)st), want);
+	}
+	cr_expect_null(site_out_topic((enum site)SITE_COUNT));
 	cr_expect_str_eq(rec_status_name(REC_NEVER), "never");
 	cr_expect_str_eq(rec_status_name((enum rec_status)0), "unknown");
 	cr_expect_eq(rec_status_parse("down"), REC_DOWN);
