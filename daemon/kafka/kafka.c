@@ -180,9 +180,12 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * 4 MiB the bench's run 3 drained the queue in half of that second and waited out
 	     * the rest (a third of the machine idle). 8 MiB, fetched 2 MiB at a time (the
 	     * overshoot past it; fetch.max.bytes would default to the whole 8 MiB): 18.6-20.8k
-	     * events/s against 17.4-17.6k, peak RSS 53 MiB against 47. */
+	     * events/s against 17.4-17.6k, peak RSS 53 MiB against 47. Once the workers grew
+	     * faster, 8 MiB held 0.8 s of their work: 0.2 s idle after each fill (run 3's stored
+	     * events by 200 ms: 4,983 5,517 7,756 4,507 511 4,028 ...). 12 MiB holds more than
+	     * the second at 24,000 events/s: no gap, peak RSS 58 MiB. */
 	    "queued.max.messages.kbytes",
-	    "8192",
+	    "12288",
 	    "fetch.max.bytes",
 	    "2097152",
 	    /* librdkafka's 500 ms: a broker that does not answer a waiting fetch as soon as

@@ -248,7 +248,7 @@ main(int argc, char **argv)
 	     * fetch could bring the whole stream before the first message was returned, and the
 	     * clock, which starts there, then timed the COPYs alone: 180-195k events/s in two
 	     * runs against 42-47k in the others. */
-	    rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, sizeof(err)) !=
+	    rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "12288", err, sizeof(err)) !=
 	        RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "fetch.max.bytes", "2097152", err, sizeof(err)) !=
 	        RD_KAFKA_CONF_OK) {
