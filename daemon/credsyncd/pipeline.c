@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "due.h"
 #include "event.h"
-#include "fnv.h"
 #include "log.h"
 #include "reconcile.h"
 #include "store_time.h"
@@ -35,56 +35,6 @@ struct pipeline {
 	struct held *held;
 	size_t n_held, cap_held;
 	struct pipeline_stats stats;
-};
-
-/* What one message became, before the write. */
-struct item {
-	/* IT_FAILED: refused by the database for good (pipeline_failure); stored as 'failed' */
-	enum { IT_EVENT, IT_ACK, IT_REJECT, IT_IGNORED, IT_FAILED } kind;
-	struct event ev;
-	struct ack ack;
-	struct reject rej;
-	struct refused_end
-	    refused[RECON_MAX_REFUSED]; /* an applied add: the early ends it refused */
-	int n_refused;
-	enum inbound_outcome outcome;
-	int rec;       /* index into the batch's records, or -1 */
-	size_t id_ix;  /* an event's index into the batch's ids */
-	size_t ack_ix; /* an ack's index into the batch's acks */
-};
-
-/* The batch's working set: the records its events touch, by key. */
-struct batch {
-	struct item *items;
-	struct record_key *keys;
-	struct record *recs;
-	bool *found, *dirty;
-	bool *stored; /* found by store_batch_begin: stored before the batch */
-	size_t n_keys;
-	char (*usccs)[USCC_BUF];
-	size_t n_uscc;
-	char (*ids)[UUID_STRLEN];
-	bool *seen;
-	size_t n_ids;
-	struct store_inbound *in;
-	struct obligation *obl;
-	size_t n_obl;
-	struct store_outrow *out;
-	char **payloads; /* owned: encoded out and reject messages */
-	char (*out_ids)[UUID_STRLEN];
-	char (*out_topics)[300];
-	size_t n_out;
-	struct ack *acks;
-	struct store_inbound *ack_in; /* the message of each ack */
-	size_t n_acks;
-	struct store_tp *offsets;
-	size_t n_offsets;
-	size_t last_offset; /* note_offset's last hit: a fetch comes a partition at a time */
-	struct pipeline_stats stats; /* added to the pipeline's once committed */
-	/* Hash indexes (slot: index + 1, 0 empty; HMASK + 1 slots, at least twice the batch):
-	 * lookups inside a batch of thousands stay constant-time. */
-	uint32_t *h_keys, *h_usccs, *h_seen, *h_done;
-	size_t hmask;
 };
 
 pipeline *
@@ -224,231 +174,6 @@ pipeline_release(pipeline *p, const rd_kafka_topic_partition_list_t *parts)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static bool
-key_eq(const struct record_key *a, const struct record_key *b)
-{
-	return a->kind == b->kind && strcmp(a->uscc, b->uscc) == 0 &&
-	       strcmp(a->list, b->list) == 0 && strcmp(a->decision_no, b->decision_no) == 0;
-}
-
-/* FNV-1a over s and a separator, continuing from h. */
-static uint64_t
-hash_str(uint64_t h, const char *s)
-{
-	return fnv1a64_byte(fnv1a64_str(h, s), 0xff);
-}
-
-static uint64_t
-hash_key(const struct record_key *k)
-{
-	uint64_t h = FNV1A64_SEED ^ (uint64_t)k->kind;
-	return hash_str(hash_str(hash_str(h, k->uscc), k->list), k->decision_no);
-}
-
-/* The slot of the entry eq() finds, or the empty slot where it belongs (linear probing; the
- * table never fills: it has twice the batch's slots). */
-static uint32_t *
-hslot(uint32_t *tab, size_t mask, uint64_t h,
-      bool (*eq)(const struct batch *, size_t, const void *), const struct batch *b,
-      const void *want)
-{
-	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask)
-		if (tab[i] == 0 || eq(b, tab[i] - 1, want))
-			return &tab[i];
-}
-
-static bool
-eq_key(const struct batch *b, size_t i, const void *want)
-{
-	return key_eq(&b->keys[i], want);
-}
-
-static bool
-eq_uscc(const struct batch *b, size_t i, const void *want)
-{
-	return strcmp(b->usccs[i], want) == 0;
-}
-
-static bool
-eq_id(const struct batch *b, size_t i, const void *want)
-{
-	return strcmp(b->ids[i], want) == 0;
-}
-
-/* The batch's index of key, adding it when new. */
-static int
-batch_key(struct batch *b, const struct record_key *key)
-{
-	uint32_t *slot = hslot(b->h_keys, b->hmask, hash_key(key), eq_key, b, key);
-	if (*slot != 0)
-		return (int)(*slot - 1);
-	b->keys[b->n_keys] = *key;
-	*slot = (uint32_t)++b->n_keys;
-	slot =
-	    hslot(b->h_usccs, b->hmask, hash_str(FNV1A64_SEED, key->uscc), eq_uscc, b, key->uscc);
-	if (*slot == 0) {
-		memcpy(b->usccs[b->n_uscc++], key->uscc, USCC_BUF);
-		*slot = (uint32_t)b->n_uscc;
-	}
-	return (int)(b->n_keys - 1);
-}
-
-/* Notes that ids[i] took effect (in the database: h_seen; in this batch: h_done). */
-static void
-id_note(struct batch *b, uint32_t *tab, size_t i)
-{
-	uint32_t *slot =
-	    hslot(tab, b->hmask, hash_str(FNV1A64_SEED, b->ids[i]), eq_id, b, b->ids[i]);
-	if (*slot == 0)
-		*slot = (uint32_t)i + 1;
-}
-
-static bool
-id_in(const struct batch *b, const uint32_t *tab, const char *event_id)
-{
-	for (size_t i = (size_t)hash_str(FNV1A64_SEED, event_id) & b->hmask;;
-	     i = (i + 1) & b->hmask) {
-		if (tab[i] == 0)
-			return false;
-		if (strcmp(b->ids[tab[i] - 1], event_id) == 0)
-			return true;
-	}
-}
-
-/* The arrays of a batch for m messages and its hash tables (at least 2m slots). Each message
- * yields at most RECON_MAX_OBLIGATIONS obligations and out rows, or one reject: the arrays of
- * those are written before they are read, and a batch reusing them does not clear them. */
-/* clang-format off */
-#define BATCH_CLEARED(X, m) \
-	X(items, m) X(keys, m) X(recs, m) X(found, m) X(dirty, m) X(stored, m) X(usccs, m) \
-	X(ids, m) X(seen, m) X(in, m) X(acks, m) X(ack_in, m) X(offsets, m)
-#define BATCH_WRITTEN(X, m) \
-	X(obl, (m) * RECON_MAX_OBLIGATIONS) X(out, (m) * RECON_MAX_OBLIGATIONS) \
-	X(payloads, (m) * RECON_MAX_OBLIGATIONS) X(out_ids, (m) * RECON_MAX_OBLIGATIONS) \
-	X(out_topics, (m) * RECON_MAX_OBLIGATIONS)
-/* clang-format on */
-#define BATCH_TABLES(X, slots) X(h_keys, slots) X(h_usccs, slots) X(h_seen, slots) X(h_done, slots)
-
-/* Each thread's batch arrays, kept from one batch to the next for up to cap messages. Freed
- * and allocated per batch, their megabytes (3 MiB of obligations alone for 500 messages)
- * were mapped and unmapped by the kernel each time (page faults, TLB shootdowns): a fifth
- * of credsyncd's CPU in the profile run. Those a batch writes before it reads stay
- * uncleared, so that their pages beyond what batches use are never touched (peak RSS). */
-struct batch_cache {
-	struct batch b; /* the arrays; counts always 0 */
-	size_t cap;
-};
-
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static bool cache_ok;
-
-static void
-batch_arrays_free(struct batch *b)
-{
-#define X(f, n) free(b->f);
-	BATCH_CLEARED(X, 0)
-	BATCH_WRITTEN(X, 0)
-	BATCH_TABLES(X, 0)
-#undef X
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-cache_free(void *arg)
-{
-	struct batch_cache *c = arg;
-
-	batch_arrays_free(&c->b);
-	free(c);
-}
-
-static void
-cache_key_make(void)
-{
-	cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
-}
-
-/* b: the batch arrays of this thread for n messages, zeroed, with empty counts. Returns 0 or
- * -1 (out of memory). */
-static int
-batch_get(struct batch *b, size_t n)
-{
-	size_t m = n ? n : 1, slots = 16;
-	struct batch_cache *c;
-
-	memset(b, 0, sizeof(*b));
-	if (pthread_once(&cache_once, cache_key_make) != 0 || !cache_ok)
-		return -1;
-	if ((c = pthread_getspecific(cache_key)) == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return -1;
-		if (pthread_setspecific(cache_key, c) != 0) {
-			free(c);
-			return -1;
-		}
-	}
-	if (m > c->cap) {
-		batch_arrays_free(&c->b);
-		c->cap = 0;
-		while (slots < 2 * m)
-			slots *= 2;
-		c->b.hmask = slots - 1;
-		bool ok = true;
-#define X(f, k) ok = ok && (c->b.f = calloc((k), sizeof(*c->b.f))) != NULL;
-		BATCH_CLEARED(X, m)
-		BATCH_WRITTEN(X, m)
-		BATCH_TABLES(X, slots)
-#undef X
-		if (!ok) {
-			batch_arrays_free(&c->b);
-			return -1;
-		}
-		c->cap = m;
-	} else {
-#define X(f, k) memset(c->b.f, 0, (k) * sizeof(*c->b.f));
-		BATCH_CLEARED(X, m)
-		BATCH_TABLES(X, c->b.hmask + 1)
-#undef X
-	}
-	*b = c->b;
-	return 0;
-}
-
-/* Frees what the batch owns (its encoded messages); the arrays stay for the next. */
-static void
-batch_done(struct batch *b)
-{
-	if (b->payloads != NULL)
-		for (size_t i = 0; i < b->n_out; i++)
-			free(b->payloads[i]);
-}
-
-/* snprintf(dst, size, "%s", src) without its formatting: two copies an out message. */
-static void
-copy_cut(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* Adds an outbox row; payload is taken over (freed with the batch). */
-static int
-add_out(struct batch *b, const char *id, const char *topic, const char *key, char *payload)
-{
-	if (payload == NULL)
-		return -1;
-	size_t i = b->n_out++;
-	b->payloads[i] = payload;
-	copy_cut(b->out_ids[i], sizeof(b->out_ids[i]), id);
-	copy_cut(b->out_topics[i], sizeof(b->out_topics[i]), topic);
-	b->out[i] = (struct store_outrow){
-	    .id = b->out_ids[i], .topic = b->out_topics[i], .key = key, .payload = payload};
-	return 0;
-}
-
 static const char *
 topic_suffix(const char *topic, const char *prefix)
 {
@@ -510,9 +235,10 @@ reject_item(struct batch *b, struct item *it, const char *topic, const char *pro
 	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", producer);
 	it->outcome = INB_REJECTED;
 	const char *event_id = it->ev.event_id[0] ? it->ev.event_id : NULL;
-	return add_out(b, id, out_topic, it->ev.key.uscc,
-	               reject_encode(event_id, producer, &it->rej, topic, msg->partition,
-	                             msg->offset, msg->payload ? msg->payload : "", msg->len));
+	return batch_add_out(b, id, out_topic, it->ev.key.uscc,
+	                     reject_encode(event_id, producer, &it->rej, topic, msg->partition,
+	                                   msg->offset, msg->payload ? msg->payload : "",
+	                                   msg->len));
 }
 
 static int
@@ -563,7 +289,8 @@ reconcile_item(const pipeline *p, struct batch *b, struct item *it, int64_t rece
 	for (int k = 0; k < res.n_obl; k++) {
 		struct obligation *ob = &b->obl[b->n_obl++];
 		*ob = res.obl[k];
-		if (add_out(b, ob->id, site_out_topic(ob->site), ob->key.uscc, out_encode(ob)) < 0)
+		if (batch_add_out(b, ob->id, site_out_topic(ob->site), ob->key.uscc,
+		                  out_encode(ob)) < 0)
 			return -1;
 		b->stats.obligations++;
 	}
@@ -612,9 +339,10 @@ refuse_early_end(store *st, struct batch *b, const struct pipeline_msg *msgs, si
 	         (long long)row.offset);
 	uuid5(name, id);
 	snprintf(out_topic, sizeof(out_topic), "credit.reject.%s", re->producer);
-	int rc = add_out(b, id, out_topic, uscc,
-	                 reject_encode(re->event_id, re->producer, &re->rej, row.topic,
-	                               row.partition, row.offset, row.payload, row.payload_len));
+	int rc =
+	    batch_add_out(b, id, out_topic, uscc,
+	                  reject_encode(re->event_id, re->producer, &re->rej, row.topic,
+	                                row.partition, row.offset, row.payload, row.payload_len));
 	free(row.payload);
 	if (rc < 0) {
 		snprintf(err, errsz, "out of memory encoding a reject");
@@ -712,7 +440,7 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 	memcpy(b.stored, b.found, b.n_keys * sizeof(*b.stored));
 	for (size_t i = 0; i < b.n_ids; i++)
 		if (b.seen[i])
-			id_note(&b, b.h_seen, i);
+			batch_id_note(&b, b.h_seen, i);
 	if (retry) {
 		bool found = false;
 		if (store_failed_take(st, msgs[0].topic, msgs[0].partition, msgs[0].offset, &found,
@@ -750,8 +478,8 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 			it->ack_ix = b.n_acks++;
 			it->outcome = INB_ACK;
 			b.stats.acks++;
-		} else if (it->kind == IT_EVENT && (id_in(&b, b.h_seen, it->ev.event_id) ||
-		                                    id_in(&b, b.h_done, it->ev.event_id))) {
+		} else if (it->kind == IT_EVENT && (batch_id_in(&b, b.h_seen, it->ev.event_id) ||
+		                                    batch_id_in(&b, b.h_done, it->ev.event_id))) {
 			it->outcome = INB_DUPLICATE;
 			b.stats.duplicates++;
 		} else if (it->kind == IT_EVENT) {
@@ -763,7 +491,7 @@ apply_msgs(pipeline *p, store *st, const struct pipeline_msg *msgs, size_t n,
 			}
 			/* Took effect: later copies in the batch are duplicates. */
 			if (r == 0)
-				id_note(&b, b.h_done, it->id_ix);
+				batch_id_note(&b, b.h_done, it->id_ix);
 			else
 				it->kind = IT_REJECT;
 			if (r == 0 && track_app(p, st, it, err, errsz) < 0) {
