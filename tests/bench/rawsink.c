@@ -29,7 +29,7 @@ usage(FILE *fp)
 	        "                        --expect N [--batch N] [--timeout S]\n"
 	        "COPYs every message of the topics (all partitions, from the beginning) into\n"
 	        "bench_raw_sink and prints {\"messages\", \"seconds\", \"per_s\"} as JSON once N\n"
-	        "messages are committed. Seconds run from the first message consumed.\n");
+	        "messages are committed. Seconds run from the assignment of the partitions.\n");
 }
 
 /* Appends s (len bytes) to buf escaped for COPY text format. */
@@ -113,9 +113,9 @@ done:
 	return rc;
 }
 
-/* Assigns every partition of the topics from the beginning. */
+/* Assigns every partition of the topics from the beginning; *t0: when (after the metadata). */
 static int
-assign_all(rd_kafka_t *rk, char **topics, int ntopics)
+assign_all(rd_kafka_t *rk, char **topics, int ntopics, double *t0)
 {
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(64);
 	int rc = -1;
@@ -139,6 +139,7 @@ assign_all(rd_kafka_t *rk, char **topics, int ntopics)
 		rd_kafka_metadata_destroy(md);
 		rd_kafka_topic_destroy(rkt);
 	}
+	*t0 = now_s();
 	if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		fprintf(stderr, "credsync-rawsink: could not assign the partitions\n");
 		goto done;
@@ -244,11 +245,14 @@ main(int argc, char **argv)
 	        RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) !=
 	        RD_KAFKA_CONF_OK ||
-	    /* credsyncd's prefetch (kafka.c). With librdkafka's (64 MiB, 50 MB a fetch) one
-	     * fetch could bring the whole stream before the first message was returned, and the
-	     * clock, which starts there, then timed the COPYs alone: 180-195k events/s in two
-	     * runs against 42-47k in the others. */
-	    rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "12288", err, sizeof(err)) !=
+	    /* librdkafka's 64 MiB of prefetch, more than the stream: with less, the queue
+	     * fills while the COPYs run, and librdkafka 2.0.2 fetches again only when its
+	     * broker thread next wakes, up to a second later (kafka.c). With credsyncd's 8 or 12
+	     * MiB the raw limit came out anywhere from 43k to 177k events/s, as the stream fell
+	     * around those gaps. 2 MiB a fetch (librdkafka's 50 MB would answer the first fetch
+	     * with the whole stream). The clock starts at the assignment, so that what is
+	     * fetched before the first message is returned is timed too. */
+	    rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "65536", err, sizeof(err)) !=
 	        RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "fetch.max.bytes", "2097152", err, sizeof(err)) !=
 	        RD_KAFKA_CONF_OK) {
@@ -261,7 +265,7 @@ main(int argc, char **argv)
 		rd_kafka_conf_destroy(conf);
 		goto done;
 	}
-	if (assign_all(rk, topics, ntopics) < 0)
+	if (assign_all(rk, topics, ntopics, &t0) < 0)
 		goto done;
 	if ((batch = calloc((size_t)batch_max, sizeof(*batch))) == NULL)
 		goto done;
@@ -286,8 +290,6 @@ main(int argc, char **argv)
 				rd_kafka_message_destroy(m);
 				continue;
 			}
-			if (t0 == 0)
-				t0 = now_s();
 			batch[n++] = m;
 		}
 		if (n == 0)
