@@ -35,18 +35,14 @@ uuid_text_bytes(const char *s, unsigned char out[16])
 	static const unsigned char at[16] = {0,  2,  4,  6,  9,  11, 14, 16,
 	                                     19, 21, 24, 26, 28, 30, 32, 34};
 	const unsigned char *u = (const unsigned char *)s;
-	unsigned bad = 0;
 
 	/* Left to right, stopping at the first wrong character: a NUL ends the reading, so
 	 * nothing past the end of a shorter string is read. */
 	for (int k = 0; k < 16; k++) {
 		const unsigned char *p = u + at[k];
-		if (k == 4 || k == 6 || k == 8 || k == 10)
-			bad |= p[-1] != '-';
-		unsigned hi = hex1[p[0]];
-		if (bad || hi == 0)
+		if ((k == 4 || k == 6 || k == 8 || k == 10) && p[-1] != '-')
 			return false;
-		unsigned lo = hex1[p[1]];
+		unsigned hi = hex1[p[0]], lo = hi == 0 ? 0 : hex1[p[1]];
 		if (lo == 0)
 			return false;
 		out[k] = (unsigned char)((hi - 1) << 4 | (lo - 1));
