@@ -55,15 +55,15 @@ Test(store_migrate, migrations_apply_once, BARE)
 	                        "''takedown''::text) AND (reason = ANY (ARRAY[''repaired''::text, "
 	                        "''expired''::text, ''light_expired''::text]))))'"),
 	             1);
-	/* 019_received_brin.sql: the arrival time in a BRIN index, the B-tree gone */
+	/* 020_received_btree.sql: the arrival time in a B-tree again, 019's BRIN index gone */
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
-	                        "AND indexdef = 'CREATE INDEX obligations_received_brin ON "
-	                        "credsync.obligation_rows USING brin (received_at)'"),
+	                        "AND indexdef = 'CREATE INDEX obligations_received ON "
+	                        "credsync.obligation_rows USING btree (received_at)'"),
 	             1);
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
-	                        "AND indexname = 'obligations_received'"),
+	                        "AND indexname = 'obligations_received_brin'"),
 	             0);
 }
 

@@ -181,3 +181,50 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 	rmdir(dir);
 	testlib_free_names(names, n);
 }
+
+/* The scans of credsync.obligation_rows so far, once every other session has exited and
+ * flushed its statistics. */
+static long long
+obligation_scans(const char *kind)
+{
+	char sql[256];
+
+	cr_assert(storetest_wait_int("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	                             "current_database() AND pid <> pg_backend_pid()",
+	                             0, 10000),
+	          "the other sessions exited");
+	snprintf(sql, sizeof sql,
+	         "SELECT %s FROM pg_stat_user_tables WHERE relid = 'credsync.obligation_rows'"
+	         "::regclass",
+	         kind);
+	return pgtest_int(storetest_pg, sql);
+}
+
+/* The daily summary asks every 2 s, until its first summary, whether any obligation came
+ * before a day's end. Where none did, the answer must not read the table: with 019's BRIN
+ * index it was a sequential scan of every obligation (020_received_btree.sql). */
+Test(store_time, any_until_descends_the_arrival_index, FRESH)
+{
+	cs_date today = date_beijing(clock_now());
+	bool any = true;
+	char err[512];
+
+	pgtest_exec(storetest_pg,
+	            "INSERT INTO credsync.obligation_rows (id, site, type, kind, uscc, list, "
+	            "decision_no, producer, subject_name, received_at) SELECT gen_random_uuid(), "
+	            "'gsxt', 'takedown', 'penalty', '" USCC_A "', '', 'd' || i, 'nm-tax', 'n', "
+	            "now() FROM generate_series(1, 20000) i");
+	store_close(storetest_st); /* its statistics (the migrations' scans) flushed on exit */
+	storetest_st = NULL;
+	long long seq0 = obligation_scans("seq_scan"), idx0 = obligation_scans("idx_scan");
+
+	store *s = storetest_open(storetest_db, STORETEST_TIMEOUT_MS);
+	cr_assert_eq(store_any_until(s, today - 1, &any, err, sizeof err), 0, "%s", err);
+	cr_expect(!any, "nothing received before today");
+	cr_assert_eq(store_any_until(s, today, &any, err, sizeof err), 0, "%s", err);
+	cr_expect(any, "today's obligations");
+	store_close(s);
+
+	cr_expect_eq(obligation_scans("seq_scan"), seq0, "no sequential scan");
+	cr_expect_eq(obligation_scans("idx_scan"), idx0 + 2, "one index scan a question");
+}
