@@ -181,6 +181,16 @@ read_advance(store *st, const struct read_meta *m, const struct outbox_row *rows
 		st->fence_seq = m->fence_seq;
 		st->fence_x = m->fence_x;
 	}
+	/* The seqs read one after another above read_through leave no message unread below the
+	 * last of them: read through it without waiting for a fence. The fence passes only once
+	 * the transactions open when it was taken have ended, and until then every read went
+	 * over the rows in flight again: 186,816 index entries for 63,025 rows in the profile
+	 * run (issue 13). A gap (a transaction still open, a seq never used) stops the walk. */
+	size_t i = 0;
+	while (i < st->n_seen && st->seen[i].seq <= st->read_through)
+		i++;
+	for (; i < st->n_seen && st->seen[i].seq == st->read_through + 1; i++)
+		st->read_through++;
 }
 
 int

@@ -364,10 +364,11 @@ Test(store_outbox, marks_commit_without_waiting_for_the_flush, FRESH)
 	PQfinish(c);
 }
 
-/* A transaction holding an old id keeps the cursor down (011_seq_fence.sql) while messages
- * are read and delivered above it: this store remembers up to 10,000 of them, and marks on
- * their rows beyond (013_write_once.sql), so that its memory stays bounded and nothing is
- * read again. Once the old transaction ends, the cursor passes them all. */
+/* A transaction holding an old id and a seq it has drawn keeps the cursor down
+ * (011_seq_fence.sql) while messages are read and delivered above it: this store remembers
+ * up to 10,000 of them, and marks on their rows beyond (013_write_once.sql), so that its
+ * memory stays bounded and nothing is read again. Once the old transaction ends, the cursor
+ * passes them all. */
 Test(store_outbox, too_many_delivered_above_the_cursor_are_marked_on_their_rows, FRESH)
 {
 	enum { N = 10001 };
@@ -384,7 +385,8 @@ Test(store_outbox, too_many_delivered_above_the_cursor_are_marked_on_their_rows,
 		out[i] = (struct store_outrow){ids[i], "credit.out.gsxt", USCC_A, "{}"};
 	}
 	PGconn *old_tx = pgtest_connect(storetest_db);
-	pgtest_exec(old_tx, "BEGIN; SELECT pg_current_xact_id()");
+	pgtest_exec(old_tx, "BEGIN; SELECT pg_current_xact_id(); "
+	                    "SELECT nextval('credsync.outbox_seq_seq')");
 	struct store_batch b = {.out = out, .n_out = N};
 	storetest_commit(storetest_st, &b);
 	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
@@ -423,6 +425,43 @@ Test(store_outbox, too_many_delivered_above_the_cursor_are_marked_on_their_rows,
 	free(seqs);
 	free(ids);
 	free(out);
+}
+
+/* Messages read one seq after another leave none unread below the last of them
+ * (store_outbox.c): the cursor passes them once delivered, without waiting for the fence,
+ * while a transaction older than the reads, which has drawn no seq, is still open. */
+Test(store_outbox, the_cursor_passes_seqs_read_without_a_gap, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000051",
+	                                  "00000000-0000-4000-8000-000000000052",
+	                                  "00000000-0000-4000-8000-000000000053"};
+	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
+	                              {ids[1], "credit.out.gsxt", USCC_B, "{\"n\":1}"},
+	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
+	struct store_batch b = {.out = out, .n_out = 3};
+	struct outbox_row *rows;
+	int64_t seqs[3];
+	size_t n;
+	bool got;
+	char err[512];
+
+	PGconn *old_tx = pgtest_connect(storetest_db);
+	pgtest_exec(old_tx, "BEGIN; SELECT pg_current_xact_id()");
+	storetest_commit(storetest_st, &b);
+	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
+	cr_assert(got);
+	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++)
+		seqs[i] = rows[i].seq;
+	store_outbox_free(rows, n);
+	cr_assert_eq(seqs[2] - seqs[0], 2, "one batch: seqs one after another");
+	cr_assert_eq(store_outbox_mark_sent(storetest_st, seqs, 3, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), seqs[2],
+	             "past the three while the older transaction runs");
+	pgtest_exec(old_tx, "ROLLBACK");
+	PQfinish(old_tx);
 }
 
 /* A delivery that failed is read again by its seq; the messages delivered after it are not
