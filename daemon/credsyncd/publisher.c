@@ -26,8 +26,8 @@ struct publisher {
 	 * does not hold up the others. */
 	struct outbox_row *rows;
 	enum slot_state *state;
-	uint64_t
-	    *ticket; /* each row's opaque, ascending: a late report for a dropped row finds none */
+	/* each row's opaque, ascending: a late report for a dropped row finds none */
+	uint64_t *ticket;
 	size_t n_rows, n_reported;
 	uint64_t next_ticket;
 	bool more;       /* the last fetch was full: more rows are likely waiting */
