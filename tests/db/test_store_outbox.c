@@ -170,21 +170,16 @@ Test(store_outbox, outbox_in_order_sent_once_one_publisher, FRESH)
 	store_close(other);
 }
 
-/* The publish cursor (007_publish_cursor.sql): every message at or below it is sent. It stays
- * below a message still unsent while later ones are marked (a failed delivery), moves to the
- * last message once all are sent, and a message made unsent below it again (credsyncctl
- * resend) is read again once the cursor is lowered. */
-Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
+/* Commits three out messages of ids in one batch, takes the outbox lock and reads them: their
+ * seqs in seqs. */
+static void
+commit_and_read_three(const char *const ids[3], int64_t seqs[3])
 {
-	static const char *const ids[] = {"00000000-0000-4000-8000-000000000011",
-	                                  "00000000-0000-4000-8000-000000000012",
-	                                  "00000000-0000-4000-8000-000000000013"};
 	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
-	                              {ids[1], "credit.out.gsxt", USCC_A, "{\"n\":1}"},
+	                              {ids[1], "credit.out.gsxt", USCC_B, "{\"n\":1}"},
 	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
 	struct store_batch b = {.out = out, .n_out = 3};
 	struct outbox_row *rows;
-	int64_t later[2];
 	size_t n;
 	bool got;
 	char err[512];
@@ -195,10 +190,27 @@ Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
 	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
 	             err);
 	cr_assert_eq(n, 3);
-	later[0] = rows[1].seq;
-	later[1] = rows[2].seq;
-	int64_t first = rows[0].seq;
+	for (size_t i = 0; i < n; i++)
+		seqs[i] = rows[i].seq;
 	store_outbox_free(rows, n);
+}
+
+/* The publish cursor (007_publish_cursor.sql): every message at or below it is sent. It stays
+ * below a message still unsent while later ones are marked (a failed delivery), moves to the
+ * last message once all are sent, and a message made unsent below it again (credsyncctl
+ * resend) is read again once the cursor is lowered. */
+Test(store_outbox, publish_cursor_stays_below_the_first_unsent, FRESH)
+{
+	static const char *const ids[] = {"00000000-0000-4000-8000-000000000011",
+	                                  "00000000-0000-4000-8000-000000000012",
+	                                  "00000000-0000-4000-8000-000000000013"};
+	struct outbox_row *rows;
+	int64_t seqs[3];
+	size_t n;
+	char err[512];
+
+	commit_and_read_three(ids, seqs);
+	int64_t later[2] = {seqs[1], seqs[2]}, first = seqs[0];
 	cr_assert_eq(store_outbox_mark_sent(storetest_st, later, 2, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), first - 1,
 	             "below the first message, still unsent");
@@ -274,8 +286,11 @@ Test(store_outbox, delivered_above_the_cursor_is_not_read_again, FRESH)
 	                                      "WHERE sent_at IS NULL"),
 	             2, "above the cursor: no sent_at yet");
 
-	/* the next publisher sends both again */
+	/* the next publisher sends both again, once the first one's session has ended: its
+	 * backend gives the lock up as it exits, after store_close returns */
 	store_close(first_pub);
+	cr_assert(storetest_wait_int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", 0,
+	                             10000));
 	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
 	cr_assert(got);
 	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
@@ -435,27 +450,12 @@ Test(store_outbox, the_cursor_passes_seqs_read_without_a_gap, FRESH)
 	static const char *const ids[] = {"00000000-0000-4000-8000-000000000051",
 	                                  "00000000-0000-4000-8000-000000000052",
 	                                  "00000000-0000-4000-8000-000000000053"};
-	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
-	                              {ids[1], "credit.out.gsxt", USCC_B, "{\"n\":1}"},
-	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
-	struct store_batch b = {.out = out, .n_out = 3};
-	struct outbox_row *rows;
 	int64_t seqs[3];
-	size_t n;
-	bool got;
 	char err[512];
 
 	PGconn *old_tx = pgtest_connect(storetest_db);
 	pgtest_exec(old_tx, "BEGIN; SELECT pg_current_xact_id()");
-	storetest_commit(storetest_st, &b);
-	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
-	cr_assert(got);
-	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
-	             err);
-	cr_assert_eq(n, 3);
-	for (size_t i = 0; i < n; i++)
-		seqs[i] = rows[i].seq;
-	store_outbox_free(rows, n);
+	commit_and_read_three(ids, seqs);
 	cr_assert_eq(seqs[2] - seqs[0], 2, "one batch: seqs one after another");
 	cr_assert_eq(store_outbox_mark_sent(storetest_st, seqs, 3, err, sizeof err), 0, "%s", err);
 	cr_expect_eq(pgtest_int(storetest_pg, "SELECT low FROM credsync.outbox_cursor"), seqs[2],
@@ -471,23 +471,13 @@ Test(store_outbox, a_failed_delivery_is_read_again_alone, FRESH)
 	static const char *const ids[] = {"00000000-0000-4000-8000-000000000041",
 	                                  "00000000-0000-4000-8000-000000000042",
 	                                  "00000000-0000-4000-8000-000000000043"};
-	struct store_outrow out[3] = {{ids[0], "credit.out.gsxt", USCC_A, "{\"n\":0}"},
-	                              {ids[1], "credit.out.gsxt", USCC_B, "{\"n\":1}"},
-	                              {ids[2], "credit.out.gsxt", USCC_A, "{\"n\":2}"}};
-	struct store_batch b = {.out = out, .n_out = 3};
 	struct outbox_row *rows;
+	int64_t seqs[3];
 	size_t n;
-	bool got;
 	char err[512];
 
-	storetest_commit(storetest_st, &b);
-	cr_assert_eq(store_outbox_lock(storetest_st, &got, err, sizeof err), 0, "%s", err);
-	cr_assert(got);
-	cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0, "%s",
-	             err);
-	cr_assert_eq(n, 3);
-	int64_t ok[2] = {rows[0].seq, rows[2].seq}, failed = rows[1].seq;
-	store_outbox_free(rows, n);
+	commit_and_read_three(ids, seqs);
+	int64_t ok[2] = {seqs[0], seqs[2]}, failed = seqs[1];
 	cr_assert_eq(store_outbox_mark_sent(storetest_st, ok, 2, err, sizeof err), 0, "%s", err);
 	for (int round = 0; round < 3; round++) { /* it keeps failing */
 		cr_assert_eq(store_outbox_fetch(storetest_st, 0, 10, &rows, &n, err, sizeof err), 0,
