@@ -182,10 +182,12 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * overshoot past it; fetch.max.bytes would default to the whole 8 MiB): 18.6-20.8k
 	     * events/s against 17.4-17.6k, peak RSS 53 MiB against 47. Once the workers grew
 	     * faster, 8 MiB held 0.8 s of their work: 0.2 s idle after each fill (run 3's stored
-	     * events by 200 ms: 4,983 5,517 7,756 4,507 511 4,028 ...). 12 MiB holds more than
-	     * the second at 24,000 events/s: no gap, peak RSS 58 MiB. */
+	     * events by 200 ms: 4,983 5,517 7,756 4,507 511 4,028 ...). 12 MiB held more than
+	     * the second at 24,000 events/s, but its first fill (librdkafka's per-message ops
+	     * add 70% to the bytes) took peak RSS to 58-65 MiB. 10 MiB: no gap in run 3's
+	     * timelines at 18-23k events/s, peak RSS 53-56 MiB against 58-60. */
 	    "queued.max.messages.kbytes",
-	    "12288",
+	    "10240",
 	    "fetch.max.bytes",
 	    "2097152",
 	    /* librdkafka's 500 ms: a broker that does not answer a waiting fetch as soon as
