@@ -667,7 +667,7 @@ static const struct sq_stmt claim_stmt = {
     "ON CONFLICT (grp, topic, partition) DO UPDATE "
     "SET owner = EXCLUDED.owner, epoch = c.epoch + 1, updated_at = now() "
     "RETURNING next_offset, epoch",
-    4};
+    4, NULL};
 
 static int
 claim_row(void *ctx, int tag, const PGresult *res, char *err, size_t errsz)

@@ -14,7 +14,7 @@ static const struct sq_stmt cas_stmt = {
     STMT_OFFSET_CAS, "credsync_offsets_cas",
     "SELECT count(credsync.offset_cas($1, $2, t, p, e, o)) "
     "FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::bigint[]) AS k(t, p, e, o)",
-    6};
+    6, "t488"};
 
 static const struct sq_stmt inbound_stmt = {
     STMT_INBOUND_PUT, "credsync_inbound_put",
@@ -25,7 +25,7 @@ static const struct sq_stmt inbound_stmt = {
     "$7::bigint[], $8::text[], $9::text[], $10::text[], $11::bytea[]) "
     "AS k(t, p, o, e, pr, u, ts, oc, r, d, pl) "
     "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
-    11};
+    11, "t48utt8ttty"};
 
 static const struct sq_stmt record_stmt = {
     STMT_RECORD_PUT, "credsync_records_put",
@@ -57,7 +57,7 @@ static const struct sq_stmt record_stmt = {
     "end2_by = EXCLUDED.end2_by, end2_event_id = EXCLUDED.end2_event_id, "
     "end2_on = EXCLUDED.end2_on, "
     "end2_repair_decision_no = EXCLUDED.end2_repair_decision_no, updated_at = now()",
-    32};
+    32, "tttttbtt8u4ttb8tbt44t8tu4tt8tu4t"};
 
 /* The obligation row is the message (005_messages.sql): those with a payload take the next seq
  * of the outbox's sequence in the order of the arrays (the batch's out rows), which is the
@@ -80,7 +80,7 @@ static const struct sq_stmt obligation_stmt = {
     "AS k(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, "
     "c19, c20, c21, c22, i) ORDER BY i ON CONFLICT (id) DO NOTHING RETURNING id, site, due_date) "
     "INSERT INTO credsync.pending (id, site, due_date) SELECT id, site, due_date FROM ins",
-    22};
+    22, "uttttttttt44ttt4u84ttt"};
 
 /* The other messages (rejects), in the batch's order: seq follows it. */
 static const struct sq_stmt outbox_stmt = {
@@ -88,7 +88,7 @@ static const struct sq_stmt outbox_stmt = {
     "INSERT INTO credsync.outbox_rows (id, topic, key, payload) SELECT id, t, k, pl "
     "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
     "AS u(id, t, k, pl, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
-    4};
+    4, "uttt"};
 
 /* Acknowledgements (016_acks_log.sql): the first of each (id, site) deletes the obligation's
  * pending row and is appended to acks with its message; the others are inbound rows. */
@@ -96,7 +96,7 @@ static const struct sq_stmt ack_stmt = {
     STMT_ACK, "credsync_acks",
     "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[], $4::text[], "
     "$5::integer[], $6::bigint[], $7::bigint[], $8::text[])",
-    8};
+    8, "ut8t488t"};
 
 /* --- category masks as PostgreSQL text arrays --- */
 
@@ -143,8 +143,7 @@ put_records(store *st, struct sq_params *p, const struct store_batch *b, bool co
 	char cats[CAT_COUNT * 32 + 3];
 	size_t m = 0;
 
-	for (int c = 0; c < 32; c++)
-		sq_arr_begin(&a[c]);
+	sq_arrs_begin(a, record_stmt.arrays);
 	for (size_t i = 0; i < b->n_recs; i++) {
 		const struct record *r = &b->recs[i];
 
@@ -254,9 +253,7 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 {
 	struct sq_arr *a = st->arr;
 
-	for (int c = 0; c < 21; c++)
-		sq_arr_begin(&a[c]);
-	sq_barr_begin(&a[21]); /* the payloads: binary */
+	sq_arrs_begin(a, obligation_stmt.arrays);
 	for (size_t i = 0; i < n; i++) {
 		const struct obligation *ob = obl[i].ob;
 		const struct store_outrow *o = obl[i].out;
@@ -283,14 +280,10 @@ put_obligations(store *st, struct sq_params *p, const struct obl_msg *obl, size_
 		sq_arr_date(&a[18], ob->due_date);
 		sq_arr_text(&a[19], o != NULL ? o->topic : NULL);
 		sq_arr_text(&a[20], o != NULL ? (o->key != NULL ? o->key : "") : NULL);
-		sq_barr_text(&a[21], o != NULL ? o->payload : NULL);
+		sq_arr_text(&a[21], o != NULL ? o->payload : NULL);
 	}
-	if (bind_all(p, a, 21, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 22, ebuf, ebufsz) < 0)
 		return -1;
-	if (sq_p_barr(p, &a[21]) < 0) {
-		snprintf(ebuf, ebufsz, "out of memory");
-		return -1;
-	}
 	sq_pipe_stmt(st, &obligation_stmt, p, -1);
 	return 0;
 }
@@ -301,8 +294,7 @@ put_inbound(store *st, struct sq_params *p, const struct store_inbound *in, size
 {
 	struct sq_arr *a = st->arr;
 
-	for (int c = 0; c < 11; c++)
-		sq_arr_begin(&a[c]);
+	sq_arrs_begin(a, inbound_stmt.arrays);
 	for (size_t i = 0; i < n; i++) {
 		sq_arr_text(&a[0], in[i].topic);
 		sq_arr_i64(&a[1], in[i].partition);
@@ -333,8 +325,7 @@ put_outrows(store *st, struct sq_params *p, const struct store_outrow *o, const 
 	struct sq_arr *a = st->arr;
 	size_t m = 0;
 
-	for (int c = 0; c < 4; c++)
-		sq_arr_begin(&a[c]);
+	sq_arrs_begin(a, outbox_stmt.arrays);
 	for (size_t i = 0; i < n; i++) {
 		if (is_obl[i])
 			continue;
@@ -359,8 +350,7 @@ put_offsets(store *st, struct sq_params *p, const struct store_batch *b,
 {
 	struct sq_arr *a = st->arr;
 
-	for (int c = 0; c < 4; c++)
-		sq_arr_begin(&a[c]);
+	sq_arrs_begin(a, cas_stmt.arrays);
 	for (size_t i = 0; i < b->n_offsets; i++) {
 		sq_arr_text(&a[0], tps[i]->topic);
 		sq_arr_i64(&a[1], tps[i]->partition);
@@ -388,16 +378,14 @@ put_acks(store *st, struct sq_params *p, const struct store_batch *b, const stru
 	struct sq_arr *a = st->arr;
 	size_t kept = 0;
 
-	for (int c = 0; c < 7; c++)
-		sq_arr_begin(&a[c]);
-	sq_barr_begin(&a[7]); /* the payloads: binary */
+	sq_arrs_begin(a, ack_stmt.arrays);
 	for (size_t i = 0; i < b->n_acks; i++) {
 		const struct store_inbound *in = b->ack_in ? &b->ack_in[acks[i] - b->acks] : NULL;
 		bool valid = sq_uuid_valid(acks[i]->id);
 
 		if (!valid && in == NULL)
 			continue;
-		sq_arr_text(&a[0], valid ? acks[i]->id : NULL);
+		sq_arr_uuid(&a[0], acks[i]->id); /* not a UUID: NULL */
 		sq_arr_text(&a[1], site_name(acks[i]->site));
 		sq_arr_secs_or_null(&a[2], acks[i]->done_at);
 		sq_arr_text(&a[3], in ? in->topic : NULL);
@@ -412,18 +400,14 @@ put_acks(store *st, struct sq_params *p, const struct store_batch *b, const stru
 			sq_arr_i64(&a[6], in->kafka_ts_ms);
 		else
 			sq_arr_null(&a[6]);
-		sq_barr_textn(&a[7], in ? (in->payload ? in->payload : "") : NULL,
-		              in ? in->payload_len : 0);
+		sq_arr_textn(&a[7], in ? (in->payload ? in->payload : "") : NULL,
+		             in ? in->payload_len : 0); /* with its length: no strlen */
 		kept++;
 	}
 	if (kept == 0)
 		return 0;
-	if (bind_all(p, a, 7, ebuf, ebufsz) < 0)
+	if (bind_all(p, a, 8, ebuf, ebufsz) < 0)
 		return -1;
-	if (sq_p_barr(p, &a[7]) < 0) {
-		snprintf(ebuf, ebufsz, "out of memory");
-		return -1;
-	}
 	sq_pipe_stmt(st, &ack_stmt, p, -1);
 	return 0;
 }

@@ -27,7 +27,7 @@ static const struct sq_stmt lock_stmt = {
     STMT_LOCK_SUBJECT, "credsync_lock_subjects",
     "SELECT count(pg_advisory_xact_lock(h, l)) FROM unnest($1::integer[], $2::integer[]) "
     "AS k(h, l)",
-    2};
+    2, "44"};
 
 static const struct sq_stmt get_stmt = {
     STMT_RECORD_GET, "credsync_records_get",
@@ -35,13 +35,13 @@ static const struct sq_stmt get_stmt = {
     "WITH ORDINALITY AS k(uscc, kind, list, decision_no, i) JOIN credsync.records r "
     "ON r.uscc = k.uscc AND r.kind = k.kind AND r.list = k.list "
     "AND r.decision_no = k.decision_no",
-    4};
+    4, "tttt"};
 
 static const struct sq_stmt seen_stmt = {
     STMT_EVENT_SEEN, "credsync_events_seen",
     "SELECT k.i FROM unnest($1::uuid[]) WITH ORDINALITY AS k(id, i) JOIN credsync.inbound b "
     "ON b.event_id = k.id AND b.outcome IN ('applied', 'stale', 'noop')",
-    1};
+    1, "u"};
 
 /* A category mask from its PostgreSQL text array ("{fine,warning}"). */
 static int
@@ -284,8 +284,7 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	struct sq_arr *arr = st->arr;
 	if (n_locks > 0) {
 		sq_params_reset(&p);
-		sq_arr_begin(&arr[0]);
-		sq_arr_begin(&arr[1]);
+		sq_arrs_begin(arr, lock_stmt.arrays);
 		for (size_t i = 0; i < n_locks; i++) {
 			sq_arr_i64(&arr[0], half_i32(locks[i], true));
 			sq_arr_i64(&arr[1], half_i32(locks[i], false));
@@ -296,8 +295,7 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	}
 	if (n_keys > 0) {
 		sq_params_reset(&p);
-		for (int c = 0; c < 4; c++)
-			sq_arr_begin(&arr[c]);
+		sq_arrs_begin(arr, get_stmt.arrays);
 		for (size_t i = 0; i < n_keys; i++) {
 			sq_arr_text(&arr[0], keys[i].uscc);
 			sq_arr_text(&arr[1], record_kind_name(keys[i].kind));
@@ -311,7 +309,7 @@ store_batch_begin(store *st, const char (*usccs)[USCC_BUF], size_t n_uscc,
 	}
 	if (n_ids > 0) {
 		sq_params_reset(&p);
-		sq_arr_begin(&arr[0]);
+		sq_arrs_begin(arr, seen_stmt.arrays);
 		for (size_t i = 0; i < n_ids; i++)
 			sq_arr_uuid(&arr[0], event_ids[i]); /* not a UUID: NULL, never seen */
 		if (sq_p_arr(&p, &arr[0]) < 0)

@@ -35,6 +35,9 @@ struct sq_stmt {
 	const char *name;
 	const char *sql;
 	int nparams;
+	/* the element types of its array parameters, in order, as sq_arrs_begin takes them;
+	 * NULL: none, or sent in the text form */
+	const char *arrays;
 };
 
 /* One command queued in a pipeline: its prepare, or its execution with the caller's tag. */
@@ -45,17 +48,21 @@ struct sq_cmd {
 	int tag;
 };
 
-/* An array parameter in PostgreSQL's text form ("{...}"), built element by element, for the
- * set-based statements (one statement per table per batch). The buffer is kept between
- * uses (sq_arr_begin empties it); running out of memory is sticky until sq_arr_begin. */
+/* An array parameter, built element by element, for the set-based statements (one statement
+ * per table per batch), in PostgreSQL's binary array form: nothing to quote for the client
+ * nor to parse for the server (the text form's parsing, array_in, was 4.2% of the server's
+ * samples in the profile run). The buffer is kept between uses (sq_arrs_begin empties it);
+ * running out of memory is sticky until the next begin. */
 struct sq_arr {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	char el; /* the element type: 't' text, 'u' uuid, '4' integer, '8' bigint, 'b' boolean,
+	          * 'y' bytea */
 	bool row_start; /* sq_copy_*: the next field is the row's first */
 	size_t row_at;  /* sq_copy_*: where the row's field count goes */
-	int n_el;       /* sq_barr_*: elements so far; sq_copy_*: the row's fields so far */
-	bool has_null;  /* sq_barr_*: one of them is NULL */
+	int n_el;       /* sq_arr_*: elements so far; sq_copy_*: the row's fields so far */
+	bool has_null;  /* sq_arr_*: one of them is NULL */
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
 
@@ -140,30 +147,28 @@ void sq_p_secs_or_null(struct sq_params *p, int64_t s); /* 0 is NULL */
 void sq_p_uuid(struct sq_params *p, const char *s);     /* "" or not a UUID is NULL */
 void sq_p_bytes(struct sq_params *p, const void *b, size_t n); /* binary */
 
-void sq_arr_begin(struct sq_arr *a);
+/* Begins a[0], a[1], ... one for each letter of types (struct sq_arr's el), which must be the
+ * element types the statement casts them to: array_recv refuses any other. Then a text goes
+ * to a text or uuid array (not a UUID: NULL, as sq_arr_uuid), an integer (a date, seconds)
+ * to an integer or bigint one, a UUID to a uuid one, a boolean to a boolean one, bytes to a
+ * bytea one. Anything else, or an integer out of an integer's range, fails as running out of
+ * memory does: a mistake in the caller. */
+void sq_arrs_begin(struct sq_arr *a, const char *types);
 void sq_arr_free(struct sq_arr *a);
 void sq_arr_null(struct sq_arr *a);
-/* Quoted; NULL is NULL; bytes that are not UTF-8 become U+FFFD (text from outside). */
+/* NULL is NULL; bytes that are not UTF-8 become U+FFFD (text from outside). */
 void sq_arr_text(struct sq_arr *a, const char *s);
-void sq_arr_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
+void sq_arr_textn(struct sq_arr *a, const char *s, size_t n); /* s[0..n), no strlen */
+void sq_arr_text_or_null(struct sq_arr *a, const char *s);    /* "" is NULL too */
 void sq_arr_i64(struct sq_arr *a, int64_t v);
 void sq_arr_bool(struct sq_arr *a, bool b);
-void sq_arr_date(struct sq_arr *a, cs_date d);                /* DATE_NONE is NULL */
-void sq_arr_secs_or_null(struct sq_arr *a, int64_t s);        /* 0 is NULL */
-void sq_arr_uuid(struct sq_arr *a, const char *s);            /* "" or not a UUID is NULL */
-void sq_arr_bytes(struct sq_arr *a, const void *b, size_t n); /* for bytea[] (hex) */
-/* Closes the array and binds it as the next text parameter of p; -1 when out of memory. */
+void sq_arr_date(struct sq_arr *a, cs_date d);         /* DATE_NONE is NULL */
+void sq_arr_secs_or_null(struct sq_arr *a, int64_t s); /* 0 is NULL */
+void sq_arr_uuid(struct sq_arr *a, const char *s);     /* "" or not a UUID is NULL */
+void sq_arr_bytes(struct sq_arr *a, const void *b, size_t n);
+/* Closes the array and binds it as the next (binary) parameter of p; -1 when out of memory
+ * (or an element of the wrong type). */
 int sq_p_arr(struct sq_params *p, struct sq_arr *a);
-
-/* A text[] parameter in PostgreSQL's binary array format (array_recv): nothing to quote for
- * the client nor to parse for the server, which for the messages' payloads was most of the
- * obligations insert (EXPLAIN: 38 ms of a 700-row batch's arrays went to parsing). sq_barr_text
- * takes NULL as NULL and replaces bytes that are not UTF-8 with U+FFFD; sq_p_barr binds the
- * array as the next (binary) parameter of p, -1 when out of memory. */
-void sq_barr_begin(struct sq_arr *a);
-void sq_barr_text(struct sq_arr *a, const char *s);
-void sq_barr_textn(struct sq_arr *a, const char *s, size_t n); /* s[0..n) */
-int sq_p_barr(struct sq_params *p, struct sq_arr *a);
 
 /* Rows for COPY ... FROM STDIN WITH (FORMAT binary), built field by field into a (reused)
  * sq_arr buffer: sq_copy_begin empties it and writes the header; each sq_copy_* appends one

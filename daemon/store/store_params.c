@@ -253,7 +253,12 @@ sq_get_bool(const PGresult *res, int row, int col)
 	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
 
-/* --- array parameters ------------------------------------------------------------------ */
+/* --- array parameters (binary) -------------------------------------------------------- */
+
+/* The binary form (array_recv): ndim, flags, element type, then the one dimension's size and
+ * lower bound; each element its length (-1: NULL) and bytes. */
+#define BARR_HEADER 20
+#define TEXT_OID    25
 
 static bool
 arr_reserve(struct sq_arr *a, size_t more)
@@ -287,18 +292,67 @@ arr_raw(struct sq_arr *a, const char *s, size_t n)
 }
 
 static void
-arr_sep(struct sq_arr *a)
+put_be32(char *o, uint32_t v)
 {
-	if (a->len > 1)
-		arr_raw(a, ",", 1);
+	o[0] = (char)(v >> 24);
+	o[1] = (char)(v >> 16);
+	o[2] = (char)(v >> 8);
+	o[3] = (char)v;
+}
+
+static void
+put_be64(char *o, uint64_t v)
+{
+	put_be32(o, (uint32_t)(v >> 32));
+	put_be32(o + 4, (uint32_t)v);
+}
+
+/* The header of a binary array of n elements of type oid at o (BARR_HEADER bytes; 12 when n
+ * is 0: an empty array has no dimension). */
+static void
+put_barr_header(char *o, int n, bool has_null, uint32_t oid)
+{
+	put_be32(o, n > 0 ? 1 : 0);
+	put_be32(o + 4, has_null ? 1 : 0);
+	put_be32(o + 8, oid);
+	if (n > 0) {
+		put_be32(o + 12, (uint32_t)n);
+		put_be32(o + 16, 1);
+	}
+}
+
+/* The element type's OID (pg_type.h). */
+static uint32_t
+el_oid(char el)
+{
+	switch (el) {
+	case 'u':
+		return 2950;
+	case '4':
+		return 23;
+	case '8':
+		return 20;
+	case 'b':
+		return 16;
+	case 'y':
+		return 17;
+	default:
+		return TEXT_OID;
+	}
 }
 
 void
-sq_arr_begin(struct sq_arr *a)
+sq_arrs_begin(struct sq_arr *a, const char *types)
 {
-	a->len = 0;
-	a->oom = false;
-	arr_raw(a, "{", 1);
+	for (size_t i = 0; types[i] != '\0'; i++) {
+		a[i].len = 0;
+		a[i].oom = false;
+		a[i].el = types[i];
+		a[i].n_el = 0;
+		a[i].has_null = false;
+		if (arr_reserve(&a[i], BARR_HEADER))
+			a[i].len = BARR_HEADER;
+	}
 }
 
 void
@@ -308,38 +362,80 @@ sq_arr_free(struct sq_arr *a)
 	*a = (struct sq_arr){0};
 }
 
+/* Opens an element of n bytes (-1: NULL); returns where its bytes go, or NULL (NULL, or out
+ * of memory). */
+static char *
+barr_el(struct sq_arr *a, int32_t n)
+{
+	a->n_el++;
+	if (n < 0)
+		a->has_null = true;
+	if (!arr_reserve(a, 4 + (n > 0 ? (size_t)n : 0)))
+		return NULL;
+	put_be32(a->buf + a->len, (uint32_t)n);
+	a->len += 4;
+	return n < 0 ? NULL : a->buf + a->len;
+}
+
+/* s[0..n) at start (NULL: out of memory), an element or field opened for n * 3 bytes (at
+ * worst every byte is replaced by U+FFFD's 3), its length in the 4 bytes before it set once
+ * known; the buffer ends after it. */
+static void
+put_text_at(struct sq_arr *a, char *start, const char *s, size_t n)
+{
+	if (start == NULL)
+		return;
+	char *end = put_utf8(start, s, n, NULL);
+	put_be32(start - 4, (uint32_t)(end - start));
+	a->len = (size_t)(end - a->buf);
+}
+
+/* An element of type el (or NULL), n bytes at v. Any other type: the caller's mistake,
+ * failed as running out of memory is (sq_p_arr returns -1), never sent as something else. */
+static void
+barr_fixed(struct sq_arr *a, char el, const void *v, int32_t n)
+{
+	if (a->el != el) {
+		a->oom = true;
+		return;
+	}
+	char *o = barr_el(a, n);
+	if (o != NULL && n > 0) {
+		memcpy(o, v, (size_t)n);
+		a->len += (size_t)n;
+	}
+}
+
 void
 sq_arr_null(struct sq_arr *a)
 {
-	arr_sep(a);
-	arr_raw(a, "NULL", 4);
-}
-
-/* Array element quoting: the quote and the backslash. */
-static const char *
-esc_array(char c)
-{
-	return c == '"' ? "\\\"" : c == '\\' ? "\\\\" : NULL;
+	barr_el(a, -1);
 }
 
 void
 sq_arr_text(struct sq_arr *a, const char *s)
 {
+	if (a->el == 'u')
+		sq_arr_uuid(a, s);
+	else
+		sq_arr_textn(a, s, s != NULL ? strlen(s) : 0);
+}
+
+void
+sq_arr_textn(struct sq_arr *a, const char *s, size_t n)
+{
+	if (a->el != 't') {
+		a->oom = true;
+		return;
+	}
 	if (s == NULL) {
 		sq_arr_null(a);
 		return;
 	}
-	size_t n = strlen(s);
-	arr_sep(a);
-	/* at worst every byte is escaped or replaced (3 bytes), plus the quotes */
-	if (!arr_reserve(a, n * 3 + 2))
-		return;
-	char *o = a->buf + a->len;
-	*o++ = '"';
-	o = put_utf8(o, s, n, esc_array);
-	*o++ = '"';
-	a->len = (size_t)(o - a->buf);
-	a->buf[a->len] = '\0';
+	if (n > INT32_MAX / 3)
+		a->oom = true;
+	else
+		put_text_at(a, barr_el(a, (int32_t)(n * 3)), s, n);
 }
 
 void
@@ -351,17 +447,24 @@ sq_arr_text_or_null(struct sq_arr *a, const char *s)
 void
 sq_arr_i64(struct sq_arr *a, int64_t v)
 {
-	char num[24];
+	char b[8];
 
-	arr_sep(a);
-	arr_raw(a, num, fmt_i64(num, v));
+	if (a->el == '4' && v >= INT32_MIN && v <= INT32_MAX) {
+		put_be32(b, (uint32_t)v);
+		barr_fixed(a, '4', b, 4);
+	} else {
+		put_be64(b, (uint64_t)v);
+		barr_fixed(a, '8', b,
+		           8); /* out of an integer's range: refused as the server would */
+	}
 }
 
 void
 sq_arr_bool(struct sq_arr *a, bool b)
 {
-	arr_sep(a);
-	arr_raw(a, b ? "t" : "f", 1);
+	char v = b ? 1 : 0;
+
+	barr_fixed(a, 'b', &v, 1);
 }
 
 void
@@ -385,125 +488,31 @@ sq_arr_secs_or_null(struct sq_arr *a, int64_t s)
 void
 sq_arr_uuid(struct sq_arr *a, const char *s)
 {
-	if (s == NULL || !sq_uuid_valid(s))
+	unsigned char b[16];
+
+	if (a->el != 'u')
+		a->oom = true;
+	else if (s == NULL || !uuid_text_bytes(s, b))
 		sq_arr_null(a);
 	else
-		sq_arr_text(a, s);
-}
-
-/* b[0..n) in bytea's hex form between open and close, for an array element or a COPY field. */
-static void
-put_hex(struct sq_arr *a, const char *open, const char *close, const void *b, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = b;
-	size_t lo = strlen(open), lc = strlen(close);
-
-	if (!arr_reserve(a, n * 2 + lo + lc))
-		return;
-	char *o = a->buf + a->len;
-	memcpy(o, open, lo);
-	o += lo;
-	for (size_t i = 0; i < n; i++) {
-		*o++ = hex[u[i] >> 4];
-		*o++ = hex[u[i] & 15];
-	}
-	memcpy(o, close, lc);
-	o += lc;
-	a->len = (size_t)(o - a->buf);
-	a->buf[a->len] = '\0';
+		barr_fixed(a, 'u', b, sizeof(b));
 }
 
 void
 sq_arr_bytes(struct sq_arr *a, const void *b, size_t n)
 {
-	arr_sep(a);
-	/* "\\x..." : the array quoting turns \\ into the \ of bytea's hex form */
-	put_hex(a, "\"\\\\x", "\"", b, n);
+	if (n > INT32_MAX)
+		a->oom = true;
+	else
+		barr_fixed(a, 'y', b, (int32_t)n);
 }
 
 int
 sq_p_arr(struct sq_params *p, struct sq_arr *a)
 {
-	arr_raw(a, "}", 1);
-	if (a->oom)
-		return -1;
-	sq_p_text(p, a->buf);
-	return 0;
-}
-
-/* --- binary text arrays ---------------------------------------------------------------- */
-
-/* ndim, flags, element type, then the one dimension's size and lower bound */
-#define BARR_HEADER 20
-#define TEXT_OID    25
-
-static void
-put_be32(char *o, uint32_t v)
-{
-	o[0] = (char)(v >> 24);
-	o[1] = (char)(v >> 16);
-	o[2] = (char)(v >> 8);
-	o[3] = (char)v;
-}
-
-/* The header of a binary text[] of n elements at o (BARR_HEADER bytes; 12 when n is 0: an
- * empty array has no dimension). */
-static void
-put_barr_header(char *o, int n, bool has_null)
-{
-	put_be32(o, n > 0 ? 1 : 0);
-	put_be32(o + 4, has_null ? 1 : 0);
-	put_be32(o + 8, TEXT_OID);
-	if (n > 0) {
-		put_be32(o + 12, (uint32_t)n);
-		put_be32(o + 16, 1);
-	}
-}
-
-void
-sq_barr_begin(struct sq_arr *a)
-{
-	a->len = 0;
-	a->oom = false;
-	a->n_el = 0;
-	a->has_null = false;
-	if (arr_reserve(a, BARR_HEADER))
-		a->len = BARR_HEADER;
-}
-
-void
-sq_barr_text(struct sq_arr *a, const char *s)
-{
-	sq_barr_textn(a, s, s != NULL ? strlen(s) : 0);
-}
-
-void
-sq_barr_textn(struct sq_arr *a, const char *s, size_t n)
-{
-	a->n_el++;
-	if (s == NULL) {
-		a->has_null = true;
-		if (arr_reserve(a, 4)) {
-			put_be32(a->buf + a->len, UINT32_MAX); /* -1: NULL */
-			a->len += 4;
-		}
-		return;
-	}
-	/* at worst every byte is replaced (3 bytes) */
-	if (!arr_reserve(a, 4 + n * 3))
-		return;
-	char *start = a->buf + a->len + 4, *end = put_utf8(start, s, n, NULL);
-	put_be32(a->buf + a->len, (uint32_t)(end - start));
-	a->len = (size_t)(end - a->buf);
-}
-
-int
-sq_p_barr(struct sq_params *p, struct sq_arr *a)
-{
 	if (a->oom || a->len > INT32_MAX)
 		return -1;
-	put_barr_header(a->buf, a->n_el, a->has_null);
+	put_barr_header(a->buf, a->n_el, a->has_null, el_oid(a->el));
 	sq_p_bytes(p, a->buf, a->n_el > 0 ? a->len : 12);
 	return 0;
 }
@@ -519,13 +528,6 @@ put_be16(char *o, uint16_t v)
 {
 	o[0] = (char)(v >> 8);
 	o[1] = (char)v;
-}
-
-static void
-put_be64(char *o, uint64_t v)
-{
-	put_be32(o, (uint32_t)(v >> 32));
-	put_be32(o + 4, (uint32_t)v);
 }
 
 void
@@ -584,17 +586,10 @@ sq_copy_text(struct sq_arr *a, const char *s)
 		return;
 	}
 	size_t n = strlen(s);
-	/* at worst every byte is replaced (3 bytes); the length is set once known */
-	if (n > INT32_MAX / 3) {
+	if (n > INT32_MAX / 3)
 		a->oom = true;
-		return;
-	}
-	char *start = copy_field(a, (int32_t)(n * 3));
-	if (start == NULL)
-		return;
-	char *end = put_utf8(start, s, n, NULL);
-	put_be32(start - 4, (uint32_t)(end - start));
-	a->len = (size_t)(end - a->buf);
+	else
+		put_text_at(a, copy_field(a, (int32_t)(n * 3)), s, n);
 }
 
 void
@@ -671,7 +666,7 @@ sq_copy_text_array(struct sq_arr *a, const char *const *el, int n)
 	char *o = copy_field(a, (int32_t)len);
 	if (o == NULL)
 		return;
-	put_barr_header(o, n, false);
+	put_barr_header(o, n, false, TEXT_OID);
 	o += n > 0 ? BARR_HEADER : 12;
 	for (int i = 0; i < n; i++) {
 		size_t m = strlen(el[i]);

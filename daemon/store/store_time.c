@@ -210,13 +210,13 @@ static const struct sq_stmt app_repaired_stmt = {
     "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
     " outcome = 'repaired', updated_at = now()"
     " WHERE channel = $1 AND uscc = $2 AND decision_no = $3 AND decided_at IS NULL",
-    4};
+    4, NULL};
 static const struct sq_stmt app_applied_stmt = {STMT_APP_APPLIED, "credsync_app_applied",
-                                                APP_UPSERT("applied_at"), 8};
+                                                APP_UPSERT("applied_at"), 8, NULL};
 static const struct sq_stmt app_accepted_stmt = {STMT_APP_ACCEPTED, "credsync_app_accepted",
-                                                 APP_UPSERT("accepted_at"), 8};
+                                                 APP_UPSERT("accepted_at"), 8, NULL};
 static const struct sq_stmt app_decided_stmt = {STMT_APP_DECIDED, "credsync_app_decided",
-                                                APP_UPSERT("decided_at"), 8};
+                                                APP_UPSERT("decided_at"), 8, NULL};
 
 /* Held back to the batch's commit (sq_defer): one prepared statement in its pipeline, not a
  * round trip with a statement parsed and planned per repair event. */

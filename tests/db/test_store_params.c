@@ -1,5 +1,6 @@
 /* test_store_params: store_params.c: array parameters keep quotes, backslashes and braces;
- * integers and UUIDs, converted by hand, read back as the server reads them. */
+ * integers and UUIDs, converted by hand, read back as the server reads them; each element
+ * type of the binary arrays arrives as the text form would have. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,7 +13,8 @@
 #include "store_int.h"
 #include "storetest.h"
 
-/* The set-based statements pass rows as array literals: what the quoting must survive. */
+/* The set-based statements pass rows as arrays: what the text form's quoting had to survive
+ * arrives as it is. */
 Test(store_params, array_parameters_keep_quotes_backslashes_and_braces, FRESH)
 {
 	static const char *const payloads[] = {"{\"q\":\"a \\\"quoted\\\" word\"}",
@@ -58,7 +60,7 @@ Test(store_params, array_parameters_keep_quotes_backslashes_and_braces, FRESH)
 	store_outbox_free(rows, n);
 }
 
-/* An obligation's message goes as a binary text[] (sq_barr_*): the text arrives as it is, with
+/* An obligation's message goes in a binary text[] (sq_arr_*): the text arrives as it is, with
  * no quoting to undo, bytes that are not UTF-8 become U+FFFD, and an obligation without a
  * message has a NULL payload. */
 Test(store_params, binary_payloads_arrive_as_they_are, FRESH)
@@ -161,7 +163,7 @@ Test(store_params, integers_and_uuids_reach_the_server_as_written, FRESH)
 		cr_assert_str_eq(PQgetvalue(res, 0, 0), want);
 		PQclear(res);
 	}
-	sq_arr_begin(&a);
+	sq_arrs_begin(&a, "8");
 	for (size_t i = 0; i < NN; i++)
 		sq_arr_i64(&a, nums[i]);
 	cr_assert_eq(sq_p_arr(&p, &a), 0);
@@ -203,4 +205,96 @@ Test(store_params, integers_and_uuids_reach_the_server_as_written, FRESH)
 	cr_assert_eq(pgtest_int(storetest_pg, sql), NU);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM u WHERE i >= %d AND got IS NULL", (int)NU);
 	cr_assert_eq(pgtest_int(storetest_pg, sql), NX);
+}
+
+/* Reads back, as text, what one typed binary array (sq_arrs_begin) of type el became on the
+ * server: the statement casts it to sqltype[], as the batch statements do. */
+static char *
+typed_array_text(struct sq_arr *a, const char *sqltype)
+{
+	struct sq_params p = {0};
+	PGresult *res;
+	char sql[160], err[512];
+
+	cr_assert_eq(sq_p_arr(&p, a), 0, "the array binds");
+	snprintf(sql, sizeof sql, "SELECT $1::%s[]::text", sqltype);
+	cr_assert_eq(
+	    sq_exec(storetest_st, "t", sql, &p, PGRES_TUPLES_OK, &res, 5000, err, sizeof err), 0,
+	    "%s: %s", sqltype, err);
+	char *got = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return got;
+}
+
+/* The batch statements' arrays go in the binary form, each with the element type of its cast:
+ * every element function reaches the server as the text form would have, NULLs included,
+ * an empty array is empty, and a value the element type cannot hold fails the bind instead
+ * of reaching the server as something else. */
+Test(store_params, typed_binary_arrays_reach_the_server_as_the_text_form, FRESH)
+{
+	static const struct {
+		char el;
+		const char *sqltype, *want;
+	} cases[] = {
+	    {'t', "text", "{\"a \\\"q\\\" b\",NULL,\"\",\"{,}\",\xef\xbf\xbd}"},
+	    {'u', "uuid", "{f17cc909-a049-53c3-88be-d09c5c8cc5dc,NULL,NULL}"},
+	    {'4', "integer", "{-2147483648,NULL,0,2147483647,20000}"},
+	    {'8', "bigint", "{-9223372036854775808,NULL,9223372036854775807,1700000000}"},
+	    {'b', "boolean", "{t,f,NULL}"},
+	    {'y', "bytea", "{\"\\\\x00ff41\",\"\\\\x\"}"},
+	};
+	struct sq_arr a[6] = {{0}};
+	char types[7] = "";
+
+	for (size_t i = 0; i < 6; i++)
+		types[i] = cases[i].el;
+	sq_arrs_begin(a, types);
+	sq_arr_text(&a[0], "a \"q\" b");
+	sq_arr_null(&a[0]);
+	sq_arr_text(&a[0], "");
+	sq_arr_text(&a[0], "{,}");
+	sq_arr_text(&a[0], "\xff");
+	sq_arr_text(&a[1], "F17CC909-A049-53C3-88BE-D09C5C8CC5DC");
+	sq_arr_text(&a[1], NULL);
+	sq_arr_uuid(&a[1], "not a uuid");
+	sq_arr_i64(&a[2], INT32_MIN);
+	sq_arr_date(&a[2], DATE_NONE);
+	sq_arr_i64(&a[2], 0);
+	sq_arr_i64(&a[2], INT32_MAX);
+	sq_arr_date(&a[2], 20000);
+	sq_arr_i64(&a[3], INT64_MIN);
+	sq_arr_secs_or_null(&a[3], 0);
+	sq_arr_i64(&a[3], INT64_MAX);
+	sq_arr_secs_or_null(&a[3], 1700000000);
+	sq_arr_bool(&a[4], true);
+	sq_arr_bool(&a[4], false);
+	sq_arr_null(&a[4]);
+	sq_arr_bytes(&a[5],
+	             "\x00\xff"
+	             "A",
+	             3);
+	sq_arr_bytes(&a[5], "", 0);
+	for (size_t i = 0; i < 6; i++) {
+		char *got = typed_array_text(&a[i], cases[i].sqltype);
+		cr_assert_str_eq(got, cases[i].want, "%s[]: %s", cases[i].sqltype, got);
+		free(got);
+	}
+
+	/* empty arrays, then values the element type cannot hold */
+	sq_arrs_begin(a, "4");
+	char *got = typed_array_text(&a[0], "integer");
+	cr_assert_str_eq(got, "{}");
+	free(got);
+	sq_arrs_begin(a, "48tbu");
+	sq_arr_i64(&a[0], INT64_C(2147483648));
+	sq_arr_text(&a[1], "7");
+	sq_arr_i64(&a[2], 7);
+	sq_arr_text(&a[3], "t");
+	sq_arr_bytes(&a[4], "x", 1);
+	for (size_t i = 0; i < 5; i++) {
+		struct sq_params p = {0};
+		cr_assert_eq(sq_p_arr(&p, &a[i]), -1, "array %zu refuses its element", i);
+	}
+	for (size_t i = 0; i < 6; i++)
+		sq_arr_free(&a[i]);
 }
