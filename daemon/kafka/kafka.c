@@ -185,7 +185,7 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * events by 200 ms: 4,983 5,517 7,756 4,507 511 4,028 ...). 12 MiB held more than
 	     * the second at 24,000 events/s, but its first fill (librdkafka's per-message ops
 	     * add 70% to the bytes) took peak RSS to 58-65 MiB. 10 MiB: no gap in run 3's
-	     * timelines at 18-23k events/s, peak RSS 53-56 MiB against 58-60. */
+	     * timelines at 18-23k events/s, peak RSS 53-56 MiB against 58-62 (profile runs). */
 	    "queued.max.messages.kbytes",
 	    "10240",
 	    "fetch.max.bytes",
