@@ -453,9 +453,9 @@ sq_arr_i64(struct sq_arr *a, int64_t v)
 		put_be32(b, (uint32_t)v);
 		barr_fixed(a, '4', b, 4);
 	} else {
+		/* a bigint; for an integer array, out of its range: refused as the server would */
 		put_be64(b, (uint64_t)v);
-		barr_fixed(a, '8', b,
-		           8); /* out of an integer's range: refused as the server would */
+		barr_fixed(a, '8', b, 8);
 	}
 }
 
