@@ -36,7 +36,7 @@ struct sq_stmt {
 	const char *sql;
 	int nparams;
 	/* the element types of its array parameters, in order, as sq_arrs_begin takes them;
-	 * NULL: none, or sent in the text form */
+	 * NULL: none */
 	const char *arrays;
 };
 

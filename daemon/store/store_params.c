@@ -1,6 +1,6 @@
 /* store_params: statement parameters (text, numbers, dates, UUIDs, bytes; text from outside
- * made valid UTF-8), result fields in text format, and the statements held back to a batch's
- * commit (sq_defer), for the store_*.c files. */
+ * made valid UTF-8), binary arrays and COPY rows, result fields in text format, and the
+ * statements held back to a batch's commit (sq_defer), for the store_*.c files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
