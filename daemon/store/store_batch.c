@@ -90,13 +90,14 @@ static const struct sq_stmt outbox_stmt = {
     "AS u(id, t, k, pl, i) ORDER BY i ON CONFLICT (id) DO NOTHING",
     4, "uttt"};
 
-/* Acknowledgements (016_acks_log.sql): the first of each (id, site) deletes the obligation's
- * pending row and is appended to acks with its message; the others are inbound rows. */
+/* Acknowledgements (016_acks_log.sql, 021_ack_positions.sql): the first of each (id, site) deletes
+ * the obligation's pending row and is appended to acks with its message; the others are inbound
+ * rows. */
 static const struct sq_stmt ack_stmt = {
     STMT_ACK, "credsync_acks",
     "SELECT credsync.acknowledge($1::uuid[], $2::text[], $3::bigint[], $4::text[], "
-    "$5::integer[], $6::bigint[], $7::bigint[], $8::text[])",
-    8, "ut8t488t"};
+    "$5::integer[], $6::bigint[], $7::bigint[], $8::bytea[])",
+    8, "ut8t488y"};
 
 /* --- category masks as PostgreSQL text arrays --- */
 
@@ -400,8 +401,10 @@ put_acks(store *st, struct sq_params *p, const struct store_batch *b, const stru
 			sq_arr_i64(&a[6], in->kafka_ts_ms);
 		else
 			sq_arr_null(&a[6]);
-		sq_arr_textn(&a[7], in ? (in->payload ? in->payload : "") : NULL,
-		             in ? in->payload_len : 0); /* with its length: no strlen */
+		if (in != NULL)
+			sq_arr_bytes(&a[7], in->payload ? in->payload : "", in->payload_len);
+		else
+			sq_arr_null(&a[7]);
 		kept++;
 	}
 	if (kept == 0)

@@ -113,3 +113,35 @@ Test(store_acks, an_ack_is_kept_in_acks_or_in_inbound, FRESH)
 	                 "credit.ack.gsxt:103:gsxt:ack");
 	free(s);
 }
+
+/* An instance of the previous release, still running during an upgrade, calls acknowledge
+ * with its messages as text (016_acks_log.sql): 021_ack_positions.sql passes them on as bytes,
+ * and they are kept as that release kept them. */
+Test(store_acks, the_previous_releases_call_keeps_the_same_rows, FRESH)
+{
+	struct obligation ob = storetest_obligation(OB1, SITE_GSXT, testlib_ymd(2099, 1, 1));
+	struct store_batch b = {.obl = &ob, .n_obl = 1};
+	storetest_commit(storetest_st, &b);
+
+	cr_expect_eq(
+	    pgtest_int(storetest_pg,
+	               "SELECT credsync.acknowledge(ARRAY['" OB1 "', '" OB1 "', NULL]::uuid[], "
+	               "ARRAY['gsxt', 'gsxt', 'gsxt'], ARRAY[1726300001, 1726300002, "
+	               "1726300003]::bigint[], ARRAY['credit.ack.gsxt', 'credit.ack.gsxt', "
+	               "'credit.ack.gsxt'], ARRAY[0, 0, 1], ARRAY[7, 8, 9]::bigint[], "
+	               "ARRAY[1726300001000, NULL, 1726300003000]::bigint[], "
+	               "ARRAY['{\"信\":1}', '{\"b\":2}', '{\"c\":3}']::text[])"),
+	    1);
+	cr_expect_eq(done_at(OB1), 1726300001);
+	char *s = pgtest_text(storetest_pg,
+	                      "SELECT concat_ws('|', \"offset\", convert_from(payload, 'UTF8'), "
+	                      "extract(epoch FROM kafka_ts)) FROM credsync.acks");
+	cr_expect_str_eq(s, "7|{\"信\":1}|1726300001.000000");
+	free(s);
+	s = pgtest_text(storetest_pg,
+	                "SELECT string_agg(concat_ws(':', partition, \"offset\", outcome, "
+	                "convert_from(payload, 'UTF8'), kafka_ts IS NULL), ',' "
+	                "ORDER BY \"offset\") FROM credsync.inbound");
+	cr_expect_str_eq(s, "0:8:ack:{\"b\":2}:t,1:9:ack:{\"c\":3}:f");
+	free(s);
+}
