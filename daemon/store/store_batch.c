@@ -402,7 +402,7 @@ put_acks(store *st, struct sq_params *p, const struct store_batch *b, const stru
 		else
 			sq_arr_null(&a[6]);
 		if (in != NULL)
-			sq_arr_bytes(&a[7], in->payload ? in->payload : "", in->payload_len);
+			sq_arr_bytes(&a[7], in->payload, in->payload_len);
 		else
 			sq_arr_null(&a[7]);
 		kept++;

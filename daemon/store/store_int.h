@@ -158,8 +158,7 @@ void sq_arr_free(struct sq_arr *a);
 void sq_arr_null(struct sq_arr *a);
 /* NULL is NULL; bytes that are not UTF-8 become U+FFFD (text from outside). */
 void sq_arr_text(struct sq_arr *a, const char *s);
-void sq_arr_textn(struct sq_arr *a, const char *s, size_t n); /* s[0..n), no strlen */
-void sq_arr_text_or_null(struct sq_arr *a, const char *s);    /* "" is NULL too */
+void sq_arr_text_or_null(struct sq_arr *a, const char *s); /* "" is NULL too */
 void sq_arr_i64(struct sq_arr *a, int64_t v);
 void sq_arr_bool(struct sq_arr *a, bool b);
 void sq_arr_date(struct sq_arr *a, cs_date d);         /* DATE_NONE is NULL */

@@ -415,15 +415,10 @@ sq_arr_null(struct sq_arr *a)
 void
 sq_arr_text(struct sq_arr *a, const char *s)
 {
-	if (a->el == 'u')
+	if (a->el == 'u') {
 		sq_arr_uuid(a, s);
-	else
-		sq_arr_textn(a, s, s != NULL ? strlen(s) : 0);
-}
-
-void
-sq_arr_textn(struct sq_arr *a, const char *s, size_t n)
-{
+		return;
+	}
 	if (a->el != 't') {
 		a->oom = true;
 		return;
@@ -432,6 +427,7 @@ sq_arr_textn(struct sq_arr *a, const char *s, size_t n)
 		sq_arr_null(a);
 		return;
 	}
+	size_t n = strlen(s);
 	if (n > INT32_MAX / 3)
 		a->oom = true;
 	else
