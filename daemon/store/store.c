@@ -644,10 +644,10 @@ store_close(store *st)
 	}
 	free(st->cmds);
 	free(st->seen);
-	sq_deferred_clear(st);
-	free(st->deferred);
 	for (size_t i = 0; i < SQ_MAXPARAMS_ARR; i++)
 		sq_arr_free(&st->arr[i]);
+	for (size_t i = 0; i < SQ_APP_ARRAYS; i++)
+		sq_arr_free(&st->app[i]);
 	free(st);
 }
 

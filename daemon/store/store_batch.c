@@ -536,10 +536,9 @@ store_batch_commit(store *st, const struct store_batch *b, char *err, size_t err
 	if ((b->n_offsets > 0 && put_offsets(st, &p, b, tps, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_in > 0 && !copy_in &&
 	     put_inbound(st, &p, b->in, b->n_in, ebuf, sizeof(ebuf)) < 0) ||
-	    (b->n_recs > 0 && put_records(st, &p, b, copy_recs, ebuf, sizeof(ebuf)) < 0))
-		goto bad_row;
-	sq_deferred_send(st); /* the repair applications (store_app_put) */
-	if ((b->n_acks > 0 && put_acks(st, &p, b, acks, ebuf, sizeof(ebuf)) < 0) ||
+	    (b->n_recs > 0 && put_records(st, &p, b, copy_recs, ebuf, sizeof(ebuf)) < 0) ||
+	    sq_apps_send(st, &p, ebuf, sizeof(ebuf)) < 0 || /* store_app_put's */
+	    (b->n_acks > 0 && put_acks(st, &p, b, acks, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_obl > 0 && !copy_obl &&
 	     put_obligations(st, &p, obl, b->n_obl, ebuf, sizeof(ebuf)) < 0) ||
 	    (b->n_out > 0 && put_outrows(st, &p, b->out, is_obl, b->n_out, ebuf, sizeof(ebuf)) < 0))
@@ -566,7 +565,7 @@ fail:
 	store_batch_rollback(st);
 	rc = -1;
 out:
-	sq_deferred_clear(st);
+	st->n_app = 0;
 	sq_params_reset(&p);
 	free(tps);
 	free(acks);

@@ -339,7 +339,7 @@ store_batch_rollback(store *st)
 {
 	char ignore[128], state[sizeof(st->sqlstate)], msg[sizeof(st->sqlmsg)];
 
-	sq_deferred_clear(st);
+	st->n_app = 0;
 	if (st->conn == NULL)
 		return;
 	/* The failure that led here stays what store_sqlstate reports, not the ROLLBACK's. */

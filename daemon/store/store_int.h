@@ -23,10 +23,7 @@ enum sq_stmt_id {
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
 	STMT_ACK,
-	STMT_APP_REPAIRED,
-	STMT_APP_APPLIED,
-	STMT_APP_ACCEPTED,
-	STMT_APP_DECIDED,
+	STMT_APPS,
 	STMT_COUNT,
 };
 
@@ -65,6 +62,7 @@ struct sq_arr {
 	bool has_null;  /* sq_arr_*: one of them is NULL */
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
+#define SQ_APP_ARRAYS    8  /* those of credsync.apps_put */
 
 /* A message the publisher has read (store_outbox.c). */
 struct sq_seen {
@@ -89,9 +87,9 @@ struct store {
 	int64_t fence_seq;    /* an earlier read's last seq drawn, */
 	int64_t fence_x;      /* and its snapshot's xmax (0: no fence) */
 	int64_t cursor_low;   /* the publish cursor as last read or moved; -1: not known */
-	/* store_app_put's writes, sent with the batch's commit (sq_defer) */
-	struct sq_deferred **deferred;
-	size_t n_deferred, cap_deferred;
+	/* store_app_put's steps of the open batch, sent with its commit (sq_apps_send) */
+	struct sq_arr app[SQ_APP_ARRAYS];
+	size_t n_app;
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
 	struct sq_cmd *cmds;            /* the pipeline being built */
 	size_t n_cmds, cap_cmds;
@@ -124,17 +122,9 @@ struct sq_params {
 };
 void sq_params_reset(struct sq_params *p);
 
-/* Statements of the open batch held back to go in its commit's pipeline (store_batch_commit),
- * instead of a round trip each: sq_defer returns the parameters to fill (heap-held, so that
- * they do not move; NULL when out of memory), sq_deferred_send queues them all, and
- * sq_deferred_clear drops them (after the commit, or with the batch). */
-struct sq_deferred {
-	const struct sq_stmt *stmt;
-	struct sq_params p;
-};
-struct sq_params *sq_defer(store *st, const struct sq_stmt *stmt);
-void sq_deferred_send(store *st);
-void sq_deferred_clear(store *st);
+/* The open batch's repair-application steps (store_app_put), queued in its commit's pipeline
+ * as one call (0: none; -1: out of memory, in ebuf) and forgotten with the batch. */
+int sq_apps_send(store *st, struct sq_params *p, char *ebuf, size_t ebufsz);
 
 void sq_p_text(struct sq_params *p, const char *s);         /* NULL stays NULL */
 void sq_p_text_or_null(struct sq_params *p, const char *s); /* "" becomes NULL */

@@ -1,6 +1,6 @@
 /* store_params: statement parameters (text, numbers, dates, UUIDs, bytes; text from outside
- * made valid UTF-8), binary arrays and COPY rows, result fields in text format, and the
- * statements held back to a batch's commit (sq_defer), for the store_*.c files. */
+ * made valid UTF-8), binary arrays and COPY rows and result fields in text format, for the
+ * store_*.c files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,42 +703,4 @@ void
 sq_copy_end(struct sq_arr *a)
 {
 	arr_raw(a, "\377\377", 2); /* a field count of -1 */
-}
-
-/* --- statements held back to the batch's commit (store_int.h) --- */
-
-struct sq_params *
-sq_defer(store *st, const struct sq_stmt *stmt)
-{
-	if (st->n_deferred == st->cap_deferred) {
-		size_t cap = st->cap_deferred ? 2 * st->cap_deferred : 16;
-		struct sq_deferred **d = realloc(st->deferred, cap * sizeof(*d));
-		if (d == NULL)
-			return NULL;
-		st->deferred = d;
-		st->cap_deferred = cap;
-	}
-	struct sq_deferred *d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return NULL;
-	d->stmt = stmt;
-	st->deferred[st->n_deferred++] = d;
-	return &d->p;
-}
-
-void
-sq_deferred_send(store *st)
-{
-	for (size_t i = 0; i < st->n_deferred; i++)
-		sq_pipe_stmt(st, st->deferred[i]->stmt, &st->deferred[i]->p, -1);
-}
-
-void
-sq_deferred_clear(store *st)
-{
-	for (size_t i = 0; i < st->n_deferred; i++) {
-		sq_params_reset(&st->deferred[i]->p);
-		free(st->deferred[i]);
-	}
-	st->n_deferred = 0;
 }

@@ -193,64 +193,56 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	return 0;
 }
 
-/* A repair application's step: sets its column once (a later copy keeps the first value). */
-#define APP_UPSERT(col)                                                                            \
-	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"            \
-	" decision_no, " col ", accept_due, decide_due, outcome)"                                  \
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(                     \
-	    7) ", $8)"                                                                             \
-	       " ON CONFLICT (channel, application_no) DO UPDATE SET"                              \
-	       " " col " = COALESCE(a." col ", EXCLUDED." col "),"                                 \
-	       " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"                        \
-	       " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"                        \
-	       " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()"
+/* A batch's repair-application steps, in the order consumed (022_apps_batch.sql). */
+static const struct sq_stmt apps_stmt = {
+    STMT_APPS, "credsync_apps",
+    "SELECT credsync.apps_put($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::bigint[], $7::integer[], $8::integer[])",
+    SQ_APP_ARRAYS, "ttttt844"};
 
-static const struct sq_stmt app_repaired_stmt = {
-    STMT_APP_REPAIRED, "credsync_app_repaired",
-    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
-    " outcome = 'repaired', updated_at = now()"
-    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3 AND decided_at IS NULL",
-    4, NULL};
-static const struct sq_stmt app_applied_stmt = {STMT_APP_APPLIED, "credsync_app_applied",
-                                                APP_UPSERT("applied_at"), 8, NULL};
-static const struct sq_stmt app_accepted_stmt = {STMT_APP_ACCEPTED, "credsync_app_accepted",
-                                                 APP_UPSERT("accepted_at"), 8, NULL};
-static const struct sq_stmt app_decided_stmt = {STMT_APP_DECIDED, "credsync_app_decided",
-                                                APP_UPSERT("decided_at"), 8, NULL};
-
-/* Held back to the batch's commit (sq_defer): one prepared statement in its pipeline, not a
- * round trip with a statement parsed and planned per repair event. */
 int
 store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t errsz)
 {
-	const struct sq_stmt *stmt = ev->type == EV_PENALTY_REPAIRED  ? &app_repaired_stmt
-	                             : ev->type == EV_REPAIR_APPLIED  ? &app_applied_stmt
-	                             : ev->type == EV_REPAIR_ACCEPTED ? &app_accepted_stmt
-	                                                              : &app_decided_stmt;
-	struct sq_params *p = sq_defer(st, stmt);
+	struct sq_arr *a = st->app;
+	bool repaired = ev->type == EV_PENALTY_REPAIRED;
 
-	if (p == NULL) {
-		snprintf(err, errsz, "could not record a repair application: out of memory");
-		return -1;
-	}
-	if (ev->type == EV_PENALTY_REPAIRED) {
-		/* The channel decided: its open applications about the record are closed. */
-		sq_p_text(p, ev->producer);
-		sq_p_text(p, ev->key.uscc);
-		sq_p_text(p, ev->key.decision_no);
-		sq_p_secs_or_null(p, ev->occurred_at);
+	if (st->n_app++ == 0)
+		sq_arrs_begin(a, apps_stmt.arrays);
+	/* the channel decided (penalty.repaired): its open applications of the record close */
+	sq_arr_text(&a[0], repaired                         ? "repaired"
+	                   : ev->type == EV_REPAIR_APPLIED  ? "applied"
+	                   : ev->type == EV_REPAIR_ACCEPTED ? "accepted"
+	                   : ev->type == EV_REPAIR_DECLINED ? "declined"
+	                                                    : "denied");
+	sq_arr_text(&a[1], ev->producer);
+	sq_arr_text(&a[2], repaired ? NULL : ev->application_no);
+	sq_arr_text(&a[3], ev->key.uscc);
+	sq_arr_text(&a[4], ev->key.decision_no);
+	sq_arr_secs_or_null(&a[5], repaired ? ev->occurred_at : ev->app_at);
+	sq_arr_date(&a[6], ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
+	sq_arr_date(&a[7], ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
+	for (int i = 0; i < SQ_APP_ARRAYS; i++)
+		if (a[i].oom) {
+			snprintf(err, errsz,
+			         "could not record a repair application: out of memory");
+			return -1;
+		}
+	return 0;
+}
+
+int
+sq_apps_send(store *st, struct sq_params *p, char *ebuf, size_t ebufsz)
+{
+	if (st->n_app == 0)
 		return 0;
-	}
-	sq_p_text(p, ev->producer);
-	sq_p_text(p, ev->application_no);
-	sq_p_text(p, ev->key.uscc);
-	sq_p_text(p, ev->key.decision_no);
-	sq_p_secs_or_null(p, ev->app_at);
-	sq_p_date(p, ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
-	sq_p_date(p, ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
-	sq_p_text(p, ev->type == EV_REPAIR_DECLINED ? "declined"
-	             : ev->type == EV_REPAIR_DENIED ? "denied"
-	                                            : NULL);
+	st->n_app = 0;
+	sq_params_reset(p);
+	for (int i = 0; i < SQ_APP_ARRAYS; i++)
+		if (sq_p_arr(p, &st->app[i]) < 0) {
+			snprintf(ebuf, ebufsz, "out of memory");
+			return -1;
+		}
+	sq_pipe_stmt(st, &apps_stmt, p, -1);
 	return 0;
 }
 
