@@ -72,11 +72,18 @@ metrics_observe(metrics *m, rd_kafka_message_t *const *msgs, size_t n)
 	if (m == NULL)
 		return;
 	pthread_mutex_lock(&m->mu);
-	for (size_t i = 0; i < n; i++) {
-		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
-		int64_t ts = rd_kafka_message_timestamp(msgs[i], NULL);
+	for (size_t i = 0; i < n;) {
+		/* a batch comes in runs of one topic: a source looked up a run, not a message */
+		rd_kafka_topic_t *rkt = msgs[i]->rkt;
+		int64_t ts = -1;
+		for (; i < n && msgs[i]->rkt == rkt; i++) {
+			int64_t t = rd_kafka_message_timestamp(msgs[i], NULL);
+			if (t > ts)
+				ts = t;
+		}
 		if (ts < 0)
 			continue;
+		const char *topic = rd_kafka_topic_name(rkt);
 		if (strncmp(topic, in, sizeof(in) - 1) == 0)
 			note(m, "in", topic + sizeof(in) - 1, ts / 1000);
 		else if (strncmp(topic, ack, sizeof(ack) - 1) == 0)
