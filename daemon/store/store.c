@@ -644,6 +644,7 @@ store_close(store *st)
 	}
 	free(st->cmds);
 	free(st->seen);
+	sq_apps_clear(st);
 	for (size_t i = 0; i < SQ_MAXPARAMS_ARR; i++)
 		sq_arr_free(&st->arr[i]);
 	for (size_t i = 0; i < SQ_APP_ARRAYS; i++)

@@ -565,7 +565,7 @@ fail:
 	store_batch_rollback(st);
 	rc = -1;
 out:
-	st->n_app = 0;
+	sq_apps_clear(st);
 	sq_params_reset(&p);
 	free(tps);
 	free(acks);

@@ -339,7 +339,7 @@ store_batch_rollback(store *st)
 {
 	char ignore[128], state[sizeof(st->sqlstate)], msg[sizeof(st->sqlmsg)];
 
-	st->n_app = 0;
+	sq_apps_clear(st);
 	if (st->conn == NULL)
 		return;
 	/* The failure that led here stays what store_sqlstate reports, not the ROLLBACK's. */

@@ -23,6 +23,10 @@ enum sq_stmt_id {
 	STMT_OBLIGATION_PUT,
 	STMT_OUTBOX_PUT,
 	STMT_ACK,
+	STMT_APP_REPAIRED,
+	STMT_APP_APPLIED,
+	STMT_APP_ACCEPTED,
+	STMT_APP_DECIDED,
 	STMT_APPS,
 	STMT_COUNT,
 };
@@ -63,6 +67,19 @@ struct sq_arr {
 };
 #define SQ_MAXPARAMS_ARR 32 /* the most array parameters of one statement */
 #define SQ_APP_ARRAYS    8  /* those of credsync.apps_put */
+#define SQ_APP_STEPS     16 /* a batch of as many steps or fewer: a statement each */
+
+/* Statement parameters: NULL values are SQL NULL; numbers are formatted into num. */
+#define SQ_MAXPARAMS 34
+struct sq_params {
+	int n;
+	const char *val[SQ_MAXPARAMS];
+	int len[SQ_MAXPARAMS];
+	int fmt[SQ_MAXPARAMS];
+	char num[SQ_MAXPARAMS][24];
+	char *owned[SQ_MAXPARAMS]; /* sanitised copies, freed by sq_params_reset */
+};
+void sq_params_reset(struct sq_params *p);
 
 /* A message the publisher has read (store_outbox.c). */
 struct sq_seen {
@@ -87,8 +104,11 @@ struct store {
 	int64_t fence_seq;    /* an earlier read's last seq drawn, */
 	int64_t fence_x;      /* and its snapshot's xmax (0: no fence) */
 	int64_t cursor_low;   /* the publish cursor as last read or moved; -1: not known */
-	/* store_app_put's steps of the open batch, sent with its commit (sq_apps_send) */
+	/* store_app_put's steps of the open batch, sent with its commit (sq_apps_send): the
+	 * first SQ_APP_STEPS as statements, all of them as apps_put's arrays */
 	struct sq_arr app[SQ_APP_ARRAYS];
+	const struct sq_stmt *app_stmt[SQ_APP_STEPS];
+	struct sq_params app_step[SQ_APP_STEPS];
 	size_t n_app;
 	unsigned char prep[STMT_COUNT]; /* 0 not prepared, 1 queued in this pipeline, 2 prepared */
 	struct sq_cmd *cmds;            /* the pipeline being built */
@@ -110,21 +130,10 @@ struct store {
 #define SQ_LOCK_OUTBOX  INT64_C(0x63726564730002)
 /* 0x63726564730003 was 007_publish_cursor.sql's seq lock (until 011_seq_fence.sql). */
 
-/* Statement parameters: NULL values are SQL NULL; numbers are formatted into num. */
-#define SQ_MAXPARAMS 34
-struct sq_params {
-	int n;
-	const char *val[SQ_MAXPARAMS];
-	int len[SQ_MAXPARAMS];
-	int fmt[SQ_MAXPARAMS];
-	char num[SQ_MAXPARAMS][24];
-	char *owned[SQ_MAXPARAMS]; /* sanitised copies, freed by sq_params_reset */
-};
-void sq_params_reset(struct sq_params *p);
-
 /* The open batch's repair-application steps (store_app_put), queued in its commit's pipeline
- * as one call (0: none; -1: out of memory, in ebuf) and forgotten with the batch. */
+ * (0, or -1: out of memory, in ebuf), and forgotten (sq_apps_clear, also with the batch). */
 int sq_apps_send(store *st, struct sq_params *p, char *ebuf, size_t ebufsz);
+void sq_apps_clear(store *st);
 
 void sq_p_text(struct sq_params *p, const char *s);         /* NULL stays NULL */
 void sq_p_text_or_null(struct sq_params *p, const char *s); /* "" becomes NULL */

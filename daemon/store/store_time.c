@@ -193,12 +193,66 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	return 0;
 }
 
-/* A batch's repair-application steps, in the order consumed (022_apps_batch.sql). */
+/* A repair application's step: sets its column once (a later copy keeps the first value). */
+#define APP_UPSERT(col)                                                                            \
+	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"            \
+	" decision_no, " col ", accept_due, decide_due, outcome)"                                  \
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(                     \
+	    7) ", $8)"                                                                             \
+	       " ON CONFLICT (channel, application_no) DO UPDATE SET"                              \
+	       " " col " = COALESCE(a." col ", EXCLUDED." col "),"                                 \
+	       " accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),"                        \
+	       " decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),"                        \
+	       " outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now()"
+
+static const struct sq_stmt app_repaired_stmt = {
+    STMT_APP_REPAIRED, "credsync_app_repaired",
+    "UPDATE credsync.repair_applications SET decided_at = to_timestamp($4::bigint),"
+    " outcome = 'repaired', updated_at = now()"
+    " WHERE channel = $1 AND uscc = $2 AND decision_no = $3 AND decided_at IS NULL",
+    4, NULL};
+static const struct sq_stmt app_applied_stmt = {STMT_APP_APPLIED, "credsync_app_applied",
+                                                APP_UPSERT("applied_at"), 8, NULL};
+static const struct sq_stmt app_accepted_stmt = {STMT_APP_ACCEPTED, "credsync_app_accepted",
+                                                 APP_UPSERT("accepted_at"), 8, NULL};
+static const struct sq_stmt app_decided_stmt = {STMT_APP_DECIDED, "credsync_app_decided",
+                                                APP_UPSERT("decided_at"), 8, NULL};
+
+/* All the batch's steps, in the order consumed (022_apps_batch.sql). */
 static const struct sq_stmt apps_stmt = {
     STMT_APPS, "credsync_apps",
     "SELECT credsync.apps_put($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     " $6::bigint[], $7::integer[], $8::integer[])",
     SQ_APP_ARRAYS, "ttttt844"};
+
+/* The step as one statement (the first SQ_APP_STEPS of a batch). */
+static void
+app_step(store *st, const struct event *ev, cs_date due)
+{
+	struct sq_params *p = &st->app_step[st->n_app];
+
+	if (ev->type == EV_PENALTY_REPAIRED) {
+		st->app_stmt[st->n_app] = &app_repaired_stmt;
+		sq_p_text(p, ev->producer);
+		sq_p_text(p, ev->key.uscc);
+		sq_p_text(p, ev->key.decision_no);
+		sq_p_secs_or_null(p, ev->occurred_at);
+		return;
+	}
+	st->app_stmt[st->n_app] = ev->type == EV_REPAIR_APPLIED    ? &app_applied_stmt
+	                          : ev->type == EV_REPAIR_ACCEPTED ? &app_accepted_stmt
+	                                                           : &app_decided_stmt;
+	sq_p_text(p, ev->producer);
+	sq_p_text(p, ev->application_no);
+	sq_p_text(p, ev->key.uscc);
+	sq_p_text(p, ev->key.decision_no);
+	sq_p_secs_or_null(p, ev->app_at);
+	sq_p_date(p, ev->type == EV_REPAIR_APPLIED ? due : DATE_NONE);
+	sq_p_date(p, ev->type == EV_REPAIR_ACCEPTED ? due : DATE_NONE);
+	sq_p_text(p, ev->type == EV_REPAIR_DECLINED ? "declined"
+	             : ev->type == EV_REPAIR_DENIED ? "denied"
+	                                            : NULL);
+}
 
 int
 store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t errsz)
@@ -206,8 +260,11 @@ store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t 
 	struct sq_arr *a = st->app;
 	bool repaired = ev->type == EV_PENALTY_REPAIRED;
 
-	if (st->n_app++ == 0)
+	if (st->n_app == 0)
 		sq_arrs_begin(a, apps_stmt.arrays);
+	if (st->n_app < SQ_APP_STEPS)
+		app_step(st, ev, due);
+	st->n_app++;
 	/* the channel decided (penalty.repaired): its open applications of the record close */
 	sq_arr_text(&a[0], repaired                         ? "repaired"
 	                   : ev->type == EV_REPAIR_APPLIED  ? "applied"
@@ -230,20 +287,34 @@ store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t 
 	return 0;
 }
 
+/* A few steps go as a statement each: apps_put's call costs more than it saves below some
+ * 16 (a call of two steps took 0.34 ms of the server's time at 1,000 events/s, the two
+ * statements 0.13 ms). */
 int
 sq_apps_send(store *st, struct sq_params *p, char *ebuf, size_t ebufsz)
 {
-	if (st->n_app == 0)
-		return 0;
-	st->n_app = 0;
-	sq_params_reset(p);
-	for (int i = 0; i < SQ_APP_ARRAYS; i++)
-		if (sq_p_arr(p, &st->app[i]) < 0) {
-			snprintf(ebuf, ebufsz, "out of memory");
-			return -1;
-		}
-	sq_pipe_stmt(st, &apps_stmt, p, -1);
+	if (st->n_app > 0 && st->n_app <= SQ_APP_STEPS) {
+		for (size_t i = 0; i < st->n_app; i++)
+			sq_pipe_stmt(st, st->app_stmt[i], &st->app_step[i], -1);
+	} else if (st->n_app > 0) {
+		sq_params_reset(p);
+		for (int i = 0; i < SQ_APP_ARRAYS; i++)
+			if (sq_p_arr(p, &st->app[i]) < 0) {
+				snprintf(ebuf, ebufsz, "out of memory");
+				return -1;
+			}
+		sq_pipe_stmt(st, &apps_stmt, p, -1);
+	}
+	sq_apps_clear(st);
 	return 0;
+}
+
+void
+sq_apps_clear(store *st)
+{
+	for (size_t i = 0; i < st->n_app && i < SQ_APP_STEPS; i++)
+		sq_params_reset(&st->app_step[i]);
+	st->n_app = 0;
 }
 
 static int

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "pgtest.h"
+#include "store.h"
+#include "store_time.h"
 #include "storetest.h"
+#include "vocab.h"
 
 struct step {
 	const char *kind, *app, *uscc, *dec;
@@ -44,37 +47,65 @@ args(char *o, size_t osz, const struct step *s, size_t from, size_t to)
 	cr_assert_lt(len, osz);
 }
 
-/* The table as it stands, updated_at aside (NULL: empty). */
+/* The table as it stands, updated_at aside (NULL: empty), with the padding or without. */
+static char *
+table(bool pad)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof sql,
+	         "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s', "
+	         "channel, application_no, uscc, decision_no, extract(epoch FROM applied_at), "
+	         "extract(epoch FROM accepted_at), extract(epoch FROM decided_at), accept_due, "
+	         "decide_due, outcome), E'\\n' ORDER BY channel, application_no), '') "
+	         "FROM credsync.repair_applications%s",
+	         pad ? "" : " WHERE application_no NOT LIKE 'Z%%'");
+	return pgtest_text(storetest_pg, sql);
+}
+
 static char *
 rows(void)
 {
-	return pgtest_text(
-	    storetest_pg,
-	    "SELECT coalesce(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', channel, "
-	    "application_no, uscc, decision_no, extract(epoch FROM applied_at), "
-	    "extract(epoch FROM accepted_at), extract(epoch FROM decided_at), accept_due, "
-	    "decide_due, outcome), E'\\n' ORDER BY channel, application_no), '') "
-	    "FROM credsync.repair_applications");
+	return table(false);
 }
+
+static char *
+rows_all(void)
+{
+	return table(true);
+}
+
+/* Steps of other applications ahead of each case's, as in a batch credsyncd sends as one
+ * call (more than 16 steps). */
+#define PAD 17
+static const char *const pad_apps[PAD] = {"Z01", "Z02", "Z03", "Z04", "Z05", "Z06",
+                                          "Z07", "Z08", "Z09", "Z10", "Z11", "Z12",
+                                          "Z13", "Z14", "Z15", "Z16", "Z17"};
 
 /* The rows after the steps in one call and one call each, both from the rows stored. */
 static void
 check(const char *name, const char *stored, const struct step *s, size_t n, char **ret)
 {
-	char sql[8192], a[8000];
+	char sql[16384], a[16000];
 	char *once, *each;
+	struct step all[PAD + 16];
+
+	cr_assert_leq(n, 16);
+	for (size_t i = 0; i < PAD; i++)
+		all[i] = (struct step){"applied", pad_apps[i], "UZ", "DZ", 10, 19000, 0};
+	memcpy(all + PAD, s, n * sizeof(*s));
 
 	pgtest_exec(storetest_pg, "TRUNCATE credsync.repair_applications");
 	pgtest_exec(storetest_pg, stored);
-	args(a, sizeof(a), s, 0, n);
+	args(a, sizeof(a), all, 0, PAD + n);
 	snprintf(sql, sizeof(sql), "SELECT credsync.apps_put(%s)", a);
 	pgtest_exec(storetest_pg, sql);
 	once = rows();
 
 	pgtest_exec(storetest_pg, "TRUNCATE credsync.repair_applications");
 	pgtest_exec(storetest_pg, stored);
-	for (size_t i = 0; i < n; i++) {
-		args(a, sizeof(a), s, i, i + 1);
+	for (size_t i = 0; i < PAD + n; i++) {
+		args(a, sizeof(a), all, i, i + 1);
 		snprintf(sql, sizeof(sql), "SELECT credsync.apps_put(%s)", a);
 		pgtest_exec(storetest_pg, sql);
 	}
@@ -175,4 +206,75 @@ Test(store_apps, one_record_repaired_twice_and_unrelated_steps, FRESH)
 	                    "gsxt|D|U5|D5|||250.000000|||denied\n"
 	                    "gsxt|E|U6|D6|50.000000||260.000000|2026-01-05||repaired");
 	free(r);
+}
+
+/* credsyncd's side: the steps of a batch put with store_app_put, sent as statements (16 or
+ * fewer) or as one call, give the same rows. */
+static void
+put_batch(const struct step *s, size_t from, size_t to)
+{
+	char err[512];
+	struct store_batch b = {0};
+
+	cr_assert_eq(store_batch_begin(storetest_st, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL,
+	                               err, sizeof err),
+	             0, "store_batch_begin: %s", err);
+	for (size_t i = from; i < to; i++) {
+		struct event ev = {0};
+		bool repaired = strcmp(s[i].kind, "repaired") == 0;
+
+		ev.type = repaired                             ? EV_PENALTY_REPAIRED
+		          : strcmp(s[i].kind, "applied") == 0  ? EV_REPAIR_APPLIED
+		          : strcmp(s[i].kind, "accepted") == 0 ? EV_REPAIR_ACCEPTED
+		          : strcmp(s[i].kind, "declined") == 0 ? EV_REPAIR_DECLINED
+		                                               : EV_REPAIR_DENIED;
+		snprintf(ev.producer, sizeof ev.producer, "gsxt");
+		snprintf(ev.key.uscc, sizeof ev.key.uscc, "%s", s[i].uscc);
+		snprintf(ev.key.decision_no, sizeof ev.key.decision_no, "%s", s[i].dec);
+		if (repaired)
+			ev.occurred_at = s[i].at;
+		else {
+			snprintf(ev.application_no, sizeof ev.application_no, "%s", s[i].app);
+			ev.app_at = s[i].at;
+		}
+		cs_date due = s[i].accept_due   ? s[i].accept_due
+		              : s[i].decide_due ? s[i].decide_due
+		                                : DATE_NONE;
+		cr_assert_eq(store_app_put(storetest_st, &ev, due, err, sizeof err), 0,
+		             "store_app_put: %s", err);
+	}
+	storetest_commit(storetest_st, &b);
+}
+
+Test(store_apps, a_batch_of_many_steps_gives_the_rows_of_a_step_a_batch, FRESH)
+{
+	struct step s[PAD + 4];
+	char *once, *each;
+
+	for (size_t i = 0; i < PAD; i++)
+		s[i] = (struct step){i % 2 ? "applied" : "accepted",
+		                     pad_apps[i],
+		                     "UZ",
+		                     "DZ",
+		                     10 + (long long)i,
+		                     i % 2 ? 19000 : 0,
+		                     i % 2 ? 0 : 19010};
+	s[PAD] = (struct step){"declined", "Z01", "UZ", "DZ", 500, 0, 0};
+	s[PAD + 1] = (struct step){"repaired", NULL, "UZ", "DZ", 600, 0, 0};
+	s[PAD + 2] = (struct step){"applied", "Y1", "UY", "DY", 0, 19100, 0};
+	s[PAD + 3] = (struct step){"denied", "Y2", "UX", "DX", 700, 0, 0};
+
+	put_batch(s, 0, PAD + 4);
+	once = rows_all();
+	pgtest_exec(storetest_pg, "TRUNCATE credsync.repair_applications");
+	for (size_t i = 0; i < PAD + 4; i++)
+		put_batch(s, i, i + 1);
+	each = rows_all();
+	cr_expect_str_eq(once, each, "in one batch:\n%s\na step a batch:\n%s", once, each);
+	cr_expect(strstr(once, "gsxt|Z02|UZ|DZ|11.000000||600.000000|2022-01-08||repaired") != NULL,
+	          "%s", once);
+	cr_expect(strstr(once, "gsxt|Z01|UZ|DZ||10.000000|500.000000||2022-01-18|declined") != NULL,
+	          "%s", once);
+	free(once);
+	free(each);
 }
