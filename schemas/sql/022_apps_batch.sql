@@ -33,6 +33,8 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 	SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	one_by_one boolean := false;
+	lo integer;
+	hi integer;
 	st record;
 BEGIN
 	IF 'repaired' = ANY (p_kinds) THEN
@@ -57,7 +59,11 @@ BEGIN
 						   AND r.dec = k.dec AND k.last > r.i);
 	END IF;
 
-	IF NOT one_by_one THEN
+	-- all the steps at once, or (the order decides) one at a time: the folded applications,
+	-- then the repairs in order (one by one, each call unnests the arrays again: rare)
+	FOR k IN 1 .. CASE WHEN one_by_one THEN cardinality(p_kinds) ELSE 1 END LOOP
+		lo := CASE WHEN one_by_one THEN k ELSE 1 END;
+		hi := CASE WHEN one_by_one THEN k ELSE cardinality(p_kinds) END;
 		-- each column's first value: the step of the least position that has one
 		INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,
 							       decision_no, applied_at,
@@ -79,7 +85,7 @@ BEGIN
 			  FROM unnest(p_kinds, p_channels, p_apps, p_at, p_accept_due,
 				      p_decide_due) WITH ORDINALITY AS s(kind, channel, app, at, ad,
 									 dd, i)
-			 WHERE kind <> 'repaired'
+			 WHERE kind <> 'repaired' AND i BETWEEN lo AND hi
 			 GROUP BY channel, app) f
 		ON CONFLICT (channel, application_no) DO UPDATE SET
 			applied_at = COALESCE(a.applied_at, EXCLUDED.applied_at),
@@ -88,37 +94,15 @@ BEGIN
 			accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),
 			decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),
 			outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now();
-	END IF;
 
-	-- the rest in order: every step one by one, or the repairs after the INSERT above
-	FOR st IN SELECT * FROM unnest(p_kinds, p_channels, p_apps, p_usccs, p_decisions, p_at,
-				       p_accept_due, p_decide_due)
-			   WITH ORDINALITY AS s(kind, channel, app, uscc, dec, at, ad, dd, i)
-		   WHERE one_by_one OR kind = 'repaired' ORDER BY i LOOP
-		IF st.kind = 'repaired' THEN
+		FOR st IN SELECT * FROM unnest(p_kinds, p_channels, p_usccs, p_decisions, p_at)
+				   WITH ORDINALITY AS s(kind, channel, uscc, dec, at, i)
+			   WHERE kind = 'repaired' AND i BETWEEN lo AND hi ORDER BY i LOOP
 			UPDATE credsync.repair_applications
 			   SET decided_at = to_timestamp(st.at), outcome = 'repaired',
 			       updated_at = now()
 			 WHERE channel = st.channel AND uscc = st.uscc AND decision_no = st.dec
 			   AND decided_at IS NULL;
-			CONTINUE;
-		END IF;
-		INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,
-							       decision_no, applied_at,
-							       accepted_at, decided_at, accept_due,
-							       decide_due, outcome)
-		VALUES (st.channel, st.app, st.uscc, st.dec,
-			to_timestamp(CASE WHEN st.kind = 'applied' THEN st.at END),
-			to_timestamp(CASE WHEN st.kind = 'accepted' THEN st.at END),
-			to_timestamp(CASE WHEN st.kind IN ('declined', 'denied') THEN st.at END),
-			date '1970-01-01' + st.ad, date '1970-01-01' + st.dd,
-			CASE WHEN st.kind IN ('declined', 'denied') THEN st.kind END)
-		ON CONFLICT (channel, application_no) DO UPDATE SET
-			applied_at = COALESCE(a.applied_at, EXCLUDED.applied_at),
-			accepted_at = COALESCE(a.accepted_at, EXCLUDED.accepted_at),
-			decided_at = COALESCE(a.decided_at, EXCLUDED.decided_at),
-			accept_due = COALESCE(a.accept_due, EXCLUDED.accept_due),
-			decide_due = COALESCE(a.decide_due, EXCLUDED.decide_due),
-			outcome = COALESCE(a.outcome, EXCLUDED.outcome), updated_at = now();
+		END LOOP;
 	END LOOP;
 END $$;
