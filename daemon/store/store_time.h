@@ -63,8 +63,8 @@ int store_no_severity(store *st, cs_date from, size_t max, struct store_nosev *r
 /* A repair application event (repair.*) or a repair decided by its channel
  * (penalty.repaired: closes the record's open applications), in the open batch
  * (store_batch_begin): the batch's steps go in its commit, in the order put, a statement each
- * or (more than 16) in one call. due: accept_due for repair.applied, decide_due for
- * repair.accepted, DATE_NONE otherwise. */
+ * or (more than 16) in one call; ev's strings are read then, so ev lives until the commit.
+ * due: accept_due for repair.applied, decide_due for repair.accepted, DATE_NONE otherwise. */
 int store_app_put(store *st, const struct event *ev, cs_date due, char *err, size_t errsz);
 
 /* An obligation of a day (its received_at's Beijing date), for the daily summary and

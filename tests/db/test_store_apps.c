@@ -209,44 +209,48 @@ Test(store_apps, one_record_repaired_twice_and_unrelated_steps, FRESH)
 }
 
 /* credsyncd's side: the steps of a batch put with store_app_put, sent as statements (16 or
- * fewer) or as one call, give the same rows. */
+ * fewer) or as one call, give the same rows. The events live until the commit, as a
+ * batch's do in credsyncd (the statements' parameters point into them). */
 static void
 put_batch(const struct step *s, size_t from, size_t to)
 {
+	static struct event evs[PAD + 16];
 	char err[512];
 	struct store_batch b = {0};
 
+	cr_assert_leq(to - from, PAD + 16);
 	cr_assert_eq(store_batch_begin(storetest_st, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL,
 	                               err, sizeof err),
 	             0, "store_batch_begin: %s", err);
 	for (size_t i = from; i < to; i++) {
-		struct event ev = {0};
+		struct event *e = &evs[i - from];
 		bool repaired = strcmp(s[i].kind, "repaired") == 0;
 
-		ev.type = repaired                             ? EV_PENALTY_REPAIRED
+		*e = (struct event){0};
+		e->type = repaired                             ? EV_PENALTY_REPAIRED
 		          : strcmp(s[i].kind, "applied") == 0  ? EV_REPAIR_APPLIED
 		          : strcmp(s[i].kind, "accepted") == 0 ? EV_REPAIR_ACCEPTED
 		          : strcmp(s[i].kind, "declined") == 0 ? EV_REPAIR_DECLINED
 		                                               : EV_REPAIR_DENIED;
-		snprintf(ev.producer, sizeof ev.producer, "gsxt");
-		snprintf(ev.key.uscc, sizeof ev.key.uscc, "%s", s[i].uscc);
-		snprintf(ev.key.decision_no, sizeof ev.key.decision_no, "%s", s[i].dec);
+		snprintf(e->producer, sizeof e->producer, "gsxt");
+		snprintf(e->key.uscc, sizeof e->key.uscc, "%s", s[i].uscc);
+		snprintf(e->key.decision_no, sizeof e->key.decision_no, "%s", s[i].dec);
 		if (repaired)
-			ev.occurred_at = s[i].at;
+			e->occurred_at = s[i].at;
 		else {
-			snprintf(ev.application_no, sizeof ev.application_no, "%s", s[i].app);
-			ev.app_at = s[i].at;
+			snprintf(e->application_no, sizeof e->application_no, "%s", s[i].app);
+			e->app_at = s[i].at;
 		}
 		cs_date due = s[i].accept_due   ? s[i].accept_due
 		              : s[i].decide_due ? s[i].decide_due
 		                                : DATE_NONE;
-		cr_assert_eq(store_app_put(storetest_st, &ev, due, err, sizeof err), 0,
+		cr_assert_eq(store_app_put(storetest_st, e, due, err, sizeof err), 0,
 		             "store_app_put: %s", err);
 	}
 	storetest_commit(storetest_st, &b);
 }
 
-Test(store_apps, a_batch_of_many_steps_gives_the_rows_of_a_step_a_batch, FRESH)
+Test(store_apps, a_batch_of_many_steps_gives_the_rows_of_smaller_batches, FRESH)
 {
 	struct step s[PAD + 4];
 	char *once, *each;
@@ -271,6 +275,12 @@ Test(store_apps, a_batch_of_many_steps_gives_the_rows_of_a_step_a_batch, FRESH)
 		put_batch(s, i, i + 1);
 	each = rows_all();
 	cr_expect_str_eq(once, each, "in one batch:\n%s\na step a batch:\n%s", once, each);
+	free(each);
+	pgtest_exec(storetest_pg, "TRUNCATE credsync.repair_applications");
+	for (size_t i = 0; i < PAD + 4; i += 4)
+		put_batch(s, i, i + 4 < PAD + 4 ? i + 4 : PAD + 4);
+	each = rows_all();
+	cr_expect_str_eq(once, each, "in one batch:\n%s\nfour steps a batch:\n%s", once, each);
 	cr_expect(strstr(once, "gsxt|Z02|UZ|DZ|11.000000||600.000000|2022-01-08||repaired") != NULL,
 	          "%s", once);
 	cr_expect(strstr(once, "gsxt|Z01|UZ|DZ||10.000000|500.000000||2022-01-18|declined") != NULL,
