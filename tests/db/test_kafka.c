@@ -14,6 +14,7 @@
 #include "config.h"
 #include "embedded.h"
 #include "kafka.h"
+#include "kafka_int.h"
 #include "kafkatest.h"
 #include "log.h"
 #include "testlib.h"
@@ -586,6 +587,50 @@ Test(kafka, refuses_bad_configurations)
 		}
 		kafka_close(k, 0);
 	}
+	embedded_stop(e);
+}
+
+/* The consumer's value of key, or "" when librdkafka has none. */
+static const char *
+consumer_conf(kafka *k, const char *key, char *buf, size_t size)
+{
+	size_t n = size;
+
+	if (rd_kafka_conf_get(rd_kafka_conf(k->consumer), key, buf, &n) != RD_KAFKA_CONF_OK)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The consumer defaults of README's "librdkafka consumer defaults": the prefetch bounded by
+ * bytes and by messages (each queued message costs librdkafka an op of its own, so a queue
+ * of small acknowledgements outgrew the bytes' bound), and a kafka.* key given wins. */
+Test(kafka, consumer_defaults_bound_the_queue_and_give_way)
+{
+	static const struct {
+		const char *key, *want;
+	} defaults[] = {
+	    {"queued.max.messages.kbytes", "10240"},
+	    {"queued.min.messages", "30000"},
+	    {"fetch.max.bytes", "2097152"},
+	    {"fetch.wait.max.ms", "50"},
+	};
+	static const char *const none[] = {NULL};
+	static const char *const mine[] = {"queued.min.messages", "5000", NULL};
+	embedded *e = start_cluster(1);
+	char err[512] = "", v[64];
+
+	kafka *k = kafka_new_props(embedded_bootstraps(e), "g", none, NULL, err, sizeof(err));
+	cr_assert_not_null(k, "kafka_new_props: %s", err);
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		cr_expect_str_eq(consumer_conf(k, defaults[i].key, v, sizeof(v)), defaults[i].want,
+		                 "%s", defaults[i].key);
+	kafka_close(k, 0);
+
+	k = kafka_new_props(embedded_bootstraps(e), "g", mine, NULL, err, sizeof(err));
+	cr_assert_not_null(k, "kafka_new_props: %s", err);
+	cr_expect_str_eq(consumer_conf(k, "queued.min.messages", v, sizeof(v)), "5000");
+	cr_expect_str_eq(consumer_conf(k, "queued.max.messages.kbytes", v, sizeof(v)), "10240");
+	kafka_close(k, 0);
 	embedded_stop(e);
 }
 
