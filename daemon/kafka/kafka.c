@@ -189,8 +189,8 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * The bytes are the payloads' only: each queued message also holds an op of its own,
 	     * so a queue of small acknowledgements takes more memory than 10 MiB of events. A
 	     * cap on the count as well (queued.min.messages = 30000) took peak RSS from 66-68 to
-	     * 56-58 MiB on a machine half as fast, but the fault run then stalled for minutes
-	     * after a kill (docs/SCALE.md, seventeenth round): not set until that is understood. */
+	     * 56-58 MiB on a machine half as fast; the fault run failed there with it and then
+	     * without it too (docs/SCALE.md, seventeenth round): not set until it passes again. */
 	    "queued.max.messages.kbytes",
 	    "10240",
 	    "fetch.max.bytes",
