@@ -590,15 +590,11 @@ Test(kafka, refuses_bad_configurations)
 	embedded_stop(e);
 }
 
-/* The consumer's value of key, or "" when librdkafka has none. */
+/* The consumer's value of key ("" when librdkafka has none). */
 static const char *
 consumer_conf(kafka *k, const char *key, char *buf, size_t size)
 {
-	size_t n = size;
-
-	if (rd_kafka_conf_get(rd_kafka_conf(k->consumer), key, buf, &n) != RD_KAFKA_CONF_OK)
-		buf[0] = '\0';
-	return buf;
+	return kafka_conf_get(rd_kafka_conf(k->consumer), key, buf, size);
 }
 
 /* The consumer defaults of README's "librdkafka consumer defaults": the prefetch bounded
