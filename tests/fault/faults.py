@@ -174,6 +174,14 @@ class Daemon:
 
 
 def daemon_config(bootstrap, conninfo, schemas, a):
+    """The daemons' configuration; --daemon-conf's lines replace the ones of the same key."""
+    own = {line.split("=", 1)[0].strip() for line in a.daemon_conf}
+    lines = base_config(bootstrap, conninfo, schemas, a).splitlines()
+    return "".join(line + "\n" for line in lines + a.daemon_conf
+                   if line in a.daemon_conf or line.split("=", 1)[0].strip() not in own)
+
+
+def base_config(bootstrap, conninfo, schemas, a):
     return ("kafka.bootstrap.servers = %s\n"
             "kafka.session.timeout.ms = 6000\n"
             "kafka.topic.metadata.refresh.interval.ms = 1000\n"
@@ -309,9 +317,18 @@ class Tail:
 # --- one run ---------------------------------------------------------------------------------
 
 
-PROGRESS_SQL = ("SELECT (SELECT count(*) FROM credsync.inbound),"
-                " (SELECT count(*) FROM credsync.outbox WHERE sent_at IS NOT NULL),"
-                " (SELECT count(*) FROM credsync.outbox WHERE sent_at IS NULL)")
+# Messages consumed, out messages sent and not yet sent. credsync.outbox's sent_at calls
+# sent_time() for each row: counted through the view, this took 5 s and more once the run
+# held 180,000 obligations on a slow machine, longer than the sample's timeout, so the
+# progress stood still while the daemon worked and kills read "never recovered". The same
+# counts from the tables: a row is sent when the publish cursor's marks reach its seq or it
+# carries a sent_at of its own (resends, which this harness never queues, aside).
+PROGRESS_SQL = ("WITH m AS (SELECT coalesce(max(low), 0) AS low FROM credsync.sent_marks), "
+                "r AS (SELECT seq <= m.low OR sent_at IS NOT NULL AS sent "
+                "FROM credsync.obligation_rows, m WHERE seq IS NOT NULL UNION ALL "
+                "SELECT seq <= m.low OR sent_at IS NOT NULL FROM credsync.outbox_rows, m) "
+                "SELECT (SELECT count(*) FROM credsync.inbound), count(*) FILTER (WHERE sent), "
+                "count(*) FILTER (WHERE NOT sent) FROM r")
 
 
 class Run:
@@ -336,16 +353,23 @@ class Run:
         self.longest_stall = (0.0, "")
         self.activity = "start"  # what the fault schedule is doing, for the stall report
         self.stop_monitor = False
+        self.sample_failing = False
         self.producer = None
 
     def consumed(self):
         return self.progress[0]
 
     def sample(self):
-        rows = self.pg.try_sql(self.conninfo, PROGRESS_SQL, timeout=5)
-        if rows is None or not rows:
+        try:
+            rows = self.pg.sql(self.conninfo, PROGRESS_SQL, timeout=5)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            # said once a streak: progress that cannot be read looks like a stall
+            if not self.sample_failing:
+                log("could not read the progress: %s" % str(e).strip().splitlines()[-1])
+            self.sample_failing = True
             return None
-        return tuple(int(x) for x in rows[0])
+        self.sample_failing = False
+        return tuple(int(x) for x in rows[0]) if rows else None
 
     def monitor(self):
         stall_activity = None
@@ -471,15 +495,33 @@ class Faults:
         """Seconds from t0 until progress beyond before (inbound: a message consumed; else
         that or an out message sent), None if nothing was pending, inf if never."""
         deadline = now() + timeout
+        fired = self.a.on_stall is None
         while now() < deadline:
             p = self.run.progress
             if p[0] > before[0] or (not inbound and p[1] > before[1]):
                 return now() - t0
+            if not fired and now() - t0 > self.a.stall_s:
+                fired = True
+                self.on_stall()
             if not (self.run.producer.produced > p[0] or (not inbound and p[2] > 0)):
                 # nothing to do: progress needs the next chunk, which this step holds back
                 return None
             time.sleep(0.05)
         return float("inf")
+
+    def on_stall(self):
+        """Runs --on-stall ({pid}: the daemon's, {log}: its log) into the working directory."""
+        d = self.run.daemon
+        if d.p is None or d.p.poll() is not None:
+            return
+        out = os.path.join(self.run.workdir, "stall-%d.txt" % self.done_steps)
+        p = self.run.progress
+        log("no progress for %ds during %s (consumed %d of %d, sent %d, unsent %d): running "
+            "--on-stall into %s" % (self.a.stall_s, self.run.activity, p[0],
+                                    self.run.producer.produced, p[1], p[2], out))
+        with open(out, "w") as f:
+            subprocess.run(self.a.on_stall.format(pid=d.p.pid, log=d.logpath), shell=True,
+                           stdout=f, stderr=subprocess.STDOUT, timeout=300)
 
     def kill(self, i):
         d = self.run.daemon
@@ -801,6 +843,13 @@ def main():
     ap.add_argument("--backlog", type=int, default=20000)
     ap.add_argument("--between", type=int, default=200,
                     help="progress (messages) to wait for between faults")
+    ap.add_argument("--daemon-conf", action="append", default=[], metavar="'KEY = VALUE'",
+                    help="a line of the daemons' configuration (repeatable), replacing the "
+                    "harness's line of that key, e.g. 'log.level = debug'")
+    ap.add_argument("--on-stall", metavar="CMD",
+                    help="shell command run once when a fault's recovery has waited --stall-s "
+                    "({pid} and {log}: the daemon's), its output kept in the working directory")
+    ap.add_argument("--stall-s", type=int, default=45)
     ap.add_argument("--work", help="working directory (default: a new one under /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the working directory")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds for each run to finish")
