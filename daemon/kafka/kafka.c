@@ -186,13 +186,19 @@ new_consumer(kafka *k, const char *bootstrap, const char *group, const char *con
 	     * the second at 24,000 events/s, but its first fill (librdkafka's per-message ops
 	     * add 70% to the bytes) took peak RSS to 58-65 MiB. 10 MiB: no gap in run 3's
 	     * timelines at 18-23k events/s, peak RSS 53-56 MiB against 58-62 (profile runs).
-	     * The bytes are the payloads' only: each queued message also holds an op of its own,
-	     * so a queue of small acknowledgements takes more memory than 10 MiB of events. A
-	     * cap on the count as well (queued.min.messages = 30000) took peak RSS from 66-68 to
-	     * 56-58 MiB on a machine half as fast; the fault run failed there with it and then
-	     * without it too (docs/SCALE.md, seventeenth round): not set until it passes again. */
+	     * The bytes are the payloads' only: each message also holds an op of its own
+	     * (massif: 12.8 MB of them beside 14.4 MB of fetched data for a full queue of
+	     * events), and the sites' acknowledgements are ~130 bytes each. At the end of a
+	     * backfill, when the queue holds mostly acknowledgements, 10 MiB of them took peak RSS
+	     * from 55 to 66-68 MiB on a machine half as fast. So at most 30,000 messages (10 MiB is
+	     * ~24,000 events): peak RSS 56-58 MiB in the profile run, the rate no lower
+	     * (queued.min.messages caps the whole queue: the partitions' queues forward to it).
+	     * The fault run's stalls once blamed on it were its harness's (docs/SCALE.md,
+	     * eighteenth round). */
 	    "queued.max.messages.kbytes",
 	    "10240",
+	    "queued.min.messages",
+	    "30000",
 	    "fetch.max.bytes",
 	    "2097152",
 	    /* librdkafka's 500 ms: a broker that does not answer a waiting fetch as soon as
