@@ -558,6 +558,7 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 	rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, err, sizeof(err));
 	rd_kafka_conf_set(conf, "group.id", "e2e-reader", err, sizeof(err));
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
 	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	cr_assert(c != NULL, "consumer: %s", err);
 
@@ -583,25 +584,38 @@ e2e_read_topic(struct e2e *e, const char *topic, size_t min_count, int timeout_m
 			    RD_KAFKA_OFFSET_BEGINNING;
 		rd_kafka_assign(c, l);
 		rd_kafka_topic_partition_list_destroy(l);
+		/* Done once min_count came, every partition was read to its end (partitions
+		 * reset to their beginning one by one: a slow one was cut off under load), and
+		 * 500 ms passed without a message. */
+		bool *at_end = calloc((size_t)parts, sizeof(*at_end));
+		cr_assert(at_end != NULL);
+		int ends = 0;
 		long long quiet_until = -1;
 		while (testlib_now_ms() < deadline &&
-		       (quiet_until < 0 || testlib_now_ms() < quiet_until)) {
+		       (quiet_until < 0 || ends < parts || testlib_now_ms() < quiet_until)) {
 			rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
 			if (m == NULL)
 				continue;
+			bool known = m->partition >= 0 && m->partition < parts;
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && known &&
+			    !at_end[m->partition]) {
+				at_end[m->partition] = true;
+				ends++;
+			} else if (m->err == 0 && known && at_end[m->partition]) {
+				at_end[m->partition] = false;
+				ends--;
+			}
 			if (m->err == 0) {
 				json_error_t jerr;
 				json_t *j = json_loadb(m->payload, m->len, 0, &jerr);
 				json_array_append_new(all,
 				                      j ? j : json_stringn(m->payload, m->len));
-				/* quiet: 500 ms without a message once min_count came (not 500 ms
-				 * after the first: partitions reset to their beginning one by one,
-				 * and a slow one was cut off under the sanitizers) */
 				if (json_array_size(all) >= min_count)
 					quiet_until = testlib_now_ms() + e2e_ms(500);
 			}
 			rd_kafka_message_destroy(m);
 		}
+		free(at_end);
 	}
 	rd_kafka_consumer_close(c);
 	rd_kafka_destroy(c);
