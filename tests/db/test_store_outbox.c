@@ -534,3 +534,42 @@ Test(store_outbox, old_marks_are_thinned_to_one_a_second, FRESH)
 	                        "credsync.obligations"),
 	             9, "sent_at: the time of the mark that passed it, now the second's last");
 }
+
+/* The views' sent_at (023_sent_at_views.sql) is sent_time()'s: a queued resend's own time
+ * (NULL until sent), else the row's own sent_at, else the first mark at or above its seq. */
+Test(store_outbox, the_views_sent_at_is_sent_times, FRESH)
+{
+	pgtest_exec(
+	    storetest_pg,
+	    "INSERT INTO credsync.sent_marks (low, at) VALUES "
+	    "(3, now() - interval '3 minutes'), (5, now() - interval '2 minutes'); "
+	    "INSERT INTO credsync.outbox_rows (seq, id, topic, key, payload, sent_at) "
+	    "SELECT s, md5(s::text)::uuid, 'credit.reject.nm-tax', '', '{}', CASE WHEN s = 6 "
+	    "THEN now() - interval '1 hour' END FROM generate_series(1, 7) s; "
+	    "INSERT INTO credsync.resends (seq, sent_at) VALUES (2, NULL), (4, now()), "
+	    "(7, now() - interval '1 day')");
+	pgtest_exec(storetest_pg,
+	            "INSERT INTO credsync.obligation_rows (id, site, type, kind, uscc, list, "
+	            "decision_no, producer, subject_name, received_at, seq, topic, key, payload) "
+	            "VALUES ('" OB1 "', 'gsxt', 'disclose', 'penalty', '" USCC_A "', '', 'd', "
+	            "'nm-tax', 's', now(), 8, 'credit.out.gsxt', '', '{}')");
+	cr_expect_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.outbox v JOIN (SELECT seq, sent_at "
+	                        "FROM credsync.outbox_rows UNION ALL SELECT seq, sent_at FROM "
+	                        "credsync.obligation_rows) t USING (seq) WHERE v.sent_at IS NOT "
+	                        "DISTINCT FROM credsync.sent_time(t.seq, t.sent_at)"),
+	             8, "every row of the outbox");
+	cr_expect_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.obligations v JOIN "
+	                        "credsync.obligation_rows t USING (id) WHERE v.sent_at IS NOT "
+	                        "DISTINCT FROM credsync.sent_time(t.seq, t.sent_at)"),
+	             1, "the obligation");
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT sum(seq) FROM credsync.outbox WHERE sent_at "
+	                                      "IS NULL"),
+	             2 + 8, "unsent: the resend queued and the message above the marks");
+	cr_expect_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.outbox o JOIN credsync.sent_marks m "
+	                        "ON m.low = CASE WHEN o.seq <= 3 THEN 3 ELSE 5 END "
+	                        "WHERE o.seq IN (1, 3, 5) AND o.sent_at = m.at"),
+	             3, "sent by the first mark at or above the seq");
+}
