@@ -599,7 +599,8 @@ consumer_conf(kafka *k, const char *key, char *buf, size_t size)
 
 /* The consumer defaults of README's "librdkafka consumer defaults": the prefetch bounded by
  * bytes and by messages (each queued message costs librdkafka an op of its own, so a queue
- * of small acknowledgements outgrew the bytes' bound), and a kafka.* key given wins. */
+ * of small acknowledgements outgrew the bytes' bound), the fetch wait short, and a kafka.*
+ * key given wins. */
 Test(kafka, consumer_defaults_bound_the_queue_and_give_way)
 {
 	static const struct {
