@@ -175,10 +175,12 @@ class Daemon:
 
 def daemon_config(bootstrap, conninfo, schemas, a):
     """The daemons' configuration; --daemon-conf's lines replace the ones of the same key."""
-    own = {line.split("=", 1)[0].strip() for line in a.daemon_conf}
-    lines = base_config(bootstrap, conninfo, schemas, a).splitlines()
-    return "".join(line + "\n" for line in lines + a.daemon_conf
-                   if line in a.daemon_conf or line.split("=", 1)[0].strip() not in own)
+    def key(line):
+        return line.split("=", 1)[0].strip()
+    own = {key(line) for line in a.daemon_conf}
+    lines = [line for line in base_config(bootstrap, conninfo, schemas, a).splitlines()
+             if key(line) not in own]
+    return "".join(line + "\n" for line in lines + a.daemon_conf)
 
 
 def base_config(bootstrap, conninfo, schemas, a):
@@ -317,12 +319,13 @@ class Tail:
 # --- one run ---------------------------------------------------------------------------------
 
 
-# Messages consumed, out messages sent and not yet sent. credsync.outbox's sent_at calls
-# sent_time() for each row: counted through the view, this took 5 s and more once the run
-# held 180,000 obligations on a slow machine, longer than the sample's timeout, so the
-# progress stood still while the daemon worked and kills read "never recovered". The same
-# counts from the tables: a row is sent when the publish cursor's marks reach its seq or it
-# carries a sent_at of its own (resends, which this harness never queues, aside).
+# Messages consumed, out messages sent and not yet sent. credsync.outbox derives each row's
+# sent_at (a call of sent_time() until migration 023, a probe of the marks since): counted
+# through the view, this took 5 s and more once the run held 180,000 obligations on a slow
+# machine, longer than the sample's timeout, so the progress stood still while the daemon
+# worked and kills read "never recovered". The same counts from the tables, with no lookup a
+# row: a row is sent when the publish cursor's marks reach its seq or it carries a sent_at of
+# its own (resends, which this harness never queues, aside).
 PROGRESS_SQL = ("WITH m AS (SELECT coalesce(max(low), 0) AS low FROM credsync.sent_marks), "
                 "r AS (SELECT seq <= m.low OR sent_at IS NOT NULL AS sent "
                 "FROM credsync.obligation_rows, m WHERE seq IS NOT NULL UNION ALL "
