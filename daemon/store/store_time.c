@@ -10,6 +10,7 @@
 
 /* The Beijing date parameter: dates are passed as days since 1970-01-01. */
 #define DAY(n) "(date '1970-01-01' + $" #n "::integer)"
+#define DAY1   DAY(1)
 
 /* The unacknowledged obligations are pending's rows (010_pending.sql); its partial index holds
  * those whose breach is not logged yet, by due date: before today for breaches, today for the
@@ -31,31 +32,29 @@ static const char *const late_sql[] = {
             1) " AND o.at_risk_logged_at IS NULL LIMIT $2::integer"
                " FOR UPDATE OF o SKIP LOCKED)"
                " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
+    /* Each step's late and unlogged applications by their own index (024_late_apps_index.sql):
+     * a tick reads what it logs, not every application ever late. */
     [STORE_LATE_APP] =
-        "WITH late AS ("
-        " SELECT channel, application_no,"
-        "  (accepted_at IS NULL AND accept_due < " DAY(
-            1) ") AS accept_late"
-               " FROM credsync.repair_applications WHERE decided_at IS NULL AND ("
-               "  (accepted_at IS NULL AND accept_due < " DAY(
-                   1) " AND accept_late_logged_at IS NULL)"
-                      "  OR (accepted_at IS NOT NULL AND decide_due < " DAY(
-                          1) "      AND decide_late_logged_at IS NULL))"
-                             " ORDER BY channel, application_no LIMIT $2::integer FOR UPDATE SKIP "
-                             "LOCKED)"
-                             " UPDATE credsync.repair_applications a SET"
-                             "  accept_late_logged_at = CASE WHEN l.accept_late THEN now()"
-                             "   ELSE a.accept_late_logged_at END,"
-                             "  decide_late_logged_at = CASE WHEN l.accept_late THEN "
-                             "a.decide_late_logged_at"
-                             "   ELSE now() END"
-                             " FROM late l WHERE a.channel = l.channel AND a.application_no = "
-                             "l.application_no"
-                             " RETURNING '', a.channel, CASE WHEN l.accept_late THEN 'accept' ELSE "
-                             "'decide' END,"
-                             "  a.uscc, a.decision_no, a.application_no,"
-                             "  (CASE WHEN l.accept_late THEN a.accept_due ELSE a.decide_due END)"
-                             "   - date '1970-01-01'",
+        "WITH acc AS (SELECT channel, application_no FROM credsync.repair_applications"
+        " WHERE decided_at IS NULL AND accepted_at IS NULL AND accept_late_logged_at IS NULL"
+        "  AND accept_due < " DAY1 " ORDER BY accept_due LIMIT $2::integer"
+        "  FOR UPDATE SKIP LOCKED),"
+        " dec AS (SELECT channel, application_no FROM credsync.repair_applications"
+        " WHERE decided_at IS NULL AND accepted_at IS NOT NULL"
+        "  AND decide_late_logged_at IS NULL AND decide_due < " DAY1
+        "  ORDER BY decide_due LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+        " late AS (SELECT channel, application_no, true AS accept_late FROM acc"
+        "  UNION ALL SELECT channel, application_no, false FROM dec LIMIT $2::integer)"
+        " UPDATE credsync.repair_applications a SET"
+        "  accept_late_logged_at = CASE WHEN l.accept_late THEN now()"
+        "   ELSE a.accept_late_logged_at END,"
+        "  decide_late_logged_at = CASE WHEN l.accept_late THEN a.decide_late_logged_at"
+        "   ELSE now() END"
+        " FROM late l WHERE a.channel = l.channel AND a.application_no = l.application_no"
+        " RETURNING '', a.channel, CASE WHEN l.accept_late THEN 'accept' ELSE 'decide' END,"
+        "  a.uscc, a.decision_no, a.application_no,"
+        "  (CASE WHEN l.accept_late THEN a.accept_due ELSE a.decide_due END)"
+        "   - date '1970-01-01'",
 };
 
 /* Rows of (id, site, what, uscc, decision_no, application_no, due) into ret. */

@@ -182,6 +182,16 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 	testlib_free_names(names, n);
 }
 
+/* The statistics of every other session, flushed when it exits. */
+static void
+others_exited(void)
+{
+	cr_assert(storetest_wait_int("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	                             "current_database() AND pid <> pg_backend_pid()",
+	                             0, 10000),
+	          "the other sessions exited");
+}
+
 /* The scans of credsync.obligation_rows so far, once every other session has exited and
  * flushed its statistics. */
 static long long
@@ -189,10 +199,7 @@ obligation_scans(const char *kind)
 {
 	char sql[256];
 
-	cr_assert(storetest_wait_int("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-	                             "current_database() AND pid <> pg_backend_pid()",
-	                             0, 10000),
-	          "the other sessions exited");
+	others_exited();
 	snprintf(sql, sizeof sql,
 	         "SELECT %s FROM pg_stat_user_tables WHERE relid = 'credsync.obligation_rows'"
 	         "::regclass",
@@ -227,4 +234,96 @@ Test(store_time, any_until_descends_the_arrival_index, FRESH)
 
 	cr_expect_eq(obligation_scans("seq_scan"), seq0, "no sequential scan");
 	cr_expect_eq(obligation_scans("idx_scan"), idx0 + 2, "one index scan a question");
+}
+
+/* The rows of repair_applications read so far, by index entries and sequential scans. */
+static long long
+application_reads(void)
+{
+	others_exited();
+	return pgtest_int(
+	    storetest_pg,
+	    "SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relid = "
+	    "'credsync.repair_applications'::regclass) + (SELECT seq_tup_read FROM "
+	    "pg_stat_user_tables WHERE relid = 'credsync.repair_applications'::regclass)");
+}
+
+/* The deadline job asks every second which repair applications are late and not logged yet.
+ * An application logged late stays undecided, often for good: a tick must read the ones it
+ * logs, not all of those (it read every open application until 024_late_apps_index.sql). */
+Test(store_time, late_applications_read_what_they_log, FRESH)
+{
+	cs_date today = date_beijing(clock_now());
+	struct store_late late[64];
+	size_t n;
+	char err[512], sql[1024];
+
+	/* 20,000 late and logged (half of them accepted), three late and not logged (one to
+	 * accept, two to decide), two not due yet, one decided */
+	pgtest_exec(storetest_pg,
+	            "INSERT INTO credsync.repair_applications (channel, application_no, uscc, "
+	            "decision_no, applied_at, accept_due, accepted_at, decide_due, "
+	            "accept_late_logged_at, decide_late_logged_at) SELECT 'gsxt', 'old' || g, "
+	            "'" USCC_A "', 'd' || g, now(), current_date - 20, CASE WHEN g % 2 = 0 THEN "
+	            "now() END, CASE WHEN g % 2 = 0 THEN current_date - 10 END, CASE WHEN g % 2 = "
+	            "1 THEN now() END, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, "
+	            "20000) g");
+	snprintf(
+	    sql, sizeof sql,
+	    "INSERT INTO credsync.repair_applications (channel, application_no, uscc, "
+	    "decision_no, applied_at, accept_due, accepted_at, decide_due, decided_at) VALUES "
+	    "('gsxt', 'a1', '" USCC_A "', 'd', now(), date '1970-01-01' + %d, NULL, NULL, NULL),"
+	    " ('creditchina', 'd1', '" USCC_A "', 'd', now(), NULL, now(), "
+	    "date '1970-01-01' + %d, NULL),"
+	    " ('creditchina', 'd2', '" USCC_A "', 'd', now(), NULL, now(), "
+	    "date '1970-01-01' + %d, NULL),"
+	    " ('gsxt', 'a2', '" USCC_A "', 'd', now(), date '1970-01-01' + %d, NULL, NULL, NULL),"
+	    " ('gsxt', 'd3', '" USCC_A "', 'd', now(), NULL, now(), date '1970-01-01' + %d, "
+	    "NULL),"
+	    " ('gsxt', 'x1', '" USCC_A "', 'd', now(), date '1970-01-01' + %d, NULL, NULL, "
+	    "now())",
+	    (int)today - 1, (int)today - 2, (int)today - 3, (int)today, (int)today + 1,
+	    (int)today - 5);
+	pgtest_exec(storetest_pg, sql);
+	pgtest_exec(storetest_pg, "ANALYZE credsync.repair_applications");
+	store_close(storetest_st);
+	storetest_st = NULL;
+	long long reads0 = application_reads();
+
+	store *s = storetest_open(storetest_db, STORETEST_TIMEOUT_MS);
+	cr_assert_eq(store_late_take(s, STORE_LATE_APP, today, 64, late, &n, err, sizeof err), 0,
+	             "%s", err);
+	cr_assert_eq(n, 3, "the three late and unlogged: %zu", n);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_late *l = &late[i];
+		cr_expect_str_eq(l->id, "");
+		cr_expect_str_eq(l->uscc, USCC_A);
+		if (strcmp(l->application_no, "a1") == 0) {
+			cr_expect_str_eq(l->what, "accept");
+			cr_expect_str_eq(l->site, "gsxt");
+			cr_expect_eq(l->due, today - 1);
+			seen |= 1;
+		} else if (strcmp(l->application_no, "d1") == 0 ||
+		           strcmp(l->application_no, "d2") == 0) {
+			cr_expect_str_eq(l->what, "decide");
+			cr_expect_str_eq(l->site, "creditchina");
+			cr_expect_eq(l->due, l->application_no[1] == '1' ? today - 2 : today - 3);
+			seen |= l->application_no[1] == '1' ? 2 : 4;
+		}
+	}
+	cr_expect_eq(seen, 7, "a1, d1 and d2 (%d)", seen);
+	cr_assert_eq(store_late_take(s, STORE_LATE_APP, today, 64, late, &n, err, sizeof err), 0,
+	             "%s", err);
+	cr_expect_eq(n, 0, "logged once: %zu the second time", n);
+	/* a limit below what is late: the rest on the next call, none twice */
+	cr_expect_eq(pgtest_int(storetest_pg,
+	                        "SELECT count(*) FROM credsync.repair_applications WHERE "
+	                        "application_no IN ('a1', 'd1', 'd2') AND coalesce("
+	                        "accept_late_logged_at, decide_late_logged_at) IS NOT NULL"),
+	             3);
+	store_close(s);
+
+	long long read = application_reads() - reads0;
+	cr_expect(read < 100, "%lld rows of repair_applications read for 3 late ones", read);
 }
