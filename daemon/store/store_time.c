@@ -13,25 +13,24 @@
 #define DAY1   DAY(1)
 
 /* The unacknowledged obligations are pending's rows (010_pending.sql); its partial index holds
- * those whose breach is not logged yet, by due date: before today for breaches, today for the
- * at-risk. Within a day, in no particular order (015_lean_indexes.sql). */
+ * those whose breach is not logged yet, by due date and whether the at-risk line was logged
+ * (025_at_risk_unlogged.sql): before today for breaches, today and not logged for the at-risk.
+ * Within a day, in no particular order (015_lean_indexes.sql). */
 static const char *const late_sql[] = {
     [STORE_LATE_BREACH] =
-        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY(
-            1) " ORDER BY due_date LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
-               " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
-               " UPDATE credsync.obligation_rows o SET breach_logged_at = now() FROM t WHERE o.id "
-               "= "
-               "t.id"
-               " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
-               " o.due_date - date '1970-01-01'",
+        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " DAY1
+        "  ORDER BY due_date LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+        " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
+        " UPDATE credsync.obligation_rows o SET breach_logged_at = now() FROM t WHERE o.id = t.id"
+        " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
+        " o.due_date - date '1970-01-01'",
     [STORE_LATE_AT_RISK] =
-        "UPDATE credsync.obligation_rows SET at_risk_logged_at = now() WHERE id IN ("
-        " SELECT o.id FROM credsync.pending p JOIN credsync.obligation_rows o ON o.id = p.id"
-        " WHERE NOT p.breach_logged AND p.due_date = " DAY(
-            1) " AND o.at_risk_logged_at IS NULL LIMIT $2::integer"
-               " FOR UPDATE OF o SKIP LOCKED)"
-               " RETURNING id, site, type, uscc, decision_no, '', due_date - date '1970-01-01'",
+        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date = " DAY1
+        "  AND NOT at_risk_logged LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+        " m AS (UPDATE credsync.pending p SET at_risk_logged = true FROM t WHERE p.id = t.id)"
+        " UPDATE credsync.obligation_rows o SET at_risk_logged_at = now() FROM t WHERE o.id = t.id"
+        " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
+        " o.due_date - date '1970-01-01'",
     /* Each step's late and unlogged applications by their own index (024_late_apps_index.sql):
      * a tick reads what it logs, not every application ever late. */
     [STORE_LATE_APP] =

@@ -29,7 +29,8 @@ Test(store_migrate, migrations_apply_once, BARE)
 	                        "'obligation_rows', 'outbox_rows')"),
 	             5);
 	/* 015_lean_indexes.sql: the subject's rows by a hash of the uscc, the unlogged pending
-	 * rows by due date alone (a batch's rows appended at the end of their day) */
+	 * rows by due date without the id (a batch's rows appended at the end of their day), and
+	 * whether logged at risk (025_at_risk_unlogged.sql) */
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "
 	                        "AND indexdef IN ("
@@ -38,7 +39,7 @@ Test(store_migrate, migrations_apply_once, BARE)
 	                        "'CREATE INDEX inbound_uscc_hash ON credsync.inbound USING hash "
 	                        "(uscc) WHERE (uscc IS NOT NULL)', "
 	                        "'CREATE INDEX pending_unlogged_due ON credsync.pending USING "
-	                        "btree (due_date) WHERE (NOT breach_logged)')"),
+	                        "btree (due_date, at_risk_logged) WHERE (NOT breach_logged)')"),
 	             3);
 	cr_assert_eq(pgtest_int(storetest_pg,
 	                        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'credsync' "

@@ -130,21 +130,21 @@ Test(store_time, backlog_counts_agree_with_the_full_scan, FRESH)
 	expect_counts_as_scanned(today, "all acknowledged, folded");
 }
 
-/* The migration counts what was there before it: a database of the previous release. */
-Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
+/* The migrations before first_later, applied from a directory of links to them; returns the
+ * number of the others, for migrate_rest. */
+static int
+migrate_before(const char *first_later, char *dir)
 {
-	char dir[] = "/tmp/credsync-sql.XXXXXX", from[4096], to[4096];
-	cs_date today = date_beijing(clock_now());
-	char err[512];
+	char from[4096], to[4096], err[512];
+	size_t n;
+	int later = 0;
 
 	cr_assert(mkdtemp(dir) != NULL);
-	size_t n;
-	int later = 0; /* the migrations from 006 on */
 	char **names = testlib_list_dir(storetest_sqldir(), ".sql", &n);
 	for (size_t i = 0; i < n; i++) {
 		if (names[i][0] < '0' || names[i][0] > '9')
 			continue;
-		if (strncmp(names[i], "006_", 4) >= 0) {
+		if (strncmp(names[i], first_later, strlen(first_later)) >= 0) {
 			later++;
 			continue;
 		}
@@ -152,7 +152,36 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
 		cr_assert_eq(symlink(from, to), 0, "%s", to);
 	}
+	testlib_free_names(names, n);
 	cr_assert(store_migrate(storetest_st, dir, err, sizeof err) >= 3, "%s", err);
+	return later;
+}
+
+/* The rest of the migrations, and dir of migrate_before removed. */
+static void
+migrate_rest(char *dir, int later)
+{
+	char to[4096], err[512];
+	size_t n;
+
+	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
+	             err);
+	char **names = testlib_list_dir(dir, ".sql", &n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+		unlink(to);
+	}
+	testlib_free_names(names, n);
+	rmdir(dir);
+}
+
+/* The migration counts what was there before it: a database of the previous release. */
+Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
+{
+	char dir[] = "/tmp/credsync-sql.XXXXXX";
+	cs_date today = date_beijing(clock_now());
+	int later = migrate_before("006_", dir);
+
 	/* as 005's release wrote them: each obligation carries its message */
 	for (int i = 0; i < 3; i++) {
 		char due[DATE_STRLEN], sql[1024];
@@ -167,19 +196,12 @@ Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 		    i + 1, USCC_A, i, due, USCC_A);
 		pgtest_exec(storetest_pg, sql);
 	}
-	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
-	             err);
+	migrate_rest(dir, later);
 	expect_counts_as_scanned(today, "migrated");
 	struct ack ack = mk_ack("00000000-0000-4000-8000-000000000022", SITE_GSXT);
 	struct store_batch b = {.acks = &ack, .n_acks = 1};
 	storetest_commit(storetest_st, &b);
 	expect_counts_as_scanned(today, "migrated, then acknowledged");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
-		unlink(to);
-	}
-	rmdir(dir);
-	testlib_free_names(names, n);
 }
 
 /* The statistics of every other session, flushed when it exits. */
@@ -236,16 +258,20 @@ Test(store_time, any_until_descends_the_arrival_index, FRESH)
 	cr_expect_eq(obligation_scans("idx_scan"), idx0 + 2, "one index scan a question");
 }
 
-/* The rows of repair_applications read so far, by index entries and sequential scans. */
+/* The rows of the tables read so far, by index entries and sequential scans. */
 static long long
-application_reads(void)
+rows_read(const char *tables)
 {
+	char sql[512];
+
 	others_exited();
-	return pgtest_int(
-	    storetest_pg,
-	    "SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relid = "
-	    "'credsync.repair_applications'::regclass) + (SELECT seq_tup_read FROM "
-	    "pg_stat_user_tables WHERE relid = 'credsync.repair_applications'::regclass)");
+	snprintf(
+	    sql, sizeof sql,
+	    "SELECT (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE "
+	    "schemaname = 'credsync' AND relname IN (%s)) + (SELECT coalesce(sum(seq_tup_read), "
+	    "0) FROM pg_stat_user_tables WHERE schemaname = 'credsync' AND relname IN (%s))",
+	    tables, tables);
+	return pgtest_int(storetest_pg, sql);
 }
 
 /* The deadline job asks every second which repair applications are late and not logged yet.
@@ -288,7 +314,7 @@ Test(store_time, late_applications_read_what_they_log, FRESH)
 	pgtest_exec(storetest_pg, "ANALYZE credsync.repair_applications");
 	store_close(storetest_st);
 	storetest_st = NULL;
-	long long reads0 = application_reads();
+	long long reads0 = rows_read("'repair_applications'");
 
 	store *s = storetest_open(storetest_db, STORETEST_TIMEOUT_MS);
 	cr_assert_eq(store_late_take(s, STORE_LATE_APP, today, 64, late, &n, err, sizeof err), 0,
@@ -324,6 +350,92 @@ Test(store_time, late_applications_read_what_they_log, FRESH)
 	             3);
 	store_close(s);
 
-	long long read = application_reads() - reads0;
+	long long read = rows_read("'repair_applications'") - reads0;
 	cr_expect(read < 100, "%lld rows of repair_applications read for 3 late ones", read);
+}
+
+/* Obligations due today, the first n_logged of them logged at risk, the first n_pending with a
+ * pending row; ids ...-<base + i>. logged_flag: the flag of 025 set with the column. */
+static void
+due_today(int base, int n, int n_logged, bool logged_flag)
+{
+	char sql[1536];
+
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO credsync.obligation_rows (id, site, type, kind, uscc, list, "
+	         "decision_no, producer, subject_name, received_at, due_date, at_risk_logged_at) "
+	         "SELECT ('00000000-0000-4000-8000-' || lpad((%d + g)::text, 12, '0'))::uuid, "
+	         "'gsxt', 'takedown', 'penalty', '" USCC_A "', '', 'd' || g, 'nm-tax', 'n', now(), "
+	         "date '1970-01-01' + %d, CASE WHEN g <= %d THEN now() END FROM "
+	         "generate_series(1, %d) g",
+	         base, (int)date_beijing(clock_now()), n_logged, n);
+	pgtest_exec(storetest_pg, sql);
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO credsync.pending (id, site, due_date%s) SELECT id, site, due_date%s "
+	         "FROM credsync.obligation_rows WHERE id >= ('00000000-0000-4000-8000-' || "
+	         "lpad((%d + 1)::text, 12, '0'))::uuid AND id <= ('00000000-0000-4000-8000-' || "
+	         "lpad((%d + %d)::text, 12, '0'))::uuid",
+	         logged_flag ? ", at_risk_logged" : "",
+	         logged_flag ? ", at_risk_logged_at IS NOT NULL" : "", base, base, n);
+	pgtest_exec(storetest_pg, sql);
+}
+
+/* The at-risk ids taken now, as a mask of ids base + 1 .. base + 31. */
+static unsigned
+at_risk_taken(store *s, int base)
+{
+	struct store_late late[64];
+	char err[512];
+	size_t n;
+	unsigned mask = 0;
+
+	cr_assert_eq(store_late_take(s, STORE_LATE_AT_RISK, date_beijing(clock_now()), 64, late, &n,
+	                             err, sizeof err),
+	             0, "%s", err);
+	for (size_t i = 0; i < n; i++) {
+		long id = strtol(late[i].id + 24, NULL, 10) - base;
+		cr_expect(id > 0 && id < 32, "an at-risk id out of range: %s", late[i].id);
+		cr_expect_str_eq(late[i].site, "gsxt");
+		cr_expect_eq(late[i].due, date_beijing(clock_now()));
+		if (id > 0 && id < 32)
+			mask |= 1u << id;
+	}
+	return mask;
+}
+
+/* After 12:00 the deadline job asks every second which obligations due today are not logged
+ * at risk yet. A site down on a busy day leaves all of them unacknowledged: a tick must read
+ * the ones it logs (it read every one of them until 025_at_risk_unlogged.sql). */
+Test(store_time, at_risk_reads_what_it_logs, FRESH)
+{
+	due_today(100000, 20000, 20000, true); /* logged */
+	due_today(0, 3, 0, true);              /* not logged: ids 1-3 */
+	pgtest_exec(storetest_pg, "ANALYZE credsync.pending");
+	pgtest_exec(storetest_pg, "ANALYZE credsync.obligation_rows");
+	store_close(storetest_st);
+	storetest_st = NULL;
+	long long reads0 = rows_read("'pending', 'obligation_rows'");
+
+	store *s = storetest_open(storetest_db, STORETEST_TIMEOUT_MS);
+	cr_expect_eq(at_risk_taken(s, 0), 0xeu, "ids 1-3 logged");
+	cr_expect_eq(at_risk_taken(s, 0), 0u, "and only once");
+	store_close(s);
+	cr_expect_eq(pgtest_int(storetest_pg, "SELECT count(*) FROM credsync.obligation_rows WHERE "
+	                                      "at_risk_logged_at IS NOT NULL"),
+	             20003);
+
+	long long read = rows_read("'pending', 'obligation_rows'") - reads0;
+	cr_expect(read < 100, "%lld rows of pending and obligation_rows read for 3 at risk", read);
+}
+
+/* 025 carries the at-risk lines logged before it over to pending. */
+Test(store_time, at_risk_logged_before_the_migration_stays_logged, BARE)
+{
+	char dir[] = "/tmp/credsync-sql.XXXXXX";
+	int later = migrate_before("025_", dir);
+
+	due_today(0, 4, 2, false); /* ids 1-2 logged by the previous release, 3-4 not */
+	migrate_rest(dir, later);
+	cr_expect_eq(at_risk_taken(storetest_st, 0), 0x18u, "ids 3-4 logged, 1-2 not again");
+	cr_expect_eq(at_risk_taken(storetest_st, 0), 0u);
 }
