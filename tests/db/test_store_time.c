@@ -130,57 +130,42 @@ Test(store_time, backlog_counts_agree_with_the_full_scan, FRESH)
 	expect_counts_as_scanned(today, "all acknowledged, folded");
 }
 
-/* The migrations before first_later, applied from a directory of links to them; returns the
+/* The migrations up to upto applied from a folder of links to them (in dir); returns the
  * number of the others, for migrate_rest. */
 static int
-migrate_before(const char *first_later, char *dir)
+migrate_upto(char *dir, size_t dirsz, int upto)
 {
-	char from[4096], to[4096], err[512];
+	char err[512];
 	size_t n;
-	int later = 0;
+	int all = 0;
 
-	cr_assert(mkdtemp(dir) != NULL);
 	char **names = testlib_list_dir(storetest_sqldir(), ".sql", &n);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i][0] < '0' || names[i][0] > '9')
-			continue;
-		if (strncmp(names[i], first_later, strlen(first_later)) >= 0) {
-			later++;
-			continue;
-		}
-		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), names[i]);
-		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
-		cr_assert_eq(symlink(from, to), 0, "%s", to);
-	}
+	for (size_t i = 0; i < n; i++)
+		all += names[i][0] >= '0' && names[i][0] <= '9';
 	testlib_free_names(names, n);
-	cr_assert(store_migrate(storetest_st, dir, err, sizeof err) >= 3, "%s", err);
-	return later;
+	storetest_sqldir_upto(dir, dirsz, upto);
+	int applied = store_migrate(storetest_st, dir, err, sizeof err);
+	cr_assert(applied >= 3, "%s", err);
+	return all - applied;
 }
 
-/* The rest of the migrations, and dir of migrate_before removed. */
+/* The rest of the migrations, and dir of migrate_upto removed. */
 static void
-migrate_rest(char *dir, int later)
+migrate_rest(const char *dir, int later)
 {
-	char to[4096], err[512];
-	size_t n;
+	char err[512];
 
 	cr_assert_eq(store_migrate(storetest_st, storetest_sqldir(), err, sizeof err), later, "%s",
 	             err);
-	char **names = testlib_list_dir(dir, ".sql", &n);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(to, sizeof to, "%s/%s", dir, names[i]);
-		unlink(to);
-	}
-	testlib_free_names(names, n);
-	rmdir(dir);
+	storetest_sqldir_remove(dir);
 }
 
 /* The migration counts what was there before it: a database of the previous release. */
 Test(store_time, backlog_counts_start_from_the_existing_obligations, BARE)
 {
-	char dir[] = "/tmp/credsync-sql.XXXXXX";
+	char dir[64];
 	cs_date today = date_beijing(clock_now());
-	int later = migrate_before("006_", dir);
+	int later = migrate_upto(dir, sizeof dir, 5);
 
 	/* as 005's release wrote them: each obligation carries its message */
 	for (int i = 0; i < 3; i++) {
@@ -433,8 +418,8 @@ Test(store_time, at_risk_reads_what_it_logs, FRESH)
 /* 025 carries the at-risk lines logged before it over to pending. */
 Test(store_time, at_risk_logged_before_the_migration_stays_logged, BARE)
 {
-	char dir[] = "/tmp/credsync-sql.XXXXXX";
-	int later = migrate_before("025_", dir);
+	char dir[64];
+	int later = migrate_upto(dir, sizeof dir, 24);
 
 	due_today(0, 4, 2, false); /* ids 1-2 logged by the previous release, 3-4 not */
 	migrate_rest(dir, later);

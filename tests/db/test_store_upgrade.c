@@ -4,11 +4,9 @@
  * inbound, offsets; and 001-012: obligations holding their messages, sent and acknowledged
  * on the row) is migrated in place and worked on: nothing is lost, resent or doubled. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pgtest.h"
 #include "store.h"
@@ -20,44 +18,6 @@
 #define RJ1 "2c5f39cb-3ab2-5e3d-9f70-4a8b0d2e3f50"
 #define RJ2 "2c5f39cb-3ab2-5e3d-9f70-4a8b0d2e3f51"
 #define SM1 "3d6a4adc-4bc3-5f4e-8a81-5b9c1e3f4a60"
-
-/* An earlier release's migrations: a folder holding links to 001 up to upto. */
-static void
-old_sqldir(char *buf, size_t bufsz, int upto)
-{
-	char from[4096], to[4096];
-
-	snprintf(buf, bufsz, "/tmp/credsync-upgrade.XXXXXX");
-	cr_assert(mkdtemp(buf) != NULL, "mkdtemp");
-	DIR *d = opendir(storetest_sqldir());
-	cr_assert(d != NULL, "opendir %s", storetest_sqldir());
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		int v;
-		if (sscanf(e->d_name, "%3d_", &v) != 1 || v > upto)
-			continue;
-		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), e->d_name);
-		snprintf(to, sizeof to, "%s/%s", buf, e->d_name);
-		cr_assert_eq(symlink(from, to), 0, "symlink %s", to);
-	}
-	closedir(d);
-}
-
-static void
-rm_sqldir(const char *dir)
-{
-	char path[4096];
-	DIR *d = opendir(dir);
-
-	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
 
 /* An obligation and its outbox row as the previous release wrote them. */
 #define OLD_OBLIGATION(id, site, sent, acked)                                                      \
@@ -120,10 +80,10 @@ Test(store_upgrade, previous_release_state_is_kept_and_goes_on, BARE)
 	struct store_tp tp = storetest_tp(TOPIC, 0);
 	bool got;
 
-	old_sqldir(dir, sizeof dir, 3);
+	storetest_sqldir_upto(dir, sizeof dir, 3);
 	cr_assert_eq(store_migrate(storetest_st, dir, err, sizeof err), 3, "old migrations: %s",
 	             err);
-	rm_sqldir(dir);
+	storetest_sqldir_remove(dir);
 
 	/* The previous release's state: inbound and offsets through the store (their statements
 	 * did not change); records, obligations and the outbox as it wrote them. */
@@ -264,10 +224,10 @@ Test(store_upgrade, release_012_state_is_kept_and_goes_on, BARE)
 	char dir[64], err[512];
 	bool got;
 
-	old_sqldir(dir, sizeof dir, 12);
+	storetest_sqldir_upto(dir, sizeof dir, 12);
 	cr_assert_eq(store_migrate(storetest_st, dir, err, sizeof err), 12, "migrations of 012: %s",
 	             err);
-	rm_sqldir(dir);
+	storetest_sqldir_remove(dir);
 	pgtest_exec(storetest_pg,
 	            OBLIGATION_012(OB1, "now() - interval '2 h'", "now() - interval '1 h'"));
 	pgtest_exec(storetest_pg, OBLIGATION_012(OB2, "now() - interval '2 h'", "NULL"));

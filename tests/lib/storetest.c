@@ -2,10 +2,12 @@
 #include "storetest.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pgtest.h"
 #include "testlib.h"
@@ -22,6 +24,43 @@ storetest_sqldir(void)
 
 	snprintf(buf, sizeof buf, "%s/sql", s != NULL && s[0] != '\0' ? s : CREDSYNC_SRC_SCHEMAS);
 	return buf;
+}
+
+void
+storetest_sqldir_upto(char *buf, size_t bufsz, int upto)
+{
+	char from[4400], to[4400];
+
+	snprintf(buf, bufsz, "/tmp/credsync-sql.XXXXXX");
+	cr_assert(mkdtemp(buf) != NULL, "mkdtemp");
+	DIR *d = opendir(storetest_sqldir());
+	cr_assert(d != NULL, "opendir %s", storetest_sqldir());
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		int v;
+		if (sscanf(e->d_name, "%3d_", &v) != 1 || v > upto)
+			continue;
+		snprintf(from, sizeof from, "%s/%s", storetest_sqldir(), e->d_name);
+		snprintf(to, sizeof to, "%s/%s", buf, e->d_name);
+		cr_assert_eq(symlink(from, to), 0, "symlink %s", to);
+	}
+	closedir(d);
+}
+
+void
+storetest_sqldir_remove(const char *dir)
+{
+	char path[4096];
+	DIR *d = opendir(dir);
+
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
 }
 
 store *

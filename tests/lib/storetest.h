@@ -38,6 +38,11 @@ void storetest_teardown(void);
 /* The migrations' folder: $CREDSYNC_SCHEMAS/sql (a static buffer). */
 const char *storetest_sqldir(void);
 
+/* An earlier release's migrations: a new folder in buf holding links to 001 up to upto;
+ * storetest_sqldir_remove removes it. */
+void storetest_sqldir_upto(char *buf, size_t bufsz, int upto);
+void storetest_sqldir_remove(const char *dir);
+
 /* store_open, which must succeed. */
 store *storetest_open(const char *conninfo, int timeout_ms);
 
