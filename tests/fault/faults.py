@@ -95,9 +95,13 @@ class Postgres:
 
 
 class Broker:
+    BROKERS = 3
+    PARTITIONS = 3  # of every topic
+
     def __init__(self, binary, workdir, topics):
         self.log = open(os.path.join(workdir, "devbroker.log"), "ab")
-        self.p = subprocess.Popen([binary, "--brokers", "3", "--partitions", "3", "--control",
+        self.p = subprocess.Popen([binary, "--brokers", str(self.BROKERS), "--partitions",
+                                   str(self.PARTITIONS), "--control",
                                    "--topics", ",".join(topics)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.log, text=True, bufsize=1)
@@ -649,8 +653,9 @@ class Faults:
         moved = 0
         for topic in ("credit.in.nm-samr", "credit.in.nm-tax", "credit.out.creditchina",
                       "credit.out.gsxt", "credit.ack.gsxt"):
-            for p in range(3):
-                self.run.broker.control("leader %s %d %d" % (topic, p, (p + 1) % 3 + 1))
+            for p in range(Broker.PARTITIONS):
+                self.run.broker.control("leader %s %d %d" %
+                                        (topic, p, (p + 1) % Broker.BROKERS + 1))
                 moved += 1
         before, t0 = self.fresh(), now()
         self.resume()
@@ -665,7 +670,7 @@ class Faults:
         # its out messages wait for acknowledgements that come too late. (All brokers slowed,
         # nothing would be read, so nothing sent.)
         for topic in ("credit.out.creditchina", "credit.out.gsxt"):
-            for p in range(3):
+            for p in range(Broker.PARTITIONS):
                 self.run.broker.control("leader %s %d 1" % (topic, p))
         self.pend()
         self.run.broker.control("rtt 1 %d" % rtt)
