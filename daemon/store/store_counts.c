@@ -7,9 +7,6 @@
 #include "store_int.h"
 #include "store_time.h"
 
-/* The Beijing date parameter: dates are passed as days since 1970-01-01. */
-#define TODAY "(date '1970-01-01' + $1::integer)"
-
 int
 store_counts_fold(store *st, int64_t *ret_rows, char *err, size_t errsz)
 {
@@ -55,13 +52,11 @@ store_counts(store *st, cs_date today, struct store_backlog *bl, struct store_de
 	            " GROUP BY due_date HAVING sum(unacked) <> 0)"
 	            " SELECT (SELECT count(*) FROM credsync.unsent),"
 	            " coalesce(sum(n), 0),"
-	            " coalesce(sum(n) FILTER (WHERE due_date < " TODAY "), 0),"
+	            " coalesce(sum(n) FILTER (WHERE due_date < " SQ_TODAY "), 0),"
 	            " min(due_date) FILTER (WHERE due_date <> 'infinity') - date '1970-01-01',"
-	            " coalesce(sum(n) FILTER (WHERE due_date = " TODAY "), 0),"
-	            " min(due_date) FILTER (WHERE due_date < " TODAY ") - date '1970-01-01',"
-	            " (SELECT count(*) FROM credsync.repair_applications WHERE decided_at IS NULL"
-	            "  AND ((accepted_at IS NULL AND accept_due < " TODAY ") OR"
-	            "   (accepted_at IS NOT NULL AND decide_due < " TODAY ")))"
+	            " coalesce(sum(n) FILTER (WHERE due_date = " SQ_TODAY "), 0),"
+	            " min(due_date) FILTER (WHERE due_date < " SQ_TODAY ") - date '1970-01-01',"
+	            " (SELECT count(*) FROM credsync.repair_applications WHERE " SQ_APP_OVERDUE ")"
 	            " FROM h",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;

@@ -242,6 +242,18 @@ bool store_conflict(const store *st);
  * lock partition rows in this one order, so two instances never deadlock. */
 int store_tp_ptr_cmp(const void *a, const void *b);
 
+/* --- SQL of the time-driven reads (store_time.c, store_counts.c) --- */
+
+/* A date parameter $n: dates are passed as days since 1970-01-01; $1 is today in Beijing. */
+#define SQ_DAY(n) "(date '1970-01-01' + $" #n "::integer)"
+#define SQ_TODAY  SQ_DAY(1)
+
+/* A repair application past its step's due date today: not accepted by accept_due, or
+ * accepted and not decided by decide_due. */
+#define SQ_APP_OVERDUE                                                                             \
+	"decided_at IS NULL AND ((accepted_at IS NULL AND accept_due < " SQ_TODAY ") OR"           \
+	" (accepted_at IS NOT NULL AND decide_due < " SQ_TODAY "))"
+
 /* --- one batch's writes (store_batch.c, store_batch_copy.c) --- */
 
 /* The columns a record's writer sets, in struct record's order (put_records, copy_records). */

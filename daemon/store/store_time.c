@@ -8,25 +8,23 @@
 
 #include "store_int.h"
 
-/* The Beijing date parameter: dates are passed as days since 1970-01-01. */
-#define DAY(n) "(date '1970-01-01' + $" #n "::integer)"
-#define TODAY  DAY(1)
-
 /* The unacknowledged obligations are pending's rows (010_pending.sql); its partial index holds
  * those whose breach is not logged yet, by due date and whether the at-risk line was logged
  * (025_at_risk_unlogged.sql): before today for breaches, today and not logged for the at-risk.
  * Within a day, in no particular order (015_lean_indexes.sql). */
 static const char *const late_sql[] = {
     [STORE_LATE_BREACH] =
-        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date < " TODAY
-        "  ORDER BY due_date LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged"
+        "  AND due_date < " SQ_TODAY " ORDER BY due_date LIMIT $2::integer"
+        "  FOR UPDATE SKIP LOCKED),"
         " m AS (UPDATE credsync.pending p SET breach_logged = true FROM t WHERE p.id = t.id)"
         " UPDATE credsync.obligation_rows o SET breach_logged_at = now() FROM t WHERE o.id = t.id"
         " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
         " o.due_date - date '1970-01-01'",
     [STORE_LATE_AT_RISK] =
-        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged AND due_date = " TODAY
-        "  AND NOT at_risk_logged LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+        "WITH t AS (SELECT id FROM credsync.pending WHERE NOT breach_logged"
+        "  AND due_date = " SQ_TODAY " AND NOT at_risk_logged LIMIT $2::integer"
+        "  FOR UPDATE SKIP LOCKED),"
         " m AS (UPDATE credsync.pending p SET at_risk_logged = true FROM t WHERE p.id = t.id)"
         " UPDATE credsync.obligation_rows o SET at_risk_logged_at = now() FROM t WHERE o.id = t.id"
         " RETURNING o.id, o.site, o.type, o.uscc, o.decision_no, '',"
@@ -36,11 +34,11 @@ static const char *const late_sql[] = {
     [STORE_LATE_APP] =
         "WITH acc AS (SELECT channel, application_no FROM credsync.repair_applications"
         " WHERE decided_at IS NULL AND accepted_at IS NULL AND accept_late_logged_at IS NULL"
-        "  AND accept_due < " TODAY " ORDER BY accept_due LIMIT $2::integer"
+        "  AND accept_due < " SQ_TODAY " ORDER BY accept_due LIMIT $2::integer"
         "  FOR UPDATE SKIP LOCKED),"
         " dec AS (SELECT channel, application_no FROM credsync.repair_applications"
         " WHERE decided_at IS NULL AND accepted_at IS NOT NULL"
-        "  AND decide_late_logged_at IS NULL AND decide_due < " TODAY
+        "  AND decide_late_logged_at IS NULL AND decide_due < " SQ_TODAY
         "  ORDER BY decide_due LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
         " late AS (SELECT channel, application_no, true AS accept_late FROM acc"
         "  UNION ALL SELECT channel, application_no, false FROM dec LIMIT $2::integer)"
@@ -124,16 +122,14 @@ store_breach_list(store *st, cs_date today, size_t max, struct store_late *ret, 
 	if (sq_exec(st, what,
 	            "SELECT o.id::text, o.site, o.type, o.uscc, o.decision_no, '',"
 	            " o.due_date - date '1970-01-01' FROM credsync.pending p"
-	            " JOIN credsync.obligation_rows o ON o.id = p.id WHERE p.due_date < " TODAY
+	            " JOIN credsync.obligation_rows o ON o.id = p.id WHERE p.due_date < " SQ_TODAY
 	            " UNION ALL"
-	            " SELECT '', channel, CASE WHEN accepted_at IS NULL THEN 'accept' ELSE "
-	            "'decide'"
-	            " END, uscc, decision_no, application_no,"
+	            " SELECT '', channel,"
+	            " CASE WHEN accepted_at IS NULL THEN 'accept' ELSE 'decide' END,"
+	            " uscc, decision_no, application_no,"
 	            " (CASE WHEN accepted_at IS NULL THEN accept_due ELSE decide_due END)"
 	            "  - date '1970-01-01'"
-	            " FROM credsync.repair_applications WHERE decided_at IS NULL AND"
-	            " ((accepted_at IS NULL AND accept_due < " TODAY ") OR"
-	            "  (accepted_at IS NOT NULL AND decide_due < " TODAY "))"
+	            " FROM credsync.repair_applications WHERE " SQ_APP_OVERDUE
 	            " ORDER BY 7, 1, 6 LIMIT $2::integer",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
@@ -157,15 +153,11 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 	ret->oldest_breach = DATE_NONE;
 	sq_p_date(&p, today);
 	if (sq_exec(st, what,
-	            "SELECT count(*) FILTER (WHERE due_date < " TODAY "),"
-	            " count(*) FILTER (WHERE due_date = " TODAY "),"
-	            " min(due_date) FILTER (WHERE due_date < " TODAY ") - date '1970-01-01',"
-	            " (SELECT count(*) FROM credsync.repair_applications "
-	            "WHERE decided_at IS NULL"
-	            "  AND ((accepted_at IS NULL AND accept_due < " TODAY ") OR"
-	            "   (accepted_at IS NOT NULL AND decide_due < " TODAY ")))"
-	            " FROM credsync.obligations WHERE acked_at "
-	            "IS NULL",
+	            "SELECT count(*) FILTER (WHERE due_date < " SQ_TODAY "),"
+	            " count(*) FILTER (WHERE due_date = " SQ_TODAY "),"
+	            " min(due_date) FILTER (WHERE due_date < " SQ_TODAY ") - date '1970-01-01',"
+	            " (SELECT count(*) FROM credsync.repair_applications WHERE " SQ_APP_OVERDUE ")"
+	            " FROM credsync.obligations WHERE acked_at IS NULL",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	if (PQntuples(res) != 1 || sq_get_i64(res, 0, 0, &ret->breach, ebuf, sizeof(ebuf)) < 0 ||
@@ -188,7 +180,7 @@ store_deadlines(store *st, cs_date today, struct store_deadlines *ret, char *err
 #define APP_UPSERT(col)                                                                            \
 	"INSERT INTO credsync.repair_applications AS a (channel, application_no, uscc,"            \
 	" decision_no, " col ", accept_due, decide_due, outcome)"                                  \
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " DAY(6) ", " DAY(                     \
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::bigint), " SQ_DAY(6) ", " SQ_DAY(               \
 	    7) ", $8)"                                                                             \
 	       " ON CONFLICT (channel, application_no) DO UPDATE SET"                              \
 	       " " col " = COALESCE(a." col ", EXCLUDED." col "),"                                 \
@@ -344,8 +336,8 @@ read_day_obl(const PGresult *res, int i, struct store_day_obl *o, char *err, siz
 	" floor(extract(epoch FROM sent_at))::bigint,"                                             \
 	" floor(extract(epoch FROM acked_at))::bigint"                                             \
 	" FROM credsync.obligations"                                                               \
-	" WHERE received_at >= " TODAY "::timestamp AT TIME ZONE 'Asia/Shanghai'"                  \
-	" AND received_at < (" TODAY " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'"               \
+	" WHERE received_at >= " SQ_TODAY "::timestamp AT TIME ZONE 'Asia/Shanghai'"               \
+	" AND received_at < (" SQ_TODAY " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'"            \
 	" AND ($2::text IS NULL OR site = $2)"
 
 int
@@ -487,7 +479,7 @@ store_any_until(store *st, cs_date day, bool *ret, char *err, size_t errsz)
 	            /* min(): one descent of obligations_received, whatever the table's size
 	             * and statistics (020_received_btree.sql); NULL (false) when empty */
 	            "SELECT coalesce((SELECT min(received_at) FROM credsync.obligation_rows) <"
-	            " (" TODAY " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai', false)",
+	            " (" SQ_TODAY " + 1)::timestamp AT TIME ZONE 'Asia/Shanghai', false)",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	*ret = PQntuples(res) == 1 && sq_get_bool(res, 0, 0);
@@ -505,7 +497,7 @@ store_summary_written(store *st, const char *site, cs_date day, bool *ret, char 
 	sq_p_date(&p, day);
 	if (sq_exec(st, "could not read the daily summaries",
 	            "SELECT EXISTS (SELECT 1 FROM credsync.daily_summaries"
-	            " WHERE site = $1 AND day = " DAY(2) ")",
+	            " WHERE site = $1 AND day = " SQ_DAY(2) ")",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
 	*ret = PQntuples(res) == 1 && sq_get_bool(res, 0, 0);
@@ -531,7 +523,7 @@ store_summary_put(store *st, const char *site, cs_date day, const char *id, cons
 	/* One statement, one transaction: the summary and its outbox row, both once. */
 	rc = sq_exec(st, "could not write a daily summary",
 	             "WITH s AS (INSERT INTO credsync.daily_summaries (site, day, outbox_id)"
-	             " VALUES ($1, " DAY(
+	             " VALUES ($1, " SQ_DAY(
 	                 2) ", $3::uuid) ON CONFLICT DO NOTHING RETURNING outbox_id)"
 	                    " INSERT INTO credsync.outbox_rows (id, topic, key, payload)"
 	                    " SELECT outbox_id, $4, '', $5 FROM s ON CONFLICT (id) DO NOTHING",
@@ -611,7 +603,7 @@ store_no_severity(store *st, cs_date from, size_t max, struct store_nosev *ret, 
 	if (sq_exec(st, what,
 	            "SELECT uscc, decision_no, producer, decided_on - date '1970-01-01'"
 	            " FROM credsync.records WHERE kind = 'penalty' AND added AND severity IS NULL"
-	            " AND decided_on >= " TODAY " ORDER BY decided_on, uscc, decision_no"
+	            " AND decided_on >= " SQ_TODAY " ORDER BY decided_on, uscc, decision_no"
 	            " LIMIT $2::integer",
 	            &p, PGRES_TUPLES_OK, &res, st->timeout_ms, err, errsz) < 0)
 		return -1;
